@@ -1,0 +1,159 @@
+import { z } from 'zod';
+import { settingsSchema, type SettingsInput } from '../../shared/config/settings';
+
+/** Per-stage configuration: infrastructure knobs plus the runtime settings handed to every function. */
+export const stageConfigSchema = z.object({
+  stage: z.enum(['dev', 'staging', 'prod']),
+  removalPolicy: z.enum(['destroy', 'retain']),
+  logRetentionDays: z.number().int().positive(),
+  pointInTimeRecovery: z.boolean(),
+  ingest: z.object({
+    batchSize: z.number().int().min(1).max(10_000),
+    maxBatchingWindowSeconds: z.number().int().min(0).max(300),
+    /** Caps concurrency so a flood cannot overrun the embedding endpoint. */
+    reservedConcurrency: z.number().int().min(1),
+    maxReceiveCount: z.number().int().min(1).max(1000),
+    visibilityTimeoutSeconds: z.number().int().min(30),
+    memoryMb: z.number().int().min(128).max(10_240),
+  }),
+  alarms: z.object({
+    dlqDepth: z.number().int().min(1),
+    ageOfOldestMessageSeconds: z.number().int().min(60),
+    quarantinedPerFiveMinutes: z.number().int().min(1),
+    functionErrorsPerFiveMinutes: z.number().int().min(1),
+    embeddingFailuresPerFiveMinutes: z.number().int().min(1),
+  }),
+  recluster: z.object({
+    /** EventBridge Scheduler cron expression, evaluated in `timeZone`. */
+    schedule: z.string().startsWith('cron('),
+    timeZone: z.string().min(1),
+    mapConcurrency: z.number().int().min(1).max(10_000),
+    fitMemoryMb: z.number().int().min(512).max(10_240),
+    reportRetentionDays: z.number().int().positive(),
+  }),
+  settings: settingsSchema,
+});
+
+export type StageConfig = z.infer<typeof stageConfigSchema>;
+export type StageName = StageConfig['stage'];
+export const STAGES = ['dev', 'staging', 'prod'] as const satisfies readonly StageName[];
+
+const baseSettings: SettingsInput = {
+  source: 'storefront',
+  embedding: { endpointName: 'shoal-text-embedder', contract: 'tei', dimension: 64, maxBatchSize: 64 },
+  vector: { behaviourWeight: 1, interestWeight: 1.5 },
+  hysteresis: { margin: 0.15, minDwellHours: 24 },
+  retention: { eventDays: 400, quarantineDays: 30, historyDays: 730 },
+  recluster: {
+    shardCount: 4,
+    sampleSize: 20_000,
+    kMin: 4,
+    kMax: 10,
+    nInit: 4,
+    silhouetteSubsample: 3_000,
+    minSegmentShare: 0.02,
+    alignmentDistanceCap: 1.0,
+    quality: { minSilhouette: 0.05, maxDaviesBouldin: 3.0, minStability: 0.5 },
+  },
+  value: { minCustomers: 200, minRepeatCustomers: 50, horizonWeeks: 52, discountRatePerWeek: 0.002 },
+};
+
+const raw: Record<StageName, unknown> = {
+  dev: {
+    stage: 'dev',
+    removalPolicy: 'destroy',
+    logRetentionDays: 14,
+    pointInTimeRecovery: true,
+    ingest: {
+      batchSize: 100,
+      maxBatchingWindowSeconds: 5,
+      reservedConcurrency: 5,
+      maxReceiveCount: 5,
+      visibilityTimeoutSeconds: 180,
+      memoryMb: 1024,
+    },
+    alarms: {
+      dlqDepth: 1,
+      ageOfOldestMessageSeconds: 900,
+      quarantinedPerFiveMinutes: 100,
+      functionErrorsPerFiveMinutes: 5,
+      embeddingFailuresPerFiveMinutes: 20,
+    },
+    recluster: {
+      schedule: 'cron(0 3 * * ? *)',
+      timeZone: 'Europe/London',
+      mapConcurrency: 4,
+      fitMemoryMb: 3008,
+      reportRetentionDays: 30,
+    },
+    settings: { ...baseSettings, recluster: { ...baseSettings.recluster, quality: { minSilhouette: 0, maxDaviesBouldin: 5, minStability: 0.3 } } },
+  },
+  staging: {
+    stage: 'staging',
+    removalPolicy: 'destroy',
+    logRetentionDays: 30,
+    pointInTimeRecovery: true,
+    ingest: {
+      batchSize: 100,
+      maxBatchingWindowSeconds: 5,
+      reservedConcurrency: 10,
+      maxReceiveCount: 5,
+      visibilityTimeoutSeconds: 180,
+      memoryMb: 1024,
+    },
+    alarms: {
+      dlqDepth: 1,
+      ageOfOldestMessageSeconds: 600,
+      quarantinedPerFiveMinutes: 200,
+      functionErrorsPerFiveMinutes: 5,
+      embeddingFailuresPerFiveMinutes: 20,
+    },
+    recluster: {
+      schedule: 'cron(0 3 * * ? *)',
+      timeZone: 'Europe/London',
+      mapConcurrency: 16,
+      fitMemoryMb: 6144,
+      reportRetentionDays: 90,
+    },
+    settings: { ...baseSettings, recluster: { ...baseSettings.recluster, shardCount: 16, sampleSize: 50_000 } },
+  },
+  prod: {
+    stage: 'prod',
+    removalPolicy: 'retain',
+    logRetentionDays: 90,
+    pointInTimeRecovery: true,
+    ingest: {
+      batchSize: 100,
+      maxBatchingWindowSeconds: 2,
+      reservedConcurrency: 50,
+      maxReceiveCount: 5,
+      visibilityTimeoutSeconds: 180,
+      memoryMb: 1769,
+    },
+    alarms: {
+      dlqDepth: 1,
+      ageOfOldestMessageSeconds: 300,
+      quarantinedPerFiveMinutes: 500,
+      functionErrorsPerFiveMinutes: 1,
+      embeddingFailuresPerFiveMinutes: 50,
+    },
+    recluster: {
+      schedule: 'cron(30 2 * * ? *)',
+      timeZone: 'America/New_York',
+      mapConcurrency: 200,
+      fitMemoryMb: 10240,
+      reportRetentionDays: 365,
+    },
+    settings: {
+      ...baseSettings,
+      embedding: { ...baseSettings.embedding, contract: 'tei', dimension: 384, maxBatchSize: 128 },
+      recluster: { ...baseSettings.recluster, shardCount: 256, sampleSize: 200_000, nInit: 8 },
+    },
+  },
+};
+
+export function stageConfig(stage: string): StageConfig {
+  const parsed = z.enum(STAGES).safeParse(stage);
+  if (!parsed.success) throw new Error(`Unknown stage "${stage}": use one of ${STAGES.join(', ')}`);
+  return stageConfigSchema.parse(raw[parsed.data]);
+}

@@ -1,0 +1,74 @@
+import { z } from 'zod';
+import { DEFAULT_INBOUND_SOURCE } from '../contracts/inbound';
+
+/**
+ * Runtime settings shared by every function. Infra serialises them into the SHOAL_SETTINGS environment
+ * variable from the stage config; the local stack passes the same object. One schema, parsed at both ends.
+ */
+export const embeddingSettingsSchema = z.object({
+  endpointName: z.string().min(1),
+  /** `tei`: {"inputs":[...]} -> [[...]]; `jumpstart`: {"text_inputs":[...]} -> {"embedding":[[...]]}. */
+  contract: z.enum(['tei', 'jumpstart']),
+  dimension: z.number().int().min(2).max(4096),
+  maxBatchSize: z.number().int().min(1).max(1024).default(64),
+  timeoutMs: z.number().int().min(100).max(60_000).default(3_000),
+  maxRetries: z.number().int().min(0).max(5).default(2),
+  cacheSize: z.number().int().min(0).max(1_000_000).default(10_000),
+});
+
+export const settingsSchema = z.object({
+  source: z.string().min(1).default(DEFAULT_INBOUND_SOURCE),
+  embedding: embeddingSettingsSchema,
+  features: z
+    .object({
+      /** Half-life of the decayed view/search/cart counts. */
+      activityHalfLifeDays: z.number().positive().default(14),
+      /** Half-life of a text's weight in the interest vector. */
+      interestHalfLifeDays: z.number().positive().default(45),
+    })
+    .default({ activityHalfLifeDays: 14, interestHalfLifeDays: 45 }),
+  vector: z.object({
+    behaviourWeight: z.number().nonnegative(),
+    interestWeight: z.number().nonnegative(),
+  }),
+  hysteresis: z.object({
+    /** Move only if d²(new) < (1 - margin) · d²(current). */
+    margin: z.number().min(0).max(0.9),
+    minDwellHours: z.number().min(0),
+  }),
+  retention: z.object({
+    eventDays: z.number().int().positive(),
+    quarantineDays: z.number().int().positive(),
+    historyDays: z.number().int().positive(),
+  }),
+  recluster: z.object({
+    shardCount: z.number().int().min(1).max(10_000),
+    sampleSize: z.number().int().min(100),
+    kMin: z.number().int().min(2),
+    kMax: z.number().int().min(2).max(64),
+    nInit: z.number().int().min(1).max(32),
+    silhouetteSubsample: z.number().int().min(100),
+    minSegmentShare: z.number().min(0).max(0.5),
+    /** Alignment cap, in multiples of the median centroid spacing of the previous model. */
+    alignmentDistanceCap: z.number().positive(),
+    quality: z.object({
+      minSilhouette: z.number().min(-1).max(1),
+      maxDaviesBouldin: z.number().positive(),
+      minStability: z.number().min(-1).max(1),
+    }),
+    seed: z.number().int().default(1),
+  }),
+  value: z.object({
+    minCustomers: z.number().int().min(1),
+    minRepeatCustomers: z.number().int().min(1),
+    horizonWeeks: z.number().positive(),
+    discountRatePerWeek: z.number().min(0).max(1),
+  }),
+});
+
+export type Settings = z.infer<typeof settingsSchema>;
+export type SettingsInput = z.input<typeof settingsSchema>;
+
+export function parseSettings(json: string): Settings {
+  return settingsSchema.parse(JSON.parse(json));
+}

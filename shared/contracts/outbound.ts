@@ -1,0 +1,124 @@
+import { z } from 'zod';
+import { LIMITS } from './limits';
+
+export const OUTBOUND_SOURCE = 'shoal';
+
+export const OUTBOUND_DETAIL_TYPES = [
+  'segment.changed',
+  'lifecycle.changed',
+  'segmentation.model.published',
+  'segmentation.run.failed',
+  'customer.erasure.completed',
+] as const;
+export type OutboundDetailType = (typeof OUTBOUND_DETAIL_TYPES)[number];
+
+export const LIFECYCLE_STAGES = ['new', 'active', 'at_risk', 'lapsed', 'reactivated'] as const;
+export type LifecycleStage = (typeof LIFECYCLE_STAGES)[number];
+
+export const CHANGE_REASONS = ['event', 'recluster', 'erasure', 'drift'] as const;
+export type ChangeReason = (typeof CHANGE_REASONS)[number];
+
+const id = z.string().min(1).max(LIMITS.idLength);
+const isoDateTime = z.iso.datetime({ offset: true });
+const probability = z.number().min(0).max(1);
+
+export const segmentRefSchema = z.object({ segmentId: id, name: z.string() });
+
+export const traitsSchema = z.object({
+  pAlive: probability,
+  churnRisk: probability,
+  expectedOrders90d: z.number().nonnegative(),
+  expectedSpend: z.number().nonnegative(),
+  clv: z.number().nonnegative(),
+  lifecycleStage: z.enum(LIFECYCLE_STAGES),
+});
+export type Traits = z.infer<typeof traitsSchema>;
+
+export const segmentChangedSchema = z.object({
+  customerId: id,
+  from: segmentRefSchema.nullable(),
+  to: segmentRefSchema,
+  modelVersion: z.number().int().positive(),
+  confidence: probability,
+  topProbabilities: z.array(z.object({ segmentId: id, p: probability })).max(5),
+  reason: z.enum(CHANGE_REASONS),
+  traits: traitsSchema.nullable(),
+  changedAt: isoDateTime,
+  dedupeKey: z.string().min(1),
+});
+
+export const lifecycleChangedSchema = z.object({
+  customerId: id,
+  from: z.enum(LIFECYCLE_STAGES).nullable(),
+  to: z.enum(LIFECYCLE_STAGES),
+  pAlive: probability,
+  changedAt: isoDateTime,
+  dedupeKey: z.string().min(1),
+});
+
+const featureStatsSchema = z.object({ mean: z.number(), p25: z.number(), p50: z.number(), p75: z.number() });
+
+export const segmentProfileSchema = z.object({
+  segmentId: id,
+  name: z.string(),
+  size: z.number().int().nonnegative(),
+  share: probability,
+  features: z.record(z.string(), featureStatsSchema),
+  topCategories: z.array(z.object({ category: z.string(), share: probability })),
+  channelMix: z.record(z.string(), probability),
+  meanClv: z.number().nullable(),
+  meanChurnRisk: z.number().nullable(),
+});
+export type SegmentProfile = z.infer<typeof segmentProfileSchema>;
+
+export const qualitySchema = z.object({
+  silhouette: z.number(),
+  daviesBouldin: z.number(),
+  stability: z.number().nullable(),
+});
+export type ModelQuality = z.infer<typeof qualitySchema>;
+
+export const modelPublishedSchema = z.object({
+  modelVersion: z.number().int().positive(),
+  runId: id,
+  k: z.number().int().positive(),
+  segments: z.array(segmentProfileSchema),
+  retiredSegmentIds: z.array(id),
+  quality: qualitySchema,
+  customersMoved: z.number().int().nonnegative(),
+  customersAssigned: z.number().int().nonnegative(),
+  publishedAt: isoDateTime,
+});
+
+export const runFailedSchema = z.object({
+  runId: id,
+  state: z.string(),
+  error: z.string(),
+  cause: z.string().optional(),
+  failedAt: isoDateTime,
+});
+
+export const erasureCompletedSchema = z.object({
+  customerId: id,
+  itemsDeleted: z.number().int().nonnegative(),
+  completedAt: isoDateTime,
+  dedupeKey: z.string().min(1),
+});
+
+export const OUTBOUND_SCHEMAS = {
+  'segment.changed': segmentChangedSchema,
+  'lifecycle.changed': lifecycleChangedSchema,
+  'segmentation.model.published': modelPublishedSchema,
+  'segmentation.run.failed': runFailedSchema,
+  'customer.erasure.completed': erasureCompletedSchema,
+} as const satisfies Record<OutboundDetailType, z.ZodType>;
+
+export type SegmentChanged = z.infer<typeof segmentChangedSchema>;
+export type LifecycleChanged = z.infer<typeof lifecycleChangedSchema>;
+export type ModelPublished = z.infer<typeof modelPublishedSchema>;
+export type RunFailed = z.infer<typeof runFailedSchema>;
+export type ErasureCompleted = z.infer<typeof erasureCompletedSchema>;
+export type OutboundDetailByType = { [K in OutboundDetailType]: z.infer<(typeof OUTBOUND_SCHEMAS)[K]> };
+
+/** An outbound event ready for PutEvents. */
+export type OutboundEvent = { [K in OutboundDetailType]: { detailType: K; detail: OutboundDetailByType[K] } }[OutboundDetailType];
