@@ -1,0 +1,48 @@
+import type { ModelQuality, SegmentProfile } from '../contracts/outbound';
+
+/** Parameters of the customer-value models stored with each segmentation model version (weeks). */
+export interface StoredValueModel {
+  bgnbd: { r: number; alpha: number; a: number; b: number; source: 'fit' | 'prior'; reason?: string; logLikelihood?: number };
+  gammaGamma: { p: number; q: number; v: number; source: 'fit' | 'prior'; reason?: string };
+  timeUnit: 'weeks';
+}
+
+/** A robust scaler: (x - center) / scale, clipped to ±clip. Fitted nightly on the sample. */
+export interface RobustScaler {
+  center: number[];
+  scale: number[];
+  clip: number;
+}
+
+/**
+ * One version of the segmentation model. Stored as MODEL / V#<n>; MODEL / ACTIVE points at the live one.
+ * Centroids live in the weighted vector space built by `buildVector` (behaviour block, then interest block).
+ */
+export interface SegmentationModel {
+  version: number;
+  runId: string;
+  createdAt: string;
+  featureNames: string[];
+  scaler: RobustScaler;
+  weights: { behaviour: number; interest: number };
+  embeddingDim: number;
+  /** Full vector dimension: featureNames.length + embeddingDim. */
+  dim: number;
+  k: number;
+  /** Row-major k × dim. */
+  centroids: number[];
+  segmentIds: string[];
+  names: string[];
+  /** Temperature of the soft assignment softmax(-d²/τ). */
+  tau: number;
+  profiles: SegmentProfile[];
+  quality: ModelQuality;
+  retiredSegmentIds: string[];
+  /** Next number for a brand-new segment id (ids are never reused). */
+  nextSegmentNumber: number;
+  value: StoredValueModel;
+}
+
+export function segmentIdFor(n: number): string {
+  return `seg-${String(n).padStart(3, '0')}`;
+}
