@@ -309,7 +309,10 @@ function compileNumeric(operand: unknown, path: string): (v: number) => boolean 
   if (!Array.isArray(operand)) fail('Value of numeric must be an array.', path);
   const terms = operand as unknown[];
   const [op1, v1, op2, v2, ...rest] = terms;
-  if (typeof op1 !== 'string') fail(`Invalid member in numeric match: ${JSON.stringify(op1) ?? 'nothing'}`, path);
+  if (typeof op1 !== 'string') {
+    fail(`Invalid member in numeric match: ${op1 === undefined ? 'empty expression' : JSON.stringify(op1)}`, path);
+  }
+  if (!['=', '<', '<=', '>', '>='].includes(op1)) fail(`Unrecognized numeric range operator: ${op1}`, path);
   const a = checkNumber(v1, op1, path);
   switch (op1) {
     case '=':

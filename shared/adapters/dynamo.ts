@@ -1,0 +1,463 @@
+import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  BatchWriteCommand,
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  ScanCommand,
+  UpdateCommand,
+  type QueryCommandInput,
+} from '@aws-sdk/lib-dynamodb';
+import type { InboundEvent } from '../contracts/inbound';
+import { TABLE, keys } from '../contracts/table';
+import type { LoggedEvent } from '../domain/features';
+import type {
+  AppendResult,
+  CustomerProfile,
+  EventLog,
+  ModelStore,
+  OutboxEntry,
+  ProfileStore,
+  Quarantine,
+  QuarantineEntry,
+  WriteOutcome,
+} from '../ports/stores';
+import type { SegmentationModel } from '../segmentation/model';
+import { mapLimit } from '../util/concurrency';
+
+const PK = TABLE.partitionKey;
+const SK = TABLE.sortKey;
+
+export function documentClient(client: DynamoDBClient): DynamoDBDocumentClient {
+  return DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+}
+
+function toBytes(v: Float32Array): Uint8Array {
+  return new Uint8Array(v.buffer.slice(v.byteOffset, v.byteOffset + v.byteLength));
+}
+
+function toFloat32(bytes: Uint8Array): Float32Array {
+  const copy = new Uint8Array(bytes); // aligned copy
+  return new Float32Array(copy.buffer, 0, copy.byteLength / 4);
+}
+
+async function* queryAll(doc: DynamoDBDocumentClient, input: QueryCommandInput): AsyncGenerator<Record<string, unknown>> {
+  let start: Record<string, unknown> | undefined;
+  do {
+    const page = await doc.send(new QueryCommand({ ...input, ExclusiveStartKey: start }));
+    for (const item of page.Items ?? []) yield item;
+    start = page.LastEvaluatedKey;
+  } while (start);
+}
+
+function isConditionFailure(err: unknown): boolean {
+  return (
+    err instanceof ConditionalCheckFailedException ||
+    (err instanceof Error && err.name === 'ConditionalCheckFailedException')
+  );
+}
+
+/** A partition key spread for the sparse outbox index, so the sweeper's reads do not hit one hot key. */
+function outboxPartition(customerId: string): string {
+  let h = 0;
+  for (let i = 0; i < customerId.length; i++) h = (h * 31 + customerId.charCodeAt(i)) | 0;
+  return `OUTBOX#${Math.abs(h) % TABLE.outboxIndex.partitions}`;
+}
+
+export class DynamoEventLog implements EventLog {
+  constructor(
+    private readonly doc: DynamoDBDocumentClient,
+    private readonly tableName: string,
+    private readonly concurrency = 16,
+  ) {}
+
+  async append(customerId: string, events: readonly LoggedEvent[], expiresAt: number): Promise<AppendResult> {
+    const appended: string[] = [];
+    const duplicates: string[] = [];
+    await mapLimit(events, this.concurrency, async ({ event, embedding }) => {
+      try {
+        await this.doc.send(
+          new PutCommand({
+            TableName: this.tableName,
+            Item: {
+              [PK]: keys.customer(customerId),
+              [SK]: keys.event(event.detail.eventId),
+              type: event.type,
+              occurredAt: event.detail.occurredAt,
+              detail: JSON.stringify(event.detail),
+              ...(embedding ? { emb: toBytes(embedding) } : {}),
+              [TABLE.ttlAttribute]: expiresAt,
+            },
+            // Idempotent by event id: a redelivered or re-sent event changes nothing.
+            ConditionExpression: 'attribute_not_exists(#pk)',
+            ExpressionAttributeNames: { '#pk': PK },
+          }),
+        );
+        appended.push(event.detail.eventId);
+      } catch (err) {
+        if (!isConditionFailure(err)) throw err;
+        duplicates.push(event.detail.eventId);
+      }
+    });
+    return { appended, duplicates };
+  }
+
+  async load(customerId: string): Promise<LoggedEvent[]> {
+    const out: LoggedEvent[] = [];
+    for await (const item of queryAll(this.doc, {
+      TableName: this.tableName,
+      KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :e)',
+      ExpressionAttributeNames: { '#pk': PK, '#sk': SK },
+      ExpressionAttributeValues: { ':pk': keys.customer(customerId), ':e': 'E#' },
+      ConsistentRead: true,
+    })) {
+      const event = { type: item.type, detail: JSON.parse(item.detail as string) } as InboundEvent;
+      const emb = item.emb instanceof Uint8Array ? toFloat32(item.emb) : null;
+      out.push({ event, embedding: emb });
+    }
+    return out;
+  }
+
+  async setEmbeddings(customerId: string, updates: readonly { eventId: string; embedding: Float32Array }[]) {
+    await mapLimit(updates, this.concurrency, async ({ eventId, embedding }) => {
+      try {
+        await this.doc.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: { [PK]: keys.customer(customerId), [SK]: keys.event(eventId) },
+            UpdateExpression: 'SET emb = :e',
+            ConditionExpression: 'attribute_exists(#pk)',
+            ExpressionAttributeNames: { '#pk': PK },
+            ExpressionAttributeValues: { ':e': toBytes(embedding) },
+          }),
+        );
+      } catch (err) {
+        if (!isConditionFailure(err)) throw err; // erased meanwhile: nothing to backfill
+      }
+    });
+  }
+
+  async eraseCustomer(customerId: string): Promise<number> {
+    const keysToDelete: Record<string, unknown>[] = [];
+    for await (const item of queryAll(this.doc, {
+      TableName: this.tableName,
+      KeyConditionExpression: '#pk = :pk',
+      ExpressionAttributeNames: { '#pk': PK, '#sk': SK },
+      ExpressionAttributeValues: { ':pk': keys.customer(customerId) },
+      ProjectionExpression: '#pk, #sk',
+      ConsistentRead: true,
+    })) {
+      keysToDelete.push({ [PK]: item[PK], [SK]: item[SK] });
+    }
+    for (let i = 0; i < keysToDelete.length; i += 25) {
+      let requests = keysToDelete.slice(i, i + 25).map((Key) => ({ DeleteRequest: { Key } }));
+      for (let attempt = 0; requests.length > 0; attempt++) {
+        if (attempt > 8) throw new Error('erasure: unprocessed deletes after retries');
+        const res = await this.doc.send(new BatchWriteCommand({ RequestItems: { [this.tableName]: requests } }));
+        requests = (res.UnprocessedItems?.[this.tableName] ?? []) as typeof requests;
+        if (requests.length) await new Promise((r) => setTimeout(r, 2 ** attempt * 20));
+      }
+    }
+    return keysToDelete.length;
+  }
+}
+
+interface ProfileItem {
+  customerId: string;
+  rev: number;
+  updatedAt: string;
+  data: string;
+  outbox?: Record<string, string>;
+}
+
+function profileFromItem(item: Record<string, unknown>): CustomerProfile {
+  const p = item as unknown as ProfileItem;
+  const data = JSON.parse(p.data) as Omit<CustomerProfile, 'customerId' | 'rev' | 'updatedAt' | 'outbox'>;
+  const outbox = Object.values(p.outbox ?? {})
+    .map((s) => JSON.parse(s) as OutboxEntry)
+    .sort((a, b) => (a.dedupeKey < b.dedupeKey ? -1 : 1));
+  return { customerId: p.customerId, rev: p.rev, updatedAt: p.updatedAt, outbox, ...data };
+}
+
+export class DynamoProfileStore implements ProfileStore {
+  constructor(
+    private readonly doc: DynamoDBDocumentClient,
+    private readonly tableName: string,
+    private readonly historyTtlDays: number,
+  ) {}
+
+  async get(customerId: string): Promise<CustomerProfile | null> {
+    const res = await this.doc.send(
+      new GetCommand({
+        TableName: this.tableName,
+        Key: { [PK]: keys.customer(customerId), [SK]: keys.profile },
+        ConsistentRead: true,
+      }),
+    );
+    return res.Item ? profileFromItem(res.Item) : null;
+  }
+
+  async put(profile: CustomerProfile, expectedRev: number | null): Promise<WriteOutcome> {
+    const { customerId, rev, updatedAt, outbox, ...data } = profile;
+    const segment = profile.assignment?.segmentId;
+    const item: Record<string, unknown> = {
+      [PK]: keys.customer(customerId),
+      [SK]: keys.profile,
+      customerId,
+      rev,
+      updatedAt,
+      modelVersion: profile.assignment?.modelVersion ?? 0,
+      data: JSON.stringify(data),
+      ...(segment
+        ? {
+            [TABLE.bySegmentIndex.partitionKey]: keys.segment(segment),
+            [TABLE.bySegmentIndex.sortKey]: keys.customer(customerId),
+          }
+        : {}),
+      ...(outbox.length
+        ? {
+            outbox: Object.fromEntries(outbox.map((e) => [e.dedupeKey, JSON.stringify(e)])),
+            [TABLE.outboxIndex.partitionKey]: outboxPartition(customerId),
+            [TABLE.outboxIndex.sortKey]: updatedAt,
+          }
+        : {}),
+    };
+    try {
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: item,
+          ConditionExpression: expectedRev === null ? 'attribute_not_exists(#pk)' : '#rev = :rev',
+          ExpressionAttributeNames: expectedRev === null ? { '#pk': PK } : { '#rev': 'rev' },
+          ...(expectedRev === null ? {} : { ExpressionAttributeValues: { ':rev': expectedRev } }),
+        }),
+      );
+      return 'written';
+    } catch (err) {
+      if (isConditionFailure(err)) return 'conflict';
+      throw err;
+    }
+  }
+
+  async completeOutbox(customerId: string, published: readonly OutboxEntry[]): Promise<void> {
+    if (published.length === 0) return;
+    const expiresAt = Math.floor(Date.now() / 1000) + this.historyTtlDays * 86_400;
+    // History first: if we crash after it, the entry stays in the outbox and is republished with the same key.
+    await mapLimit(published, 8, (entry) =>
+      this.doc.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: {
+            [PK]: keys.customer(customerId),
+            [SK]: keys.history(changedAtOf(entry), entry.dedupeKey),
+            detailType: entry.event.detailType,
+            detail: JSON.stringify(entry.event.detail),
+            [TABLE.ttlAttribute]: expiresAt,
+          },
+        }),
+      ),
+    );
+    const names: Record<string, string> = { '#o': 'outbox' };
+    const removes = published.map((e, i) => {
+      names[`#k${i}`] = e.dedupeKey;
+      return `#o.#k${i}`;
+    });
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { [PK]: keys.customer(customerId), [SK]: keys.profile },
+          UpdateExpression: `REMOVE ${removes.join(', ')}`,
+          ConditionExpression: 'attribute_exists(#o)',
+          ExpressionAttributeNames: names,
+        }),
+      );
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { [PK]: keys.customer(customerId), [SK]: keys.profile },
+          UpdateExpression: 'REMOVE #o, #obpk, #obsk',
+          ConditionExpression: 'size(#o) = :zero',
+          ExpressionAttributeNames: {
+            '#o': 'outbox',
+            '#obpk': TABLE.outboxIndex.partitionKey,
+            '#obsk': TABLE.outboxIndex.sortKey,
+          },
+          ExpressionAttributeValues: { ':zero': 0 },
+        }),
+      );
+    } catch (err) {
+      if (!isConditionFailure(err)) throw err; // erased, or new entries arrived meanwhile: keep them
+    }
+  }
+
+  async pendingOutbox(limit: number): Promise<CustomerProfile[]> {
+    const out: CustomerProfile[] = [];
+    for (let p = 0; p < TABLE.outboxIndex.partitions && out.length < limit; p++) {
+      for await (const item of queryAll(this.doc, {
+        TableName: this.tableName,
+        IndexName: TABLE.outboxIndex.name,
+        KeyConditionExpression: '#pk = :pk',
+        ExpressionAttributeNames: { '#pk': TABLE.outboxIndex.partitionKey },
+        ExpressionAttributeValues: { ':pk': `OUTBOX#${p}` },
+        Limit: limit,
+      })) {
+        // The index may lag; re-read the profile for its current outbox.
+        const profile = await this.get((item as unknown as ProfileItem).customerId);
+        if (profile && profile.outbox.length) out.push(profile);
+        if (out.length >= limit) break;
+      }
+    }
+    return out;
+  }
+
+  async *scanShard(shard: number, totalShards: number): AsyncIterable<CustomerProfile> {
+    let start: Record<string, unknown> | undefined;
+    do {
+      const page = await this.doc.send(
+        new ScanCommand({
+          TableName: this.tableName,
+          Segment: shard,
+          TotalSegments: totalShards,
+          FilterExpression: '#sk = :profile',
+          ExpressionAttributeNames: { '#sk': SK },
+          ExpressionAttributeValues: { ':profile': keys.profile },
+          ExclusiveStartKey: start,
+        }),
+      );
+      for (const item of page.Items ?? []) yield profileFromItem(item);
+      start = page.LastEvaluatedKey;
+    } while (start);
+  }
+}
+
+function changedAtOf(entry: OutboxEntry): string {
+  const d = entry.event.detail as { changedAt?: string; completedAt?: string };
+  return d.changedAt ?? d.completedAt ?? new Date(0).toISOString();
+}
+
+export class DynamoModelStore implements ModelStore {
+  constructor(
+    private readonly doc: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  async getActive(): Promise<SegmentationModel | null> {
+    const res = await this.doc.send(
+      new GetCommand({ TableName: this.tableName, Key: { [PK]: keys.modelPk, [SK]: keys.activeModel }, ConsistentRead: true }),
+    );
+    const version = res.Item?.version as number | undefined;
+    return version === undefined ? null : this.getVersion(version);
+  }
+
+  async getVersion(version: number): Promise<SegmentationModel | null> {
+    const res = await this.doc.send(
+      new GetCommand({ TableName: this.tableName, Key: { [PK]: keys.modelPk, [SK]: keys.modelVersion(version) } }),
+    );
+    return res.Item ? (JSON.parse(res.Item.model as string) as SegmentationModel) : null;
+  }
+
+  async putVersion(model: SegmentationModel): Promise<void> {
+    try {
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: {
+            [PK]: keys.modelPk,
+            [SK]: keys.modelVersion(model.version),
+            version: model.version,
+            runId: model.runId,
+            model: JSON.stringify(model),
+          },
+          // A rerun of the same run may rewrite its own version; another run's version is never replaced.
+          ConditionExpression: 'attribute_not_exists(#pk) OR runId = :run',
+          ExpressionAttributeNames: { '#pk': PK },
+          ExpressionAttributeValues: { ':run': model.runId },
+        }),
+      );
+    } catch (err) {
+      if (isConditionFailure(err)) throw new Error(`model version ${model.version} belongs to another run`);
+      throw err;
+    }
+  }
+
+  async activate(version: number, expected: number | null): Promise<boolean> {
+    try {
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { [PK]: keys.modelPk, [SK]: keys.activeModel, version, activatedAt: new Date().toISOString() },
+          ConditionExpression: expected === null ? 'attribute_not_exists(#pk) OR version = :v' : 'version = :e OR version = :v',
+          ExpressionAttributeNames: expected === null ? { '#pk': PK } : undefined,
+          ExpressionAttributeValues: expected === null ? { ':v': version } : { ':e': expected, ':v': version },
+        }),
+      );
+      return true;
+    } catch (err) {
+      if (isConditionFailure(err)) return false;
+      throw err;
+    }
+  }
+
+  async latestVersionNumber(): Promise<number> {
+    const res = await this.doc.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :v)',
+        ExpressionAttributeNames: { '#pk': PK, '#sk': SK },
+        ExpressionAttributeValues: { ':pk': keys.modelPk, ':v': 'V#' },
+        ProjectionExpression: 'version',
+        ScanIndexForward: false,
+        Limit: 1,
+      }),
+    );
+    return (res.Items?.[0]?.version as number | undefined) ?? 0;
+  }
+}
+
+export class DynamoQuarantine implements Quarantine {
+  constructor(
+    private readonly doc: DynamoDBDocumentClient,
+    private readonly tableName: string,
+    private readonly retentionDays: number,
+  ) {}
+
+  async put(entries: readonly QuarantineEntry[]): Promise<void> {
+    await mapLimit(entries, 8, (e) =>
+      this.doc.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: {
+            [PK]: keys.quarantine(e.receivedAt.slice(0, 10)),
+            [SK]: `${e.receivedAt}#${e.messageId}`,
+            reason: e.rejection.reason,
+            rejection: JSON.stringify(e.rejection),
+            raw: e.raw,
+            messageId: e.messageId,
+            receivedAt: e.receivedAt,
+            [TABLE.ttlAttribute]: Math.floor(Date.parse(e.receivedAt) / 1000) + this.retentionDays * 86_400,
+          },
+        }),
+      ),
+    );
+  }
+
+  async list(day: string): Promise<QuarantineEntry[]> {
+    const out: QuarantineEntry[] = [];
+    for await (const item of queryAll(this.doc, {
+      TableName: this.tableName,
+      KeyConditionExpression: '#pk = :pk',
+      ExpressionAttributeNames: { '#pk': PK },
+      ExpressionAttributeValues: { ':pk': keys.quarantine(day) },
+    })) {
+      out.push({
+        messageId: item.messageId as string,
+        receivedAt: item.receivedAt as string,
+        rejection: JSON.parse(item.rejection as string) as QuarantineEntry['rejection'],
+        raw: item.raw as string,
+      });
+    }
+    return out;
+  }
+}

@@ -1,0 +1,97 @@
+import type { OutboundEvent, Traits, LifecycleStage } from '../contracts/outbound';
+import type { Rejection } from '../contracts/validate';
+import type { CustomerFeatures, LoggedEvent } from '../domain/features';
+import type { SegmentationModel } from '../segmentation/model';
+
+/** A change waiting to be published. Kept on the profile until PutEvents succeeded (the outbox). */
+export interface OutboxEntry {
+  dedupeKey: string;
+  event: OutboundEvent;
+}
+
+export interface Assignment {
+  segmentId: string;
+  modelVersion: number;
+  since: string;
+  distance: number;
+  confidence: number;
+  topProbabilities: { segmentId: string; p: number }[];
+}
+
+export interface CustomerProfile {
+  customerId: string;
+  /** Optimistic-concurrency revision: every write is conditional on the revision it read. */
+  rev: number;
+  updatedAt: string;
+  /** Features as of `updatedAt` (time-dependent ones are re-evaluated at read time by consumers). */
+  features: CustomerFeatures;
+  assignment: Assignment | null;
+  traits: Traits | null;
+  lifecycleStage: LifecycleStage | null;
+  outbox: OutboxEntry[];
+}
+
+export interface AppendResult {
+  appended: string[];
+  duplicates: string[];
+}
+
+/** The customer's event log: the source of truth that features are folded from. */
+export interface EventLog {
+  append(customerId: string, events: readonly LoggedEvent[], expiresAt: number): Promise<AppendResult>;
+  load(customerId: string): Promise<LoggedEvent[]>;
+  setEmbeddings(customerId: string, updates: readonly { eventId: string; embedding: Float32Array }[]): Promise<void>;
+  /** Deletes every item held for the customer (events, profile, history). Returns how many. */
+  eraseCustomer(customerId: string): Promise<number>;
+}
+
+export type WriteOutcome = 'written' | 'conflict';
+
+export interface ProfileStore {
+  get(customerId: string): Promise<CustomerProfile | null>;
+  /** Writes the profile if the stored revision is still `expectedRev` (null: must not exist). */
+  put(profile: CustomerProfile, expectedRev: number | null): Promise<WriteOutcome>;
+  /** Drops published entries from the outbox and records them in the transition history. */
+  completeOutbox(customerId: string, published: readonly OutboxEntry[]): Promise<void>;
+  /** Profiles with pending outbox entries (for the sweeper). */
+  pendingOutbox(limit: number): Promise<CustomerProfile[]>;
+  /** Parallel-scan segment `shard` of `totalShards` over all profiles. */
+  scanShard(shard: number, totalShards: number): AsyncIterable<CustomerProfile>;
+}
+
+export interface ModelStore {
+  getActive(): Promise<SegmentationModel | null>;
+  getVersion(version: number): Promise<SegmentationModel | null>;
+  /** Stores a version; idempotent for the same runId, refuses to overwrite another run's version. */
+  putVersion(model: SegmentationModel): Promise<void>;
+  /** Flips the active pointer to `version` if it still points at `expected` (null: none). */
+  activate(version: number, expected: number | null): Promise<boolean>;
+  latestVersionNumber(): Promise<number>;
+}
+
+export interface PublishResult {
+  published: number;
+  failed: { dedupeKey: string; errorCode: string }[];
+}
+
+export interface Publisher {
+  publish(events: readonly OutboxEntry[]): Promise<PublishResult>;
+}
+
+export interface QuarantineEntry {
+  messageId: string;
+  receivedAt: string;
+  rejection: Rejection;
+  /** The raw record body exactly as received (bounded by the SQS message size). */
+  raw: string;
+}
+
+export interface Quarantine {
+  put(entries: readonly QuarantineEntry[]): Promise<void>;
+  list(day: string): Promise<QuarantineEntry[]>;
+}
+
+export interface ObjectStore {
+  put(key: string, body: Uint8Array | string, contentType?: string): Promise<void>;
+  get(key: string): Promise<Uint8Array | null>;
+}

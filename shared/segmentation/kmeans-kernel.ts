@@ -1,0 +1,380 @@
+/**
+ * The k-means compute kernel, kept as plain-JavaScript source so that the very same code runs on the main thread
+ * (compiled once per input dtype with `new Function`) and inside `worker_threads` workers started with
+ * `{ eval: true }`. A worker therefore never needs a separate file at runtime, which keeps single-file bundles
+ * (esbuild/Lambda), tsx and jest (CommonJS) working alike.
+ *
+ * Work is split into fixed row blocks that depend only on (n, k, d), never on the thread count. Every block owns its
+ * slice of the per-centroid sums/counts and of the statistics, and its rows are always processed in order, so results
+ * are bit-identical whichever thread processes which block. The main thread reduces the blocks in block order.
+ *
+ * Inside the source, use no backticks and no template placeholders other than the injected constants.
+ */
+
+/** Indices into `KState.params` (shared scalar parameters of the current operation). */
+export const P_PMAX = 0; // largest centroid movement of the last update
+export const P_P2 = 1; // second largest movement
+export const P_PARG = 2; // index of the centroid that moved most
+export const P_FINAL = 3; // 1: final assignment pass that also sums the exact inertia
+export const P_J = 4; // k-means++: index of the centre being committed
+export const P_L = 5; // k-means++: number of candidates of this round
+export const N_PARAMS = 8;
+/** Per-block statistics: [0] label changes (Lloyd) or potential (k-means++), [1] inertia (final pass). */
+export const N_STAT = 2;
+
+export type KernelOp =
+  | 'moments'
+  | 'ppInit'
+  | 'ppTrial'
+  | 'ppCommit'
+  | 'sumsFromLabels'
+  | 'assignFull'
+  | 'assignHamerly';
+
+export type XArray = Float32Array | Float64Array;
+
+/** Buffers (ArrayBuffer or SharedArrayBuffer) from which every thread builds the same views. */
+export interface KStateDesc {
+  n: number;
+  d: number;
+  k: number;
+  nb: number;
+  bs: number;
+  L: number;
+  dtype: 'f32' | 'f64';
+  xBuf: ArrayBufferLike;
+  xOff: number;
+  bufs: Record<
+    | 'C'
+    | 's'
+    | 'p'
+    | 'labels'
+    | 'upper'
+    | 'lower'
+    | 'closest'
+    | 'sums'
+    | 'counts'
+    | 'stat'
+    | 'trial'
+    | 'cand'
+    | 'dcc'
+    | 'dcj'
+    | 'params'
+    | 'mom'
+    | 'counter',
+    ArrayBufferLike
+  >;
+}
+
+export interface KState {
+  n: number;
+  d: number;
+  k: number;
+  /** Number of blocks and block size (rows). */
+  nb: number;
+  bs: number;
+  /** Number of k-means++ local trials. */
+  L: number;
+  X: XArray;
+  /** Current centroids, k*d. */
+  C: Float64Array;
+  /** Half the distance from each centroid to its nearest other centroid (Hamerly's s). */
+  s: Float64Array;
+  /** Movement of each centroid in the last update. */
+  p: Float64Array;
+  labels: Int32Array;
+  /** Upper bound on the distance to the assigned centroid. */
+  upper: Float64Array;
+  /** Lower bound on the distance to every other centroid. */
+  lower: Float64Array;
+  /** k-means++: squared distance to the nearest chosen centre; otherwise scratch. */
+  closest: Float64Array;
+  /** Per-block per-centroid coordinate sums, nb*k*d, and counts, nb*k. */
+  sums: Float64Array;
+  counts: Int32Array;
+  stat: Float64Array;
+  /** k-means++: per-block potential of each candidate, nb*L. */
+  trial: Float64Array;
+  /** k-means++ candidates (L*d) and their squared distances to the chosen centres (L*k). */
+  cand: Float64Array;
+  dcc: Float64Array;
+  /** k-means++: squared distances (first k) and distances (next k) from the committed centre to the others. */
+  dcj: Float64Array;
+  params: Float64Array;
+  /** Per-block per-feature sum and sum of squares of (x - x0), nb*2*d. */
+  mom: Float64Array;
+  /** Work-stealing block counter. */
+  counter: Int32Array;
+}
+
+export type KernelFn = (S: KState, b: number) => void;
+
+export interface KernelModule {
+  makeState(desc: KStateDesc): KState;
+  dist2(X: ArrayLike<number>, xo: number, C: ArrayLike<number>, co: number, d: number): number;
+  ops: Record<KernelOp, KernelFn>;
+}
+
+export const KERNEL_SOURCE = `
+'use strict';
+const P_PMAX = ${P_PMAX}, P_P2 = ${P_P2}, P_PARG = ${P_PARG}, P_FINAL = ${P_FINAL}, P_J = ${P_J}, P_L = ${P_L};
+const NS = ${N_STAT};
+
+function dist2(X, xo, C, co, d) {
+  let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+  let t = 0;
+  for (; t + 3 < d; t += 4) {
+    const a0 = X[xo + t] - C[co + t];
+    const a1 = X[xo + t + 1] - C[co + t + 1];
+    const a2 = X[xo + t + 2] - C[co + t + 2];
+    const a3 = X[xo + t + 3] - C[co + t + 3];
+    s0 += a0 * a0;
+    s1 += a1 * a1;
+    s2 += a2 * a2;
+    s3 += a3 * a3;
+  }
+  for (; t < d; t++) {
+    const a = X[xo + t] - C[co + t];
+    s0 += a * a;
+  }
+  return (s0 + s1) + (s2 + s3);
+}
+
+function makeState(desc) {
+  const n = desc.n, d = desc.d, B = desc.bufs;
+  const X = desc.dtype === 'f32'
+    ? new Float32Array(desc.xBuf, desc.xOff, n * d)
+    : new Float64Array(desc.xBuf, desc.xOff, n * d);
+  return {
+    n: n, d: d, k: desc.k, nb: desc.nb, bs: desc.bs, L: desc.L, X: X,
+    C: new Float64Array(B.C), s: new Float64Array(B.s), p: new Float64Array(B.p),
+    labels: new Int32Array(B.labels), upper: new Float64Array(B.upper), lower: new Float64Array(B.lower),
+    closest: new Float64Array(B.closest), sums: new Float64Array(B.sums), counts: new Int32Array(B.counts),
+    stat: new Float64Array(B.stat), trial: new Float64Array(B.trial), cand: new Float64Array(B.cand),
+    dcc: new Float64Array(B.dcc), dcj: new Float64Array(B.dcj), params: new Float64Array(B.params),
+    mom: new Float64Array(B.mom), counter: new Int32Array(B.counter),
+    acc: new Float64Array(Math.max(1, desc.L)),
+  };
+}
+
+function moments(S, b) {
+  const X = S.X, d = S.d, mom = S.mom;
+  const i0 = b * S.bs, i1 = Math.min(S.n, i0 + S.bs);
+  const o = b * 2 * d;
+  for (let t = 0; t < 2 * d; t++) mom[o + t] = 0;
+  for (let i = i0; i < i1; i++) {
+    const xo = i * d;
+    for (let t = 0; t < d; t++) {
+      const v = X[xo + t] - X[t];
+      mom[o + t] += v;
+      mom[o + d + t] += v * v;
+    }
+  }
+}
+
+function ppInit(S, b) {
+  const X = S.X, C = S.C, d = S.d, closest = S.closest, upper = S.upper, lower = S.lower, labels = S.labels;
+  const i0 = b * S.bs, i1 = Math.min(S.n, i0 + S.bs);
+  let pot = 0;
+  for (let i = i0; i < i1; i++) {
+    const e = dist2(X, i * d, C, 0, d);
+    closest[i] = e;
+    upper[i] = Math.sqrt(e);
+    lower[i] = Infinity;
+    labels[i] = 0;
+    pot += e;
+  }
+  S.stat[b * NS] = pot;
+}
+
+function ppTrial(S, b) {
+  const X = S.X, d = S.d, k = S.k, closest = S.closest, labels = S.labels, cand = S.cand, dcc = S.dcc;
+  const L = S.params[P_L] | 0, acc = S.acc;
+  const i0 = b * S.bs, i1 = Math.min(S.n, i0 + S.bs);
+  for (let t = 0; t < L; t++) acc[t] = 0;
+  for (let i = i0; i < i1; i++) {
+    const cl = closest[i], nr = labels[i], lim = 4 * cl, xo = i * d;
+    for (let t = 0; t < L; t++) {
+      // Triangle inequality: |x - c| >= |c - m| - |x - m| >= |x - m| when |c - m| >= 2 |x - m|.
+      if (dcc[t * k + nr] >= lim) acc[t] += cl;
+      else {
+        const e = dist2(X, xo, cand, t * d, d);
+        acc[t] += e < cl ? e : cl;
+      }
+    }
+  }
+  const o = b * S.L;
+  for (let t = 0; t < L; t++) S.trial[o + t] = acc[t];
+}
+
+function ppCommit(S, b) {
+  const X = S.X, C = S.C, d = S.d, k = S.k, closest = S.closest, labels = S.labels;
+  const upper = S.upper, lower = S.lower, dcj = S.dcj;
+  const j = S.params[P_J] | 0, co = j * d;
+  const i0 = b * S.bs, i1 = Math.min(S.n, i0 + S.bs);
+  let pot = 0;
+  for (let i = i0; i < i1; i++) {
+    const cl = closest[i], nr = labels[i];
+    if (dcj[nr] >= 4 * cl) {
+      const lb = dcj[k + nr] - upper[i];
+      if (lb < lower[i]) lower[i] = lb;
+    } else {
+      const e = dist2(X, i * d, C, co, d);
+      if (e < cl) {
+        const u = upper[i];
+        if (u < lower[i]) lower[i] = u;
+        closest[i] = e;
+        upper[i] = Math.sqrt(e);
+        labels[i] = j;
+      } else {
+        const se = Math.sqrt(e);
+        if (se < lower[i]) lower[i] = se;
+      }
+    }
+    pot += closest[i];
+  }
+  S.stat[b * NS] = pot;
+}
+
+function zeroBlock(S, b) {
+  const kd = S.k * S.d, so = b * kd, sums = S.sums, counts = S.counts, cb = b * S.k;
+  for (let t = 0; t < kd; t++) sums[so + t] = 0;
+  for (let j = 0; j < S.k; j++) counts[cb + j] = 0;
+}
+
+function sumsFromLabels(S, b) {
+  const X = S.X, d = S.d, k = S.k, labels = S.labels, sums = S.sums, counts = S.counts;
+  const i0 = b * S.bs, i1 = Math.min(S.n, i0 + S.bs);
+  zeroBlock(S, b);
+  const so = b * k * d, cb = b * k;
+  for (let i = i0; i < i1; i++) {
+    const a = labels[i], xo = i * d, o = so + a * d;
+    for (let t = 0; t < d; t++) sums[o + t] += X[xo + t];
+    counts[cb + a]++;
+  }
+  S.stat[b * NS] = i1 - i0;
+}
+
+function assignFull(S, b) {
+  const X = S.X, C = S.C, d = S.d, k = S.k, labels = S.labels, sums = S.sums, counts = S.counts;
+  const upper = S.upper, lower = S.lower;
+  const i0 = b * S.bs, i1 = Math.min(S.n, i0 + S.bs);
+  zeroBlock(S, b);
+  const so = b * k * d, cb = b * k;
+  for (let i = i0; i < i1; i++) {
+    const xo = i * d;
+    let best = 0, bd = dist2(X, xo, C, 0, d), sd = Infinity;
+    for (let j = 1; j < k; j++) {
+      const e = dist2(X, xo, C, j * d, d);
+      if (e < bd) { sd = bd; bd = e; best = j; }
+      else if (e < sd) sd = e;
+    }
+    labels[i] = best;
+    upper[i] = Math.sqrt(bd);
+    lower[i] = Math.sqrt(sd);
+    const o = so + best * d;
+    for (let t = 0; t < d; t++) sums[o + t] += X[xo + t];
+    counts[cb + best]++;
+  }
+  S.stat[b * NS] = i1 - i0;
+}
+
+function assignHamerly(S, b) {
+  const X = S.X, C = S.C, d = S.d, k = S.k, labels = S.labels, sums = S.sums, counts = S.counts;
+  const upper = S.upper, lower = S.lower, half = S.s, p = S.p, P = S.params;
+  const pmax = P[P_PMAX], p2 = P[P_P2], parg = P[P_PARG] | 0, final = P[P_FINAL] !== 0;
+  const i0 = b * S.bs, i1 = Math.min(S.n, i0 + S.bs);
+  const so = b * k * d, cb = b * k;
+  let changes = 0, inertia = 0;
+  for (let i = i0; i < i1; i++) {
+    const a = labels[i], xo = i * d;
+    let u = upper[i] + p[a];
+    let l = lower[i] - (a === parg ? p2 : pmax);
+    let dd = -1;
+    const sa = half[a], m = sa > l ? sa : l;
+    if (u > m) {
+      dd = dist2(X, xo, C, a * d, d);
+      u = Math.sqrt(dd);
+      if (u > m) {
+        let best = a, bd = dd, sd = Infinity;
+        for (let j = 0; j < k; j++) {
+          if (j === a) continue;
+          const e = dist2(X, xo, C, j * d, d);
+          if (e < bd || (e === bd && j < best)) { sd = bd; bd = e; best = j; }
+          else if (e < sd) sd = e;
+        }
+        u = Math.sqrt(bd);
+        l = Math.sqrt(sd);
+        dd = bd;
+        if (best !== a) {
+          const oo = so + a * d, no = so + best * d;
+          for (let t = 0; t < d; t++) {
+            const v = X[xo + t];
+            sums[oo + t] -= v;
+            sums[no + t] += v;
+          }
+          if (--counts[cb + a] === 0) for (let t = 0; t < d; t++) sums[oo + t] = 0;
+          counts[cb + best]++;
+          labels[i] = best;
+          changes++;
+        }
+      }
+    }
+    upper[i] = u;
+    lower[i] = l;
+    if (final) inertia += dd >= 0 ? dd : dist2(X, xo, C, labels[i] * d, d);
+  }
+  S.stat[b * NS] = changes;
+  S.stat[b * NS + 1] = inertia;
+}
+
+return {
+  makeState: makeState,
+  dist2: dist2,
+  ops: {
+    moments: moments, ppInit: ppInit, ppTrial: ppTrial, ppCommit: ppCommit,
+    sumsFromLabels: sumsFromLabels, assignFull: assignFull, assignHamerly: assignHamerly,
+  },
+};
+`;
+
+/** Source of a worker started with `new Worker(WORKER_SOURCE, { eval: true })`. */
+export const WORKER_SOURCE = `
+'use strict';
+const { parentPort } = require('node:worker_threads');
+const K = (function () {
+${KERNEL_SOURCE}
+})();
+let S = null;
+parentPort.on('message', function (m) {
+  try {
+    if (m.type === 'init') {
+      S = K.makeState(m.desc);
+      return;
+    }
+    if (m.type === 'run') {
+      const f = K.ops[m.op], counter = S.counter, nb = S.nb;
+      for (;;) {
+        const b = Atomics.add(counter, 0, 1);
+        if (b >= nb) break;
+        f(S, b);
+      }
+      parentPort.postMessage({ type: 'done' });
+    }
+  } catch (e) {
+    parentPort.postMessage({ type: 'error', message: String((e && e.stack) || e) });
+  }
+});
+`;
+
+const compiled: Partial<Record<'f32' | 'f64', KernelModule>> = {};
+
+/** The kernel compiled for the main thread; one instance per dtype keeps V8's type feedback monomorphic. */
+export function mainKernel(dtype: 'f32' | 'f64'): KernelModule {
+  let m = compiled[dtype];
+  if (!m) {
+    m = new Function(KERNEL_SOURCE)() as KernelModule;
+    compiled[dtype] = m;
+  }
+  return m;
+}
