@@ -1,4 +1,24 @@
-// Placeholder entry point so the CDK app can bundle; replaced by the real handler.
-export const handler = async (): Promise<never> => {
-  throw new Error('not implemented yet');
-};
+import { DynamoProfileStore, documentClient } from '../../shared/adapters/dynamo';
+import { EventBridgePublisher } from '../../shared/adapters/eventbridge-publisher';
+import { outboxEnvSchema, parseEnv } from '../../shared/config/env';
+import { createAwsClients } from '../../shared/runtime/clients';
+import { createTelemetry } from '../../shared/runtime/powertools';
+import { makeHandler } from './app';
+
+const env = parseEnv(outboxEnvSchema);
+const clients = createAwsClients();
+const telemetry = createTelemetry('outbox');
+const doc = documentClient(telemetry.tracer.captureAWSv3Client(clients.dynamodb));
+
+export const handler = makeHandler(
+  {
+    profiles: new DynamoProfileStore(doc, env.TABLE_NAME, 730),
+    publisher: new EventBridgePublisher({
+      client: telemetry.tracer.captureAWSv3Client(clients.eventbridge),
+      eventBusName: env.EVENT_BUS_NAME,
+    }),
+    metrics: telemetry.metricsSink,
+    log: telemetry.logSink,
+  },
+  telemetry,
+);

@@ -43,6 +43,8 @@ interface FailureClass {
   errorName?: string;
   httpStatusCode?: number;
   originalStatusCode?: number;
+  /** Our own wording (never an SDK or model message, which may echo the input). */
+  detail?: string;
 }
 
 const THROTTLING_ERROR_NAMES = new Set([
@@ -197,7 +199,8 @@ export class SageMakerEmbedder implements Embedder {
           failure.reason,
           `endpoint ${this.endpointName}: ${texts.length} text(s), ${attempt} attempt(s)` +
             (failure.errorName ? `, last error ${failure.errorName}` : '') +
-            (failure.httpStatusCode !== undefined ? ` (HTTP ${failure.httpStatusCode})` : ''),
+            (failure.httpStatusCode !== undefined ? ` (HTTP ${failure.httpStatusCode})` : '') +
+            (failure.detail !== undefined ? `: ${failure.detail}` : ''),
           {
             attempts: attempt,
             texts: texts.length,
@@ -286,8 +289,8 @@ export class SageMakerEmbedder implements Embedder {
 
 /** Maps an SDK, transport or response error to a reason and whether another attempt may help. */
 function classifyFailure(error: unknown): FailureClass {
-  if (error instanceof AttemptTimeout) return { reason: 'timeout', retryable: true };
-  if (error instanceof ResponseRejected) return { reason: error.reason, retryable: false };
+  if (error instanceof AttemptTimeout) return { reason: 'timeout', retryable: true, detail: error.message };
+  if (error instanceof ResponseRejected) return { reason: error.reason, retryable: false, detail: error.message };
 
   const e = isRecord(error) ? error : {};
   const errorName = typeof e['name'] === 'string' ? e['name'] : 'UnknownError';

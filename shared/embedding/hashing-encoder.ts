@@ -27,10 +27,13 @@ const FNV_PRIME = 0x01000193;
 const WORD = /[\p{L}\p{N}]+/gu;
 const COMBINING_MARK = /\p{M}+/gu;
 
-/** 32-bit FNV-1a over the UTF-16 code units of `text` (both bytes of wide units), seeded with a namespace byte. */
-export function fnv1a32(text: string, namespace = 0): number {
+/**
+ * 32-bit FNV-1a over the UTF-16 code units of `text` (both bytes of code units above 0xff), optionally preceded by a
+ * namespace byte. Without a namespace and for Latin-1 text this is the standard FNV-1a.
+ */
+export function fnv1a32(text: string, namespace?: number): number {
   let h = FNV_OFFSET;
-  h = Math.imul(h ^ (namespace & 0xff), FNV_PRIME);
+  if (namespace !== undefined) h = Math.imul(h ^ (namespace & 0xff), FNV_PRIME);
   for (let i = 0; i < text.length; i++) {
     const unit = text.charCodeAt(i);
     h = Math.imul(h ^ (unit & 0xff), FNV_PRIME);

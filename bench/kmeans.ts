@@ -1,0 +1,190 @@
+/**
+ * k-means benchmark: Shoal's CLI (all cores and one thread) against scikit-learn's Lloyd on the same
+ * deterministic Gaussian-mixture files (1,000,000 × 32 and × 64, 12 components of unequal sizes, 1% uniform outliers).
+ *
+ *   npm run bench:kmeans                 # BENCH_INSTALL=1 lets it apt-get install python3-sklearn if missing
+ *   BENCH_REPEAT=3 npm run bench:kmeans  # best of 3 timings per configuration
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, openSync, renameSync, statSync, writeSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { join, resolve } from 'node:path';
+import { createRng } from '../shared/util/rng';
+
+const ROOT = resolve(__dirname, '..');
+const BENCH_DIR = join(ROOT, '.bench');
+const PYTHON = '/usr/bin/python3';
+const N = 1_000_000;
+const K = 12;
+const DIMS = [32, 64];
+const SEED = 0;
+const REPEAT = Math.max(1, Number(process.env.BENCH_REPEAT ?? 1) || 1);
+
+/** 12 components with sizes ∝ 1/(c+1) (≈ 32% down to 2.6%), 1% uniform outliers, rows in random order. */
+function generate(path: string, n: number, d: number): void {
+  const rng = createRng(20240611 + d);
+  const comps = 12;
+  const centres = new Float64Array(comps * d);
+  for (let i = 0; i < centres.length; i++) centres[i] = 2.5 * rng.normal();
+  const sigma = Array.from({ length: comps }, () => 0.8 + 0.8 * rng.next());
+  const w = Array.from({ length: comps }, (_, c) => 1 / (c + 1));
+  const wsum = w.reduce((a, b) => a + b, 0);
+  const cum: number[] = [];
+  w.reduce((acc, v) => (cum.push((acc + v) / wsum), acc + v), 0);
+  const chunkRows = 65536;
+  const tmp = `${path}.tmp-${process.pid}`;
+  const fd = openSync(tmp, 'w');
+  try {
+    const buf = new Float32Array(chunkRows * d);
+    for (let start = 0; start < n; start += chunkRows) {
+      const rows = Math.min(chunkRows, n - start);
+      for (let r = 0; r < rows; r++) {
+        const o = r * d;
+        if (rng.next() < 0.01) {
+          for (let t = 0; t < d; t++) buf[o + t] = -10 + 20 * rng.next();
+          continue;
+        }
+        const u = rng.next();
+        let c = 0;
+        while (c < comps - 1 && u >= cum[c]!) c++;
+        const s = sigma[c]!;
+        for (let t = 0; t < d; t++) buf[o + t] = centres[c * d + t]! + s * rng.normal();
+      }
+      writeSync(fd, new Uint8Array(buf.buffer, 0, rows * d * 4));
+    }
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(tmp, path);
+}
+
+function ensureFile(d: number): string {
+  mkdirSync(BENCH_DIR, { recursive: true });
+  const path = join(BENCH_DIR, `gmm-n${N}-d${d}-c12-out1pct-v1.f32`);
+  if (existsSync(path) && statSync(path).size === N * d * 4) {
+    console.log(`reusing ${path}`);
+  } else {
+    const t0 = performance.now();
+    generate(path, N, d);
+    console.log(`generated ${path} in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  }
+  return path;
+}
+
+interface Fit {
+  inertia: number;
+  iterations: number;
+  fitSeconds: number;
+}
+
+function best(runs: Fit[]): Fit {
+  return runs.reduce((a, b) => (b.fitSeconds < a.fitSeconds ? b : a));
+}
+
+function runShoal(path: string, d: number, threads?: number): Fit {
+  const args = ['bin/shoal.js', 'kmeans', '--input', path, '--d', String(d), '--k', String(K), '--seed', String(SEED)];
+  if (threads !== undefined) args.push('--threads', String(threads));
+  const runs: Fit[] = [];
+  for (let r = 0; r < REPEAT; r++) {
+    const out = execFileSync(process.execPath, args, { cwd: ROOT, encoding: 'utf8', maxBuffer: 1 << 20 });
+    runs.push(JSON.parse(out.trim().split('\n').pop()!) as Fit);
+  }
+  return best(runs);
+}
+
+const SKLEARN_SCRIPT = `
+import json, sys, time
+import numpy as np
+import sklearn
+from sklearn.cluster import KMeans
+path, d, k = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+X = np.fromfile(path, dtype='<f4').reshape(-1, d)
+km = KMeans(n_clusters=k, algorithm="lloyd", n_init=1, init="k-means++", tol=1e-4, random_state=0)
+t0 = time.perf_counter()
+km.fit(X)
+fit = time.perf_counter() - t0
+C = km.cluster_centers_.astype(np.float64)
+lab = km.labels_
+inertia = 0.0
+for s in range(0, X.shape[0], 65536):
+    diff = X[s:s + 65536].astype(np.float64) - C[lab[s:s + 65536]]
+    inertia += float(np.einsum('ij,ij->', diff, diff))
+try:
+    from threadpoolctl import threadpool_info
+    threads = max([p.get('num_threads', 1) for p in threadpool_info()] or [1])
+except Exception:
+    threads = None
+print(json.dumps({"inertia": inertia, "inertiaReported": float(km.inertia_), "iterations": int(km.n_iter_),
+                  "fitSeconds": fit, "version": sklearn.__version__, "threads": threads}))
+`;
+
+function sklearnAvailable(): string | null {
+  const probe = spawnSync(PYTHON, ['-c', 'import sklearn, numpy'], { encoding: 'utf8' });
+  if (probe.error) return `${PYTHON} not runnable (${probe.error.message})`;
+  if (probe.status !== 0) return `${PYTHON} cannot import sklearn/numpy`;
+  return null;
+}
+
+function ensureSklearn(): string | null {
+  const missing = sklearnAvailable();
+  if (!missing) return null;
+  if (process.env.BENCH_INSTALL !== '1') {
+    return `${missing}; set BENCH_INSTALL=1 to apt-get install python3-sklearn`;
+  }
+  console.log(`${missing}; installing python3-sklearn with apt-get (BENCH_INSTALL=1) ...`);
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  for (const args of [['update'], ['install', '-y', 'python3-sklearn']]) {
+    const r = spawnSync('apt-get', args, { stdio: 'inherit', env });
+    if (r.error || r.status !== 0) return `apt-get ${args.join(' ')} failed (${r.error?.message ?? `exit ${r.status}`})`;
+  }
+  return sklearnAvailable();
+}
+
+type SkFit = Fit & { inertiaReported: number; version: string; threads: number | null };
+
+function runSklearn(path: string, d: number): SkFit {
+  const runs: SkFit[] = [];
+  for (let r = 0; r < REPEAT; r++) {
+    const out = execFileSync(PYTHON, ['-c', SKLEARN_SCRIPT, path, String(d), String(K)], {
+      encoding: 'utf8',
+      maxBuffer: 1 << 20,
+    });
+    runs.push(JSON.parse(out.trim().split('\n').pop()!) as SkFit);
+  }
+  return runs.reduce((a, b) => (b.fitSeconds < a.fitSeconds ? b : a));
+}
+
+const fmt = (f: Fit): string =>
+  `fit ${f.fitSeconds.toFixed(3)} s, inertia ${f.inertia.toPrecision(10)}, ${f.iterations} iterations`;
+
+function main(): void {
+  const cores = availableParallelism();
+  console.log(`k-means benchmark: n=${N}, k=${K}, seed=${SEED}, cores (os.availableParallelism) = ${cores}`);
+  console.log(`timings are the best of ${REPEAT} run(s); fit only, file reading excluded`);
+  const skipReason = ensureSklearn();
+  if (skipReason) console.log(`scikit-learn comparison skipped: ${skipReason}`);
+  const summary: string[] = [];
+  for (const d of DIMS) {
+    const path = ensureFile(d);
+    console.log(`\n== ${N} x ${d}, k=${K} ==`);
+    const par = runShoal(path, d);
+    console.log(`shoal  (${cores} threads): ${fmt(par)}`);
+    const one = runShoal(path, d, 1);
+    console.log(`shoal  (1 thread):  ${fmt(one)}`);
+    if (skipReason) continue;
+    const sk = runSklearn(path, d);
+    console.log(
+      `sklearn ${sk.version} (${sk.threads ?? '?'} threads): ${fmt(sk)} (float64 recomputation; sklearn's own float32 inertia_ ${sk.inertiaReported.toPrecision(10)})`,
+    );
+    const tr = par.fitSeconds / sk.fitSeconds;
+    const ir = par.inertia / sk.inertia;
+    const line =
+      `d=${d}: time ratio shoal/sklearn = ${tr.toFixed(3)} (1-thread ${(one.fitSeconds / sk.fitSeconds).toFixed(3)}), ` +
+      `inertia ratio shoal/sklearn = ${ir.toFixed(6)} (${((ir - 1) * 100).toFixed(3)}%)`;
+    console.log(line);
+    summary.push(`${line} -> ${tr <= 1 && ir <= 1.005 ? 'target met' : 'target NOT met'}`);
+  }
+  if (summary.length) console.log(`\nsummary (target: time ratio <= 1, inertia at most 0.5% above sklearn):\n${summary.join('\n')}`);
+}
+
+main();

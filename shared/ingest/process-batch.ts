@@ -1,0 +1,277 @@
+import type { Settings } from '../config/settings';
+import type { CustomerErased } from '../contracts/inbound';
+import { validateInbound, type RejectionReason } from '../contracts/validate';
+import { dedupeKey, evaluateCustomer } from '../domain/evaluate';
+import { eventText, foldEvents, type LoggedEvent } from '../domain/features';
+import type { Embedder } from '../ports/embedder';
+import type { ModelCache } from '../ports/models';
+import type { EventLog, OutboxEntry, ProfileStore, Publisher, Quarantine, QuarantineEntry } from '../ports/stores';
+import type { LogSink, MetricsSink } from '../ports/telemetry';
+import { mapLimit } from '../util/concurrency';
+
+export interface IngestRecord {
+  messageId: string;
+  body: string;
+}
+
+export interface IngestDeps {
+  eventLog: EventLog;
+  profiles: ProfileStore;
+  models: ModelCache;
+  embedder: Embedder;
+  publisher: Publisher;
+  quarantine: Quarantine;
+  settings: Settings;
+  clock: () => Date;
+  metrics: MetricsSink;
+  log: LogSink;
+  /** Customers processed in parallel within a batch. */
+  concurrency?: number;
+}
+
+export interface BatchOutcome {
+  /** Message ids to hand back to the queue (partial batch failure). */
+  failedMessageIds: string[];
+  stats: {
+    received: number;
+    valid: number;
+    rejected: Partial<Record<RejectionReason, number>>;
+    appended: number;
+    duplicates: number;
+    customers: number;
+    segmentChanges: number;
+    lifecycleChanges: number;
+    erasures: number;
+    embeddingFailed: boolean;
+    publishDeferred: number;
+    writeConflicts: number;
+  };
+}
+
+const MAX_WRITE_ATTEMPTS = 6;
+const DAY_SECONDS = 86_400;
+
+/**
+ * The real-time path for one queue batch: validate → quarantine rejects → embed the batch's texts once →
+ * append to each customer's log → fold → assign → conditional write (outbox) → publish.
+ * A failure for one customer fails only that customer's records; a rejected record never fails.
+ */
+export async function processBatch(records: readonly IngestRecord[], deps: IngestDeps): Promise<BatchOutcome> {
+  const now = deps.clock();
+  const stats: BatchOutcome['stats'] = {
+    received: records.length,
+    valid: 0,
+    rejected: {},
+    appended: 0,
+    duplicates: 0,
+    customers: 0,
+    segmentChanges: 0,
+    lifecycleChanges: 0,
+    erasures: 0,
+    embeddingFailed: false,
+    publishDeferred: 0,
+    writeConflicts: 0,
+  };
+  const failed = new Set<string>();
+
+  // 1. Validate; rejects go to quarantine with their reason and are never retried.
+  const byCustomer = new Map<string, { messageId: string; logged: LoggedEvent }[]>();
+  const rejects: QuarantineEntry[] = [];
+  for (const record of records) {
+    const result = validateInbound(record.body, now);
+    if (!result.ok) {
+      rejects.push({ messageId: record.messageId, receivedAt: now.toISOString(), rejection: result.rejection, raw: record.body });
+      stats.rejected[result.rejection.reason] = (stats.rejected[result.rejection.reason] ?? 0) + 1;
+      continue;
+    }
+    stats.valid += 1;
+    const list = byCustomer.get(result.event.detail.customerId) ?? [];
+    list.push({ messageId: record.messageId, logged: { event: result.event, embedding: null } });
+    byCustomer.set(result.event.detail.customerId, list);
+  }
+  if (rejects.length) {
+    try {
+      await deps.quarantine.put(rejects);
+      deps.metrics.count('QuarantinedEvents', rejects.length);
+      for (const r of rejects) {
+        deps.log.warn('event quarantined', {
+          messageId: r.messageId,
+          reason: r.rejection.reason,
+          eventId: r.rejection.eventId,
+          customerId: r.rejection.customerId,
+        });
+      }
+    } catch (err) {
+      // Not kept yet: hand them back so that nothing is silently dropped.
+      for (const r of rejects) failed.add(r.messageId);
+      deps.log.error('quarantine write failed', { error: (err as Error).name, count: rejects.length });
+    }
+  }
+
+  // 2. Embed the batch's texts in one call (the embedder dedupes, caches and chunks).
+  const texts = new Map<string, Float32Array | null>();
+  for (const list of byCustomer.values()) {
+    for (const { logged } of list) {
+      const text = eventText(logged.event);
+      if (text !== null) texts.set(text, null);
+    }
+  }
+  const embed = async (wanted: string[]): Promise<boolean> => {
+    const missing = wanted.filter((t) => !texts.get(t));
+    if (missing.length === 0) return true;
+    if (stats.embeddingFailed) return false;
+    try {
+      const vectors = await deps.embedder.embed(missing);
+      missing.forEach((t, i) => texts.set(t, vectors[i] ?? null));
+      return true;
+    } catch (err) {
+      stats.embeddingFailed = true;
+      deps.metrics.count('EmbeddingFailures');
+      deps.log.warn('embedding unavailable; keeping last interest vectors', {
+        error: (err as Error).name,
+        reason: (err as { reason?: string }).reason,
+        texts: missing.length,
+      });
+      return false;
+    }
+  };
+  await embed([...texts.keys()]);
+  for (const list of byCustomer.values()) {
+    for (const item of list) {
+      const text = eventText(item.logged.event);
+      if (text !== null) item.logged.embedding = texts.get(text) ?? null;
+    }
+  }
+
+  // 3. Per customer, in parallel: append, fold, assign, write, publish.
+  stats.customers = byCustomer.size;
+  const expiresAt = Math.floor(now.getTime() / 1000) + deps.settings.retention.eventDays * DAY_SECONDS;
+  await mapLimit([...byCustomer.entries()], deps.concurrency ?? 8, async ([customerId, items]) => {
+    try {
+      await processCustomer(customerId, items.map((i) => i.logged), { deps, now, expiresAt, stats, embed, texts });
+    } catch (err) {
+      for (const i of items) failed.add(i.messageId);
+      deps.metrics.count('CustomerFailures');
+      deps.log.error('customer batch failed; records returned to the queue', {
+        customerId,
+        error: (err as Error).name,
+        message: (err as Error).message.slice(0, 200),
+      });
+    }
+  });
+
+  deps.metrics.count('EventsIngested', stats.appended);
+  deps.metrics.count('DuplicateEvents', stats.duplicates);
+  deps.metrics.count('SegmentChanges', stats.segmentChanges);
+  deps.metrics.count('LifecycleChanges', stats.lifecycleChanges);
+  return { failedMessageIds: [...failed], stats };
+}
+
+interface CustomerContext {
+  deps: IngestDeps;
+  now: Date;
+  expiresAt: number;
+  stats: BatchOutcome['stats'];
+  embed: (texts: string[]) => Promise<boolean>;
+  texts: Map<string, Float32Array | null>;
+}
+
+async function processCustomer(customerId: string, events: LoggedEvent[], ctx: CustomerContext): Promise<void> {
+  const { deps, now, stats } = ctx;
+  const erasure = events
+    .filter((e) => e.event.type === 'customer.erased')
+    .sort((a, b) => (a.event.detail.occurredAt < b.event.detail.occurredAt ? 1 : -1))[0];
+  let toAppend = events.filter((e) => e.event.type !== 'customer.erased');
+  if (erasure) {
+    await eraseCustomer(customerId, erasure.event.detail as CustomerErased, ctx);
+    // Events dated before the erasure request are erased with everything else.
+    toAppend = toAppend.filter((e) => e.event.detail.occurredAt > erasure.event.detail.occurredAt);
+    if (toAppend.length === 0) return;
+  }
+
+  const { appended, duplicates } = await deps.eventLog.append(customerId, toAppend, ctx.expiresAt);
+  stats.appended += appended.length;
+  stats.duplicates += duplicates.length;
+
+  let written: OutboxEntry[] | null = null;
+  for (let attempt = 0; attempt < MAX_WRITE_ATTEMPTS && written === null; attempt++) {
+    const [previous, log] = await Promise.all([deps.profiles.get(customerId), deps.eventLog.load(customerId)]);
+    if (log.length === 0) return; // erased concurrently
+    await backfillEmbeddings(customerId, log, ctx);
+    const features = foldEvents(log, now, deps.settings.features);
+    const model = await deps.models.forProfile(previous?.assignment?.modelVersion);
+    const evaluation = evaluateCustomer({
+      customerId,
+      features,
+      previous,
+      model,
+      now,
+      settings: deps.settings,
+      reason: 'event',
+    });
+    const outcome = await deps.profiles.put(evaluation.profile, previous?.rev ?? null);
+    if (outcome === 'conflict') {
+      stats.writeConflicts += 1;
+      continue;
+    }
+    if (evaluation.segmentChanged) stats.segmentChanges += 1;
+    if (evaluation.lifecycleChanged) stats.lifecycleChanges += 1;
+    written = evaluation.profile.outbox;
+  }
+  if (written === null) throw new Error('profile write kept conflicting');
+  await flushOutbox(customerId, written, deps, stats);
+}
+
+/** Events whose embedding was missed during an outage get one on the next healthy batch. */
+async function backfillEmbeddings(customerId: string, log: LoggedEvent[], ctx: CustomerContext): Promise<void> {
+  const pending = log.filter((e) => e.embedding === null && eventText(e.event) !== null);
+  if (pending.length === 0 || ctx.stats.embeddingFailed) return;
+  const wanted = [...new Set(pending.map((e) => eventText(e.event)!))];
+  if (!(await ctx.embed(wanted))) return;
+  const updates: { eventId: string; embedding: Float32Array }[] = [];
+  for (const e of pending) {
+    const v = ctx.texts.get(eventText(e.event)!);
+    if (v) {
+      e.embedding = v;
+      updates.push({ eventId: e.event.detail.eventId, embedding: v });
+    }
+  }
+  await ctx.deps.eventLog.setEmbeddings(customerId, updates);
+}
+
+/** Publishes what the outbox holds; whatever fails stays there for the next write or the sweeper. */
+export async function flushOutbox(
+  customerId: string,
+  outbox: readonly OutboxEntry[],
+  deps: Pick<IngestDeps, 'publisher' | 'profiles' | 'metrics'>,
+  stats?: { publishDeferred: number },
+): Promise<number> {
+  if (outbox.length === 0) return 0;
+  const result = await deps.publisher.publish(outbox);
+  const failedKeys = new Set(result.failed.map((f) => f.dedupeKey));
+  const published = outbox.filter((e) => !failedKeys.has(e.dedupeKey));
+  await deps.profiles.completeOutbox(customerId, published);
+  if (failedKeys.size) {
+    deps.metrics.count('PublishDeferred', failedKeys.size);
+    if (stats) stats.publishDeferred += failedKeys.size;
+  }
+  return published.length;
+}
+
+async function eraseCustomer(customerId: string, request: CustomerErased, ctx: CustomerContext): Promise<void> {
+  const itemsDeleted = await ctx.deps.eventLog.eraseCustomer(customerId);
+  ctx.stats.erasures += 1;
+  const key = dedupeKey(customerId, 'customer.erasure.completed', request.eventId);
+  const result = await ctx.deps.publisher.publish([
+    {
+      dedupeKey: key,
+      event: {
+        detailType: 'customer.erasure.completed',
+        detail: { customerId, itemsDeleted, completedAt: ctx.now.toISOString(), dedupeKey: key },
+      },
+    },
+  ]);
+  // No profile is left to hold an outbox entry: fail the record so the (idempotent) erasure is retried.
+  if (result.failed.length) throw new Error('erasure confirmation not published');
+  ctx.deps.log.info('customer erased', { customerId, itemsDeleted });
+}

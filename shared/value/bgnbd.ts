@@ -1,0 +1,415 @@
+/**
+ * BG/NBD ("beta-geometric / negative binomial distribution") model of repeat purchasing,
+ * Fader, Hardie & Lee (2005), "Counting your customers the easy way", Marketing Science 24(2).
+ *
+ * Per customer: x = number of repeat purchases in (0, T], t_x = time of the last one (0 if x = 0),
+ * T = time since the first purchase — all in WEEKS. While alive, purchases are Poisson(λ) with
+ * λ ~ Gamma(r, α) (α is a rate, in weeks); after each repeat purchase the customer drops out with
+ * probability p ~ Beta(a, b).
+ *
+ * Numerics:
+ * - log-gamma from `@stdlib/math-base-special-gammaln`; likelihood terms combined with log-sum-exp.
+ * - The expectations need 2F1(r+x, b+x; a+b+x−1; z) with z = t/(α+T+t) (x = T = 0 gives E[X(t)]'s
+ *   2F1(r, b; a+b−1; t/(α+t))). With the Euler transformation
+ *     (1−z)^{r+x} 2F1(r+x, b+x; c; z) = (1−z)^{a−1} 2F1(a+b−1−r, a−1; c; z),   c = a+b+x−1,
+ *   the numerator parameters no longer grow with x (no overflow at x = 1e5, and the series converges
+ *   faster the larger x is), and writing 2F1(A, ε; c; z) = 1 + ε·G makes the (a−1) in the
+ *   denominator of the published formula cancel analytically, so a = 1 needs no special case.
+ *   The series has an explicit tail bound (see `aliveSeries`). Where it converges slowly
+ *   (z close to 1, i.e. t ≫ α+T, with small x) or loses digits to cancellation, the same quantity is
+ *   computed by tanh-sinh quadrature of its defining integral over p instead.
+ */
+import { minimizeMultiStart, type MultiStartResult } from './optimize';
+import { createRng } from '../util/rng';
+import { expm1OverX, gammaln, lbeta, logAddExp, tanhSinh } from './special';
+
+export interface BgNbdParams {
+  r: number;
+  alpha: number;
+  a: number;
+  b: number;
+}
+
+/** One customer's calibration summary (weeks). */
+export interface RfmRow {
+  x: number;
+  tx: number;
+  T: number;
+}
+
+export function assertBgNbdParams(p: BgNbdParams): void {
+  for (const k of ['r', 'alpha', 'a', 'b'] as const) {
+    if (!(Number.isFinite(p[k]) && p[k] > 0)) throw new RangeError(`BG/NBD parameter ${k} must be finite and > 0, got ${p[k]}`);
+  }
+}
+
+function assertRow(x: number, tx: number, T: number): void {
+  if (!(Number.isInteger(x) && x >= 0)) throw new RangeError(`x must be a non-negative integer, got ${x}`);
+  if (!(Number.isFinite(T) && T >= 0)) throw new RangeError(`T must be finite and >= 0, got ${T}`);
+  if (!(Number.isFinite(tx) && tx >= 0 && tx <= T * (1 + 1e-9) + 1e-9)) throw new RangeError(`t_x must be in [0, T], got t_x=${tx}, T=${T}`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Likelihood
+
+/** Log-likelihood of one customer (FHL 2005, eq. 6), in log space. */
+export function bgnbdLogLikelihoodOne(p: BgNbdParams, x: number, tx: number, T: number): number {
+  const { r, alpha, a, b } = p;
+  const a1 = gammaln(r + x) - gammaln(r) + r * Math.log(alpha);
+  const a2 = gammaln(a + b) + gammaln(b + x) - gammaln(b) - gammaln(a + b + x);
+  const a3 = -(r + x) * Math.log(alpha + T);
+  if (x === 0) return a1 + a2 + a3;
+  const a4 = Math.log(a) - Math.log(b + x - 1) - (r + x) * Math.log(alpha + tx);
+  return a1 + a2 + logAddExp(a3, a4);
+}
+
+/**
+ * Customers compressed to distinct (x, t_x, T) with multiplicities, grouped by x so that the
+ * log-gamma terms are computed once per distinct x.
+ */
+export interface CompressedRfm {
+  xs: number[];
+  /** Start offset of each x group in tx/T/w. */
+  offsets: number[];
+  tx: Float64Array;
+  T: Float64Array;
+  w: Float64Array;
+  customers: number;
+  repeatCustomers: number;
+}
+
+export function compressRfm(rows: readonly RfmRow[]): CompressedRfm {
+  const byX = new Map<number, Map<number, Map<number, number>>>();
+  let repeat = 0;
+  for (const row of rows) {
+    assertRow(row.x, row.tx, row.T);
+    if (row.x > 0) repeat++;
+    let byT = byX.get(row.x);
+    if (!byT) byX.set(row.x, (byT = new Map()));
+    let byTx = byT.get(row.T);
+    if (!byTx) byT.set(row.T, (byTx = new Map()));
+    const tx = row.x === 0 ? 0 : row.tx; // t_x does not enter the likelihood when x = 0
+    byTx.set(tx, (byTx.get(tx) ?? 0) + 1);
+  }
+  const xs = [...byX.keys()].sort((p, q) => p - q);
+  let size = 0;
+  for (const m of byX.values()) for (const inner of m.values()) size += inner.size;
+  const tx = new Float64Array(size);
+  const T = new Float64Array(size);
+  const w = new Float64Array(size);
+  const offsets: number[] = [];
+  let k = 0;
+  for (const x of xs) {
+    offsets.push(k);
+    for (const [tVal, inner] of byX.get(x) as Map<number, Map<number, number>>) {
+      for (const [txVal, count] of inner) {
+        tx[k] = txVal;
+        T[k] = tVal;
+        w[k] = count;
+        k++;
+      }
+    }
+  }
+  offsets.push(k);
+  return { xs, offsets, tx, T, w, customers: rows.length, repeatCustomers: repeat };
+}
+
+export function bgnbdLogLikelihoodCompressed(p: BgNbdParams, d: CompressedRfm): number {
+  const { r, alpha, a, b } = p;
+  const common = -gammaln(r) + r * Math.log(alpha) + gammaln(a + b) - gammaln(b);
+  const logA = Math.log(a);
+  let total = 0;
+  for (let g = 0; g < d.xs.length; g++) {
+    const x = d.xs[g] as number;
+    const lo = d.offsets[g] as number;
+    const hi = d.offsets[g + 1] as number;
+    const rx = r + x;
+    const gx = common + gammaln(rx) + gammaln(b + x) - gammaln(a + b + x);
+    let sum = 0;
+    let weight = 0;
+    if (x === 0) {
+      for (let i = lo; i < hi; i++) {
+        const wi = d.w[i] as number;
+        sum -= wi * rx * Math.log(alpha + (d.T[i] as number));
+        weight += wi;
+      }
+    } else {
+      const la = logA - Math.log(b + x - 1);
+      for (let i = lo; i < hi; i++) {
+        const wi = d.w[i] as number;
+        const a3 = -rx * Math.log(alpha + (d.T[i] as number));
+        const a4 = la - rx * Math.log(alpha + (d.tx[i] as number));
+        sum += wi * (a3 > a4 ? a3 + Math.log1p(Math.exp(a4 - a3)) : a4 + Math.log1p(Math.exp(a3 - a4)));
+        weight += wi;
+      }
+    }
+    total += sum + weight * gx;
+  }
+  return total;
+}
+
+/** Total log-likelihood of a set of customers. */
+export function bgnbdLogLikelihood(p: BgNbdParams, rows: readonly RfmRow[] | CompressedRfm): number {
+  assertBgNbdParams(p);
+  const d = Array.isArray(rows) ? compressRfm(rows as readonly RfmRow[]) : (rows as CompressedRfm);
+  return bgnbdLogLikelihoodCompressed(p, d);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Fitting
+
+export interface BgNbdFitOptions {
+  /** Extra starting points (natural scale); a fixed set of generic starts is always used. */
+  starts?: BgNbdParams[];
+  /** Above this many distinct (x, t_x, T) rows the exploratory runs use a seeded subsample (default 20 000). */
+  exploreSampleSize?: number;
+  /** Budget of likelihood evaluations for each polishing run (default 4 000). */
+  maxEvals?: number;
+}
+
+export interface BgNbdFit {
+  params: BgNbdParams;
+  logLikelihood: number;
+  converged: boolean;
+  /** True when a parameter ran into the search box (|ln θ| ≥ 20): the MLE is on the boundary. */
+  atBoundary: boolean;
+  evaluations: number;
+  customers: number;
+  repeatCustomers: number;
+}
+
+const LOG_BOUND = 20;
+
+function toParams(theta: readonly number[]): BgNbdParams {
+  return {
+    r: Math.exp(theta[0] as number),
+    alpha: Math.exp(theta[1] as number),
+    a: Math.exp(theta[2] as number),
+    b: Math.exp(theta[3] as number),
+  };
+}
+
+function subsample(d: CompressedRfm, size: number, seed: number): CompressedRfm {
+  const n = d.w.length;
+  const rng = createRng(seed);
+  const keep = size / n;
+  const idx: number[] = [];
+  const offsets: number[] = [];
+  const xs: number[] = [];
+  let customers = 0;
+  let repeat = 0;
+  for (let g = 0; g < d.xs.length; g++) {
+    const start = idx.length;
+    for (let i = d.offsets[g] as number; i < (d.offsets[g + 1] as number); i++) if (rng.next() < keep) idx.push(i);
+    if (idx.length > start) {
+      xs.push(d.xs[g] as number);
+      offsets.push(start);
+    }
+  }
+  offsets.push(idx.length);
+  const tx = new Float64Array(idx.length);
+  const T = new Float64Array(idx.length);
+  const w = new Float64Array(idx.length);
+  idx.forEach((i, k) => {
+    tx[k] = d.tx[i] as number;
+    T[k] = d.T[i] as number;
+    w[k] = d.w[i] as number;
+  });
+  for (let g = 0; g < xs.length; g++) {
+    for (let k = offsets[g] as number; k < (offsets[g + 1] as number); k++) {
+      customers += w[k] as number;
+      if ((xs[g] as number) > 0) repeat += w[k] as number;
+    }
+  }
+  return { xs, offsets, tx, T, w, customers, repeatCustomers: repeat };
+}
+
+/**
+ * Maximum-likelihood fit on a log scale (θ = ln r, ln α, ln a, ln b) by multi-start Nelder–Mead with
+ * restarts. The objective is the mean negative log-likelihood per customer.
+ */
+export function fitBgNbd(rows: readonly RfmRow[] | CompressedRfm, opts: BgNbdFitOptions = {}): BgNbdFit {
+  const d = Array.isArray(rows) ? compressRfm(rows as readonly RfmRow[]) : (rows as CompressedRfm);
+  if (d.customers === 0) throw new RangeError('fitBgNbd needs at least one customer');
+  const objectiveFor = (data: CompressedRfm) => {
+    const n = data.customers;
+    return (theta: number[]): number => {
+      for (const t of theta) if (!(Math.abs(t) < LOG_BOUND)) return Infinity;
+      return -bgnbdLogLikelihoodCompressed(toParams(theta), data) / n;
+    };
+  };
+  // Generic starts plus one scaled to the data's purchase rate (r/α ≈ repeat purchases per week).
+  let sumX = 0;
+  let sumT = 0;
+  for (let g = 0; g < d.xs.length; g++) {
+    for (let i = d.offsets[g] as number; i < (d.offsets[g + 1] as number); i++) {
+      sumX += (d.xs[g] as number) * (d.w[i] as number);
+      sumT += (d.T[i] as number) * (d.w[i] as number);
+    }
+  }
+  const rate = Math.max((sumX + 1) / (sumT + 1), 1e-6);
+  const natural: BgNbdParams[] = [
+    { r: 1, alpha: 1, a: 1, b: 1 },
+    { r: 1, alpha: 1 / rate, a: 1, b: 3 },
+    { r: 0.5, alpha: 0.5 / rate, a: 0.5, b: 2 },
+    { r: 2, alpha: 2 / rate, a: 2, b: 8 },
+    ...(opts.starts ?? []),
+  ];
+  const starts = natural.map((p) => [Math.log(p.r), Math.log(p.alpha), Math.log(p.a), Math.log(p.b)]);
+  const exploreSize = opts.exploreSampleSize ?? 20_000;
+  const full = objectiveFor(d);
+  const explore = d.w.length > exploreSize ? objectiveFor(subsample(d, exploreSize, 0x5eed)) : full;
+  const res: MultiStartResult = minimizeMultiStart(explore, starts, { maxEvals: opts.maxEvals ?? 4000 }, full);
+  const params = toParams(res.x);
+  return {
+    params,
+    logLikelihood: bgnbdLogLikelihoodCompressed(params, d),
+    converged: res.converged,
+    atBoundary: res.x.some((t) => Math.abs(t) > LOG_BOUND - 0.5),
+    evaluations: res.evaluations,
+    customers: d.customers,
+    repeatCustomers: d.repeatCustomers,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Predictions
+
+/**
+ * P(alive at T | x, t_x, T) = 1 / (1 + [x>0]·a/(b+x−1)·((α+T)/(α+t_x))^{r+x}), computed from its
+ * log-odds so it is exactly 1 for x = 0 and never NaN (it may underflow to 0 for absurd inputs).
+ */
+export function bgnbdPAlive(p: BgNbdParams, x: number, tx: number, T: number): number {
+  if (x === 0) return 1;
+  const logOdds = Math.log(p.a) - Math.log(p.b + x - 1) + (p.r + x) * Math.log1p((T - tx) / (p.alpha + tx));
+  if (logOdds > 745) return 0;
+  return 1 / (1 + Math.exp(logOdds));
+}
+
+/** Tail-bounded series for h (see `bgnbdExpectedPurchasesIfAlive`); undefined when it is not trustworthy. */
+export function aliveSeries(p: BgNbdParams, x: number, w: number, maxTerms: number): number | undefined {
+  const eps = p.a - 1;
+  const c = p.a + p.b + x - 1;
+  const A = p.a + p.b - 1 - p.r;
+  const z = w / (1 + w);
+  const L = -Math.log1p(w); // ln(1 − z)
+  const term1 = -c * L * expm1OverX(eps * L); // −c·expm1(εL)/ε
+  const eL = Math.exp(eps * L);
+  // G' = Σ_{n≥1} u_n, u_1 = A z, u_{n+1} = u_n (A+n)(ε+n) z / ((c+n)(n+1)).
+  let u = A * z;
+  let sum = 0;
+  let sumAbs = 0;
+  const past = Math.max(0, -A, -eps, -c);
+  let converged = u === 0;
+  for (let n = 1; n <= maxTerms && !converged; n++) {
+    sum += u;
+    sumAbs += Math.abs(u);
+    u *= ((A + n) * (eps + n) * z) / ((c + n) * (n + 1));
+    if (u === 0) converged = true;
+    else if (Math.abs(u) <= 1e-16 * Math.abs(sum) && n + 1 > past) {
+      const m = n + 1;
+      const rho = z * Math.max(1, Math.abs((A + m) / (c + m))) * Math.max(1, Math.abs((eps + m) / (m + 1)));
+      if (rho < 1 && Math.abs(u) / (1 - rho) <= 1e-15 * Math.abs(sum)) {
+        sum += u;
+        converged = true;
+      }
+    }
+  }
+  if (!converged) return undefined;
+  const h = term1 - eL * sum;
+  // Reject when cancellation between the two parts would cost more than ~5 digits.
+  if (!(h > 0) || !Number.isFinite(h) || (Math.abs(term1) + eL * sumAbs) > 1e5 * h) return undefined;
+  return h;
+}
+
+/**
+ * h = E[1/p · (1 − (1 + p·w)^{−s})] for p ~ Beta(a, b'), by tanh-sinh quadrature on intervals
+ * growing geometrically from the scale of the integrand's features near p = 0, with the endpoint
+ * singularities p^{a−1} and (1−p)^{b'−1} removed by substitution.
+ */
+export function aliveQuadrature(p: BgNbdParams, x: number, w: number): number {
+  const s = p.r + x;
+  const a = p.a;
+  const bb = p.b + x;
+  const lnB = lbeta(a, bb);
+  // ψ(q) = (1 − (1+q·w)^{−s}) / q, smooth and bounded on [0, 1], ψ(0) = s·w.
+  const psi = (q: number): number => (q === 0 ? s * w : -Math.expm1(-s * Math.log1p(q * w)) / q);
+  const edges: number[] = [0];
+  let e = Math.min(0.5, 1 / w, a / (a + bb));
+  while (e < 0.5) {
+    edges.push(e);
+    e *= 4;
+  }
+  edges.push(0.5, 1);
+  let total = 0;
+  for (let k = 0; k + 1 < edges.length; k++) {
+    const lo = edges[k] as number;
+    const hi = edges[k + 1] as number;
+    if (k === 0) {
+      // q = hi·y^{1/a}: ∫_0^hi q^{a−1} g(q) dq = (hi^a / a) ∫_0^1 g(hi·y^{1/a}) dy.
+      const scale = Math.exp(a * Math.log(hi) - Math.log(a) - lnB);
+      total +=
+        scale *
+        tanhSinh(
+          (y) => {
+            const q = hi * Math.pow(y, 1 / a);
+            return Math.exp((bb - 1) * Math.log1p(-q)) * psi(q);
+          },
+          0,
+          1,
+        );
+    } else if (k === edges.length - 2) {
+      // 1 − q = (1−lo)·y^{1/b'}: ∫_lo^1 (1−q)^{b'−1} m(q) dq = ((1−lo)^{b'} / b') ∫_0^1 m(q(y)) dy.
+      const span = 1 - lo;
+      const scale = Math.exp(bb * Math.log(span) - Math.log(bb) - lnB);
+      if (scale > 0) {
+        total +=
+          scale *
+          tanhSinh(
+            (y) => {
+              const q = 1 - span * Math.pow(y, 1 / bb);
+              return Math.exp((a - 1) * Math.log(q)) * psi(q);
+            },
+            0,
+            1,
+          );
+      }
+    } else {
+      total += tanhSinh(
+        (q) => Math.exp((a - 1) * Math.log(q) + (bb - 1) * Math.log1p(-q) - lnB) * psi(q),
+        lo,
+        hi,
+      );
+    }
+  }
+  return total;
+}
+
+/**
+ * Expected number of purchases in the next t weeks for a customer who is alive, with x repeat
+ * purchases observed over T weeks:
+ *   h = (a+b+x−1)/(a−1) · [1 − ((α+T)/(α+T+t))^{r+x} · 2F1(r+x, b+x; a+b+x−1; t/(α+T+t))].
+ * (x = 0, T = 0 gives the unconditional E[X(t)].) Depends on (x, T) but not on t_x.
+ */
+export function bgnbdExpectedPurchasesIfAlive(p: BgNbdParams, t: number, x: number, T: number): number {
+  if (!(t > 0)) return 0;
+  const w = t / (p.alpha + T);
+  if (w === Infinity) return Infinity;
+  const viaSeries = aliveSeries(p, x, w, 600);
+  return viaSeries ?? aliveQuadrature(p, x, w);
+}
+
+/** Unconditional E[X(t)] for a newly acquired customer: (a+b−1)/(a−1)·[1 − (α/(α+t))^r 2F1(r, b; a+b−1; t/(α+t))]. */
+export function bgnbdExpectedPurchases(p: BgNbdParams, t: number): number {
+  return bgnbdExpectedPurchasesIfAlive(p, t, 0, 0);
+}
+
+/** E[Y(t) | x, t_x, T] = P(alive) · h(t; x, T): expected purchases in the next t weeks. */
+export function bgnbdConditionalExpectedPurchases(p: BgNbdParams, t: number, x: number, tx: number, T: number): number {
+  const alive = bgnbdPAlive(p, x, tx, T);
+  if (alive === 0) return 0;
+  return alive * bgnbdExpectedPurchasesIfAlive(p, t, x, T);
+}
+
+/** Published maximum-likelihood estimates on the CDNOW sample (FHL 2005), used as the default prior. */
+export const CDNOW_BGNBD_PARAMS: Readonly<BgNbdParams> = Object.freeze({ r: 0.2426, alpha: 4.4135, a: 0.7929, b: 2.4258 });
