@@ -183,7 +183,9 @@ export class LocalEventBus {
     }
     const total = entries.reduce((sum, e) => sum + entrySize(e), 0);
     if (total > MAX_REQUEST_BYTES) {
-      throw new PutEventsValidationError(`Total size of the entries in the request is over the limit (${total} bytes).`);
+      throw new PutEventsValidationError(
+        `Total size of the entries in the request is over the limit (${total} bytes).`,
+      );
     }
 
     const results: PutEventsResultEntry[] = [];
@@ -328,7 +330,9 @@ function toEntry(raw: Record<string, unknown>): PutEventsEntry {
     Detail: str(raw.Detail),
     EventBusName: str(raw.EventBusName),
     Time: typeof time === 'number' ? new Date(time * 1000) : typeof time === 'string' ? time : undefined,
-    Resources: Array.isArray(raw.Resources) ? raw.Resources.filter((r): r is string => typeof r === 'string') : undefined,
+    Resources: Array.isArray(raw.Resources)
+      ? raw.Resources.filter((r): r is string => typeof r === 'string')
+      : undefined,
     TraceHeader: str(raw.TraceHeader),
   };
 }

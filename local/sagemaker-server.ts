@@ -183,7 +183,7 @@ export async function startLocalEmbeddingServer(options: LocalEmbeddingServerOpt
         if (res.destroyed) return;
         route(req, res, Buffer.concat(chunks), received > SAGEMAKER_MAX_PAYLOAD_BYTES);
       };
-      if (latencyMs > 0) setTimeout(respond, latencyMs);
+      if (latencyMs > 0) setTimeout(respond, latencyMs).unref();
       else respond();
     });
     req.on('error', () => res.destroy());

@@ -324,7 +324,8 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 }
 
 function requireInteger(name: string, value: number, min: number): void {
-  if (!Number.isInteger(value) || value < min) throw new RangeError(`${name} must be an integer >= ${min}, got ${value}`);
+  if (!Number.isInteger(value) || value < min)
+    throw new RangeError(`${name} must be an integer >= ${min}, got ${value}`);
 }
 
 function sleep(ms: number): Promise<void> {

@@ -515,7 +515,8 @@ function evalNode(node: Node, event: unknown): boolean {
       if (!evalLeaf(field.matchers, leafValues(child))) return false;
     } else if (Array.isArray(child)) {
       const elements = objectElements(child as unknown[]);
-      const ok = elements.length === 0 ? evalNode(field.node, undefined) : elements.some((e) => evalNode(field.node, e));
+      const ok =
+        elements.length === 0 ? evalNode(field.node, undefined) : elements.some((e) => evalNode(field.node, e));
       if (!ok) return false;
     } else if (!evalNode(field.node, child)) {
       return false;

@@ -43,7 +43,7 @@ export function assertBgNbdParams(p: BgNbdParams): void {
   }
 }
 
-function assertRow(x: number, tx: number, T: number): void {
+export function assertRfmRow(x: number, tx: number, T: number): void {
   if (!(Number.isInteger(x) && x >= 0)) throw new RangeError(`x must be a non-negative integer, got ${x}`);
   if (!(Number.isFinite(T) && T >= 0)) throw new RangeError(`T must be finite and >= 0, got ${T}`);
   if (!(Number.isFinite(tx) && tx >= 0 && tx <= T * (1 + 1e-9) + 1e-9)) throw new RangeError(`t_x must be in [0, T], got t_x=${tx}, T=${T}`);
@@ -82,7 +82,7 @@ export function compressRfm(rows: readonly RfmRow[]): CompressedRfm {
   const byX = new Map<number, Map<number, Map<number, number>>>();
   let repeat = 0;
   for (const row of rows) {
-    assertRow(row.x, row.tx, row.T);
+    assertRfmRow(row.x, row.tx, row.T);
     if (row.x > 0) repeat++;
     let byT = byX.get(row.x);
     if (!byT) byX.set(row.x, (byT = new Map()));

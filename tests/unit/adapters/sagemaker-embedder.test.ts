@@ -70,6 +70,10 @@ function throttling(status = 400): SageMakerRuntimeServiceException {
   });
 }
 
+function unavailable(): ServiceUnavailable {
+  return new ServiceUnavailable({ $metadata: { httpStatusCode: 503 }, message: 'Service unavailable' });
+}
+
 function modelError(originalStatusCode: number, message = 'Received client error'): ModelError {
   return new ModelError({ $metadata: { httpStatusCode: 424 }, message, OriginalStatusCode: originalStatusCode });
 }
@@ -87,7 +91,12 @@ async function captureError(promise: Promise<unknown>): Promise<EmbeddingUnavail
 describe('SageMakerEmbedder: contracts', () => {
   it('tei: sends {"inputs"} as JSON and parses [[...]] into unit vectors in input order', async () => {
     // Arrange
-    sageMaker.on(InvokeEndpointCommand).resolves(responseBody([[3, 4, 0], [0, 0, 2]]));
+    sageMaker.on(InvokeEndpointCommand).resolves(
+      responseBody([
+        [3, 4, 0],
+        [0, 0, 2],
+      ]),
+    );
     const embedder = makeEmbedder({ contract: 'tei' });
 
     // Act
@@ -95,7 +104,11 @@ describe('SageMakerEmbedder: contracts', () => {
 
     // Assert
     const input = sageMaker.commandCalls(InvokeEndpointCommand)[0]?.args[0].input;
-    expect(input).toMatchObject({ EndpointName: 'embed-ep', ContentType: 'application/json', Accept: 'application/json' });
+    expect(input).toMatchObject({
+      EndpointName: 'embed-ep',
+      ContentType: 'application/json',
+      Accept: 'application/json',
+    });
     expect(requestJson(0)).toEqual({ inputs: ['first', 'second'] });
     expectVector(vectors[0], [0.6, 0.8, 0]);
     expectVector(vectors[1], [0, 0, 1]);
@@ -103,7 +116,14 @@ describe('SageMakerEmbedder: contracts', () => {
 
   it('jumpstart: sends {"text_inputs"} and parses {"embedding": [[...]]}', async () => {
     // Arrange
-    sageMaker.on(InvokeEndpointCommand).resolves(responseBody({ embedding: [[0, 5, 0], [1, 1, 1]] }));
+    sageMaker.on(InvokeEndpointCommand).resolves(
+      responseBody({
+        embedding: [
+          [0, 5, 0],
+          [1, 1, 1],
+        ],
+      }),
+    );
     const embedder = makeEmbedder({ contract: 'jumpstart' });
 
     // Act
@@ -274,7 +294,11 @@ describe('SageMakerEmbedder: batching and cache', () => {
 
     // Assert
     expect(sageMaker.commandCalls(InvokeEndpointCommand)).toHaveLength(3);
-    expect([0, 1, 2].map(requestJson)).toEqual([{ inputs: ['t1', 't2'] }, { inputs: ['t3', 't4'] }, { inputs: ['t5'] }]);
+    expect([0, 1, 2].map(requestJson)).toEqual([
+      { inputs: ['t1', 't2'] },
+      { inputs: ['t3', 't4'] },
+      { inputs: ['t5'] },
+    ]);
     expect(vectors).toHaveLength(5);
   });
 
@@ -303,7 +327,8 @@ describe('SageMakerEmbedder: batching and cache', () => {
     // Assert
     const calls = sageMaker.commandCalls(InvokeEndpointCommand);
     expect(calls).toHaveLength(2);
-    for (const call of calls) expect((call.args[0].input.Body as Uint8Array).byteLength).toBeLessThanOrEqual(SAGEMAKER_MAX_PAYLOAD_BYTES);
+    for (const call of calls)
+      expect((call.args[0].input.Body as Uint8Array).byteLength).toBeLessThanOrEqual(SAGEMAKER_MAX_PAYLOAD_BYTES);
     expect(vectors).toHaveLength(4);
   });
 
@@ -335,7 +360,7 @@ describe('SageMakerEmbedder: errors, retries and timeouts', () => {
 
   it.each([
     { name: 'HTTP 429', error: () => throttling(429) },
-    { name: 'ServiceUnavailable (503)', error: () => new ServiceUnavailable({ $metadata: { httpStatusCode: 503 } }) },
+    { name: 'ServiceUnavailable (503)', error: () => unavailable() },
     { name: 'a ModelError whose container said 503', error: () => modelError(503) },
     {
       name: 'a reset connection',
@@ -368,7 +393,7 @@ describe('SageMakerEmbedder: errors, retries and timeouts', () => {
   });
 
   it.each([
-    { name: 'service_error after 5xx', error: () => new ServiceUnavailable({ $metadata: { httpStatusCode: 503 } }), reason: 'service_error' },
+    { name: 'service_error after 5xx', error: () => unavailable(), reason: 'service_error' },
     { name: 'throttled after a container 429', error: () => modelError(429), reason: 'throttled' },
   ])('gives up with $name', async ({ error, reason }) => {
     sageMaker.on(InvokeEndpointCommand).rejects(error());
@@ -395,7 +420,9 @@ describe('SageMakerEmbedder: errors, retries and timeouts', () => {
   });
 
   it('does not retry a ValidationError (e.g. unknown endpoint)', async () => {
-    sageMaker.on(InvokeEndpointCommand).rejects(new ValidationError({ $metadata: { httpStatusCode: 400 }, message: 'Endpoint x not found' }));
+    sageMaker
+      .on(InvokeEndpointCommand)
+      .rejects(new ValidationError({ $metadata: { httpStatusCode: 400 }, message: 'Endpoint x not found' }));
 
     const error = await captureError(makeEmbedder().embed(['x']));
 
@@ -430,13 +457,18 @@ describe('SageMakerEmbedder: errors, retries and timeouts', () => {
     expect(error.reason).toBe('timeout');
     expect(error.attempts).toBe(2);
     expect(Date.now() - started).toBeLessThan(2_000);
-    const signals = sageMaker.send.getCalls().map((call) => (call.args[1] as { abortSignal?: AbortSignal } | undefined)?.abortSignal);
+    const signals = sageMaker.send
+      .getCalls()
+      .map((call) => ((call.args as unknown[])[1] as { abortSignal?: AbortSignal } | undefined)?.abortSignal);
     expect(signals).toHaveLength(2);
     for (const signal of signals) expect(signal?.aborted).toBe(true);
   });
 
   it('recovers when a timed-out attempt is followed by a fast one', async () => {
-    sageMaker.on(InvokeEndpointCommand).callsFakeOnce(() => new Promise(() => undefined)).callsFake(fakeTei);
+    sageMaker
+      .on(InvokeEndpointCommand)
+      .callsFakeOnce(() => new Promise(() => undefined))
+      .callsFake(fakeTei);
     const embedder = makeEmbedder({ timeoutMs: 20 });
 
     const [vector] = await embedder.embed(['late']);

@@ -33,7 +33,11 @@ describe('fnv1a32', () => {
 
 describe('tokenize', () => {
   it.each([
-    { name: 'lower-cases and splits on punctuation', input: "Men's RUNNING-shoes!", expected: ['men', 's', 'running', 'shoes'] },
+    {
+      name: 'lower-cases and splits on punctuation',
+      input: "Men's RUNNING-shoes!",
+      expected: ['men', 's', 'running', 'shoes'],
+    },
     { name: 'strips diacritics', input: 'Café Crème', expected: ['cafe', 'creme'] },
     { name: 'keeps digits', input: 'iPhone 15 Pro', expected: ['iphone', '15', 'pro'] },
     { name: 'keeps non-latin letters', input: 'Кроссовки для бега', expected: ['кроссовки', 'для', 'бега'] },
@@ -151,7 +155,8 @@ describe('encodeText', () => {
     // Act
     const values: number[] = [];
     for (let i = 0; i < phrases.length; i++) {
-      for (let j = i + 1; j < phrases.length; j++) values.push(Math.abs(cosine(phrases[i] as string, phrases[j] as string)));
+      for (let j = i + 1; j < phrases.length; j++)
+        values.push(Math.abs(cosine(phrases[i] as string, phrases[j] as string)));
     }
     const mean = values.reduce((s, v) => s + v, 0) / values.length;
 
@@ -161,15 +166,19 @@ describe('encodeText', () => {
 
   it('property: any string gives a finite vector of the right length with norm 1 or 0', () => {
     fc.assert(
-      fc.property(fc.string({ unit: 'binary', maxLength: 200 }), fc.integer({ min: 1, max: 512 }), (text, dimension) => {
-        const v = encodeText(text, dimension);
-        expect(v).toHaveLength(dimension);
-        expect(v.every((x) => Number.isFinite(x))).toBe(true);
-        const n = norm(v);
-        expect(n === 0 || Math.abs(n - 1) < 1e-5).toBe(true);
-        // Zero exactly when there is nothing to hash.
-        expect(n === 0).toBe(tokenize(text).length === 0);
-      }),
+      fc.property(
+        fc.string({ unit: 'binary', maxLength: 200 }),
+        fc.integer({ min: 1, max: 512 }),
+        (text, dimension) => {
+          const v = encodeText(text, dimension);
+          expect(v).toHaveLength(dimension);
+          expect(v.every((x) => Number.isFinite(x))).toBe(true);
+          const n = norm(v);
+          expect(n === 0 || Math.abs(n - 1) < 1e-5).toBe(true);
+          // Zero exactly when there is nothing to hash.
+          expect(n === 0).toBe(tokenize(text).length === 0);
+        },
+      ),
       { numRuns: 300 },
     );
   });

@@ -102,7 +102,12 @@ const emptyString: Case[] = [
     event: withDetail({ eventVersion: '', responseElements: null }),
     expected: false,
   },
-  { name: 'empty string does not match a non-empty one', pattern: { LastName: [''] }, event: { LastName: 'x' }, expected: false },
+  {
+    name: 'empty string does not match a non-empty one',
+    pattern: { LastName: [''] },
+    event: { LastName: 'x' },
+    expected: false,
+  },
 ];
 
 // [EB-ARRAYS] "An event pattern matches the event if any of the values in the array match the value in the event. If
@@ -140,8 +145,18 @@ const arrays: Case[] = [
   { name: 'array of numbers', pattern: { n: [2] }, event: { n: [1, 2, 3] }, expected: true },
   { name: 'multi-level arrays are crushed', pattern: { n: ['b'] }, event: { n: [['a'], [['b']]] }, expected: true },
   { name: 'empty event array matches no value', pattern: { n: ['a'] }, event: { n: [] }, expected: false },
-  { name: 'operators apply per element', pattern: { n: [{ prefix: 'ab' }] }, event: { n: ['x', 'abc'] }, expected: true },
-  { name: 'array of objects: field of one element', pattern: { employees: { firstName: ['Anna'] } }, event: employees, expected: true },
+  {
+    name: 'operators apply per element',
+    pattern: { n: [{ prefix: 'ab' }] },
+    event: { n: ['x', 'abc'] },
+    expected: true,
+  },
+  {
+    name: 'array of objects: field of one element',
+    pattern: { employees: { firstName: ['Anna'] } },
+    event: employees,
+    expected: true,
+  },
   {
     name: 'array of objects: fields of the same element',
     pattern: { employees: { firstName: ['Anna'], lastName: ['Smith'] } },
@@ -181,17 +196,51 @@ const structure: Case[] = [
   },
   {
     name: 'one field fails the AND',
-    pattern: { source: ['aws.ec2'], 'detail-type': ['EC2 Instance State-change Notification'], detail: { state: ['terminated'] } },
+    pattern: {
+      source: ['aws.ec2'],
+      'detail-type': ['EC2 Instance State-change Notification'],
+      detail: { state: ['terminated'] },
+    },
     event: ec2,
     expected: false,
   },
-  { name: 'And across two fields', pattern: { Location: ['New York'], Day: ['Monday'] }, event: { Location: 'New York', Day: 'Monday' }, expected: true },
-  { name: 'And fails on the second field', pattern: { Location: ['New York'], Day: ['Monday'] }, event: { Location: 'New York', Day: 'Friday' }, expected: false },
+  {
+    name: 'And across two fields',
+    pattern: { Location: ['New York'], Day: ['Monday'] },
+    event: { Location: 'New York', Day: 'Monday' },
+    expected: true,
+  },
+  {
+    name: 'And fails on the second field',
+    pattern: { Location: ['New York'], Day: ['Monday'] },
+    event: { Location: 'New York', Day: 'Friday' },
+    expected: false,
+  },
   { name: 'absent field does not match', pattern: { detail: { missing: ['x'] } }, event: ec2, expected: false },
-  { name: 'absent parent object does not match', pattern: { detail: { state: ['running'] } }, event: { source: 'aws.ec2' }, expected: false },
-  { name: 'same name at another nesting level does not match', pattern: { state: ['running'] }, event: ec2, expected: false },
-  { name: 'deep nesting', pattern: { detail: { a: { b: { c: ['d'] } } } }, event: withDetail({ a: { b: { c: 'd' } } }), expected: true },
-  { name: 'nested pattern against a scalar', pattern: { detail: { state: { code: ['x'] } } }, event: ec2, expected: false },
+  {
+    name: 'absent parent object does not match',
+    pattern: { detail: { state: ['running'] } },
+    event: { source: 'aws.ec2' },
+    expected: false,
+  },
+  {
+    name: 'same name at another nesting level does not match',
+    pattern: { state: ['running'] },
+    event: ec2,
+    expected: false,
+  },
+  {
+    name: 'deep nesting',
+    pattern: { detail: { a: { b: { c: ['d'] } } } },
+    event: withDetail({ a: { b: { c: 'd' } } }),
+    expected: true,
+  },
+  {
+    name: 'nested pattern against a scalar',
+    pattern: { detail: { state: { code: ['x'] } } },
+    event: ec2,
+    expected: false,
+  },
   { name: 'value list against an object (not a leaf)', pattern: { detail: ['running'] }, event: ec2, expected: false },
   { name: 'other event fields are ignored', pattern: { region: ['us-east-1'] }, event: ec2, expected: true },
   { name: 'non-object event has no fields', pattern: { source: ['aws.ec2'] }, event: 'aws.ec2', expected: false },
@@ -205,10 +254,20 @@ const prefix: Case[] = [
   { name: 'time starts with the date', pattern: { time: [{ prefix: '2017-10-02' }] }, event: ec2, expected: true },
   { name: 'different prefix', pattern: { time: [{ prefix: '2017-10-03' }] }, event: ec2, expected: false },
   { name: 'prefix is case-sensitive', pattern: { source: [{ prefix: 'AWS.' }] }, event: ec2, expected: false },
-  { name: 'whole value is a prefix of itself', pattern: { source: [{ prefix: 'aws.ec2' }] }, event: ec2, expected: true },
+  {
+    name: 'whole value is a prefix of itself',
+    pattern: { source: [{ prefix: 'aws.ec2' }] },
+    event: ec2,
+    expected: true,
+  },
   { name: 'longer than the value', pattern: { source: [{ prefix: 'aws.ec2x' }] }, event: ec2, expected: false },
   { name: 'only strings: number', pattern: { detail: { 'c-count': [{ prefix: '5' }] } }, event: ec2, expected: false },
-  { name: 'region begins with (operators table)', pattern: { Region: [{ prefix: 'us-' }] }, event: { Region: 'us-west-2' }, expected: true },
+  {
+    name: 'region begins with (operators table)',
+    pattern: { Region: [{ prefix: 'us-' }] },
+    event: { Region: 'us-west-2' },
+    expected: true,
+  },
 ];
 
 // [EB-FILTER] Prefix matching while ignoring case: "You can also match a prefix value regardless of the casing of the
@@ -216,20 +275,60 @@ const prefix: Case[] = [
 //   with "EventB", but also "EVENTB", "eventb", or any other capitalization.
 // [EB-OPS] Begins with (ignore case): {"service" : [{ "prefix": { "equals-ignore-case": "eventb" }}]}
 const prefixIgnoreCase: Case[] = [
-  { name: 'same case', pattern: { service: [{ prefix: { 'equals-ignore-case': 'EventB' } }] }, event: { service: 'EventBridge' }, expected: true },
-  { name: 'upper case', pattern: { service: [{ prefix: { 'equals-ignore-case': 'EventB' } }] }, event: { service: 'EVENTBRIDGE' }, expected: true },
-  { name: 'lower case', pattern: { service: [{ prefix: { 'equals-ignore-case': 'eventb' } }] }, event: { service: 'eventbus' }, expected: true },
-  { name: 'not a prefix', pattern: { service: [{ prefix: { 'equals-ignore-case': 'EventB' } }] }, event: { service: 'Amazon EventBridge' }, expected: false },
-  { name: 'only strings', pattern: { n: [{ prefix: { 'equals-ignore-case': '1' } }] }, event: { n: 12 }, expected: false },
+  {
+    name: 'same case',
+    pattern: { service: [{ prefix: { 'equals-ignore-case': 'EventB' } }] },
+    event: { service: 'EventBridge' },
+    expected: true,
+  },
+  {
+    name: 'upper case',
+    pattern: { service: [{ prefix: { 'equals-ignore-case': 'EventB' } }] },
+    event: { service: 'EVENTBRIDGE' },
+    expected: true,
+  },
+  {
+    name: 'lower case',
+    pattern: { service: [{ prefix: { 'equals-ignore-case': 'eventb' } }] },
+    event: { service: 'eventbus' },
+    expected: true,
+  },
+  {
+    name: 'not a prefix',
+    pattern: { service: [{ prefix: { 'equals-ignore-case': 'EventB' } }] },
+    event: { service: 'Amazon EventBridge' },
+    expected: false,
+  },
+  {
+    name: 'only strings',
+    pattern: { n: [{ prefix: { 'equals-ignore-case': '1' } }] },
+    event: { n: 12 },
+    expected: false,
+  },
 ];
 
 // [EB-FILTER] Suffix matching: "You can match an event depending on the suffix of a value in the event source. You can
 //   use suffix matching for string values." ... { "FileName": [ { "suffix": ".png" } ] }
 // [RULER] "Suffix matches only work on string-valued fields."
 const suffix: Case[] = [
-  { name: 'ends with .png', pattern: { FileName: [{ suffix: '.png' }] }, event: { FileName: 'image.png' }, expected: true },
-  { name: 'ends with .jpg', pattern: { FileName: [{ suffix: '.png' }] }, event: { FileName: 'image.jpg' }, expected: false },
-  { name: 'suffix is case-sensitive', pattern: { FileName: [{ suffix: '.png' }] }, event: { FileName: 'image.PNG' }, expected: false },
+  {
+    name: 'ends with .png',
+    pattern: { FileName: [{ suffix: '.png' }] },
+    event: { FileName: 'image.png' },
+    expected: true,
+  },
+  {
+    name: 'ends with .jpg',
+    pattern: { FileName: [{ suffix: '.png' }] },
+    event: { FileName: 'image.jpg' },
+    expected: false,
+  },
+  {
+    name: 'suffix is case-sensitive',
+    pattern: { FileName: [{ suffix: '.png' }] },
+    event: { FileName: 'image.PNG' },
+    expected: false,
+  },
   { name: 'source ends with ec2 (README)', pattern: { source: [{ suffix: 'ec2' }] }, event: ec2, expected: true },
   { name: 'only strings: number', pattern: { n: [{ suffix: '5' }] }, event: { n: 15 }, expected: false },
 ];
@@ -239,10 +338,30 @@ const suffix: Case[] = [
 //   with ".png", but also ".PNG" or any other capitalization.
 // [EB-OPS] Ends with (ignore case): {"service" : [{ "suffix": { "equals-ignore-case": "tBridge" }}]}
 const suffixIgnoreCase: Case[] = [
-  { name: '.PNG', pattern: { detail: { FileName: [{ suffix: { 'equals-ignore-case': '.png' } }] } }, event: withDetail({ FileName: 'a.PNG' }), expected: true },
-  { name: '.Png', pattern: { detail: { FileName: [{ suffix: { 'equals-ignore-case': '.png' } }] } }, event: withDetail({ FileName: 'a.Png' }), expected: true },
-  { name: 'TBRIDGE', pattern: { service: [{ suffix: { 'equals-ignore-case': 'tBridge' } }] }, event: { service: 'EVENTBRIDGE' }, expected: true },
-  { name: 'different suffix', pattern: { detail: { FileName: [{ suffix: { 'equals-ignore-case': '.png' } }] } }, event: withDetail({ FileName: 'a.jpg' }), expected: false },
+  {
+    name: '.PNG',
+    pattern: { detail: { FileName: [{ suffix: { 'equals-ignore-case': '.png' } }] } },
+    event: withDetail({ FileName: 'a.PNG' }),
+    expected: true,
+  },
+  {
+    name: '.Png',
+    pattern: { detail: { FileName: [{ suffix: { 'equals-ignore-case': '.png' } }] } },
+    event: withDetail({ FileName: 'a.Png' }),
+    expected: true,
+  },
+  {
+    name: 'TBRIDGE',
+    pattern: { service: [{ suffix: { 'equals-ignore-case': 'tBridge' } }] },
+    event: { service: 'EVENTBRIDGE' },
+    expected: true,
+  },
+  {
+    name: 'different suffix',
+    pattern: { detail: { FileName: [{ suffix: { 'equals-ignore-case': '.png' } }] } },
+    event: withDetail({ FileName: 'a.jpg' }),
+    expected: false,
+  },
 ];
 
 // [EB-OPS] Equals (ignore case): "Name": [ { "equals-ignore-case": "alice" } ]  — Name is "Alice"
@@ -250,9 +369,24 @@ const suffixIgnoreCase: Case[] = [
 const equalsIgnoreCase: Case[] = [
   { name: 'Alice', pattern: { Name: [{ 'equals-ignore-case': 'alice' }] }, event: { Name: 'Alice' }, expected: true },
   { name: 'ALICE', pattern: { Name: [{ 'equals-ignore-case': 'alice' }] }, event: { Name: 'ALICE' }, expected: true },
-  { name: 'not a prefix match', pattern: { Name: [{ 'equals-ignore-case': 'alice' }] }, event: { Name: 'Alicia' }, expected: false },
-  { name: 'source EC2 (README)', pattern: { source: [{ 'equals-ignore-case': 'AWS.EC2' }] }, event: ec2, expected: true },
-  { name: 'only strings: boolean', pattern: { b: [{ 'equals-ignore-case': 'true' }] }, event: { b: true }, expected: false },
+  {
+    name: 'not a prefix match',
+    pattern: { Name: [{ 'equals-ignore-case': 'alice' }] },
+    event: { Name: 'Alicia' },
+    expected: false,
+  },
+  {
+    name: 'source EC2 (README)',
+    pattern: { source: [{ 'equals-ignore-case': 'AWS.EC2' }] },
+    event: ec2,
+    expected: true,
+  },
+  {
+    name: 'only strings: boolean',
+    pattern: { b: [{ 'equals-ignore-case': 'true' }] },
+    event: { b: true },
+    expected: false,
+  },
 ];
 
 // [EB-OPS] Wildcard: "Any file with a .png extension, located within the folder "dir"":
@@ -263,21 +397,81 @@ const equalsIgnoreCase: Case[] = [
 //   characters ... To match the asterisk character specifically, a wildcard character can be escaped with a backslash.
 //   Two consecutive backslashes (i.e. a backslash escaped with a backslash) represents the actual backslash character."
 const wildcard: Case[] = [
-  { name: 'dir/*.png matches a file in dir', pattern: { FileName: [{ wildcard: 'dir/*.png' }] }, event: { FileName: 'dir/a.png' }, expected: true },
-  { name: '* also spans slashes', pattern: { FileName: [{ wildcard: 'dir/*.png' }] }, event: { FileName: 'dir/sub/a.png' }, expected: true },
-  { name: 'other folder', pattern: { FileName: [{ wildcard: 'dir/*.png' }] }, event: { FileName: 'other/a.png' }, expected: false },
-  { name: 'other extension', pattern: { FileName: [{ wildcard: 'dir/*.png' }] }, event: { FileName: 'dir/a.jpg' }, expected: false },
-  { name: '* matches zero characters', pattern: { source: [{ wildcard: 'Simple*Service' }] }, event: { source: 'SimpleService' }, expected: true },
-  { name: '* matches many characters', pattern: { source: [{ wildcard: 'Simple*Service' }] }, event: { source: 'SimpleQueueService' }, expected: true },
+  {
+    name: 'dir/*.png matches a file in dir',
+    pattern: { FileName: [{ wildcard: 'dir/*.png' }] },
+    event: { FileName: 'dir/a.png' },
+    expected: true,
+  },
+  {
+    name: '* also spans slashes',
+    pattern: { FileName: [{ wildcard: 'dir/*.png' }] },
+    event: { FileName: 'dir/sub/a.png' },
+    expected: true,
+  },
+  {
+    name: 'other folder',
+    pattern: { FileName: [{ wildcard: 'dir/*.png' }] },
+    event: { FileName: 'other/a.png' },
+    expected: false,
+  },
+  {
+    name: 'other extension',
+    pattern: { FileName: [{ wildcard: 'dir/*.png' }] },
+    event: { FileName: 'dir/a.jpg' },
+    expected: false,
+  },
+  {
+    name: '* matches zero characters',
+    pattern: { source: [{ wildcard: 'Simple*Service' }] },
+    event: { source: 'SimpleService' },
+    expected: true,
+  },
+  {
+    name: '* matches many characters',
+    pattern: { source: [{ wildcard: 'Simple*Service' }] },
+    event: { source: 'SimpleQueueService' },
+    expected: true,
+  },
   { name: 'lone * matches the empty string', pattern: { v: [{ wildcard: '*' }] }, event: { v: '' }, expected: true },
-  { name: 'several wildcards: contains', pattern: { v: [{ wildcard: '*Title*' }] }, event: { v: 'A Title here' }, expected: true },
-  { name: 'several wildcards: missing infix', pattern: { v: [{ wildcard: '*Title*' }] }, event: { v: 'A title here' }, expected: false },
+  {
+    name: 'several wildcards: contains',
+    pattern: { v: [{ wildcard: '*Title*' }] },
+    event: { v: 'A Title here' },
+    expected: true,
+  },
+  {
+    name: 'several wildcards: missing infix',
+    pattern: { v: [{ wildcard: '*Title*' }] },
+    event: { v: 'A title here' },
+    expected: false,
+  },
   { name: 'anchored at both ends', pattern: { v: [{ wildcard: 'a*c' }] }, event: { v: 'abcd' }, expected: false },
   { name: 'no wildcard is an exact match', pattern: { v: [{ wildcard: 'abc' }] }, event: { v: 'abc' }, expected: true },
-  { name: 'escaped \\* is a literal asterisk', pattern: { v: [{ wildcard: 'a\\*b' }] }, event: { v: 'a*b' }, expected: true },
-  { name: 'escaped \\* does not act as a wildcard', pattern: { v: [{ wildcard: 'a\\*b' }] }, event: { v: 'axb' }, expected: false },
-  { name: 'escaped \\\\ is a literal backslash', pattern: { v: [{ wildcard: 'a\\\\*' }] }, event: { v: 'a\\bc' }, expected: true },
-  { name: 'regex metacharacters are literal', pattern: { v: [{ wildcard: 'a.c*' }] }, event: { v: 'abc' }, expected: false },
+  {
+    name: 'escaped \\* is a literal asterisk',
+    pattern: { v: [{ wildcard: 'a\\*b' }] },
+    event: { v: 'a*b' },
+    expected: true,
+  },
+  {
+    name: 'escaped \\* does not act as a wildcard',
+    pattern: { v: [{ wildcard: 'a\\*b' }] },
+    event: { v: 'axb' },
+    expected: false,
+  },
+  {
+    name: 'escaped \\\\ is a literal backslash',
+    pattern: { v: [{ wildcard: 'a\\\\*' }] },
+    event: { v: 'a\\bc' },
+    expected: true,
+  },
+  {
+    name: 'regex metacharacters are literal',
+    pattern: { v: [{ wildcard: 'a.c*' }] },
+    event: { v: 'abc' },
+    expected: false,
+  },
   { name: 'only strings: number', pattern: { v: [{ wildcard: '1*' }] }, event: { v: 12 }, expected: false },
 ];
 
@@ -294,33 +488,168 @@ const wildcard: Case[] = [
 // [EB-SYNTAX] + [EB-ARRAYS]: the field must be present; against an event array it matches when some element is not
 //   excluded (intersection semantics).
 const anythingBut: Case[] = [
-  { name: 'single string: other value', pattern: { detail: { state: [{ 'anything-but': 'initializing' }] } }, event: ec2, expected: true },
-  { name: 'single string: the excluded value', pattern: { detail: { state: [{ 'anything-but': 'running' }] } }, event: ec2, expected: false },
-  { name: 'single number: other value', pattern: { detail: { 'x-limit': [{ 'anything-but': 123 }] } }, event: ec2, expected: true },
-  { name: 'single number: the excluded value', pattern: { detail: { 'x-limit': [{ 'anything-but': 301.8 }] } }, event: ec2, expected: false },
-  { name: 'string list: not listed', pattern: { detail: { state: [{ 'anything-but': ['stopped', 'overloaded'] }] } }, event: ec2, expected: true },
-  { name: 'string list: listed', pattern: { detail: { state: [{ 'anything-but': ['stopped', 'running'] }] } }, event: ec2, expected: false },
-  { name: 'number list: not listed', pattern: { detail: { 'x-limit': [{ 'anything-but': [100, 200, 300] }] } }, event: ec2, expected: true },
-  { name: 'number list: listed', pattern: { detail: { 'c-count': [{ 'anything-but': [4, 5] }] } }, event: ec2, expected: false },
-  { name: 'Not Raining', pattern: { Weather: [{ 'anything-but': ['Raining'] }] }, event: { Weather: 'Sunny' }, expected: true },
-  { name: 'absent field does not match', pattern: { detail: { missing: [{ 'anything-but': 'x' }] } }, event: ec2, expected: false },
-  { name: 'prefix: excluded', pattern: { detail: { state: [{ 'anything-but': { prefix: 'init' } }] } }, event: withDetail({ state: 'initializing' }), expected: false },
-  { name: 'prefix: allowed', pattern: { detail: { state: [{ 'anything-but': { prefix: 'init' } }] } }, event: ec2, expected: true },
-  { name: 'prefix list', pattern: { state: [{ 'anything-but': { prefix: ['init', 'stop'] } }] }, event: { state: 'stopped' }, expected: false },
-  { name: 'source not aws.*', pattern: { source: [{ 'anything-but': { prefix: 'aws.' } }] }, event: { source: 'storefront' }, expected: true },
-  { name: 'suffix: excluded', pattern: { FileName: [{ 'anything-but': { suffix: '.png' } }] }, event: { FileName: 'a.png' }, expected: false },
-  { name: 'suffix: allowed', pattern: { FileName: [{ 'anything-but': { suffix: '.png' } }] }, event: { FileName: 'a.txt' }, expected: true },
-  { name: 'suffix list', pattern: { FileName: [{ 'anything-but': { suffix: ['.txt', '.rtf'] } }] }, event: { FileName: 'a.rtf' }, expected: false },
-  { name: 'ignore case: other casing excluded', pattern: { state: [{ 'anything-but': { 'equals-ignore-case': 'initializing' } }] }, event: { state: 'INITIALIZING' }, expected: false },
-  { name: 'ignore case: allowed', pattern: { state: [{ 'anything-but': { 'equals-ignore-case': 'initializing' } }] }, event: { state: 'running' }, expected: true },
-  { name: 'ignore case list', pattern: { state: [{ 'anything-but': { 'equals-ignore-case': ['initializing', 'stopped'] } }] }, event: { state: 'Stopped' }, expected: false },
-  { name: 'wildcard: excluded', pattern: { FilePath: [{ 'anything-but': { wildcard: '*/lib/*' } }] }, event: { FilePath: '/usr/lib/x.so' }, expected: false },
-  { name: 'wildcard: allowed', pattern: { FilePath: [{ 'anything-but': { wildcard: '*/lib/*' } }] }, event: { FilePath: '/usr/bin/x' }, expected: true },
-  { name: 'wildcard list', pattern: { FilePath: [{ 'anything-but': { wildcard: ['*/lib/*', '*/bin/*'] } }] }, event: { FilePath: '/usr/bin/x' }, expected: false },
-  { name: 'event array with one allowed element', pattern: { price: [{ 'anything-but': [100, 500] }] }, event: { price: [100, 50] }, expected: true },
-  { name: 'event array with only excluded elements', pattern: { price: [{ 'anything-but': [100, 500] }] }, event: { price: [100, 500] }, expected: false },
-  { name: 'null is not the excluded string', pattern: { state: [{ 'anything-but': 'x' }] }, event: { state: null }, expected: true },
-  { name: 'number is not the excluded string', pattern: { state: [{ 'anything-but': '5' }] }, event: { state: 5 }, expected: true },
+  {
+    name: 'single string: other value',
+    pattern: { detail: { state: [{ 'anything-but': 'initializing' }] } },
+    event: ec2,
+    expected: true,
+  },
+  {
+    name: 'single string: the excluded value',
+    pattern: { detail: { state: [{ 'anything-but': 'running' }] } },
+    event: ec2,
+    expected: false,
+  },
+  {
+    name: 'single number: other value',
+    pattern: { detail: { 'x-limit': [{ 'anything-but': 123 }] } },
+    event: ec2,
+    expected: true,
+  },
+  {
+    name: 'single number: the excluded value',
+    pattern: { detail: { 'x-limit': [{ 'anything-but': 301.8 }] } },
+    event: ec2,
+    expected: false,
+  },
+  {
+    name: 'string list: not listed',
+    pattern: { detail: { state: [{ 'anything-but': ['stopped', 'overloaded'] }] } },
+    event: ec2,
+    expected: true,
+  },
+  {
+    name: 'string list: listed',
+    pattern: { detail: { state: [{ 'anything-but': ['stopped', 'running'] }] } },
+    event: ec2,
+    expected: false,
+  },
+  {
+    name: 'number list: not listed',
+    pattern: { detail: { 'x-limit': [{ 'anything-but': [100, 200, 300] }] } },
+    event: ec2,
+    expected: true,
+  },
+  {
+    name: 'number list: listed',
+    pattern: { detail: { 'c-count': [{ 'anything-but': [4, 5] }] } },
+    event: ec2,
+    expected: false,
+  },
+  {
+    name: 'Not Raining',
+    pattern: { Weather: [{ 'anything-but': ['Raining'] }] },
+    event: { Weather: 'Sunny' },
+    expected: true,
+  },
+  {
+    name: 'absent field does not match',
+    pattern: { detail: { missing: [{ 'anything-but': 'x' }] } },
+    event: ec2,
+    expected: false,
+  },
+  {
+    name: 'prefix: excluded',
+    pattern: { detail: { state: [{ 'anything-but': { prefix: 'init' } }] } },
+    event: withDetail({ state: 'initializing' }),
+    expected: false,
+  },
+  {
+    name: 'prefix: allowed',
+    pattern: { detail: { state: [{ 'anything-but': { prefix: 'init' } }] } },
+    event: ec2,
+    expected: true,
+  },
+  {
+    name: 'prefix list',
+    pattern: { state: [{ 'anything-but': { prefix: ['init', 'stop'] } }] },
+    event: { state: 'stopped' },
+    expected: false,
+  },
+  {
+    name: 'source not aws.*',
+    pattern: { source: [{ 'anything-but': { prefix: 'aws.' } }] },
+    event: { source: 'storefront' },
+    expected: true,
+  },
+  {
+    name: 'suffix: excluded',
+    pattern: { FileName: [{ 'anything-but': { suffix: '.png' } }] },
+    event: { FileName: 'a.png' },
+    expected: false,
+  },
+  {
+    name: 'suffix: allowed',
+    pattern: { FileName: [{ 'anything-but': { suffix: '.png' } }] },
+    event: { FileName: 'a.txt' },
+    expected: true,
+  },
+  {
+    name: 'suffix list',
+    pattern: { FileName: [{ 'anything-but': { suffix: ['.txt', '.rtf'] } }] },
+    event: { FileName: 'a.rtf' },
+    expected: false,
+  },
+  {
+    name: 'ignore case: other casing excluded',
+    pattern: { state: [{ 'anything-but': { 'equals-ignore-case': 'initializing' } }] },
+    event: { state: 'INITIALIZING' },
+    expected: false,
+  },
+  {
+    name: 'ignore case: allowed',
+    pattern: { state: [{ 'anything-but': { 'equals-ignore-case': 'initializing' } }] },
+    event: { state: 'running' },
+    expected: true,
+  },
+  {
+    name: 'ignore case list',
+    pattern: { state: [{ 'anything-but': { 'equals-ignore-case': ['initializing', 'stopped'] } }] },
+    event: { state: 'Stopped' },
+    expected: false,
+  },
+  {
+    name: 'wildcard: excluded',
+    pattern: { FilePath: [{ 'anything-but': { wildcard: '*/lib/*' } }] },
+    event: { FilePath: '/usr/lib/x.so' },
+    expected: false,
+  },
+  {
+    name: 'wildcard: allowed',
+    pattern: { FilePath: [{ 'anything-but': { wildcard: '*/lib/*' } }] },
+    event: { FilePath: '/usr/bin/x' },
+    expected: true,
+  },
+  {
+    name: 'wildcard list',
+    pattern: { FilePath: [{ 'anything-but': { wildcard: ['*/lib/*', '*/bin/*'] } }] },
+    event: { FilePath: '/usr/bin/x' },
+    expected: false,
+  },
+  {
+    name: 'event array with one allowed element',
+    pattern: { price: [{ 'anything-but': [100, 500] }] },
+    event: { price: [100, 50] },
+    expected: true,
+  },
+  {
+    name: 'event array with only excluded elements',
+    pattern: { price: [{ 'anything-but': [100, 500] }] },
+    event: { price: [100, 500] },
+    expected: false,
+  },
+  {
+    name: 'null is not the excluded string',
+    pattern: { state: [{ 'anything-but': 'x' }] },
+    event: { state: null },
+    expected: true,
+  },
+  {
+    name: 'number is not the excluded string',
+    pattern: { state: [{ 'anything-but': '5' }] },
+    event: { state: 5 },
+    expected: true,
+  },
   { name: 'object is not a leaf', pattern: { detail: [{ 'anything-but': 'x' }] }, event: ec2, expected: false },
 ];
 
@@ -333,7 +662,12 @@ const anythingBut: Case[] = [
 //   inclusive"
 const numeric: Case[] = [
   { name: '= equal', pattern: { Price: [{ numeric: ['=', 100] }] }, event: { Price: 100 }, expected: true },
-  { name: '= equal (exponent form)', pattern: { detail: { 'x-limit': [{ numeric: ['=', 3.018e2] }] } }, event: ec2, expected: true },
+  {
+    name: '= equal (exponent form)',
+    pattern: { detail: { 'x-limit': [{ numeric: ['=', 3.018e2] }] } },
+    event: ec2,
+    expected: true,
+  },
   { name: '= different', pattern: { Price: [{ numeric: ['=', 100] }] }, event: { Price: 100.5 }, expected: false },
   { name: '< below', pattern: { detail: { 'd-count': [{ numeric: ['<', 10] }] } }, event: ec2, expected: true },
   { name: '< boundary is excluded', pattern: { v: [{ numeric: ['<', 10] }] }, event: { v: 10 }, expected: false },
@@ -343,17 +677,52 @@ const numeric: Case[] = [
   { name: '> boundary is excluded', pattern: { v: [{ numeric: ['>', 0] }] }, event: { v: 0 }, expected: false },
   { name: '>= boundary is included', pattern: { v: [{ numeric: ['>=', 0] }] }, event: { v: 0 }, expected: true },
   { name: '>= below', pattern: { v: [{ numeric: ['>=', 0] }] }, event: { v: -1 }, expected: false },
-  { name: 'range (>, <=) upper bound included', pattern: { detail: { 'c-count': [{ numeric: ['>', 0, '<=', 5] }] } }, event: ec2, expected: true },
-  { name: 'range (>, <=) lower bound excluded', pattern: { Price: [{ numeric: ['>', 10, '<=', 20] }] }, event: { Price: 10 }, expected: false },
-  { name: 'range (>, <=) above', pattern: { Price: [{ numeric: ['>', 10, '<=', 20] }] }, event: { Price: 20.5 }, expected: false },
-  { name: 'range (>=, <) lower bound included', pattern: { v: [{ numeric: ['>=', 1, '<', 2] }] }, event: { v: 1 }, expected: true },
-  { name: 'range (>=, <) upper bound excluded', pattern: { v: [{ numeric: ['>=', 1, '<', 2] }] }, event: { v: 2 }, expected: false },
+  {
+    name: 'range (>, <=) upper bound included',
+    pattern: { detail: { 'c-count': [{ numeric: ['>', 0, '<=', 5] }] } },
+    event: ec2,
+    expected: true,
+  },
+  {
+    name: 'range (>, <=) lower bound excluded',
+    pattern: { Price: [{ numeric: ['>', 10, '<=', 20] }] },
+    event: { Price: 10 },
+    expected: false,
+  },
+  {
+    name: 'range (>, <=) above',
+    pattern: { Price: [{ numeric: ['>', 10, '<=', 20] }] },
+    event: { Price: 20.5 },
+    expected: false,
+  },
+  {
+    name: 'range (>=, <) lower bound included',
+    pattern: { v: [{ numeric: ['>=', 1, '<', 2] }] },
+    event: { v: 1 },
+    expected: true,
+  },
+  {
+    name: 'range (>=, <) upper bound excluded',
+    pattern: { v: [{ numeric: ['>=', 1, '<', 2] }] },
+    event: { v: 2 },
+    expected: false,
+  },
   { name: 'negative numbers', pattern: { v: [{ numeric: ['<', 0] }] }, event: { v: -3.5 }, expected: true },
   { name: 'only numbers: numeric string', pattern: { v: [{ numeric: ['>', 0] }] }, event: { v: '5' }, expected: false },
   { name: 'only numbers: boolean', pattern: { v: [{ numeric: ['>', 0] }] }, event: { v: true }, expected: false },
-  { name: 'beyond +5.0e9 is out of range', pattern: { v: [{ numeric: ['>', 0] }] }, event: { v: 6e9 }, expected: false },
+  {
+    name: 'beyond +5.0e9 is out of range',
+    pattern: { v: [{ numeric: ['>', 0] }] },
+    event: { v: 6e9 },
+    expected: false,
+  },
   { name: '+5.0e9 itself is in range', pattern: { v: [{ numeric: ['>', 0] }] }, event: { v: 5e9 }, expected: true },
-  { name: 'any element of an event array', pattern: { v: [{ numeric: ['>', 10] }] }, event: { v: [1, 20] }, expected: true },
+  {
+    name: 'any element of an event array',
+    pattern: { v: [{ numeric: ['>', 10] }] },
+    event: { v: [1, 20] },
+    expected: true,
+  },
   {
     name: 'doc example: all numeric fields must match',
     pattern: {
@@ -386,11 +755,36 @@ const exists: Case[] = [
   { name: 'true: field present', pattern: { detail: { state: [{ exists: true }] } }, event: ec2, expected: true },
   { name: 'true: field absent', pattern: { detail: { missing: [{ exists: true }] } }, event: ec2, expected: false },
   { name: 'false: field absent', pattern: { detail: { missing: [{ exists: false }] } }, event: ec2, expected: true },
-  { name: 'false: field present', pattern: { detail: { 'c-count': [{ exists: false }] } }, event: ec2, expected: false },
-  { name: 'true: null value counts as present', pattern: { foo: [{ exists: true }] }, event: { foo: null }, expected: true },
-  { name: 'false: null value counts as present', pattern: { foo: [{ exists: false }] }, event: { foo: null }, expected: false },
-  { name: 'true: empty string counts as present', pattern: { foo: [{ exists: true }] }, event: { foo: '' }, expected: true },
-  { name: 'true: false counts as present', pattern: { foo: [{ exists: true }] }, event: { foo: false }, expected: true },
+  {
+    name: 'false: field present',
+    pattern: { detail: { 'c-count': [{ exists: false }] } },
+    event: ec2,
+    expected: false,
+  },
+  {
+    name: 'true: null value counts as present',
+    pattern: { foo: [{ exists: true }] },
+    event: { foo: null },
+    expected: true,
+  },
+  {
+    name: 'false: null value counts as present',
+    pattern: { foo: [{ exists: false }] },
+    event: { foo: null },
+    expected: false,
+  },
+  {
+    name: 'true: empty string counts as present',
+    pattern: { foo: [{ exists: true }] },
+    event: { foo: '' },
+    expected: true,
+  },
+  {
+    name: 'true: false counts as present',
+    pattern: { foo: [{ exists: true }] },
+    event: { foo: false },
+    expected: true,
+  },
   {
     name: 'false: intermediate node is not a leaf (doc example)',
     pattern: { detail: { 'c-count': [{ exists: false }] } },
@@ -403,10 +797,25 @@ const exists: Case[] = [
     event: withDetail({ attributes: { some_attribute: { nested: 1 } } }),
     expected: false,
   },
-  { name: 'false: whole parent object absent', pattern: { detail: { 'c-count': [{ exists: false }] } }, event: { source: 'x' }, expected: true },
+  {
+    name: 'false: whole parent object absent',
+    pattern: { detail: { 'c-count': [{ exists: false }] } },
+    event: { source: 'x' },
+    expected: true,
+  },
   { name: 'true: array with values', pattern: { tags: [{ exists: true }] }, event: { tags: ['a'] }, expected: true },
-  { name: 'true: empty array has no leaf value', pattern: { tags: [{ exists: true }] }, event: { tags: [] }, expected: false },
-  { name: 'false: empty array has no leaf value', pattern: { tags: [{ exists: false }] }, event: { tags: [] }, expected: true },
+  {
+    name: 'true: empty array has no leaf value',
+    pattern: { tags: [{ exists: true }] },
+    event: { tags: [] },
+    expected: false,
+  },
+  {
+    name: 'false: empty array has no leaf value',
+    pattern: { tags: [{ exists: false }] },
+    event: { tags: [] },
+    expected: true,
+  },
   {
     name: 'exists:false OR numeric (absent)',
     pattern: { detail: { CRITICAL: [{ exists: false }, { numeric: ['>', 0] }] } },
@@ -426,18 +835,39 @@ const exists: Case[] = [
 // [RULER] "$or" examples — Normal "Or": Effect of "source" && ("metricName" || "namespace"); Parallel "Or" (incl.
 //   "$or" under "detail"); "Or" has an "And" inside; Nested "Or" and "And".
 const or: Case[] = [
-  { name: 'first alternative', pattern: { $or: [{ Location: ['New York'] }, { Day: ['Monday'] }] }, event: { Location: 'New York', Day: 'Friday' }, expected: true },
-  { name: 'second alternative', pattern: { $or: [{ Location: ['New York'] }, { Day: ['Monday'] }] }, event: { Location: 'Paris', Day: 'Monday' }, expected: true },
-  { name: 'no alternative', pattern: { $or: [{ Location: ['New York'] }, { Day: ['Monday'] }] }, event: { Location: 'Paris', Day: 'Friday' }, expected: false },
+  {
+    name: 'first alternative',
+    pattern: { $or: [{ Location: ['New York'] }, { Day: ['Monday'] }] },
+    event: { Location: 'New York', Day: 'Friday' },
+    expected: true,
+  },
+  {
+    name: 'second alternative',
+    pattern: { $or: [{ Location: ['New York'] }, { Day: ['Monday'] }] },
+    event: { Location: 'Paris', Day: 'Monday' },
+    expected: true,
+  },
+  {
+    name: 'no alternative',
+    pattern: { $or: [{ Location: ['New York'] }, { Day: ['Monday'] }] },
+    event: { Location: 'Paris', Day: 'Friday' },
+    expected: false,
+  },
   {
     name: 'source && (metricName || namespace): namespace',
-    pattern: { source: ['aws.cloudwatch'], $or: [{ metricName: ['CPUUtilization', 'ReadLatency'] }, { namespace: ['AWS/EC2', 'AWS/ES'] }] },
+    pattern: {
+      source: ['aws.cloudwatch'],
+      $or: [{ metricName: ['CPUUtilization', 'ReadLatency'] }, { namespace: ['AWS/EC2', 'AWS/ES'] }],
+    },
     event: { source: 'aws.cloudwatch', metricName: 'Other', namespace: 'AWS/ES' },
     expected: true,
   },
   {
     name: 'source && (metricName || namespace): source fails',
-    pattern: { source: ['aws.cloudwatch'], $or: [{ metricName: ['CPUUtilization', 'ReadLatency'] }, { namespace: ['AWS/EC2', 'AWS/ES'] }] },
+    pattern: {
+      source: ['aws.cloudwatch'],
+      $or: [{ metricName: ['CPUUtilization', 'ReadLatency'] }, { namespace: ['AWS/EC2', 'AWS/ES'] }],
+    },
     event: { source: 'aws.ec2', metricName: 'CPUUtilization' },
     expected: false,
   },
@@ -473,13 +903,27 @@ const or: Case[] = [
   },
   {
     name: 'or has an and inside: all of the branch',
-    pattern: { source: ['aws.cloudwatch'], $or: [{ metricName: ['CPUUtilization'] }, { metricType: ['MetricType'], namespace: ['AWS/EC2'] }, { scope: ['Service'] }] },
+    pattern: {
+      source: ['aws.cloudwatch'],
+      $or: [
+        { metricName: ['CPUUtilization'] },
+        { metricType: ['MetricType'], namespace: ['AWS/EC2'] },
+        { scope: ['Service'] },
+      ],
+    },
     event: { source: 'aws.cloudwatch', metricType: 'MetricType', namespace: 'AWS/EC2' },
     expected: true,
   },
   {
     name: 'or has an and inside: half of the branch',
-    pattern: { source: ['aws.cloudwatch'], $or: [{ metricName: ['CPUUtilization'] }, { metricType: ['MetricType'], namespace: ['AWS/EC2'] }, { scope: ['Service'] }] },
+    pattern: {
+      source: ['aws.cloudwatch'],
+      $or: [
+        { metricName: ['CPUUtilization'] },
+        { metricType: ['MetricType'], namespace: ['AWS/EC2'] },
+        { scope: ['Service'] },
+      ],
+    },
     event: { source: 'aws.cloudwatch', metricType: 'MetricType', namespace: 'AWS/ES' },
     expected: false,
   },
@@ -518,10 +962,20 @@ const or: Case[] = [
 // [EB-FILTER] IP address matching: "You can use IP address matching for IPv4 and IPv6 addresses." ...
 //   "sourceIPAddress": [ { "cidr": "10.0.0.0/24" } ]
 const cidr: Case[] = [
-  { name: 'IPv4 inside /24', pattern: { detail: { 'source-ip': [{ cidr: '10.0.0.0/24' }] } }, event: ec2, expected: true },
+  {
+    name: 'IPv4 inside /24',
+    pattern: { detail: { 'source-ip': [{ cidr: '10.0.0.0/24' }] } },
+    event: ec2,
+    expected: true,
+  },
   { name: 'IPv4 outside /24', pattern: { ip: [{ cidr: '10.0.0.0/24' }] }, event: { ip: '10.0.1.1' }, expected: false },
   { name: 'IPv4 /8', pattern: { ip: [{ cidr: '10.0.0.0/8' }] }, event: { ip: '10.200.3.4' }, expected: true },
-  { name: 'IPv6 inside', pattern: { ip: [{ cidr: '2001:db8::/32' }] }, event: { ip: '2001:db8:0:1::5' }, expected: true },
+  {
+    name: 'IPv6 inside',
+    pattern: { ip: [{ cidr: '2001:db8::/32' }] },
+    event: { ip: '2001:db8:0:1::5' },
+    expected: true,
+  },
   { name: 'IPv6 outside', pattern: { ip: [{ cidr: '2001:db8::/32' }] }, event: { ip: '2001:db9::1' }, expected: false },
   { name: 'not an IP', pattern: { ip: [{ cidr: '10.0.0.0/8' }] }, event: { ip: 'ten' }, expected: false },
 ];
@@ -554,7 +1008,9 @@ describe.each(groups)('matchesPattern: %s', (_group, cases) => {
 describe('pattern input forms', () => {
   // [EB-FILTER] "if you include a key more than once the last reference will be the one used to evaluate events"
   test('a JSON string is parsed; a repeated key keeps its last value', () => {
-    const compiled = compilePattern('{"detail":{"location":[{"prefix":"us-"}],"location":[{"anything-but":"us-east"}]}}');
+    const compiled = compilePattern(
+      '{"detail":{"location":[{"prefix":"us-"}],"location":[{"anything-but":"us-east"}]}}',
+    );
     expect(compiled.matches(withDetail({ location: 'eu-west' }))).toBe(true);
     expect(compiled.matches(withDetail({ location: 'us-east' }))).toBe(false);
   });
@@ -587,9 +1043,21 @@ const rejections: [string, unknown, RegExp][] = [
   ['two operators in one object', { source: [{ prefix: 'a', suffix: 'b' }] }, /Only one key allowed/],
   ['empty match expression', { source: [{}] }, /Match expression name not found/],
   ['prefix not a string', { source: [{ prefix: 1 }] }, /prefix match pattern must be a string/],
-  ['prefix with an unsupported nested operator', { source: [{ prefix: { wildcard: 'a' } }] }, /Unsupported prefix pattern: wildcard/],
-  ['suffix ignore-case not a string', { source: [{ suffix: { 'equals-ignore-case': 1 } }] }, /equals-ignore-case match pattern must be a string/],
-  ['equals-ignore-case not a string', { source: [{ 'equals-ignore-case': ['a'] }] }, /equals-ignore-case match pattern must be a string/],
+  [
+    'prefix with an unsupported nested operator',
+    { source: [{ prefix: { wildcard: 'a' } }] },
+    /Unsupported prefix pattern: wildcard/,
+  ],
+  [
+    'suffix ignore-case not a string',
+    { source: [{ suffix: { 'equals-ignore-case': 1 } }] },
+    /equals-ignore-case match pattern must be a string/,
+  ],
+  [
+    'equals-ignore-case not a string',
+    { source: [{ 'equals-ignore-case': ['a'] }] },
+    /equals-ignore-case match pattern must be a string/,
+  ],
   ['exists not a boolean', { a: [{ exists: 'true' }] }, /exists match pattern must be either true or false/],
   ['numeric not an array', { a: [{ numeric: '>' }] }, /Value of numeric must be an array/],
   ['numeric empty', { a: [{ numeric: [] }] }, /Invalid member in numeric match/],
@@ -601,20 +1069,48 @@ const rejections: [string, unknown, RegExp][] = [
   ['numeric range with two lower bounds', { a: [{ numeric: ['>', 0, '>=', 5] }] }, /Bad numeric range operator: >=/],
   ['numeric range inverted', { a: [{ numeric: ['>', 10, '<', 5] }] }, /Bottom must be less than top/],
   ['numeric range empty (equal bounds)', { a: [{ numeric: ['>=', 5, '<=', 5] }] }, /Bottom must be less than top/],
-  ['numeric too many terms', { a: [{ numeric: ['>', 0, '<', 5, '<', 9] }] }, /Too many terms in numeric range expression/],
+  [
+    'numeric too many terms',
+    { a: [{ numeric: ['>', 0, '<', 5, '<', 9] }] },
+    /Too many terms in numeric range expression/,
+  ],
   ['numeric beyond 5.0e9', { a: [{ numeric: ['<', 6e9] }] }, /between -5.0E9 and 5.0E9/],
   ['anything-but empty list', { a: [{ 'anything-but': [] }] }, /either all values are number or string/],
   ['anything-but mixed list', { a: [{ 'anything-but': ['a', 1] }] }, /mixed type is not supported/],
   ['anything-but null in list', { a: [{ 'anything-but': [null] }] }, /null\|boolean is not supported/],
   ['anything-but boolean', { a: [{ 'anything-but': true }] }, /must be an array or single string\/number value/],
-  ['anything-but unsupported nested operator', { a: [{ 'anything-but': { numeric: ['>', 1] } }] }, /Unsupported anything-but pattern: numeric/],
-  ['anything-but nested object with two keys', { a: [{ 'anything-but': { prefix: 'a', suffix: 'b' } }] }, /Only one key allowed/],
+  [
+    'anything-but unsupported nested operator',
+    { a: [{ 'anything-but': { numeric: ['>', 1] } }] },
+    /Unsupported anything-but pattern: numeric/,
+  ],
+  [
+    'anything-but nested object with two keys',
+    { a: [{ 'anything-but': { prefix: 'a', suffix: 'b' } }] },
+    /Only one key allowed/,
+  ],
   ['anything-but empty prefix', { a: [{ 'anything-but': { prefix: '' } }] }, /Null prefix\/suffix not allowed/],
-  ['anything-but empty suffix in a list', { a: [{ 'anything-but': { suffix: ['.x', ''] } }] }, /Null prefix\/suffix not allowed/],
-  ['anything-but prefix number', { a: [{ 'anything-but': { prefix: 1 } }] }, /prefix\/suffix match pattern must be a string/],
-  ['anything-but ignore-case number', { a: [{ 'anything-but': { 'equals-ignore-case': [1] } }] }, /number\|start\|null\|boolean is not supported/],
+  [
+    'anything-but empty suffix in a list',
+    { a: [{ 'anything-but': { suffix: ['.x', ''] } }] },
+    /Null prefix\/suffix not allowed/,
+  ],
+  [
+    'anything-but prefix number',
+    { a: [{ 'anything-but': { prefix: 1 } }] },
+    /prefix\/suffix match pattern must be a string/,
+  ],
+  [
+    'anything-but ignore-case number',
+    { a: [{ 'anything-but': { 'equals-ignore-case': [1] } }] },
+    /number\|start\|null\|boolean is not supported/,
+  ],
   ['anything-but nested empty list', { a: [{ 'anything-but': { wildcard: [] } }] }, /Empty arrays are not allowed/],
-  ['anything-but wildcard invalid', { a: [{ 'anything-but': { wildcard: 'a**' } }] }, /Consecutive wildcard characters at pos 1/],
+  [
+    'anything-but wildcard invalid',
+    { a: [{ 'anything-but': { wildcard: 'a**' } }] },
+    /Consecutive wildcard characters at pos 1/,
+  ],
   ['wildcard consecutive asterisks', { a: [{ wildcard: 'a**b' }] }, /Consecutive wildcard characters at pos 1/],
   ['wildcard escaping another character', { a: [{ wildcard: 'a\\b' }] }, /Invalid escape character at pos 1/],
   ['wildcard trailing backslash', { a: [{ wildcard: 'a\\' }] }, /Invalid escape character at pos 1/],
@@ -624,7 +1120,11 @@ const rejections: [string, unknown, RegExp][] = [
   ['$or not an array', { $or: { a: ['x'] } }, /It must be an Array followed with \$or/],
   ['$or with one alternative', { $or: [{ a: ['x'] }] }, /at least 2 Objects in \$or/],
   ['$or with a non-object alternative', { $or: [{ a: ['x'] }, ['b']] }, /Only JSON object is allowed in array of \$or/],
-  ['$or alternative using a reserved name', { $or: [{ numeric: [123] }, { prefix: ['abc'] }] }, /numeric is Ruler reserved fieldName/],
+  [
+    '$or alternative using a reserved name',
+    { $or: [{ numeric: [123] }, { prefix: ['abc'] }] },
+    /numeric is Ruler reserved fieldName/,
+  ],
   ['$or with an empty alternative', { $or: [{ a: ['x'] }, {}] }, /Empty objects are not allowed/],
 ];
 

@@ -1,0 +1,374 @@
+/**
+ * FitModel: the pure core of the nightly re-clustering. Sample in, model version out:
+ * scaler → vectors → k by silhouette → k-means++ → merge small segments → id alignment → τ → profiles
+ * and names → quality → gate. Deterministic for a given settings.seed; no I/O.
+ */
+import type { Settings } from '../config/settings';
+import type { ModelQuality } from '../contracts/outbound';
+import { softAssign } from '../domain/assign';
+import { BEHAVIOUR_FEATURES, buildVector } from '../domain/vector';
+import { createRng } from '../util/rng';
+import { alignSegmentIds, type PreviousCentroids } from './align';
+import { qualityGate, type GateResult } from './gate';
+import { assignNearest, kmeans } from './kmeans';
+import { adjustedRandIndex, daviesBouldin, pairwiseDistances, silhouetteFromDistances } from './metrics';
+import type { RobustScaler, SegmentationModel, StoredValueModel } from './model';
+import { keepNameIfStable, namingPopulation, describeSegment, ruleName, uniqueNames } from './naming';
+import { buildProfiles } from './profiles';
+import { sampleIndices } from './sample';
+import { fitRobustScaler } from './scaler';
+
+export interface SampleRow {
+  customerId: string;
+  /** behaviourRow output, in BEHAVIOUR_FEATURES order. */
+  behaviour: number[];
+  /** L2-normalised interest vector, or null when the customer has none yet. */
+  interest: number[] | null;
+  /** Natural-unit features for profiles (see PROFILE_FEATURES). */
+  natural: Record<string, number>;
+  topCategories: string[];
+  channelShares: Record<string, number>;
+  traits: { clv: number; churnRisk: number } | null;
+}
+
+export interface FitInput {
+  sample: SampleRow[];
+  previous: SegmentationModel | null;
+  settings: Settings['recluster'];
+  weights: { behaviour: number; interest: number };
+  embeddingDim: number;
+  version: number;
+  runId: string;
+  createdAt: string;
+  value: StoredValueModel;
+}
+
+export interface FitDiagnostics {
+  /** Silhouette (on the subsample) and inertia of the k-means fit on the subsample, for each candidate k. */
+  kScores: { k: number; silhouette: number; inertia: number }[];
+  /** How many small segments were merged into a neighbour. */
+  merged: number;
+}
+
+export interface FitResult {
+  model: SegmentationModel;
+  /** Per sample row, the index into model.segmentIds (−1 for every row when the fit was refused). */
+  labels: Int32Array;
+  gate: GateResult;
+  diagnostics: FitDiagnostics;
+}
+
+const SCALER_CLIP = 5;
+
+/**
+ * Fits a new segmentation model on the sample.
+ *
+ * - k is chosen in [kMin, kMax] by the mean silhouette of a k-means fit on one uniform subsample of
+ *   `silhouetteSubsample` rows (pairwise distances computed once and reused for every k); the final model is
+ *   then fitted on the whole sample with `nInit` k-means++ initialisations.
+ * - Segments holding less than `minSegmentShare` of the sample are merged, smallest first, into the segment
+ *   with the nearest centroid (size-weighted mean centroid); k may then end below kMin, never below 2.
+ *   Labels are finally the nearest-centroid assignment, exactly what AssignShard will compute.
+ * - Segments are ordered by size (largest first) before ids are aligned, so fresh ids are numbered by size.
+ * - Alignment compares centroids in the new vector space: the previous centroids are carried over through the
+ *   inverse of the previous scaler and weights, then the new ones. A different feature list or embedding
+ *   dimension means a different space: nothing matches and every previous id is retired.
+ * - τ (the soft-assignment temperature) is the median over the sample of the squared distance to the nearest
+ *   centroid, so a typical member's runner-up probability reflects how much farther the runner-up is in units
+ *   of a typical within-segment spread. It falls back to the mean, then to 1, so it is always > 0.
+ * - Quality: silhouette on the subsample, Davies–Bouldin on the whole sample, stability = ARI between the
+ *   previous model's nearest-centroid assignment of the sample (its own scaler and centroids) and the new labels.
+ * - A sample smaller than 2·kMin, or with malformed behaviour rows, yields an empty model (k = 0) and a failed
+ *   gate with the reason; it does not throw.
+ */
+export function fitSegmentation(input: FitInput): FitResult {
+  const { sample, previous, settings, weights, embeddingDim } = input;
+  const n = sample.length;
+  const b = BEHAVIOUR_FEATURES.length;
+  const dim = b + embeddingDim;
+
+  const refusal = validateInput(input);
+  if (refusal) return refused(input, refusal);
+
+  const rng = createRng(settings.seed);
+  const scaler = fitRobustScaler(
+    sample.map((r) => r.behaviour),
+    SCALER_CLIP,
+  );
+  const space = { scaler, weights, embeddingDim };
+  const data = new Float64Array(n * dim);
+  sample.forEach((row, i) => data.set(vectorOf(row, space), i * dim));
+
+  // Choose k on one subsample; its distance matrix serves every candidate k and the final silhouette.
+  const s = Math.min(n, settings.silhouetteSubsample);
+  const subRows = sampleIndices(n, s, rng).sort((x, y) => x - y);
+  const subData = new Float64Array(s * dim);
+  subRows.forEach((row, i) => subData.set(data.subarray(row * dim, row * dim + dim), i * dim));
+  const dist = pairwiseDistances(subData, dim, Array.from({ length: s }, (_, i) => i));
+  const kLow = settings.kMin;
+  const kHigh = Math.max(kLow, Math.min(settings.kMax, Math.floor(s / 2)));
+  const kScores: FitDiagnostics['kScores'] = [];
+  let bestK = kLow;
+  let bestScore = Number.NEGATIVE_INFINITY;
+  for (let k = kLow; k <= kHigh; k++) {
+    const fit = kmeans(subData, s, dim, { k, seed: settings.seed + k, nInit: settings.nInit });
+    const score = silhouetteFromDistances(dist, s, fit.labels, k);
+    kScores.push({ k, silhouette: score, inertia: fit.inertia });
+    if (score > bestScore) {
+      bestScore = score;
+      bestK = k;
+    }
+  }
+
+  const final = kmeans(data, n, dim, { k: bestK, seed: settings.seed, nInit: settings.nInit });
+  const merged = mergeSmallSegments(data, n, dim, final.centroids, final.labels, bestK, settings.minSegmentShare);
+  const { centroids, labels, d2, k } = orderBySize(merged, dim);
+
+  const alignment = alignSegmentIds({
+    newCentroids: centroids,
+    k,
+    dim,
+    previous: previous ? previousInSpace(previous, space) : null,
+    distanceCap: settings.alignmentDistanceCap,
+    nextSegmentNumber: previous?.nextSegmentNumber ?? 1,
+  });
+  const segmentIds = alignment.segmentIds;
+
+  const tau = temperature(d2);
+
+  // Profiles and names; an aligned segment that barely changed keeps its previous name.
+  const profiles = buildProfiles(sample, labels, segmentIds);
+  const population = namingPopulation(sample);
+  const kept = new Array<string | null>(k).fill(null);
+  if (previous) {
+    for (const m of alignment.matches) {
+      const at = previous.segmentIds.indexOf(m.oldId);
+      const previousName = previous.names[at];
+      const previousProfile = previous.profiles.find((p) => p.segmentId === m.oldId);
+      const profile = profiles[m.newIndex];
+      if (previousName !== undefined && previousProfile && profile && keepNameIfStable(previousName, previousProfile, profile)) {
+        kept[m.newIndex] = previousName;
+      }
+    }
+  }
+  const fresh = profiles.flatMap((p, i) => (kept[i] === null ? [{ i, name: ruleName(describeSegment(p, population)), size: p.size, segmentId: p.segmentId }] : []));
+  const freshNames = uniqueNames(fresh, kept.filter((x): x is string => x !== null));
+  fresh.forEach((f, j) => {
+    kept[f.i] = freshNames[j]!;
+  });
+  const names = kept.map((x) => x ?? '');
+  profiles.forEach((p, i) => {
+    p.name = names[i]!;
+  });
+
+  const subLabels = Int32Array.from(subRows, (row) => labels[row]!);
+  const quality: ModelQuality = {
+    silhouette: silhouetteFromDistances(dist, s, subLabels, k),
+    daviesBouldin: daviesBouldin(data, n, dim, labels, centroids, k),
+    stability: previous && previous.k > 0 ? adjustedRandIndex(previousAssignment(sample, previous), labels) : null,
+  };
+  const gate = qualityGate(quality, settings.quality, previous !== null && previous.k > 0);
+
+  const model: SegmentationModel = {
+    version: input.version,
+    runId: input.runId,
+    createdAt: input.createdAt,
+    featureNames: [...BEHAVIOUR_FEATURES],
+    scaler,
+    weights: { ...weights },
+    embeddingDim,
+    dim,
+    k,
+    centroids: Array.from(centroids),
+    segmentIds,
+    names,
+    tau,
+    profiles,
+    quality,
+    retiredSegmentIds: alignment.retiredSegmentIds,
+    nextSegmentNumber: alignment.nextSegmentNumber,
+    value: input.value,
+  };
+  return { model, labels, gate, diagnostics: { kScores, merged: merged.merged } };
+}
+
+function validateInput(input: FitInput): string | null {
+  const { sample, settings, embeddingDim } = input;
+  const b = BEHAVIOUR_FEATURES.length;
+  if (!Number.isInteger(embeddingDim) || embeddingDim < 0) return `embeddingDim must be a non-negative integer, got ${embeddingDim}`;
+  if (sample.length < 2 * settings.kMin) return `sample too small: ${sample.length} rows < 2·kMin = ${2 * settings.kMin}`;
+  const bad = sample.findIndex((r) => r.behaviour.length !== b);
+  if (bad >= 0) return `behaviour row ${bad} has ${sample[bad]!.behaviour.length} values, expected ${b}`;
+  return null;
+}
+
+function refused(input: FitInput, reason: string): FitResult {
+  const model: SegmentationModel = {
+    version: input.version,
+    runId: input.runId,
+    createdAt: input.createdAt,
+    featureNames: [...BEHAVIOUR_FEATURES],
+    scaler: { center: [], scale: [], clip: SCALER_CLIP },
+    weights: { ...input.weights },
+    embeddingDim: input.embeddingDim,
+    dim: BEHAVIOUR_FEATURES.length + input.embeddingDim,
+    k: 0,
+    centroids: [],
+    segmentIds: [],
+    names: [],
+    tau: 1,
+    profiles: [],
+    quality: { silhouette: 0, daviesBouldin: 0, stability: null },
+    retiredSegmentIds: [],
+    nextSegmentNumber: input.previous?.nextSegmentNumber ?? 1,
+    value: input.value,
+  };
+  return {
+    model,
+    labels: new Int32Array(input.sample.length).fill(-1),
+    gate: { passed: false, reasons: [reason] },
+    diagnostics: { kScores: [], merged: 0 },
+  };
+}
+
+type VectorSpace = { scaler: RobustScaler; weights: { behaviour: number; interest: number }; embeddingDim: number };
+
+/** buildVector, robust to a non-finite behaviour value (taken as the median) or a malformed interest (ignored). */
+function vectorOf(row: SampleRow, space: VectorSpace): Float64Array {
+  const behaviour = row.behaviour.map((v, j) => (Number.isFinite(v) ? v : (space.scaler.center[j] ?? 0)));
+  const interest = row.interest && row.interest.every(Number.isFinite) ? row.interest : null;
+  return buildVector(behaviour, interest, space);
+}
+
+interface Partition {
+  k: number;
+  centroids: Float64Array;
+  labels: Int32Array;
+  d2: Float64Array;
+  merged: number;
+}
+
+/**
+ * Merges, smallest first, every segment under minShare of the rows into the segment with the nearest
+ * centroid (the merged centroid is the size-weighted mean, i.e. the mean of the union), keeping k ≥ 2.
+ * Then relabels by nearest centroid, dropping any segment that ends up empty.
+ */
+function mergeSmallSegments(
+  data: Float64Array,
+  n: number,
+  dim: number,
+  initialCentroids: Float64Array,
+  initialLabels: Int32Array,
+  initialK: number,
+  minShare: number,
+): Partition {
+  const cents: Float64Array[] = Array.from({ length: initialK }, (_, c) => initialCentroids.slice(c * dim, c * dim + dim));
+  const sizes = new Array<number>(initialK).fill(0);
+  for (const l of initialLabels) sizes[l]! += 1;
+  let merged = 0;
+  while (cents.length > 2) {
+    let small = -1;
+    for (let c = 0; c < cents.length; c++) {
+      if (sizes[c]! / n < minShare && (small < 0 || sizes[c]! < sizes[small]!)) small = c;
+    }
+    if (small < 0) break;
+    let target = -1;
+    let best = Number.POSITIVE_INFINITY;
+    for (let c = 0; c < cents.length; c++) {
+      if (c === small) continue;
+      const dd = sq(cents[small]!, cents[c]!);
+      if (dd < best) {
+        best = dd;
+        target = c;
+      }
+    }
+    const ws = sizes[small]!;
+    const wt = sizes[target]!;
+    const into = cents[target]!;
+    const from = cents[small]!;
+    if (ws + wt > 0) for (let j = 0; j < dim; j++) into[j] = (wt * into[j]! + ws * from[j]!) / (wt + ws);
+    sizes[target] = wt + ws;
+    cents.splice(small, 1);
+    sizes.splice(small, 1);
+    merged += 1;
+  }
+
+  for (;;) {
+    const k = cents.length;
+    const flat = new Float64Array(k * dim);
+    cents.forEach((c, i) => flat.set(c, i * dim));
+    const { labels, d2 } = assignNearest(data, n, dim, flat, k);
+    const counts = new Array<number>(k).fill(0);
+    for (const l of labels) counts[l]! += 1;
+    const empty = counts.findIndex((x) => x === 0);
+    if (empty < 0 || k <= 1) return { k, centroids: flat, labels, d2, merged };
+    cents.splice(empty, 1);
+  }
+}
+
+/** Renumbers segments by size, largest first (ties by original index), so fresh ids follow size. */
+function orderBySize(p: Partition, dim: number): Partition {
+  const sizes = new Array<number>(p.k).fill(0);
+  for (const l of p.labels) sizes[l]! += 1;
+  const order = Array.from({ length: p.k }, (_, c) => c).sort((a, b) => sizes[b]! - sizes[a]! || a - b);
+  const rank = new Int32Array(p.k);
+  order.forEach((c, r) => {
+    rank[c] = r;
+  });
+  const centroids = new Float64Array(p.k * dim);
+  order.forEach((c, r) => centroids.set(p.centroids.subarray(c * dim, c * dim + dim), r * dim));
+  return { ...p, centroids, labels: p.labels.map((l) => rank[l]!) };
+}
+
+/**
+ * The previous centroids expressed in the new vector space: behaviour block unweighted, unscaled with the
+ * previous scaler and rescaled with the new one; interest block reweighted. Not comparable (different
+ * features or dimension) → no centroid, so nothing can match and all previous ids retire.
+ */
+function previousInSpace(previous: SegmentationModel, space: VectorSpace): PreviousCentroids {
+  const b = BEHAVIOUR_FEATURES.length;
+  const sameFeatures =
+    previous.featureNames.length === b && previous.featureNames.every((f, j) => f === BEHAVIOUR_FEATURES[j]) && previous.embeddingDim === space.embeddingDim;
+  if (!sameFeatures || previous.k === 0) return { centroids: [], segmentIds: previous.segmentIds, k: 0, dim: previous.dim };
+  const dim = b + space.embeddingDim;
+  const wbOld = previous.weights.behaviour / Math.sqrt(b);
+  const wbNew = space.weights.behaviour / Math.sqrt(b);
+  const wiRatio = previous.weights.interest !== 0 ? space.weights.interest / previous.weights.interest : 0;
+  const out = new Array<number>(previous.k * dim).fill(0);
+  for (let c = 0; c < previous.k; c++) {
+    for (let j = 0; j < b; j++) {
+      const z = wbOld !== 0 ? (previous.centroids[c * previous.dim + j] ?? 0) / wbOld : 0;
+      const raw = z * positive(previous.scaler.scale[j]) + (previous.scaler.center[j] ?? 0);
+      out[c * dim + j] = (wbNew * (raw - (space.scaler.center[j] ?? 0))) / positive(space.scaler.scale[j]);
+    }
+    for (let j = b; j < dim; j++) out[c * dim + j] = wiRatio * (previous.centroids[c * previous.dim + j] ?? 0);
+  }
+  return { centroids: out, segmentIds: previous.segmentIds, k: previous.k, dim };
+}
+
+function positive(x: number | undefined): number {
+  return x !== undefined && x > 0 ? x : 1;
+}
+
+/** The previous model's nearest-centroid assignment of the sample, in its own space. */
+function previousAssignment(sample: readonly SampleRow[], previous: SegmentationModel): Int32Array {
+  const centroids = { k: previous.k, dim: previous.dim, centroids: previous.centroids, segmentIds: previous.segmentIds, tau: previous.tau };
+  return Int32Array.from(sample, (row) => softAssign(vectorOf(row, previous), centroids).nearest);
+}
+
+/** Median squared distance to the nearest centroid; falls back to the mean, then 1, so τ > 0. */
+function temperature(d2: Float64Array): number {
+  const sorted = Float64Array.from(d2).sort();
+  const n = sorted.length;
+  if (n === 0) return 1;
+  const median = n % 2 === 1 ? sorted[(n - 1) / 2]! : (sorted[n / 2 - 1]! + sorted[n / 2]!) / 2;
+  if (Number.isFinite(median) && median > 0) return median;
+  const mean = sorted.reduce((s, v) => s + v, 0) / n;
+  return Number.isFinite(mean) && mean > 0 ? mean : 1;
+}
+
+function sq(a: Float64Array, b: Float64Array): number {
+  let s = 0;
+  for (let j = 0; j < a.length; j++) s += (a[j]! - b[j]!) ** 2;
+  return s;
+}

@@ -1,0 +1,37 @@
+/** QualityGate: a model that fails any floor is not published and the active model stays. */
+import type { Settings } from '../config/settings';
+import type { ModelQuality } from '../contracts/outbound';
+
+export interface GateResult {
+  passed: boolean;
+  /** Machine-readable, one per failed check, e.g. "silhouette 0.02 < 0.05". */
+  reasons: string[];
+}
+
+/** Rounds for messages: 4 significant digits, no trailing zeros. */
+export function formatMetric(x: number): string {
+  if (!Number.isFinite(x)) return String(x);
+  return String(Number(x.toPrecision(4)));
+}
+
+/**
+ * Checks silhouette ≥ minSilhouette, Davies–Bouldin ≤ maxDaviesBouldin and, only when there was a previous
+ * model, stability ≥ minStability. A non-finite metric fails its check; a missing stability with a previous
+ * model fails too.
+ */
+export function qualityGate(quality: ModelQuality, floors: Settings['recluster']['quality'], hasPrevious: boolean): GateResult {
+  const reasons: string[] = [];
+  const { silhouette, daviesBouldin, stability } = quality;
+  if (!Number.isFinite(silhouette)) reasons.push(`silhouette ${formatMetric(silhouette)} is not finite`);
+  else if (silhouette < floors.minSilhouette) reasons.push(`silhouette ${formatMetric(silhouette)} < ${formatMetric(floors.minSilhouette)}`);
+  if (!Number.isFinite(daviesBouldin)) reasons.push(`daviesBouldin ${formatMetric(daviesBouldin)} is not finite`);
+  else if (daviesBouldin > floors.maxDaviesBouldin) {
+    reasons.push(`daviesBouldin ${formatMetric(daviesBouldin)} > ${formatMetric(floors.maxDaviesBouldin)}`);
+  }
+  if (hasPrevious) {
+    if (stability === null) reasons.push('stability missing with a previous model');
+    else if (!Number.isFinite(stability)) reasons.push(`stability ${formatMetric(stability)} is not finite`);
+    else if (stability < floors.minStability) reasons.push(`stability ${formatMetric(stability)} < ${formatMetric(floors.minStability)}`);
+  }
+  return { passed: reasons.length === 0, reasons };
+}
