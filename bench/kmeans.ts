@@ -4,6 +4,7 @@
  *
  *   npm run bench:kmeans                 # BENCH_INSTALL=1 lets it apt-get install python3-sklearn if missing
  *   BENCH_REPEAT=3 npm run bench:kmeans  # best of 3 timings per configuration
+ *   BENCH_DIMS=32 npm run bench:kmeans   # only the 1,000,000 × 32 file
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, renameSync, statSync, writeSync } from 'node:fs';
@@ -16,7 +17,7 @@ const BENCH_DIR = join(ROOT, '.bench');
 const PYTHON = '/usr/bin/python3';
 const N = 1_000_000;
 const K = 12;
-const DIMS = [32, 64];
+const DIMS = (process.env.BENCH_DIMS ?? '32,64').split(',').map(Number);
 const SEED = 0;
 const REPEAT = Math.max(1, Number(process.env.BENCH_REPEAT ?? 1) || 1);
 

@@ -1,10 +1,10 @@
-import { RemovalPolicy } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
 import { TABLE } from '../../shared/contracts/table';
 import type { StageConfig } from '../config/stages';
+import { removalPolicyOf } from './util';
 
 export interface ShoalDataProps {
   config: StageConfig;
@@ -39,7 +39,7 @@ export class ShoalData extends Construct {
   constructor(scope: Construct, id: string, props: ShoalDataProps) {
     super(scope, id);
     const { config } = props;
-    const removalPolicy = config.removalPolicy === 'retain' ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
+    const removalPolicy = removalPolicyOf(config);
 
     this.key = new kms.Key(this, 'Key', {
       description: `Shoal ${config.stage}: table, recluster bucket and alarm topic`,

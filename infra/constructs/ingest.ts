@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Duration, Stack } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
@@ -9,6 +9,7 @@ import { ingestRule } from '../../shared/events/rules';
 import type { StageConfig } from '../config/stages';
 import type { ShoalData } from './data';
 import { ShoalFunction } from './shoal-function';
+import { removalPolicyOf } from './util';
 
 export interface ShoalIngestProps {
   config: StageConfig;
@@ -35,7 +36,7 @@ export class ShoalIngest extends Construct {
     super(scope, id);
     const { config, data } = props;
     const settings = config.settings;
-    const removalPolicy = config.removalPolicy === 'retain' ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
+    const removalPolicy = removalPolicyOf(config);
 
     this.bus = new events.EventBus(this, 'Bus', { description: `Shoal ${config.stage}: storefront events in, Shoal events out` });
     // Replay and backfill ("engineers replay history"): keep the storefront's events for as long as the event log.

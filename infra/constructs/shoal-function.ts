@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Duration, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
@@ -7,6 +7,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { z } from 'zod';
 import type { StageConfig } from '../config/stages';
+import { removalPolicyOf } from './util';
 
 /** Namespace of every Powertools metric Shoal emits; alarms and dashboards read the same constant. */
 export const METRICS_NAMESPACE = 'Shoal';
@@ -57,7 +58,7 @@ export class ShoalFunction<E extends StringEnv> extends Construct {
     this.serviceName = props.serviceName;
     assertEnvironment(this, props.envSchema, props.environment);
 
-    const removalPolicy = props.config.removalPolicy === 'retain' ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
+    const removalPolicy = removalPolicyOf(props.config);
     this.logGroup = new logs.LogGroup(this, 'Logs', {
       retention: retentionDays(props.config.logRetentionDays),
       removalPolicy,

@@ -1,7 +1,7 @@
 import type { LifecycleStage, Traits } from '../contracts/outbound';
 import type { Settings } from '../config/settings';
 import type { StoredValueModel } from '../segmentation/model';
-import { customerValue, lifecycleStage, PRIOR_VALUE_MODEL } from '../value';
+import { customerValue, fitValueModel, lifecycleStage } from '../value';
 import type { CustomerFeatures } from './features';
 
 /**
@@ -14,7 +14,7 @@ export function computeTraits(
   previousStage: LifecycleStage | null,
   settings: Settings['value'],
 ): Traits {
-  const model = value ?? PRIOR_VALUE_MODEL;
+  const model = value ?? priorModel();
   const { x, tx, T, meanRepeatSpend } = features.purchase;
   const v = customerValue(
     model,
@@ -25,7 +25,7 @@ export function computeTraits(
   const stage = lifecycleStage({
     tenureDays: features.tenureDays,
     pAlive,
-    orders: features.orders,
+    ordersTotal: features.orders,
     daysSinceLastOrder: features.daysSinceLastOrder,
     previousStage,
   });
@@ -37,4 +37,11 @@ export function computeTraits(
     clv: Math.max(0, v.clv),
     lifecycleStage: stage,
   };
+}
+
+let prior: StoredValueModel | null = null;
+/** With no data, the value fit falls back to its documented priors (the published CDNOW estimates). */
+function priorModel(): StoredValueModel {
+  prior ??= fitValueModel([]);
+  return prior;
 }

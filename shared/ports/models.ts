@@ -15,6 +15,11 @@ export class ModelCache {
     private readonly now: () => number = Date.now,
   ) {}
 
+  /** Forget the cached pointer (after a local run flips ACTIVE). */
+  invalidate(): void {
+    this.active = null;
+  }
+
   async getActive(): Promise<SegmentationModel | null> {
     if (!this.active || this.now() - this.active.loadedAt > this.ttlMs) {
       const model = await this.store.getActive();

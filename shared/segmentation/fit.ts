@@ -104,7 +104,11 @@ export function fitSegmentation(input: FitInput): FitResult {
   const subRows = sampleIndices(n, s, rng).sort((x, y) => x - y);
   const subData = new Float64Array(s * dim);
   subRows.forEach((row, i) => subData.set(data.subarray(row * dim, row * dim + dim), i * dim));
-  const dist = pairwiseDistances(subData, dim, Array.from({ length: s }, (_, i) => i));
+  const dist = pairwiseDistances(
+    subData,
+    dim,
+    Array.from({ length: s }, (_, i) => i),
+  );
   const kLow = settings.kMin;
   const kHigh = Math.max(kLow, Math.min(settings.kMax, Math.floor(s / 2)));
   const kScores: FitDiagnostics['kScores'] = [];
@@ -146,13 +150,25 @@ export function fitSegmentation(input: FitInput): FitResult {
       const previousName = previous.names[at];
       const previousProfile = previous.profiles.find((p) => p.segmentId === m.oldId);
       const profile = profiles[m.newIndex];
-      if (previousName !== undefined && previousProfile && profile && keepNameIfStable(previousName, previousProfile, profile)) {
+      if (
+        previousName !== undefined &&
+        previousProfile &&
+        profile &&
+        keepNameIfStable(previousName, previousProfile, profile)
+      ) {
         kept[m.newIndex] = previousName;
       }
     }
   }
-  const fresh = profiles.flatMap((p, i) => (kept[i] === null ? [{ i, name: ruleName(describeSegment(p, population)), size: p.size, segmentId: p.segmentId }] : []));
-  const freshNames = uniqueNames(fresh, kept.filter((x): x is string => x !== null));
+  const fresh = profiles.flatMap((p, i) =>
+    kept[i] === null
+      ? [{ i, name: ruleName(describeSegment(p, population)), size: p.size, segmentId: p.segmentId }]
+      : [],
+  );
+  const freshNames = uniqueNames(
+    fresh,
+    kept.filter((x): x is string => x !== null),
+  );
   fresh.forEach((f, j) => {
     kept[f.i] = freshNames[j]!;
   });
@@ -195,8 +211,10 @@ export function fitSegmentation(input: FitInput): FitResult {
 function validateInput(input: FitInput): string | null {
   const { sample, settings, embeddingDim } = input;
   const b = BEHAVIOUR_FEATURES.length;
-  if (!Number.isInteger(embeddingDim) || embeddingDim < 0) return `embeddingDim must be a non-negative integer, got ${embeddingDim}`;
-  if (sample.length < 2 * settings.kMin) return `sample too small: ${sample.length} rows < 2·kMin = ${2 * settings.kMin}`;
+  if (!Number.isInteger(embeddingDim) || embeddingDim < 0)
+    return `embeddingDim must be a non-negative integer, got ${embeddingDim}`;
+  if (sample.length < 2 * settings.kMin)
+    return `sample too small: ${sample.length} rows < 2·kMin = ${2 * settings.kMin}`;
   const bad = sample.findIndex((r) => r.behaviour.length !== b);
   if (bad >= 0) return `behaviour row ${bad} has ${sample[bad]!.behaviour.length} values, expected ${b}`;
   return null;
@@ -262,7 +280,9 @@ function mergeSmallSegments(
   initialK: number,
   minShare: number,
 ): Partition {
-  const cents: Float64Array[] = Array.from({ length: initialK }, (_, c) => initialCentroids.slice(c * dim, c * dim + dim));
+  const cents: Float64Array[] = Array.from({ length: initialK }, (_, c) =>
+    initialCentroids.slice(c * dim, c * dim + dim),
+  );
   const sizes = new Array<number>(initialK).fill(0);
   for (const l of initialLabels) sizes[l]! += 1;
   let merged = 0;
@@ -328,8 +348,11 @@ function orderBySize(p: Partition, dim: number): Partition {
 function previousInSpace(previous: SegmentationModel, space: VectorSpace): PreviousCentroids {
   const b = BEHAVIOUR_FEATURES.length;
   const sameFeatures =
-    previous.featureNames.length === b && previous.featureNames.every((f, j) => f === BEHAVIOUR_FEATURES[j]) && previous.embeddingDim === space.embeddingDim;
-  if (!sameFeatures || previous.k === 0) return { centroids: [], segmentIds: previous.segmentIds, k: 0, dim: previous.dim };
+    previous.featureNames.length === b &&
+    previous.featureNames.every((f, j) => f === BEHAVIOUR_FEATURES[j]) &&
+    previous.embeddingDim === space.embeddingDim;
+  if (!sameFeatures || previous.k === 0)
+    return { centroids: [], segmentIds: previous.segmentIds, k: 0, dim: previous.dim };
   const dim = b + space.embeddingDim;
   const wbOld = previous.weights.behaviour / Math.sqrt(b);
   const wbNew = space.weights.behaviour / Math.sqrt(b);
@@ -352,7 +375,13 @@ function positive(x: number | undefined): number {
 
 /** The previous model's nearest-centroid assignment of the sample, in its own space. */
 function previousAssignment(sample: readonly SampleRow[], previous: SegmentationModel): Int32Array {
-  const centroids = { k: previous.k, dim: previous.dim, centroids: previous.centroids, segmentIds: previous.segmentIds, tau: previous.tau };
+  const centroids = {
+    k: previous.k,
+    dim: previous.dim,
+    centroids: previous.centroids,
+    segmentIds: previous.segmentIds,
+    tau: previous.tau,
+  };
   return Int32Array.from(sample, (row) => softAssign(vectorOf(row, previous), centroids).nearest);
 }
 

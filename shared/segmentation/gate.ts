@@ -19,11 +19,16 @@ export function formatMetric(x: number): string {
  * model, stability ≥ minStability. A non-finite metric fails its check; a missing stability with a previous
  * model fails too.
  */
-export function qualityGate(quality: ModelQuality, floors: Settings['recluster']['quality'], hasPrevious: boolean): GateResult {
+export function qualityGate(
+  quality: ModelQuality,
+  floors: Settings['recluster']['quality'],
+  hasPrevious: boolean,
+): GateResult {
   const reasons: string[] = [];
   const { silhouette, daviesBouldin, stability } = quality;
   if (!Number.isFinite(silhouette)) reasons.push(`silhouette ${formatMetric(silhouette)} is not finite`);
-  else if (silhouette < floors.minSilhouette) reasons.push(`silhouette ${formatMetric(silhouette)} < ${formatMetric(floors.minSilhouette)}`);
+  else if (silhouette < floors.minSilhouette)
+    reasons.push(`silhouette ${formatMetric(silhouette)} < ${formatMetric(floors.minSilhouette)}`);
   if (!Number.isFinite(daviesBouldin)) reasons.push(`daviesBouldin ${formatMetric(daviesBouldin)} is not finite`);
   else if (daviesBouldin > floors.maxDaviesBouldin) {
     reasons.push(`daviesBouldin ${formatMetric(daviesBouldin)} > ${formatMetric(floors.maxDaviesBouldin)}`);
@@ -31,7 +36,8 @@ export function qualityGate(quality: ModelQuality, floors: Settings['recluster']
   if (hasPrevious) {
     if (stability === null) reasons.push('stability missing with a previous model');
     else if (!Number.isFinite(stability)) reasons.push(`stability ${formatMetric(stability)} is not finite`);
-    else if (stability < floors.minStability) reasons.push(`stability ${formatMetric(stability)} < ${formatMetric(floors.minStability)}`);
+    else if (stability < floors.minStability)
+      reasons.push(`stability ${formatMetric(stability)} < ${formatMetric(floors.minStability)}`);
   }
   return { passed: reasons.length === 0, reasons };
 }

@@ -14,7 +14,7 @@
 /** Indices into `KState.params` (shared scalar parameters of the current operation). */
 export const P_PMAX = 0; // largest centroid movement of the last update
 export const P_P2 = 1; // second largest movement
-export const P_PARG = 2; // index of the centroid that moved most
+export const P_PARG = 2; // index of the centroid that moved most; k-means++: index of the chosen candidate
 export const P_FINAL = 3; // 1: final assignment pass that also sums the exact inertia
 export const P_J = 4; // k-means++: index of the centre being committed
 export const P_L = 5; // k-means++: number of candidates of this round
@@ -61,7 +61,9 @@ export interface KStateDesc {
     | 'dcj'
     | 'params'
     | 'mom'
-    | 'counter',
+    | 'counter'
+    | 'cc'
+    | 'tv',
     ArrayBufferLike
   >;
 }
@@ -105,6 +107,10 @@ export interface KState {
   mom: Float64Array;
   /** Work-stealing block counter. */
   counter: Int32Array;
+  /** Half the distances between centroids, k*k. */
+  cc: Float64Array;
+  /** k-means++: per-row values of the candidates of the current round, n*L (see ppCommit). */
+  tv: Float64Array;
 }
 
 export type KernelFn = (S: KState, b: number) => void;
@@ -120,24 +126,74 @@ export const KERNEL_SOURCE = `
 const P_PMAX = ${P_PMAX}, P_P2 = ${P_P2}, P_PARG = ${P_PARG}, P_FINAL = ${P_FINAL}, P_J = ${P_J}, P_L = ${P_L};
 const NS = ${N_STAT};
 
+// Squared distance, summed in chunks of 8 (pairwise inside a chunk). dist2b stops early and returns a partial
+// sum > lim as soon as the distance is known to exceed lim; a complete sum is bit-identical to dist2.
 function dist2(X, xo, C, co, d) {
-  let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-  let t = 0;
-  for (; t + 3 < d; t += 4) {
-    const a0 = X[xo + t] - C[co + t];
-    const a1 = X[xo + t + 1] - C[co + t + 1];
-    const a2 = X[xo + t + 2] - C[co + t + 2];
-    const a3 = X[xo + t + 3] - C[co + t + 3];
-    s0 += a0 * a0;
-    s1 += a1 * a1;
-    s2 += a2 * a2;
-    s3 += a3 * a3;
+  let s = 0, t = 0;
+  for (; t + 7 < d; t += 8) {
+    const a0 = X[xo + t] - C[co + t], a1 = X[xo + t + 1] - C[co + t + 1];
+    const a2 = X[xo + t + 2] - C[co + t + 2], a3 = X[xo + t + 3] - C[co + t + 3];
+    const a4 = X[xo + t + 4] - C[co + t + 4], a5 = X[xo + t + 5] - C[co + t + 5];
+    const a6 = X[xo + t + 6] - C[co + t + 6], a7 = X[xo + t + 7] - C[co + t + 7];
+    s += ((a0 * a0 + a1 * a1) + (a2 * a2 + a3 * a3)) + ((a4 * a4 + a5 * a5) + (a6 * a6 + a7 * a7));
   }
   for (; t < d; t++) {
     const a = X[xo + t] - C[co + t];
-    s0 += a * a;
+    s += a * a;
   }
-  return (s0 + s1) + (s2 + s3);
+  return s;
+}
+
+function dist2b(X, xo, C, co, d, lim) {
+  let s = 0, t = 0;
+  for (; t + 7 < d; t += 8) {
+    const a0 = X[xo + t] - C[co + t], a1 = X[xo + t + 1] - C[co + t + 1];
+    const a2 = X[xo + t + 2] - C[co + t + 2], a3 = X[xo + t + 3] - C[co + t + 3];
+    const a4 = X[xo + t + 4] - C[co + t + 4], a5 = X[xo + t + 5] - C[co + t + 5];
+    const a6 = X[xo + t + 6] - C[co + t + 6], a7 = X[xo + t + 7] - C[co + t + 7];
+    s += ((a0 * a0 + a1 * a1) + (a2 * a2 + a3 * a3)) + ((a4 * a4 + a5 * a5) + (a6 * a6 + a7 * a7));
+    if (s > lim) return s;
+  }
+  for (; t < d; t++) {
+    const a = X[xo + t] - C[co + t];
+    s += a * a;
+  }
+  return s;
+}
+
+// Four squared distances at once (rows co, co+d, co+2d, co+3d of C), each summed exactly like dist2.
+function dist4(X, xo, C, co, d, out) {
+  const c1 = co + d, c2 = c1 + d, c3 = c2 + d;
+  let s0 = 0, s1 = 0, s2 = 0, s3 = 0, t = 0;
+  for (; t + 7 < d; t += 8) {
+    let x = X[xo + t], a = x - C[co + t], b = x - C[c1 + t], c = x - C[c2 + t], e = x - C[c3 + t];
+    x = X[xo + t + 1];
+    let a1 = x - C[co + t + 1], b1 = x - C[c1 + t + 1], c1_ = x - C[c2 + t + 1], e1 = x - C[c3 + t + 1];
+    let p0 = a * a + a1 * a1, p1 = b * b + b1 * b1, p2 = c * c + c1_ * c1_, p3 = e * e + e1 * e1;
+    x = X[xo + t + 2]; a = x - C[co + t + 2]; b = x - C[c1 + t + 2]; c = x - C[c2 + t + 2]; e = x - C[c3 + t + 2];
+    x = X[xo + t + 3]; a1 = x - C[co + t + 3]; b1 = x - C[c1 + t + 3]; c1_ = x - C[c2 + t + 3]; e1 = x - C[c3 + t + 3];
+    const q0 = a * a + a1 * a1, q1 = b * b + b1 * b1, q2 = c * c + c1_ * c1_, q3 = e * e + e1 * e1;
+    x = X[xo + t + 4]; a = x - C[co + t + 4]; b = x - C[c1 + t + 4]; c = x - C[c2 + t + 4]; e = x - C[c3 + t + 4];
+    x = X[xo + t + 5]; a1 = x - C[co + t + 5]; b1 = x - C[c1 + t + 5]; c1_ = x - C[c2 + t + 5]; e1 = x - C[c3 + t + 5];
+    const r0 = a * a + a1 * a1, r1 = b * b + b1 * b1, r2 = c * c + c1_ * c1_, r3 = e * e + e1 * e1;
+    x = X[xo + t + 6]; a = x - C[co + t + 6]; b = x - C[c1 + t + 6]; c = x - C[c2 + t + 6]; e = x - C[c3 + t + 6];
+    x = X[xo + t + 7]; a1 = x - C[co + t + 7]; b1 = x - C[c1 + t + 7]; c1_ = x - C[c2 + t + 7]; e1 = x - C[c3 + t + 7];
+    s0 += (p0 + q0) + (r0 + (a * a + a1 * a1));
+    s1 += (p1 + q1) + (r1 + (b * b + b1 * b1));
+    s2 += (p2 + q2) + (r2 + (c * c + c1_ * c1_));
+    s3 += (p3 + q3) + (r3 + (e * e + e1 * e1));
+  }
+  for (; t < d; t++) {
+    const x = X[xo + t], a = x - C[co + t], b = x - C[c1 + t], c = x - C[c2 + t], e = x - C[c3 + t];
+    s0 += a * a;
+    s1 += b * b;
+    s2 += c * c;
+    s3 += e * e;
+  }
+  out[0] = s0;
+  out[1] = s1;
+  out[2] = s2;
+  out[3] = s3;
 }
 
 function makeState(desc) {
@@ -153,7 +209,9 @@ function makeState(desc) {
     stat: new Float64Array(B.stat), trial: new Float64Array(B.trial), cand: new Float64Array(B.cand),
     dcc: new Float64Array(B.dcc), dcj: new Float64Array(B.dcj), params: new Float64Array(B.params),
     mom: new Float64Array(B.mom), counter: new Int32Array(B.counter),
+    cc: new Float64Array(B.cc), tv: new Float64Array(B.tv),
     acc: new Float64Array(Math.max(1, desc.L)),
+    q4: new Float64Array(4),
   };
 }
 
@@ -188,48 +246,64 @@ function ppInit(S, b) {
 }
 
 function ppTrial(S, b) {
-  const X = S.X, d = S.d, k = S.k, closest = S.closest, labels = S.labels, cand = S.cand, dcc = S.dcc;
-  const L = S.params[P_L] | 0, acc = S.acc;
+  const X = S.X, d = S.d, k = S.k, closest = S.closest, labels = S.labels, cand = S.cand, dcc = S.dcc, tv = S.tv;
+  const L = S.params[P_L] | 0, LS = S.L, acc = S.acc, q4 = S.q4;
   const i0 = b * S.bs, i1 = Math.min(S.n, i0 + S.bs);
   for (let t = 0; t < L; t++) acc[t] = 0;
   for (let i = i0; i < i1; i++) {
-    const cl = closest[i], nr = labels[i], lim = 4 * cl, xo = i * d;
-    for (let t = 0; t < L; t++) {
+    const cl = closest[i], nr = labels[i], lim = 4 * cl, xo = i * d, to = i * LS;
+    let t = 0;
+    for (; t + 3 < L; t += 4) {
       // Triangle inequality: |x - c| >= |c - m| - |x - m| >= |x - m| when |c - m| >= 2 |x - m|.
-      if (dcc[t * k + nr] >= lim) acc[t] += cl;
-      else {
-        const e = dist2(X, xo, cand, t * d, d);
-        acc[t] += e < cl ? e : cl;
+      if (dcc[t * k + nr] < lim && dcc[(t + 1) * k + nr] < lim && dcc[(t + 2) * k + nr] < lim && dcc[(t + 3) * k + nr] < lim) {
+        dist4(X, xo, cand, t * d, d, q4);
+        for (let r = 0; r < 4; r++) {
+          const e = q4[r];
+          acc[t + r] += e < cl ? e : cl;
+          tv[to + t + r] = e;
+        }
+      } else {
+        for (let r = t; r < t + 4; r++) trial1(X, xo, cand, d, k, nr, cl, lim, dcc, acc, tv, to, r);
       }
     }
+    for (; t < L; t++) trial1(X, xo, cand, d, k, nr, cl, lim, dcc, acc, tv, to, t);
   }
-  const o = b * S.L;
+  const o = b * LS;
   for (let t = 0; t < L; t++) S.trial[o + t] = acc[t];
 }
 
+function trial1(X, xo, cand, d, k, nr, cl, lim, dcc, acc, tv, to, t) {
+  if (dcc[t * k + nr] >= lim) {
+    acc[t] += cl;
+    tv[to + t] = -1;
+  } else {
+    const e = dist2b(X, xo, cand, t * d, d, cl);
+    acc[t] += e < cl ? e : cl;
+    tv[to + t] = e;
+  }
+}
+
+// Commits the chosen candidate as centre P_J, using the distances ppTrial stored for candidate P_PARG:
+// -1 = pruned (lower bound from the triangle inequality), < closest = exact new nearest, otherwise a lower bound.
 function ppCommit(S, b) {
-  const X = S.X, C = S.C, d = S.d, k = S.k, closest = S.closest, labels = S.labels;
-  const upper = S.upper, lower = S.lower, dcj = S.dcj;
-  const j = S.params[P_J] | 0, co = j * d;
+  const k = S.k, closest = S.closest, labels = S.labels, upper = S.upper, lower = S.lower, dcj = S.dcj, tv = S.tv;
+  const j = S.params[P_J] | 0, tb = S.params[P_PARG] | 0, LS = S.L;
   const i0 = b * S.bs, i1 = Math.min(S.n, i0 + S.bs);
   let pot = 0;
   for (let i = i0; i < i1; i++) {
-    const cl = closest[i], nr = labels[i];
-    if (dcj[nr] >= 4 * cl) {
-      const lb = dcj[k + nr] - upper[i];
+    const cl = closest[i], v = tv[i * LS + tb];
+    if (v < 0) {
+      const lb = dcj[k + labels[i]] - upper[i];
       if (lb < lower[i]) lower[i] = lb;
+    } else if (v < cl) {
+      const u = upper[i];
+      if (u < lower[i]) lower[i] = u;
+      closest[i] = v;
+      upper[i] = Math.sqrt(v);
+      labels[i] = j;
     } else {
-      const e = dist2(X, i * d, C, co, d);
-      if (e < cl) {
-        const u = upper[i];
-        if (u < lower[i]) lower[i] = u;
-        closest[i] = e;
-        upper[i] = Math.sqrt(e);
-        labels[i] = j;
-      } else {
-        const se = Math.sqrt(e);
-        if (se < lower[i]) lower[i] = se;
-      }
+      const se = Math.sqrt(v);
+      if (se < lower[i]) lower[i] = se;
     }
     pot += closest[i];
   }
@@ -255,23 +329,32 @@ function sumsFromLabels(S, b) {
   S.stat[b * NS] = i1 - i0;
 }
 
+// Full first assignment from arbitrary centroids. cc holds half the centroid-centroid distances (k*k):
+// centroid j cannot beat the current best when cc[best][j] > |x - c_best| (Elkan's second lemma).
 function assignFull(S, b) {
   const X = S.X, C = S.C, d = S.d, k = S.k, labels = S.labels, sums = S.sums, counts = S.counts;
-  const upper = S.upper, lower = S.lower;
+  const upper = S.upper, lower = S.lower, cc = S.cc;
   const i0 = b * S.bs, i1 = Math.min(S.n, i0 + S.bs);
   zeroBlock(S, b);
   const so = b * k * d, cb = b * k;
   for (let i = i0; i < i1; i++) {
     const xo = i * d;
-    let best = 0, bd = dist2(X, xo, C, 0, d), sd = Infinity;
+    let best = 0, bd = dist2(X, xo, C, 0, d), sd = Infinity, ub = Math.sqrt(bd), lbs = Infinity;
     for (let j = 1; j < k; j++) {
-      const e = dist2(X, xo, C, j * d, d);
-      if (e < bd) { sd = bd; bd = e; best = j; }
+      const h = cc[best * k + j];
+      if (h > ub) {
+        const lb = 2 * h - ub;
+        if (lb < lbs) lbs = lb;
+        continue;
+      }
+      const e = dist2b(X, xo, C, j * d, d, sd);
+      if (e < bd) { sd = bd; bd = e; best = j; ub = Math.sqrt(e); }
       else if (e < sd) sd = e;
     }
     labels[i] = best;
-    upper[i] = Math.sqrt(bd);
-    lower[i] = Math.sqrt(sd);
+    upper[i] = ub;
+    const ls = Math.sqrt(sd);
+    lower[i] = ls < lbs ? ls : lbs;
     const o = so + best * d;
     for (let t = 0; t < d; t++) sums[o + t] += X[xo + t];
     counts[cb + best]++;
@@ -279,9 +362,11 @@ function assignFull(S, b) {
   S.stat[b * NS] = i1 - i0;
 }
 
+// One Hamerly iteration. Bounds are first moved by the last centroid update (p); a point is examined only when its
+// upper bound exceeds max(s[a], lower). Its scan skips centroids ruled out by cc and stops distances early.
 function assignHamerly(S, b) {
   const X = S.X, C = S.C, d = S.d, k = S.k, labels = S.labels, sums = S.sums, counts = S.counts;
-  const upper = S.upper, lower = S.lower, half = S.s, p = S.p, P = S.params;
+  const upper = S.upper, lower = S.lower, half = S.s, p = S.p, cc = S.cc, P = S.params;
   const pmax = P[P_PMAX], p2 = P[P_P2], parg = P[P_PARG] | 0, final = P[P_FINAL] !== 0;
   const i0 = b * S.bs, i1 = Math.min(S.n, i0 + S.bs);
   const so = b * k * d, cb = b * k;
@@ -296,15 +381,23 @@ function assignHamerly(S, b) {
       dd = dist2(X, xo, C, a * d, d);
       u = Math.sqrt(dd);
       if (u > m) {
-        let best = a, bd = dd, sd = Infinity;
+        let best = a, bd = dd, sd = Infinity, lbs = Infinity;
+        const ua = u, ca = a * k;
         for (let j = 0; j < k; j++) {
           if (j === a) continue;
-          const e = dist2(X, xo, C, j * d, d);
+          const h = cc[ca + j];
+          if (h > ua) {
+            const lb = 2 * h - ua;
+            if (lb < lbs) lbs = lb;
+            continue;
+          }
+          const e = dist2b(X, xo, C, j * d, d, sd);
           if (e < bd || (e === bd && j < best)) { sd = bd; bd = e; best = j; }
           else if (e < sd) sd = e;
         }
         u = Math.sqrt(bd);
-        l = Math.sqrt(sd);
+        const ls = Math.sqrt(sd);
+        l = ls < lbs ? ls : lbs;
         dd = bd;
         if (best !== a) {
           const oo = so + a * d, no = so + best * d;

@@ -169,6 +169,8 @@ function allocate(
       params: mk(N_PARAMS * 8),
       mom: mk(nbEff * 2 * d * 8),
       counter: mk(8),
+      cc: mk(k * k * 8),
+      tv: mk(n * L * 8),
     },
   };
   const kernel = mainKernel(dtype);
@@ -250,12 +252,9 @@ function* plusPlus(S: KState, kernel: KernelModule, rng: Rng): Job<void> {
     let best = 0;
     for (let t = 1; t < L; t++) if (trialPot[t]! < trialPot[best]!) best = t;
     for (let u = 0; u < d; u++) C[c * d + u] = cand[best * d + u]!;
-    for (let j = 0; j < c; j++) {
-      const e = dcc[best * k + j]!;
-      dcj[j] = e;
-      dcj[k + j] = Math.sqrt(e);
-    }
+    for (let j = 0; j < c; j++) dcj[k + j] = Math.sqrt(dcc[best * k + j]!);
     params[P_J] = c;
+    params[P_PARG] = best;
     yield 'ppCommit';
     pot = sumStat(S, 0);
   }
@@ -318,17 +317,26 @@ function relocateEmpty(S: KState, kernel: KernelModule, Cold: Float64Array, tot:
   }
 }
 
-/** Hamerly's s (half the distance to the nearest other centroid) and the movement maxima. */
-function prepareBounds(S: KState, kernel: KernelModule): void {
-  const { k, d, C, s, p, params } = S;
-  for (let j = 0; j < k; j++) s[j] = Infinity;
+/** Half the centroid-centroid distances (cc, k*k) and Hamerly's s (half the distance to the nearest other centroid). */
+function centroidGaps(S: KState, kernel: KernelModule): void {
+  const { k, d, C, s, cc } = S;
+  s.fill(Infinity);
   for (let j = 0; j < k; j++) {
+    cc[j * k + j] = 0;
     for (let q = j + 1; q < k; q++) {
       const e = Math.sqrt(kernel.dist2(C, j * d, C, q * d, d)) / 2;
+      cc[j * k + q] = e;
+      cc[q * k + j] = e;
       if (e < s[j]!) s[j] = e;
       if (e < s[q]!) s[q] = e;
     }
   }
+}
+
+/** centroidGaps plus the largest and second largest movement of the last update (for the bound updates). */
+function prepareBounds(S: KState, kernel: KernelModule): void {
+  const { k, p, params } = S;
+  centroidGaps(S, kernel);
   let pmax = 0;
   let parg = 0;
   for (let j = 0; j < k; j++) {
@@ -357,6 +365,7 @@ function* lloydJob(
   const Cnew = new Float64Array(k * d);
   const tot = new Int32Array(k);
   params[P_FINAL] = 0;
+  if (!seeded) centroidGaps(S, kernel);
   yield seeded ? 'sumsFromLabels' : 'assignFull';
   let iter = 1;
   for (;;) {

@@ -19,11 +19,23 @@ export interface SilhouetteOptions {
  * Costs O(s² · d) for s = min(n, subsample) rows; returns 0 when fewer than 2 clusters are present
  * in the (sub)sample, where the coefficient is undefined.
  */
-export function silhouette(data: Data, n: number, d: number, labels: ArrayLike<number>, k: number, opts: SilhouetteOptions = {}): number {
+export function silhouette(
+  data: Data,
+  n: number,
+  d: number,
+  labels: ArrayLike<number>,
+  k: number,
+  opts: SilhouetteOptions = {},
+): number {
   const s = opts.subsample !== undefined ? Math.min(n, Math.max(0, Math.floor(opts.subsample))) : n;
   const rows = s < n ? sampleIndices(n, s, opts.rng ?? createRng(1)) : Array.from({ length: n }, (_, i) => i);
   const dist = pairwiseDistances(data, d, rows);
-  return silhouetteFromDistances(dist, rows.length, Int32Array.from(rows, (i) => labels[i]!), k);
+  return silhouetteFromDistances(
+    dist,
+    rows.length,
+    Int32Array.from(rows, (i) => labels[i]!),
+    k,
+  );
 }
 
 /**
@@ -93,7 +105,14 @@ export function silhouetteFromDistances(dist: Float64Array, m: number, labels: A
  * with S_i the mean Euclidean distance of cluster i's members to its centroid. Coincident centroids
  * contribute 0, as in scikit-learn. 0 with fewer than 2 non-empty clusters.
  */
-export function daviesBouldin(data: Data, n: number, d: number, labels: ArrayLike<number>, centroids: ArrayLike<number>, k: number): number {
+export function daviesBouldin(
+  data: Data,
+  n: number,
+  d: number,
+  labels: ArrayLike<number>,
+  centroids: ArrayLike<number>,
+  k: number,
+): number {
   const sizes = new Float64Array(k);
   const scatter = new Float64Array(k);
   for (let i = 0; i < n; i++) {

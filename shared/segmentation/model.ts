@@ -1,11 +1,8 @@
+import type { ValueModel } from '../value/clv';
 import type { ModelQuality, SegmentProfile } from '../contracts/outbound';
 
 /** Parameters of the customer-value models stored with each segmentation model version (weeks). */
-export interface StoredValueModel {
-  bgnbd: { r: number; alpha: number; a: number; b: number; source: 'fit' | 'prior'; reason?: string; logLikelihood?: number };
-  gammaGamma: { p: number; q: number; v: number; source: 'fit' | 'prior'; reason?: string };
-  timeUnit: 'weeks';
-}
+export type StoredValueModel = ValueModel;
 
 /** A robust scaler: (x - center) / scale, clipped to ±clip. Fitted nightly on the sample. */
 export interface RobustScaler {

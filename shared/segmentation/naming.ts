@@ -38,7 +38,9 @@ export interface NamingPopulation {
 }
 
 export function namingPopulation(rows: readonly ProfileRow[]): NamingPopulation {
-  const buyers = sortedFinite(rows.filter((r) => (r.natural.orders ?? 0) > 0).map((r) => r.natural.revenue ?? Number.NaN));
+  const buyers = sortedFinite(
+    rows.filter((r) => (r.natural.orders ?? 0) > 0).map((r) => r.natural.revenue ?? Number.NaN),
+  );
   const counts = new Map<string, number>();
   for (const r of rows) for (const c of new Set(r.topCategories)) counts.set(c, (counts.get(c) ?? 0) + 1);
   const categoryShare: Record<string, number> = {};
@@ -85,15 +87,21 @@ export function valueWord(profile: SegmentProfile, population: NamingPopulation)
 export function dominantInterest(profile: SegmentProfile, population: NamingPopulation): string | null {
   const candidates = profile.topCategories.filter((c) => c.share >= MIN_INTEREST_SHARE);
   if (candidates.length === 0) return null;
-  const lift = (c: { category: string; share: number }) => c.share / Math.max(population.categoryShare[c.category] ?? 0, 1e-9);
+  const lift = (c: { category: string; share: number }) =>
+    c.share / Math.max(population.categoryShare[c.category] ?? 0, 1e-9);
   const best = [...candidates].sort(
-    (a, b) => lift(b) - lift(a) || b.share - a.share || (a.category < b.category ? -1 : a.category > b.category ? 1 : 0),
+    (a, b) =>
+      lift(b) - lift(a) || b.share - a.share || (a.category < b.category ? -1 : a.category > b.category ? 1 : 0),
   )[0];
   return best?.category ?? null;
 }
 
 export function describeSegment(profile: SegmentProfile, population: NamingPopulation): SegmentDescriptor {
-  return { recency: recencyWord(profile), value: valueWord(profile, population), interest: dominantInterest(profile, population) };
+  return {
+    recency: recencyWord(profile),
+    value: valueWord(profile, population),
+    interest: dominantInterest(profile, population),
+  };
 }
 
 export function ruleName(d: SegmentDescriptor): string {
@@ -118,11 +126,16 @@ export function nameSegments(
 }
 
 /** Makes candidate names unique (see nameSegments), preserving index order. */
-export function uniqueNames(candidates: readonly { name: string; size: number; segmentId: string }[], reserved: Iterable<string> = []): string[] {
+export function uniqueNames(
+  candidates: readonly { name: string; size: number; segmentId: string }[],
+  reserved: Iterable<string> = [],
+): string[] {
   const taken = new Set(reserved);
   const order = candidates
     .map((c, i) => ({ ...c, i }))
-    .sort((a, b) => b.size - a.size || (a.segmentId < b.segmentId ? -1 : a.segmentId > b.segmentId ? 1 : 0) || a.i - b.i);
+    .sort(
+      (a, b) => b.size - a.size || (a.segmentId < b.segmentId ? -1 : a.segmentId > b.segmentId ? 1 : 0) || a.i - b.i,
+    );
   const out = new Array<string>(candidates.length).fill('');
   for (const c of order) {
     let name = c.name;
@@ -150,7 +163,11 @@ export const STABLE_RELATIVE_CHANGE = 0.25;
  * in the previous name is still held by at least MIN_INTEREST_SHARE of the members and at least 3/4 of
  * the share it had.
  */
-export function keepNameIfStable(previousName: string, previousProfile: SegmentProfile, newProfile: SegmentProfile): boolean {
+export function keepNameIfStable(
+  previousName: string,
+  previousProfile: SegmentProfile,
+  newProfile: SegmentProfile,
+): boolean {
   if (previousName.trim() === '') return false;
   if (recencyWord(previousProfile) !== recencyWord(newProfile)) return false;
   if (!close(median(previousProfile, 'orders'), median(newProfile, 'orders'), 0.5)) return false;

@@ -65,10 +65,18 @@ export function buildProfiles(
 /** The whole sample as one pseudo-segment: the population that names are relative to. */
 export function populationProfile(rows: readonly ProfileRow[]): SegmentProfile {
   const channels = [...new Set(rows.flatMap((r) => Object.keys(r.channelShares)))].sort();
-  return { ...summarise(rows, channels), segmentId: 'population', name: 'All customers', share: rows.length > 0 ? 1 : 0 };
+  return {
+    ...summarise(rows, channels),
+    segmentId: 'population',
+    name: 'All customers',
+    share: rows.length > 0 ? 1 : 0,
+  };
 }
 
-function summarise(group: readonly ProfileRow[], channels: readonly string[]): Omit<SegmentProfile, 'segmentId' | 'name' | 'share'> {
+function summarise(
+  group: readonly ProfileRow[],
+  channels: readonly string[],
+): Omit<SegmentProfile, 'segmentId' | 'name' | 'share'> {
   const size = group.length;
   const features: SegmentProfile['features'] = {};
   for (const name of PROFILE_FEATURES) {
@@ -86,7 +94,8 @@ function summarise(group: readonly ProfileRow[], channels: readonly string[]): O
 
   const categoryCounts = new Map<string, number>();
   for (const row of group) {
-    for (const category of new Set(row.topCategories)) categoryCounts.set(category, (categoryCounts.get(category) ?? 0) + 1);
+    for (const category of new Set(row.topCategories))
+      categoryCounts.set(category, (categoryCounts.get(category) ?? 0) + 1);
   }
   const topCategories = [...categoryCounts.entries()]
     .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
@@ -103,7 +112,9 @@ function summarise(group: readonly ProfileRow[], channels: readonly string[]): O
     channelMix[channel] = size > 0 ? clamp01(sum / size) : 0;
   }
 
-  const withTraits = group.flatMap((r) => (r.traits && Number.isFinite(r.traits.clv) && Number.isFinite(r.traits.churnRisk) ? [r.traits] : []));
+  const withTraits = group.flatMap((r) =>
+    r.traits && Number.isFinite(r.traits.clv) && Number.isFinite(r.traits.churnRisk) ? [r.traits] : [],
+  );
   const meanClv = withTraits.length ? withTraits.reduce((s, t) => s + t.clv, 0) / withTraits.length : null;
   const meanChurnRisk = withTraits.length ? withTraits.reduce((s, t) => s + t.churnRisk, 0) / withTraits.length : null;
 

@@ -16,7 +16,8 @@ export class Reservoir<T> {
     readonly capacity: number,
     private readonly rng: Rng,
   ) {
-    if (!Number.isInteger(capacity) || capacity < 0) throw new RangeError(`reservoir capacity must be a non-negative integer, got ${capacity}`);
+    if (!Number.isInteger(capacity) || capacity < 0)
+      throw new RangeError(`reservoir capacity must be a non-negative integer, got ${capacity}`);
   }
 
   /** How many items were offered so far (the shard's population count). */

@@ -31,7 +31,7 @@ export function assertGammaGammaParams(g: GammaGammaParams): void {
 }
 
 /** True for rows the spend model can use: x > 0 repeat transactions with a positive mean spend. */
-export function isSpendRow(row: { x: number; meanSpend?: number }): row is SpendRow {
+export function isSpendRow<R extends { x: number; meanSpend?: number }>(row: R): row is R & SpendRow {
   return row.x > 0 && row.meanSpend !== undefined && Number.isFinite(row.meanSpend) && row.meanSpend > 0;
 }
 
@@ -54,8 +54,10 @@ interface CompressedSpend {
 
 function compress(rows: readonly SpendRow[]): CompressedSpend {
   const byX = new Map<number, number[]>();
-  for (const r of rows) {
-    if (!isSpendRow(r)) throw new RangeError(`Gamma-Gamma rows need x > 0 and meanSpend > 0, got x=${r.x}, meanSpend=${r.meanSpend}`);
+  for (const r of rows as readonly { x: number; meanSpend?: number }[]) {
+    if (!isSpendRow(r)) {
+      throw new RangeError(`Gamma-Gamma rows need x > 0 and meanSpend > 0, got x=${r.x}, meanSpend=${r.meanSpend}`);
+    }
     const list = byX.get(r.x);
     if (list) list.push(r.meanSpend);
     else byX.set(r.x, [r.meanSpend]);

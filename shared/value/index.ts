@@ -59,9 +59,11 @@ export {
   compareIds,
   summarizeTransactions,
   parseCdnowTransactions,
+  parseTransactionsCsv,
   parseSummaryCsv,
   formatFixed,
   formatSummaryCsv,
 } from './summary';
 export { hyp2f1, gammaln, lbeta, tanhSinh, type SeriesResult } from './special';
 export { nelderMead, minimizeMultiStart, type MinimizeResult, type MultiStartResult, type NelderMeadOptions } from './optimize';
+export { simulateBgNbd, sampleGamma, type SimulatedCustomer, type SimulateOptions } from './simulate';

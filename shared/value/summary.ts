@@ -112,6 +112,27 @@ export function parseCdnowTransactions(text: string): Transaction[] {
   return out;
 }
 
+/**
+ * Parses transactions from a CSV with a header naming a customer column (`customerId`, `customer_id`,
+ * `cust`, `id`), a `date` column (`YYYY-MM-DD`, optionally followed by a time, which is ignored) and
+ * an optional `value` column (`value`, `amount`, `sales`; 0 when absent). Quoted fields are not supported.
+ */
+export function parseTransactionsCsv(text: string): Transaction[] {
+  const lines = text.split(/\r?\n/).filter((l) => l.trim() !== '');
+  if (lines.length === 0) return [];
+  const header = (lines[0] as string).split(',').map((h) => h.trim().toLowerCase());
+  const iId = header.findIndex((h) => ['customerid', 'customer_id', 'customer', 'cust', 'id'].includes(h));
+  const iDate = header.indexOf('date');
+  const iValue = header.findIndex((h) => ['value', 'amount', 'sales'].includes(h));
+  if (iId < 0 || iDate < 0) throw new RangeError(`transactions CSV needs a customer id and a date column; got '${lines[0]}'`);
+  return lines.slice(1).map((line, k) => {
+    const f = line.split(',').map((x) => x.trim());
+    const value = iValue >= 0 ? Number(f[iValue]) : 0;
+    if (!Number.isFinite(value)) throw new RangeError(`transactions CSV line ${k + 2}: bad value '${f[iValue]}'`);
+    return { customerId: f[iId] ?? '', date: (f[iDate] ?? '').slice(0, 10), value };
+  });
+}
+
 const COLUMN_ALIASES: Record<'id' | 'x' | 'tx' | 'T' | 'spend', string[]> = {
   id: ['id', 'customer_id', 'customerid', 'cust'],
   x: ['frequency', 'x'],

@@ -1,0 +1,50 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { App, Validations } from 'aws-cdk-lib';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { stageConfig, type StageConfig } from './config/stages';
+import { ShoalStack } from './stacks/shoal-stack';
+
+export interface ShoalApp {
+  app: App;
+  stack: ShoalStack;
+  config: StageConfig;
+}
+
+const CDK_JSON = path.resolve(__dirname, '..', 'cdk.json');
+
+/** The `context` of cdk.json (feature flags included). `new App()` does not read cdk.json; only the CLI does. */
+export function cdkJsonContext(): Record<string, unknown> {
+  const parsed = JSON.parse(fs.readFileSync(CDK_JSON, 'utf8')) as { context?: Record<string, unknown> };
+  return parsed.context ?? {};
+}
+
+/**
+ * Builds the CDK app for one stage: one environment-agnostic stack `Shoal-<stage>`, checked by cdk-nag AwsSolutions
+ * at synth. The stage is the argument, else the `stage` context (`-c stage=prod`), else cdk.json's default.
+ * `context` is layered over cdk.json's; under the CDK CLI, the CLI's context wins over both.
+ */
+export function buildApp(stage?: string, context: Record<string, unknown> = {}): ShoalApp {
+  const app = new App({ context: { ...cdkJsonContext(), ...context } });
+  const config = stageConfig(stage ?? String(app.node.tryGetContext('stage') ?? 'dev'));
+  const stack = new ShoalStack(app, `Shoal-${config.stage}`, {
+    config,
+    description: `Shoal (${config.stage}): behavioural customer segmentation`,
+    tags: { project: 'shoal', stage: config.stage },
+  });
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  return { app, stack, config };
+}
+
+/**
+ * Synthesizes one stage without bundling the functions and returns its CloudFormation template: what tests and the
+ * local runner need (pass the result to `findStateMachineDefinition` in infra/state-machine-definition.ts).
+ */
+export function synthTemplate(stage: string, context: Record<string, unknown> = {}): Record<string, unknown> {
+  const { app, stack } = buildApp(stage, { 'aws:cdk:bundling-stacks': [], ...context });
+  return app.synth().getStackArtifact(stack.artifactId).template as Record<string, unknown>;
+}
+
+if (require.main === module) {
+  buildApp().app.synth();
+}

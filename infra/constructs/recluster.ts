@@ -1,0 +1,236 @@
+import { Duration, Stack, TimeZone, Validations, type Acknowledgment } from 'aws-cdk-lib';
+import type * as events from 'aws-cdk-lib/aws-events';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as scheduler from 'aws-cdk-lib/aws-scheduler';
+import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import { Construct } from 'constructs';
+import { reclusterEnvSchema, type ReclusterEnv } from '../../shared/config/env';
+import { RECLUSTER_TASKS, type ReclusterTask } from '../../shared/contracts/recluster';
+import type { StageConfig } from '../config/stages';
+import { RECLUSTER_STATE_MACHINE_LOGICAL_ID } from '../state-machine-definition';
+import type { ShoalData, TableAccess } from './data';
+import { ReclusterWorkflow } from './recluster-workflow';
+import { ShoalFunction, retentionDays } from './shoal-function';
+import { logicalIdOf, removalPolicyOf } from './util';
+
+export interface ShoalReclusterProps {
+  config: StageConfig;
+  data: ShoalData;
+  bus: events.IEventBus;
+}
+
+interface TaskSpec {
+  description: string;
+  memoryMb: (config: StageConfig) => number;
+  timeout: Duration;
+  table: TableAccess;
+  bucket: { read: boolean; write: boolean };
+}
+
+/** What each nightly task does, and so what it may touch. */
+const TASKS: Record<ReclusterTask, TaskSpec> = {
+  'plan-shards': {
+    description: 'Plans the parallel-scan shards of a recluster run and records the run',
+    memoryMb: () => 512,
+    timeout: Duration.minutes(1),
+    table: { read: true, write: true },
+    bucket: { read: false, write: false },
+  },
+  'scan-shard': {
+    description: 'Folds one shard of profiles into vectors and a reservoir sample in S3',
+    memoryMb: () => 1769,
+    timeout: Duration.minutes(15),
+    table: { read: true, scan: true },
+    bucket: { read: false, write: true },
+  },
+  'fit-model': {
+    description: 'Fits scaler, k-means, alignment, profiles, names, value model and quality on the sample',
+    memoryMb: (config) => config.recluster.fitMemoryMb,
+    timeout: Duration.minutes(15),
+    table: { read: true, write: true },
+    bucket: { read: true, write: true },
+  },
+  'assign-shard': {
+    description: 'Reassigns one shard of customers to the new model and queues their change events',
+    memoryMb: () => 1769,
+    timeout: Duration.minutes(15),
+    table: { read: true, write: true, scan: true },
+    bucket: { read: true, write: false },
+  },
+  publish: {
+    description: 'Activates the new model, emits segmentation.model.published and writes the run report',
+    memoryMb: () => 1024,
+    timeout: Duration.minutes(5),
+    table: { read: true, write: true, indexes: ['bySegment'] },
+    bucket: { read: true, write: true },
+  },
+  'mark-failed': {
+    description: 'Records a failed run and emits segmentation.run.failed',
+    memoryMb: () => 256,
+    timeout: Duration.minutes(1),
+    table: { read: true, write: true },
+    bucket: { read: false, write: false },
+  },
+};
+
+/**
+ * Nightly re-clustering: the run bucket (samples, vectors, reports), the six task functions, the state machine and its
+ * per-stage schedule.
+ */
+export class ShoalRecluster extends Construct {
+  readonly bucket: s3.Bucket;
+  readonly accessLogBucket: s3.Bucket;
+  readonly functions: Record<ReclusterTask, ShoalFunction<ReclusterEnv>>;
+  readonly stateMachine: sfn.StateMachine;
+  readonly schedule: scheduler.Schedule;
+
+  constructor(scope: Construct, id: string, props: ShoalReclusterProps) {
+    super(scope, id);
+    const { config, data, bus } = props;
+    const removalPolicy = removalPolicyOf(config);
+
+    this.accessLogBucket = new s3.Bucket(this, 'AccessLogBucket', {
+      // S3 server access logging can deliver only to SSE-S3 buckets.
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      enforceSSL: true,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      lifecycleRules: [{ expiration: Duration.days(Math.max(90, config.recluster.reportRetentionDays)) }],
+      removalPolicy,
+    });
+    Validations.of(this.accessLogBucket).acknowledge({
+      id: 'AwsSolutions-S1',
+      reason: 'This is the server access log bucket of the recluster bucket; logging it into itself would loop.',
+    });
+
+    this.bucket = new s3.Bucket(this, 'Bucket', {
+      encryption: s3.BucketEncryption.KMS,
+      encryptionKey: data.key,
+      bucketKeyEnabled: true,
+      enforceSSL: true,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      serverAccessLogsBucket: this.accessLogBucket,
+      serverAccessLogsPrefix: 'recluster/',
+      lifecycleRules: [
+        {
+          // Samples, vectors and reports are per run; the model itself lives in the table.
+          expiration: Duration.days(config.recluster.reportRetentionDays),
+          abortIncompleteMultipartUploadAfter: Duration.days(1),
+        },
+      ],
+      removalPolicy,
+    });
+
+    const environment: ReclusterEnv = {
+      TABLE_NAME: data.table.tableName,
+      EVENT_BUS_NAME: bus.eventBusName,
+      BUCKET_NAME: this.bucket.bucketName,
+      SHOAL_SETTINGS: JSON.stringify(config.settings),
+    };
+    const functions = {} as Record<ReclusterTask, ShoalFunction<ReclusterEnv>>;
+    for (const task of RECLUSTER_TASKS) {
+      const spec = TASKS[task];
+      const fn = new ShoalFunction(this, pascal(task), {
+        entry: `functions/recluster/${task}/handler.ts`,
+        serviceName: `recluster-${task}`,
+        description: spec.description,
+        config,
+        envSchema: reclusterEnvSchema,
+        environment,
+        memorySize: spec.memoryMb(config),
+        timeout: spec.timeout,
+      });
+      data.grantTable(fn.role, spec.table);
+      this.grantBucket(fn, spec.bucket, data);
+      functions[task] = fn;
+    }
+    this.functions = functions;
+
+    const workflow = new ReclusterWorkflow(this, 'Workflow', {
+      functions: Object.fromEntries(RECLUSTER_TASKS.map((t) => [t, functions[t].function])) as Record<ReclusterTask, ShoalFunction<ReclusterEnv>['function']>,
+      mapConcurrency: config.recluster.mapConcurrency,
+    });
+
+    const logGroup = new logs.LogGroup(this, 'StateMachineLogs', {
+      retention: retentionDays(config.logRetentionDays),
+      removalPolicy,
+    });
+    this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
+      comment: 'Shoal nightly re-clustering: PlanShards -> ScanShards -> FitModel -> QualityGate -> AssignShards -> Publish',
+      definitionBody: sfn.DefinitionBody.fromChainable(workflow.definition),
+      stateMachineType: sfn.StateMachineType.STANDARD,
+      tracingEnabled: true,
+      // Execution data holds customer ids and sample keys only, yet stays out of the logs: state names, timings and
+      // errors are enough to operate, and the run report has the numbers.
+      logs: { destination: logGroup, level: sfn.LogLevel.ALL, includeExecutionData: false },
+      removalPolicy,
+    });
+    (this.stateMachine.node.defaultChild as sfn.CfnStateMachine).overrideLogicalId(RECLUSTER_STATE_MACHINE_LOGICAL_ID);
+
+    const scheduleRole = new iam.Role(this, 'ScheduleRole', {
+      assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
+        conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },
+      }),
+      description: 'Starts the nightly recluster run',
+    });
+    this.schedule = new scheduler.Schedule(this, 'NightlySchedule', {
+      description: `Nightly recluster run (${config.recluster.schedule} ${config.recluster.timeZone})`,
+      schedule: scheduler.ScheduleExpression.expression(config.recluster.schedule, TimeZone.of(config.recluster.timeZone)),
+      target: new schedulerTargets.StepFunctionsStartExecution(this.stateMachine, {
+        role: scheduleRole,
+        // e.g. nightly-2022-03-22T18:59:43Z: letters, digits, '-' and ':' only, so it satisfies the runId pattern.
+        input: scheduler.ScheduleTargetInput.fromObject({ runId: `nightly-${scheduler.ContextAttribute.scheduledTime}` }),
+        retryAttempts: 3,
+        maxEventAge: Duration.hours(2),
+      }),
+    });
+
+    this.acknowledgeStateMachineFindings(functions);
+  }
+
+  private grantBucket(fn: ShoalFunction<ReclusterEnv>, access: { read: boolean; write: boolean }, data: ShoalData): void {
+    if (!access.read && !access.write) return;
+    const objects = this.bucket.arnForObjects('*');
+    if (access.read) {
+      fn.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [objects] }));
+      fn.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:ListBucket'], resources: [this.bucket.bucketArn] }));
+    }
+    if (access.write) {
+      fn.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:PutObject', 's3:AbortMultipartUpload'], resources: [objects] }));
+    }
+    data.grantKey(fn.role, { write: access.write });
+    Validations.of(fn).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::<${logicalIdOf(this.bucket)}.Arn>/*]`,
+      reason: 'Run objects are keyed by runId and shard, which exist only at run time; access is limited to this one bucket.',
+    });
+  }
+
+  private acknowledgeStateMachineFindings(functions: Record<ReclusterTask, ShoalFunction<ReclusterEnv>>): void {
+    const acknowledgements: Acknowledgment[] = RECLUSTER_TASKS.map((task) => ({
+      id: `AwsSolutions-IAM5[Resource::<${logicalIdOf(functions[task].function)}.Arn>:*]`,
+      reason: 'The Lambda invoke integration grants the function and its versions/aliases (":*"); only this function.',
+    }));
+    // The Distributed Map lets the state machine describe and stop its own child executions and map runs, whose
+    // names Step Functions generates per run.
+    const executions = `arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:{"Fn::Select":[6,{"Fn::Split":[":",{"Ref":"${RECLUSTER_STATE_MACHINE_LOGICAL_ID}"}]}]}`;
+    for (const suffix of [':*', '/ScanShards:*', '/AssignShards:*']) {
+      acknowledgements.push({
+        id: `AwsSolutions-IAM5[Resource::${executions}${suffix}]`,
+        reason: 'Distributed Map child executions and map runs of this state machine only; their names are generated per run.',
+      });
+    }
+    Validations.of(this.stateMachine).acknowledge(...acknowledgements, {
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'X-Ray tracing (xray:PutTraceSegments, PutTelemetryRecords, GetSampling*) and CloudWatch Logs vended delivery (logs:CreateLogDelivery and friends) support no resource-level permissions.',
+    });
+  }
+}
+
+function pascal(kebab: string): string {
+  return kebab.replace(/(^|-)([a-z])/g, (_m, _d: string, c: string) => c.toUpperCase());
+}

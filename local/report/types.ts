@@ -1,0 +1,39 @@
+/** Input of the self-contained HTML run report (see `renderReport`). */
+export interface ReportSegment {
+  id: string;
+  name: string;
+  size: number;
+  share: number;
+  meanOrders: number;
+  meanRevenue: number;
+  meanClv: number | null;
+  meanChurnRisk: number | null;
+  topCategories: string[];
+}
+
+export interface ReportData {
+  /** e.g. "Shoal local run — simulator, seed 7" */
+  title: string;
+  generatedAt: string;
+  /** Key figures shown in the header (events ingested/rejected, customers, model version, k, quality, changes, timings). One level of nesting is flattened. */
+  summary: Record<string, unknown>;
+  segments: ReportSegment[];
+  /** Segment sizes after each nightly run. */
+  sizesOverTime: { day: string; segmentId: string; name: string; size: number }[];
+  /** Between the last two models; `from`/`to` are segment names or ids, 'none' for new/left customers. */
+  transitions: { from: string; to: string; count: number }[];
+  /** 2-D projection of customers (sampled; more than MAX_PROJECTION_POINTS are thinned deterministically). */
+  projection: { x: number; y: number; segmentId: string; name: string }[];
+  qualityOverRuns: {
+    run: number;
+    day: string;
+    silhouette: number;
+    daviesBouldin: number;
+    stability: number | null;
+    k: number;
+  }[];
+  /** Per-customer CLV samples, drawn as a boxplot per segment. */
+  clvBySegment: { segmentId: string; name: string; clv: number }[];
+  /** Per-segment profile heatmap (standardised means). */
+  profiles?: { segmentId: string; name: string; feature: string; value: number }[];
+}

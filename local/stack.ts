@@ -1,0 +1,121 @@
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
+import {
+  DynamoEventLog,
+  DynamoModelStore,
+  DynamoProfileStore,
+  DynamoQuarantine,
+  documentClient,
+} from '../shared/adapters/dynamo';
+import { EventBridgePublisher } from '../shared/adapters/eventbridge-publisher';
+import { SageMakerEmbedder } from '../shared/adapters/sagemaker-embedder';
+import type { Settings } from '../shared/config/settings';
+import { busRules } from '../shared/events/rules';
+import type { IngestDeps } from '../shared/ingest/process-batch';
+import { ModelCache } from '../shared/ports/models';
+import { noLogs, TallyMetrics, type LogSink } from '../shared/ports/telemetry';
+import { LocalEventBus, type ListeningBus } from './bus';
+import { LOCAL_CREDENTIALS, LOCAL_REGION, startLocalDynamo, type LocalDynamo } from './dynamodb';
+import { LocalQueue } from './queue';
+import { startLocalEmbeddingServer, type LocalEmbeddingServer } from './sagemaker-server';
+
+export const LOCAL_BUS_NAME = 'shoal-local';
+
+export interface EmbeddedStack {
+  settings: Settings;
+  dynamo: LocalDynamo;
+  embeddingServer: LocalEmbeddingServer;
+  bus: LocalEventBus;
+  busServer: ListeningBus;
+  queue: LocalQueue;
+  clients: { eventbridge: EventBridgeClient; sagemaker: SageMakerRuntimeClient };
+  metrics: TallyMetrics;
+  models: ModelCache;
+  modelStore: DynamoModelStore;
+  /** The ingest dependencies, wired with the same adapters as the Lambda, pointed at the embedded servers. */
+  ingestDeps(overrides?: Partial<IngestDeps>): IngestDeps;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts every embedded stand-in on 127.0.0.1: dynalite with the Shoal table, the SageMaker-protocol
+ * embedding server, the EventBridge-protocol bus (routing by the same rules as the CDK app) and the
+ * ingest queue with SQS batch semantics.
+ */
+export async function startEmbeddedStack(opts: {
+  settings: Settings;
+  clock?: () => Date;
+  log?: LogSink;
+  dynamoPath?: string;
+  batchSize?: number;
+  maxReceiveCount?: number;
+}): Promise<EmbeddedStack> {
+  const { settings } = opts;
+  const dynamo = await startLocalDynamo({ path: opts.dynamoPath });
+  const embeddingServer = await startLocalEmbeddingServer({
+    dimension: settings.embedding.dimension,
+    contract: settings.embedding.contract,
+  });
+  const clock = opts.clock ?? (() => new Date());
+  const bus = new LocalEventBus({ name: LOCAL_BUS_NAME, now: () => clock().getTime() });
+  const busServer = await bus.listen();
+  const queue = new LocalQueue({
+    name: 'shoal-ingest',
+    batchSize: opts.batchSize ?? 100,
+    maxReceiveCount: opts.maxReceiveCount ?? 5,
+    now: () => clock().getTime(),
+  });
+  for (const rule of busRules(settings.source)) {
+    bus.addRule({
+      name: rule.id,
+      eventPattern: rule.eventPattern,
+      target: (event) => {
+        queue.send(JSON.stringify(event));
+      },
+    });
+  }
+  const eventbridge = new EventBridgeClient({ endpoint: busServer.endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
+  const sagemaker = new SageMakerRuntimeClient({
+    endpoint: embeddingServer.endpoint,
+    region: LOCAL_REGION,
+    credentials: LOCAL_CREDENTIALS,
+    maxAttempts: 1,
+  });
+  const doc = documentClient(dynamo.client);
+  const tableName = dynamo.tableName;
+  const metrics = new TallyMetrics();
+  const modelStore = new DynamoModelStore(doc, tableName);
+  const models = new ModelCache(modelStore, 1_000);
+  const embedder = new SageMakerEmbedder({ ...settings.embedding, client: sagemaker });
+
+  return {
+    settings,
+    dynamo,
+    embeddingServer,
+    bus,
+    busServer,
+    queue,
+    clients: { eventbridge, sagemaker },
+    metrics,
+    models,
+    modelStore,
+    ingestDeps: (overrides = {}) => ({
+      eventLog: new DynamoEventLog(doc, tableName),
+      profiles: new DynamoProfileStore(doc, tableName, settings.retention.historyDays),
+      models,
+      embedder,
+      publisher: new EventBridgePublisher({ client: eventbridge, eventBusName: LOCAL_BUS_NAME }),
+      quarantine: new DynamoQuarantine(doc, tableName, settings.retention.quarantineDays),
+      settings,
+      clock,
+      metrics,
+      log: opts.log ?? noLogs,
+      ...overrides,
+    }),
+    close: async () => {
+      eventbridge.destroy();
+      sagemaker.destroy();
+      await Promise.all([busServer.close(), embeddingServer.close(), dynamo.close()]);
+    },
+  };
+}

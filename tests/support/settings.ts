@@ -1,0 +1,12 @@
+import { settingsSchema, type Settings } from '../../shared/config/settings';
+import { stageConfig } from '../../infra/config/stages';
+
+/** The dev stage's settings with a small embedding dimension, as the tests' embedded stack uses. */
+export function testSettings(overrides: Partial<Settings> = {}): Settings {
+  const dev = stageConfig('dev').settings;
+  return settingsSchema.parse({
+    ...dev,
+    embedding: { ...dev.embedding, dimension: 32, maxBatchSize: 64, timeoutMs: 2_000, maxRetries: 1 },
+    ...overrides,
+  });
+}

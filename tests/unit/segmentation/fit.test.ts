@@ -1,0 +1,284 @@
+import { segmentProfileSchema } from '../../../shared/contracts/outbound';
+import type { Settings } from '../../../shared/config/settings';
+import { softAssign } from '../../../shared/domain/assign';
+import { BEHAVIOUR_FEATURES, buildVector } from '../../../shared/domain/vector';
+import { fitSegmentation, type SampleRow } from '../../../shared/segmentation/fit';
+import { adjustedRandIndex } from '../../../shared/segmentation/metrics';
+import type { SegmentationModel, StoredValueModel } from '../../../shared/segmentation/model';
+import { createRng, type Rng } from '../../../shared/util/rng';
+
+const B = BEHAVIOUR_FEATURES.length;
+const EMBEDDING_DIM = 8;
+
+const settings: Settings['recluster'] = {
+  shardCount: 1,
+  sampleSize: 2_000,
+  kMin: 3,
+  kMax: 8,
+  nInit: 3,
+  silhouetteSubsample: 500,
+  minSegmentShare: 0.02,
+  alignmentDistanceCap: 1,
+  quality: { minSilhouette: 0.05, maxDaviesBouldin: 3, minStability: 0.5 },
+  seed: 7,
+};
+const weights = { behaviour: 1, interest: 1.5 };
+const value: StoredValueModel = {
+  bgnbd: { r: 0.24, alpha: 4.41, a: 0.79, b: 2.43, source: 'prior' },
+  gammaGamma: { p: 6.25, q: 3.74, v: 15.44, source: 'prior' },
+  timeUnit: 'weeks',
+};
+
+interface Persona {
+  behaviour: number[];
+  interest: number[];
+  natural: Record<string, number>;
+  categories: string[];
+  channel: string;
+}
+
+/** Planted personas: well-separated Gaussian blobs in behaviour space and distinct interest directions. */
+function personas(count: number, rng: Rng): Persona[] {
+  const categories = ['garden', 'baby', 'kitchen', 'tools', 'fashion', 'books', 'pets'];
+  return Array.from({ length: count }, (_, p) => {
+    const interest = Array.from({ length: EMBEDDING_DIM }, () => rng.normal());
+    return {
+      behaviour: Array.from({ length: B }, () => -3 + 6 * rng.next()),
+      interest,
+      natural: {
+        orders: p,
+        revenue: 80 * p * p,
+        daysSinceLastOrder: 20 + 60 * p,
+        tenureDays: 30 + 100 * p,
+        views: 10 - p,
+      },
+      categories: [categories[p % categories.length]!, categories[(p + 1) % categories.length]!],
+      channel: ['web', 'app', 'store', 'marketplace'][p % 4]!,
+    };
+  });
+}
+
+function unit(v: number[]): number[] {
+  const norm = Math.hypot(...v);
+  return v.map((x) => x / norm);
+}
+
+function draw(
+  ps: Persona[],
+  n: number,
+  seed: number,
+  weightsByPersona?: number[],
+): { rows: SampleRow[]; truth: number[] } {
+  const rng = createRng(seed);
+  const w = weightsByPersona ?? ps.map(() => 1);
+  const total = w.reduce((a, b) => a + b, 0);
+  const rows: SampleRow[] = [];
+  const truth: number[] = [];
+  for (let i = 0; i < n; i++) {
+    let u = rng.next() * total;
+    let p = 0;
+    while (u >= w[p]! && p < ps.length - 1) u -= w[p++]!;
+    const persona = ps[p]!;
+    truth.push(p);
+    rows.push({
+      customerId: `c-${seed}-${i}`,
+      behaviour: persona.behaviour.map((m) => m + 0.35 * rng.normal()),
+      interest: unit(persona.interest.map((m) => m + 0.15 * rng.normal())),
+      natural: Object.fromEntries(
+        Object.entries(persona.natural).map(([k, v]) => [k, Math.max(0, v * (1 + 0.1 * rng.normal()))]),
+      ),
+      topCategories: rng.next() < 0.9 ? persona.categories : [persona.categories[1]!],
+      channelShares: { web: 0, app: 0, store: 0, marketplace: 0, [persona.channel]: 1 },
+      traits: { clv: 50 + 100 * p, churnRisk: 0.1 * p },
+    });
+  }
+  return { rows, truth };
+}
+
+function fit(
+  rows: SampleRow[],
+  previous: SegmentationModel | null,
+  over: Partial<Settings['recluster']> = {},
+  embeddingDim = EMBEDDING_DIM,
+) {
+  return fitSegmentation({
+    sample: rows,
+    previous,
+    settings: { ...settings, ...over },
+    weights,
+    embeddingDim,
+    version: previous ? previous.version + 1 : 1,
+    runId: `run-${previous ? previous.version + 1 : 1}`,
+    createdAt: '2026-11-10T03:00:00.000Z',
+    value,
+  });
+}
+
+/** Segment id of each planted persona: the id most of its rows got. */
+function idByPersona(labels: Int32Array, truth: number[], ids: string[], personaCount: number): string[] {
+  return Array.from({ length: personaCount }, (_, p) => {
+    const counts = new Map<string, number>();
+    truth.forEach((t, i) => {
+      if (t === p) counts.set(ids[labels[i]!]!, (counts.get(ids[labels[i]!]!) ?? 0) + 1);
+    });
+    return [...counts.entries()].sort((a, b) => b[1] - a[1])[0]?.[0] ?? '';
+  });
+}
+
+describe('fitSegmentation on planted personas', () => {
+  const ps = personas(5, createRng(42));
+  const first = draw(ps, 2_000, 1);
+  const second = draw(ps, 2_000, 2);
+  const fit1 = fit(first.rows, null);
+  const fit2 = fit(second.rows, fit1.model);
+
+  test('recovers the 5 planted groups (ARI ≥ 0.9) and passes the gate', () => {
+    expect(fit1.model.k).toBe(5);
+    expect(adjustedRandIndex(fit1.labels, first.truth)).toBeGreaterThanOrEqual(0.9);
+    expect(fit1.gate).toEqual({ passed: true, reasons: [] });
+    expect(fit1.model.quality.stability).toBeNull();
+    expect(fit1.model.quality.silhouette).toBeGreaterThan(0.5);
+    expect(fit1.model.quality.daviesBouldin).toBeLessThan(1);
+    expect(fit1.diagnostics.kScores.map((s) => s.k)).toEqual([3, 4, 5, 6, 7, 8]);
+    const best = fit1.diagnostics.kScores.reduce((a, b) => (b.silhouette > a.silhouette ? b : a));
+    expect(best.k).toBe(5);
+  });
+
+  test('the model is self-consistent', () => {
+    const m = fit1.model;
+    expect(m.segmentIds).toEqual(['seg-001', 'seg-002', 'seg-003', 'seg-004', 'seg-005']);
+    expect(m.nextSegmentNumber).toBe(6);
+    expect(m.retiredSegmentIds).toEqual([]);
+    expect(m.dim).toBe(B + EMBEDDING_DIM);
+    expect(m.centroids).toHaveLength(m.k * m.dim);
+    expect(m.featureNames).toEqual([...BEHAVIOUR_FEATURES]);
+    expect(m.tau).toBeGreaterThan(0);
+    expect(new Set(m.names).size).toBe(m.k);
+    expect(m.profiles.map((p) => p.name)).toEqual(m.names);
+    for (const p of m.profiles) expect(() => segmentProfileSchema.parse(p)).not.toThrow();
+    expect(m.profiles.reduce((s, p) => s + p.size, 0)).toBe(2_000);
+    // Fresh ids are numbered by size, largest first.
+    const sizes = m.profiles.map((p) => p.size);
+    expect(sizes).toEqual([...sizes].sort((a, b) => b - a));
+    // Labels are exactly the nearest-centroid assignment, as AssignShard will compute it.
+    first.rows.forEach((row, i) => {
+      const nearest = softAssign(buildVector(row.behaviour, row.interest, m), m).nearest;
+      if (nearest !== fit1.labels[i]) throw new Error(`row ${i}: label ${fit1.labels[i]} but nearest ${nearest}`);
+    });
+  });
+
+  test('τ is the median squared distance to the nearest centroid', () => {
+    const m = fit1.model;
+    const d2 = first.rows
+      .map((row) => Math.min(...softAssign(buildVector(row.behaviour, row.interest, m), m).d2))
+      .sort((a, b) => a - b);
+    expect(m.tau).toBeCloseTo((d2[999]! + d2[1000]!) / 2, 9);
+  });
+
+  test('profiles and names describe the personas', () => {
+    const ids = idByPersona(fit1.labels, first.truth, fit1.model.segmentIds, 5);
+    const profileOf = (p: number) => fit1.model.profiles.find((x) => x.segmentId === ids[p])!;
+    // Persona 0 lists [garden, baby] (90%) or [baby] (10%).
+    expect(profileOf(0).topCategories.slice(0, 2)).toEqual([
+      { category: 'baby', share: 1 },
+      { category: 'garden', share: expect.closeTo(0.9, 1) },
+    ]);
+    expect(profileOf(0).name).toMatch(/· garden$/);
+    expect(profileOf(2).channelMix.store).toBeCloseTo(1, 1);
+    expect(profileOf(4).meanClv).toBeCloseTo(450, 0);
+    expect(profileOf(0).name).toMatch(/browsers/);
+    expect(profileOf(4).name).toMatch(/^Lapsed high spenders/);
+  });
+
+  test('a re-sample with the first model as previous keeps ≥ 99% of ids and is stable', () => {
+    const ids1 = idByPersona(fit1.labels, first.truth, fit1.model.segmentIds, 5);
+    const ids2 = idByPersona(fit2.labels, second.truth, fit2.model.segmentIds, 5);
+    expect(ids2).toEqual(ids1);
+    const kept = second.truth.filter((p, i) => fit2.model.segmentIds[fit2.labels[i]!] === ids1[p]).length;
+    expect(kept / second.rows.length).toBeGreaterThanOrEqual(0.99);
+    expect(fit2.model.quality.stability).not.toBeNull();
+    expect(fit2.model.quality.stability!).toBeGreaterThanOrEqual(0.98);
+    expect(fit2.model.retiredSegmentIds).toEqual([]);
+    expect(fit2.model.nextSegmentNumber).toBe(6);
+    expect(fit2.gate.passed).toBe(true);
+    // Names stay with their segments.
+    for (const id of fit2.model.segmentIds) {
+      expect(fit2.model.names[fit2.model.segmentIds.indexOf(id)]).toBe(
+        fit1.model.names[fit1.model.segmentIds.indexOf(id)],
+      );
+    }
+  });
+
+  test('is deterministic for a seed', () => {
+    const again = fit(first.rows, null);
+    expect(again.model).toEqual(fit1.model);
+    expect(Array.from(again.labels)).toEqual(Array.from(fit1.labels));
+  });
+
+  test('a persona that disappears retires its id; a new one gets a fresh id', () => {
+    const shifted = personas(6, createRng(42)); // same first 5 personas plus a sixth
+    const third = draw(shifted, 2_000, 3, [1, 1, 1, 1, 0, 1]);
+    const fit3 = fit(third.rows, fit1.model);
+    const ids1 = idByPersona(fit1.labels, first.truth, fit1.model.segmentIds, 5);
+    expect(fit3.model.k).toBe(5);
+    expect(fit3.model.retiredSegmentIds).toEqual([ids1[4]]);
+    expect(fit3.model.segmentIds).toContain('seg-006');
+    expect(fit3.model.nextSegmentNumber).toBe(7);
+    const ids3 = idByPersona(fit3.labels, third.truth, fit3.model.segmentIds, 6);
+    expect(ids3.slice(0, 4)).toEqual(ids1.slice(0, 4));
+    expect(ids3[4]).toBe('');
+    expect(ids3[5]).toBe('seg-006');
+  });
+});
+
+describe('fitSegmentation edge cases', () => {
+  const ps = personas(4, createRng(5));
+
+  test('a tiny sample is refused with a reason, not thrown', () => {
+    const { rows } = draw(ps, 5, 9);
+    const result = fit(rows, null);
+    expect(result.gate).toEqual({ passed: false, reasons: ['sample too small: 5 rows < 2·kMin = 6'] });
+    expect(result.model.k).toBe(0);
+    expect(Array.from(result.labels)).toEqual([-1, -1, -1, -1, -1]);
+  });
+
+  test('an empty sample is refused', () => {
+    expect(fit([], null).gate.passed).toBe(false);
+  });
+
+  test('a malformed behaviour row is refused', () => {
+    const { rows } = draw(ps, 50, 9);
+    rows[3] = { ...rows[3]!, behaviour: [1, 2, 3] };
+    expect(fit(rows, null).gate.reasons).toEqual([`behaviour row 3 has 3 values, expected ${B}`]);
+  });
+
+  test('segments under the minimum share are merged into a neighbour', () => {
+    const { rows } = draw(personas(5, createRng(42)), 1_000, 4, [1, 1, 1, 1, 0.13]);
+    const result = fit(rows, null, { kMin: 5, kMax: 5, minSegmentShare: 0.05 });
+    expect(result.diagnostics.merged).toBe(1);
+    expect(result.model.k).toBe(4);
+    expect(Math.min(...result.model.profiles.map((p) => p.share))).toBeGreaterThanOrEqual(0.05);
+  });
+
+  test('a changed embedding dimension matches nothing: every previous id retires', () => {
+    const { rows } = draw(ps, 400, 11);
+    const base = fit(rows, null);
+    const wider = rows.map((r) => ({ ...r, interest: [...r.interest!, 0, 0, 0, 0] }));
+    const result = fit(wider, base.model, {}, EMBEDDING_DIM + 4);
+    expect(result.model.retiredSegmentIds).toEqual(base.model.segmentIds);
+    expect(result.model.segmentIds.every((id) => !base.model.segmentIds.includes(id))).toBe(true);
+    expect(result.model.nextSegmentNumber).toBe(base.model.nextSegmentNumber + result.model.k);
+    // Stability is still measured, with the previous model in its own space.
+    expect(result.model.quality.stability).toBeGreaterThan(0.9);
+  });
+
+  test('customers without an interest vector still get a label', () => {
+    const { rows } = draw(ps, 300, 12);
+    const result = fit(
+      rows.map((r, i) => (i % 3 === 0 ? { ...r, interest: null } : r)),
+      null,
+    );
+    expect(result.gate.reasons.filter((r) => r.startsWith('sample'))).toEqual([]);
+    expect(Array.from(result.labels).every((l) => l >= 0 && l < result.model.k)).toBe(true);
+  });
+});

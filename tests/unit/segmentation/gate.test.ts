@@ -1,0 +1,77 @@
+import { formatMetric, qualityGate } from '../../../shared/segmentation/gate';
+
+const floors = { minSilhouette: 0.05, maxDaviesBouldin: 3, minStability: 0.5 };
+
+describe('qualityGate', () => {
+  const cases = [
+    {
+      name: 'all good without a previous model',
+      quality: { silhouette: 0.4, daviesBouldin: 1.1, stability: null },
+      hasPrevious: false,
+      expected: { passed: true, reasons: [] },
+    },
+    {
+      name: 'all good with a previous model',
+      quality: { silhouette: 0.4, daviesBouldin: 1.1, stability: 0.9 },
+      hasPrevious: true,
+      expected: { passed: true, reasons: [] },
+    },
+    {
+      name: 'silhouette below the floor',
+      quality: { silhouette: 0.02, daviesBouldin: 1.1, stability: null },
+      hasPrevious: false,
+      expected: { passed: false, reasons: ['silhouette 0.02 < 0.05'] },
+    },
+    {
+      name: 'Davies–Bouldin above the ceiling',
+      quality: { silhouette: 0.3, daviesBouldin: 3.456789, stability: null },
+      hasPrevious: false,
+      expected: { passed: false, reasons: ['daviesBouldin 3.457 > 3'] },
+    },
+    {
+      name: 'unstable against the previous model',
+      quality: { silhouette: 0.3, daviesBouldin: 1, stability: 0.31 },
+      hasPrevious: true,
+      expected: { passed: false, reasons: ['stability 0.31 < 0.5'] },
+    },
+    {
+      name: 'stability is not checked without a previous model',
+      quality: { silhouette: 0.3, daviesBouldin: 1, stability: 0.1 },
+      hasPrevious: false,
+      expected: { passed: true, reasons: [] },
+    },
+    {
+      name: 'missing stability with a previous model fails',
+      quality: { silhouette: 0.3, daviesBouldin: 1, stability: null },
+      hasPrevious: true,
+      expected: { passed: false, reasons: ['stability missing with a previous model'] },
+    },
+    {
+      name: 'every failure is listed, in a fixed order',
+      quality: { silhouette: -0.1, daviesBouldin: 7, stability: 0 },
+      hasPrevious: true,
+      expected: { passed: false, reasons: ['silhouette -0.1 < 0.05', 'daviesBouldin 7 > 3', 'stability 0 < 0.5'] },
+    },
+    {
+      name: 'boundaries pass',
+      quality: { silhouette: 0.05, daviesBouldin: 3, stability: 0.5 },
+      hasPrevious: true,
+      expected: { passed: true, reasons: [] },
+    },
+    {
+      name: 'NaN fails',
+      quality: { silhouette: Number.NaN, daviesBouldin: 1, stability: null },
+      hasPrevious: false,
+      expected: { passed: false, reasons: ['silhouette NaN is not finite'] },
+    },
+  ];
+  test.each(cases)('$name', ({ quality, hasPrevious, expected }) => {
+    expect(qualityGate(quality, floors, hasPrevious)).toEqual(expected);
+  });
+
+  test('formatMetric keeps 4 significant digits', () => {
+    expect(formatMetric(0.123456)).toBe('0.1235');
+    expect(formatMetric(12)).toBe('12');
+    expect(formatMetric(Number.POSITIVE_INFINITY)).toBe('Infinity');
+  });
+});
