@@ -15,7 +15,7 @@ export interface OutboxDeps {
 }
 
 /** Sweeper: republishes changes left in an outbox by a crash or an EventBridge outage. */
-export function makeHandler(deps: OutboxDeps, telemetry?: Telemetry) {
+export function makeHandler(deps: OutboxDeps, telemetry?: Telemetry): () => Promise<{ profiles: number; published: number }> {
   const base = async (): Promise<{ profiles: number; published: number }> => {
     const pending = await deps.profiles.pendingOutbox(deps.batchLimit ?? 500);
     let published = 0;
@@ -25,5 +25,6 @@ export function makeHandler(deps: OutboxDeps, telemetry?: Telemetry) {
     return { profiles: pending.length, published };
   };
   if (!telemetry) return base;
-  return middy(base).use(injectLambdaContext(telemetry.logger)).use(logMetrics(telemetry.metrics));
+  const wrapped = middy(base).use(injectLambdaContext(telemetry.logger)).use(logMetrics(telemetry.metrics));
+  return () => wrapped(undefined, {} as never);
 }

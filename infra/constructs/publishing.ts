@@ -19,7 +19,7 @@ export interface ShoalPublishingProps {
   publishers: readonly iam.IGrantable[];
 }
 
-export const OUTBOX_SERVICE_NAME = 'outbox-sweeper';
+export const OUTBOX_SERVICE_NAME = 'outbox';
 export const OUTBOX_SWEEP_RATE = Duration.minutes(5);
 
 /**

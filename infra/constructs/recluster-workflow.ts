@@ -113,7 +113,7 @@ export class ReclusterWorkflow extends Construct {
         'asOf.$': '$.Payload.asOf',
         plan: select(planOutputSchema.shape, '$.Payload'),
       },
-      resultPath: '$',
+      // No ResultPath: the selected result replaces the input (same as "$", which aws-local-stepfunctions mishandles).
     });
 
     const scanShard = this.lambdaTask('ScanShard', fn('ScanShard'), {

@@ -303,8 +303,8 @@ export class DynamoProfileStore implements ProfileStore {
         ExpressionAttributeValues: { ':pk': `OUTBOX#${p}` },
         Limit: limit,
       })) {
-        // The index may lag; re-read the profile for its current outbox.
-        const profile = await this.get((item as unknown as ProfileItem).customerId);
+        // The index projects keys only (and may lag): re-read the profile for its current outbox.
+        const profile = await this.get(String(item[PK]).slice('C#'.length));
         if (profile && profile.outbox.length) out.push(profile);
         if (out.length >= limit) break;
       }

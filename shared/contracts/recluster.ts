@@ -17,6 +17,8 @@ export const reclusterInputSchema = z.object({
   runId: runId.optional(),
   /** Evaluate time-dependent features as of this instant (defaults to now). */
   asOf: z.iso.datetime({ offset: true }).optional(),
+  /** Added by the state machine (`$$.Execution.Name`): the runId when the input has none. */
+  executionName: z.string().min(1).max(80).optional(),
 });
 export type ReclusterInput = z.infer<typeof reclusterInputSchema>;
 

@@ -161,41 +161,6 @@ function dist2b(X, xo, C, co, d, lim) {
   return s;
 }
 
-// Four squared distances at once (rows co, co+d, co+2d, co+3d of C), each summed exactly like dist2.
-function dist4(X, xo, C, co, d, out) {
-  const c1 = co + d, c2 = c1 + d, c3 = c2 + d;
-  let s0 = 0, s1 = 0, s2 = 0, s3 = 0, t = 0;
-  for (; t + 7 < d; t += 8) {
-    let x = X[xo + t], a = x - C[co + t], b = x - C[c1 + t], c = x - C[c2 + t], e = x - C[c3 + t];
-    x = X[xo + t + 1];
-    let a1 = x - C[co + t + 1], b1 = x - C[c1 + t + 1], c1_ = x - C[c2 + t + 1], e1 = x - C[c3 + t + 1];
-    let p0 = a * a + a1 * a1, p1 = b * b + b1 * b1, p2 = c * c + c1_ * c1_, p3 = e * e + e1 * e1;
-    x = X[xo + t + 2]; a = x - C[co + t + 2]; b = x - C[c1 + t + 2]; c = x - C[c2 + t + 2]; e = x - C[c3 + t + 2];
-    x = X[xo + t + 3]; a1 = x - C[co + t + 3]; b1 = x - C[c1 + t + 3]; c1_ = x - C[c2 + t + 3]; e1 = x - C[c3 + t + 3];
-    const q0 = a * a + a1 * a1, q1 = b * b + b1 * b1, q2 = c * c + c1_ * c1_, q3 = e * e + e1 * e1;
-    x = X[xo + t + 4]; a = x - C[co + t + 4]; b = x - C[c1 + t + 4]; c = x - C[c2 + t + 4]; e = x - C[c3 + t + 4];
-    x = X[xo + t + 5]; a1 = x - C[co + t + 5]; b1 = x - C[c1 + t + 5]; c1_ = x - C[c2 + t + 5]; e1 = x - C[c3 + t + 5];
-    const r0 = a * a + a1 * a1, r1 = b * b + b1 * b1, r2 = c * c + c1_ * c1_, r3 = e * e + e1 * e1;
-    x = X[xo + t + 6]; a = x - C[co + t + 6]; b = x - C[c1 + t + 6]; c = x - C[c2 + t + 6]; e = x - C[c3 + t + 6];
-    x = X[xo + t + 7]; a1 = x - C[co + t + 7]; b1 = x - C[c1 + t + 7]; c1_ = x - C[c2 + t + 7]; e1 = x - C[c3 + t + 7];
-    s0 += (p0 + q0) + (r0 + (a * a + a1 * a1));
-    s1 += (p1 + q1) + (r1 + (b * b + b1 * b1));
-    s2 += (p2 + q2) + (r2 + (c * c + c1_ * c1_));
-    s3 += (p3 + q3) + (r3 + (e * e + e1 * e1));
-  }
-  for (; t < d; t++) {
-    const x = X[xo + t], a = x - C[co + t], b = x - C[c1 + t], c = x - C[c2 + t], e = x - C[c3 + t];
-    s0 += a * a;
-    s1 += b * b;
-    s2 += c * c;
-    s3 += e * e;
-  }
-  out[0] = s0;
-  out[1] = s1;
-  out[2] = s2;
-  out[3] = s3;
-}
-
 function makeState(desc) {
   const n = desc.n, d = desc.d, B = desc.bufs;
   const X = desc.dtype === 'f32'
@@ -211,7 +176,6 @@ function makeState(desc) {
     mom: new Float64Array(B.mom), counter: new Int32Array(B.counter),
     cc: new Float64Array(B.cc), tv: new Float64Array(B.tv),
     acc: new Float64Array(Math.max(1, desc.L)),
-    q4: new Float64Array(4),
   };
 }
 
@@ -247,40 +211,25 @@ function ppInit(S, b) {
 
 function ppTrial(S, b) {
   const X = S.X, d = S.d, k = S.k, closest = S.closest, labels = S.labels, cand = S.cand, dcc = S.dcc, tv = S.tv;
-  const L = S.params[P_L] | 0, LS = S.L, acc = S.acc, q4 = S.q4;
+  const L = S.params[P_L] | 0, LS = S.L, acc = S.acc;
   const i0 = b * S.bs, i1 = Math.min(S.n, i0 + S.bs);
   for (let t = 0; t < L; t++) acc[t] = 0;
   for (let i = i0; i < i1; i++) {
     const cl = closest[i], nr = labels[i], lim = 4 * cl, xo = i * d, to = i * LS;
-    let t = 0;
-    for (; t + 3 < L; t += 4) {
+    for (let t = 0; t < L; t++) {
       // Triangle inequality: |x - c| >= |c - m| - |x - m| >= |x - m| when |c - m| >= 2 |x - m|.
-      if (dcc[t * k + nr] < lim && dcc[(t + 1) * k + nr] < lim && dcc[(t + 2) * k + nr] < lim && dcc[(t + 3) * k + nr] < lim) {
-        dist4(X, xo, cand, t * d, d, q4);
-        for (let r = 0; r < 4; r++) {
-          const e = q4[r];
-          acc[t + r] += e < cl ? e : cl;
-          tv[to + t + r] = e;
-        }
+      if (dcc[t * k + nr] >= lim) {
+        acc[t] += cl;
+        tv[to + t] = -1;
       } else {
-        for (let r = t; r < t + 4; r++) trial1(X, xo, cand, d, k, nr, cl, lim, dcc, acc, tv, to, r);
+        const e = dist2b(X, xo, cand, t * d, d, cl);
+        acc[t] += e < cl ? e : cl;
+        tv[to + t] = e;
       }
     }
-    for (; t < L; t++) trial1(X, xo, cand, d, k, nr, cl, lim, dcc, acc, tv, to, t);
   }
   const o = b * LS;
   for (let t = 0; t < L; t++) S.trial[o + t] = acc[t];
-}
-
-function trial1(X, xo, cand, d, k, nr, cl, lim, dcc, acc, tv, to, t) {
-  if (dcc[t * k + nr] >= lim) {
-    acc[t] += cl;
-    tv[to + t] = -1;
-  } else {
-    const e = dist2b(X, xo, cand, t * d, d, cl);
-    acc[t] += e < cl ? e : cl;
-    tv[to + t] = e;
-  }
 }
 
 // Commits the chosen candidate as centre P_J, using the distances ppTrial stored for candidate P_PARG:

@@ -131,7 +131,7 @@ function allocate(
   const nbEff = Math.ceil(n / bs);
   const L = 2 + Math.floor(Math.log(k));
   const mk = (bytes: number): ArrayBufferLike =>
-    shared ? new SharedArrayBuffer(Math.max(8, bytes)) : new ArrayBuffer(Math.max(8, bytes));
+    shared ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes);
   const dtype = dtypeOf(data);
   let xBuf: ArrayBufferLike = data.buffer;
   let xOff = data.byteOffset;

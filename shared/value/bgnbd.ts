@@ -19,9 +19,9 @@
  *   (z close to 1, i.e. t ≫ α+T, with small x) or loses digits to cancellation, the same quantity is
  *   computed by tanh-sinh quadrature of its defining integral over p instead.
  */
-import { minimizeMultiStart, type MultiStartResult } from './optimize';
+import { bfgs, minimizeMultiStart } from './optimize';
 import { createRng } from '../util/rng';
-import { expm1OverX, gammaln, lbeta, logAddExp, tanhSinh } from './special';
+import { digamma, expm1OverX, gammaln, lbeta, logAddExp, tanhSinh } from './special';
 
 export interface BgNbdParams {
   r: number;
@@ -148,6 +148,78 @@ export function bgnbdLogLikelihoodCompressed(p: BgNbdParams, d: CompressedRfm): 
   return total;
 }
 
+/**
+ * Log-likelihood and its gradient with respect to (ln r, ln α, ln a, ln b). With d = A4 − A3 and
+ * π = σ(d) the posterior weight of "dropped out after the last purchase":
+ *   ∂/∂r = ψ(r+x) − ψ(r) + ln α − (1−π) ln(α+T) − π ln(α+t_x)
+ *   ∂/∂α = r/α − (r+x) ((1−π)/(α+T) + π/(α+t_x))
+ *   ∂/∂a = ψ(a+b) − ψ(a+b+x) + π/a
+ *   ∂/∂b = ψ(a+b) + ψ(b+x) − ψ(b) − ψ(a+b+x) − π/(b+x−1)
+ */
+export function bgnbdLogLikelihoodGradient(p: BgNbdParams, d: CompressedRfm): [number, number[]] {
+  const { r, alpha, a, b } = p;
+  const common = -gammaln(r) + r * Math.log(alpha) + gammaln(a + b) - gammaln(b);
+  const logA = Math.log(a);
+  const psiR = digamma(r);
+  const psiAB = digamma(a + b);
+  const psiB = digamma(b);
+  let total = 0;
+  let gr = 0;
+  let ga = 0;
+  let gA = 0;
+  let gB = 0;
+  for (let g = 0; g < d.xs.length; g++) {
+    const x = d.xs[g] as number;
+    const lo = d.offsets[g] as number;
+    const hi = d.offsets[g + 1] as number;
+    const rx = r + x;
+    const gx = common + gammaln(rx) + gammaln(b + x) - gammaln(a + b + x);
+    let weight = 0;
+    let sumL = 0;
+    let sumDr = 0;
+    let sumDalpha = 0;
+    let sumPi = 0;
+    if (x === 0) {
+      for (let i = lo; i < hi; i++) {
+        const wi = d.w[i] as number;
+        const ti = alpha + (d.T[i] as number);
+        const lt = Math.log(ti);
+        weight += wi;
+        sumL -= wi * rx * lt;
+        sumDr -= wi * lt;
+        sumDalpha -= (wi * rx) / ti;
+      }
+    } else {
+      const la = logA - Math.log(b + x - 1);
+      for (let i = lo; i < hi; i++) {
+        const wi = d.w[i] as number;
+        const ti = alpha + (d.T[i] as number);
+        const txi = alpha + (d.tx[i] as number);
+        const lt = Math.log(ti);
+        const ltx = Math.log(txi);
+        const dd = la + rx * (lt - ltx);
+        const e = Math.exp(-Math.abs(dd));
+        const pi = dd >= 0 ? 1 / (1 + e) : e / (1 + e);
+        weight += wi;
+        sumL += wi * (-rx * lt + Math.max(dd, 0) + Math.log1p(e));
+        sumDr -= wi * ((1 - pi) * lt + pi * ltx);
+        sumDalpha -= wi * rx * ((1 - pi) / ti + pi / txi);
+        sumPi += wi * pi;
+      }
+      gA += sumPi / a;
+      gB -= sumPi / (b + x - 1);
+    }
+    total += sumL + weight * gx;
+    const psiBX = digamma(b + x);
+    const psiABX = digamma(a + b + x);
+    gr += sumDr + weight * (digamma(rx) - psiR + Math.log(alpha));
+    ga += sumDalpha + (weight * r) / alpha;
+    gA += weight * (psiAB - psiABX);
+    gB += weight * (psiAB + psiBX - psiB - psiABX);
+  }
+  return [total, [gr * r, ga * alpha, gA * a, gB * b]];
+}
+
 /** Total log-likelihood of a set of customers. */
 export function bgnbdLogLikelihood(p: BgNbdParams, rows: readonly RfmRow[] | CompressedRfm): number {
   assertBgNbdParams(p);
@@ -161,10 +233,12 @@ export function bgnbdLogLikelihood(p: BgNbdParams, rows: readonly RfmRow[] | Com
 export interface BgNbdFitOptions {
   /** Extra starting points (natural scale); a fixed set of generic starts is always used. */
   starts?: BgNbdParams[];
-  /** Above this many distinct (x, t_x, T) rows the exploratory runs use a seeded subsample (default 20 000). */
+  /** Above this many distinct (x, t_x, T) rows the Nelder–Mead runs use a seeded subsample of about this size (default 5 000). */
   exploreSampleSize?: number;
-  /** Budget of likelihood evaluations for each polishing run (default 4 000). */
+  /** Budget of likelihood evaluations for each Nelder–Mead run (default 4 000). */
   maxEvals?: number;
+  /** Largest gradient component (of the mean log-likelihood, log-parameters) accepted as converged (default 1e-7). */
+  gradientTolerance?: number;
 }
 
 export interface BgNbdFit {
@@ -225,8 +299,10 @@ function subsample(d: CompressedRfm, size: number, seed: number): CompressedRfm 
 }
 
 /**
- * Maximum-likelihood fit on a log scale (θ = ln r, ln α, ln a, ln b) by multi-start Nelder–Mead with
- * restarts. The objective is the mean negative log-likelihood per customer.
+ * Maximum-likelihood fit on a log scale (θ = ln r, ln α, ln a, ln b): multi-start Nelder–Mead with
+ * restarts finds the basin, BFGS with the analytic gradient polishes on the full data. The objective
+ * is the mean negative log-likelihood per customer; `converged` means its gradient is below
+ * `gradientTolerance` at the returned point.
  */
 export function fitBgNbd(rows: readonly RfmRow[] | CompressedRfm, opts: BgNbdFitOptions = {}): BgNbdFit {
   const d = Array.isArray(rows) ? compressRfm(rows as readonly RfmRow[]) : (rows as CompressedRfm);
@@ -256,17 +332,31 @@ export function fitBgNbd(rows: readonly RfmRow[] | CompressedRfm, opts: BgNbdFit
     ...(opts.starts ?? []),
   ];
   const starts = natural.map((p) => [Math.log(p.r), Math.log(p.alpha), Math.log(p.a), Math.log(p.b)]);
-  const exploreSize = opts.exploreSampleSize ?? 20_000;
-  const full = objectiveFor(d);
-  const explore = d.w.length > exploreSize ? objectiveFor(subsample(d, exploreSize, 0x5eed)) : full;
-  const res: MultiStartResult = minimizeMultiStart(explore, starts, { maxEvals: opts.maxEvals ?? 4000 }, full);
-  const params = toParams(res.x);
+  // 1. Multi-start Nelder–Mead with restarts (on a seeded subsample when the data are large).
+  const exploreSize = opts.exploreSampleSize ?? 5000;
+  const exploreData = d.w.length > exploreSize ? subsample(d, exploreSize, 0x5eed) : d;
+  const explore = objectiveFor(exploreData);
+  const nm = minimizeMultiStart(explore, starts, { maxEvals: opts.maxEvals ?? 4000, fTolAbs: 1e-10, fTolRel: 1e-10, xTol: 1e-6, maxRestarts: 2 });
+  // 2. BFGS with the analytic gradient on all the data, to a gradient tolerance: this is the
+  //    convergence that is reported.
+  const n = d.customers;
+  const polish = bfgs(
+    (theta) => {
+      for (const t of theta) if (!(Math.abs(t) < LOG_BOUND)) return [Infinity, theta.map(() => 0)];
+      const [ll, grad] = bgnbdLogLikelihoodGradient(toParams(theta), d);
+      return [-ll / n, grad.map((gi) => -gi / n)];
+    },
+    nm.x,
+    { gTol: opts.gradientTolerance ?? 1e-7 },
+  );
+  const theta = Number.isFinite(polish.fx) ? polish.x : nm.x;
+  const params = toParams(theta);
   return {
     params,
     logLikelihood: bgnbdLogLikelihoodCompressed(params, d),
-    converged: res.converged,
-    atBoundary: res.x.some((t) => Math.abs(t) > LOG_BOUND - 0.5),
-    evaluations: res.evaluations,
+    converged: polish.converged,
+    atBoundary: theta.some((t) => Math.abs(t) > LOG_BOUND - 0.5),
+    evaluations: nm.evaluations + polish.evaluations,
     customers: d.customers,
     repeatCustomers: d.repeatCustomers,
   };

@@ -9,6 +9,7 @@ export {
   assertRfmRow,
   bgnbdLogLikelihood,
   bgnbdLogLikelihoodOne,
+  bgnbdLogLikelihoodGradient,
   compressRfm,
   fitBgNbd,
   bgnbdPAlive,
@@ -64,6 +65,6 @@ export {
   formatFixed,
   formatSummaryCsv,
 } from './summary';
-export { hyp2f1, gammaln, lbeta, tanhSinh, type SeriesResult } from './special';
-export { nelderMead, minimizeMultiStart, type MinimizeResult, type MultiStartResult, type NelderMeadOptions } from './optimize';
+export { hyp2f1, gammaln, digamma, lbeta, tanhSinh, type SeriesResult } from './special';
+export { nelderMead, minimizeMultiStart, bfgs, type MinimizeResult, type MultiStartResult, type NelderMeadOptions } from './optimize';
 export { simulateBgNbd, sampleGamma, type SimulatedCustomer, type SimulateOptions } from './simulate';

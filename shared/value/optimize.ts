@@ -198,3 +198,94 @@ export function minimizeMultiStart(
   }
   return { x: current.x, fx: current.fx, converged, evaluations, iterations, startValues, restarts };
 }
+
+export interface BfgsOptions {
+  /** Stop when the largest gradient component is at most gTol (default 1e-9). */
+  gTol?: number;
+  /** Maximum iterations (default 200). */
+  maxIter?: number;
+  /** Largest step per coordinate in one line search (default 2). */
+  maxStep?: number;
+}
+
+/**
+ * Quasi-Newton BFGS with a backtracking (Armijo) line search, for polishing a likelihood whose
+ * gradient is known analytically. `fg` returns [f, ∇f]; non-finite f counts as +∞.
+ * `converged` means max|∇f| ≤ gTol at the returned point.
+ */
+export function bfgs(fg: (x: number[]) => [number, number[]], x0: readonly number[], opts: BfgsOptions = {}): MinimizeResult {
+  const n = x0.length;
+  const gTol = opts.gTol ?? 1e-9;
+  const maxIter = opts.maxIter ?? 200;
+  const maxStep = opts.maxStep ?? 2;
+  let evaluations = 0;
+  const evalAt = (x: number[]): [number, number[]] => {
+    evaluations++;
+    const [f, g] = fg(x);
+    return Number.isFinite(f) && g.every(Number.isFinite) ? [f, g] : [Infinity, g];
+  };
+  let x = x0.slice();
+  let [f, g] = evalAt(x);
+  const normInf = (v: number[]): number => v.reduce((m, t) => Math.max(m, Math.abs(t)), 0);
+  // Inverse Hessian approximation, row-major.
+  let H: number[] = [];
+  const resetH = (scale: number): void => {
+    H = new Array<number>(n * n).fill(0);
+    for (let i = 0; i < n; i++) H[i * n + i] = scale;
+  };
+  resetH(1);
+  let iterations = 0;
+  let converged = Number.isFinite(f) && normInf(g) <= gTol;
+  while (!converged && iterations < maxIter && Number.isFinite(f)) {
+    iterations++;
+    const dir = new Array<number>(n).fill(0);
+    for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) dir[i] = (dir[i] as number) - (H[i * n + j] as number) * (g[j] as number);
+    let slope = dir.reduce((s, di, i) => s + di * (g[i] as number), 0);
+    if (!(slope < 0)) {
+      // Not a descent direction: fall back to steepest descent.
+      resetH(1);
+      for (let i = 0; i < n; i++) dir[i] = -(g[i] as number);
+      slope = -g.reduce((s, gi) => s + gi * gi, 0);
+    }
+    const big = normInf(dir);
+    let step = big > maxStep ? maxStep / big : 1;
+    let accepted: [number[], number, number[]] | undefined;
+    for (let k = 0; k < 60; k++) {
+      const xn = x.map((xi, i) => xi + step * (dir[i] as number));
+      const [fn, gn] = evalAt(xn);
+      if (fn <= f + 1e-4 * step * slope) {
+        accepted = [xn, fn, gn];
+        break;
+      }
+      step /= 2;
+    }
+    if (!accepted) break; // no decrease possible at double precision
+    const [xn, fn, gn] = accepted;
+    const s = xn.map((v, i) => v - (x[i] as number));
+    const y = gn.map((v, i) => v - (g[i] as number));
+    const sy = s.reduce((acc, si, i) => acc + si * (y[i] as number), 0);
+    if (sy > 1e-300) {
+      if (iterations === 1) resetH(sy / y.reduce((acc, yi) => acc + yi * yi, 0));
+      // H ← (I − ρ s yᵀ) H (I − ρ y sᵀ) + ρ s sᵀ
+      const rho = 1 / sy;
+      const Hy = new Array<number>(n).fill(0);
+      for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) Hy[i] = (Hy[i] as number) + (H[i * n + j] as number) * (y[j] as number);
+      const yHy = y.reduce((acc, yi, i) => acc + yi * (Hy[i] as number), 0);
+      for (let i = 0; i < n; i++) {
+        for (let j = 0; j < n; j++) {
+          H[i * n + j] =
+            (H[i * n + j] as number) -
+            rho * ((Hy[i] as number) * (s[j] as number) + (s[i] as number) * (Hy[j] as number)) +
+            (rho * rho * yHy + rho) * (s[i] as number) * (s[j] as number);
+        }
+      }
+    }
+    const fPrev = f;
+    x = xn;
+    f = fn;
+    g = gn;
+    if (normInf(g) <= gTol) converged = true;
+    else if (fPrev - f <= 1e-16 * Math.abs(f) && normInf(s) <= 1e-12) break;
+  }
+  return { x, fx: f, converged, evaluations, iterations };
+}

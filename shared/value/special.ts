@@ -1,7 +1,7 @@
 /**
  * Special functions used by the customer value models.
  *
- * - `gammaln` is the log-gamma function of `@stdlib/math-base-special-gammaln` (not hand-written).
+ * - `gammaln` and `digamma` come from `@stdlib/math-base-special-gammaln` / `-digamma` (not hand-written).
  * - `hyp2f1` is the Gaussian hypergeometric function 2F1(a, b; c; z) by its power series, with an
  *   explicit convergence check (a bound on the tail, not just "the last term was small") and the Euler
  *   transformation 2F1(a,b;c;z) = (1-z)^(c-a-b) 2F1(c-a, c-b; c; z) when it shrinks the numerator
@@ -9,10 +9,14 @@
  *   form of the same series (see `bgnbd.ts`) and falls back to `tanhSinh` quadrature where the series
  *   converges slowly (z close to 1).
  */
+import stdlibDigamma from '@stdlib/math-base-special-digamma';
 import stdlibGammaln from '@stdlib/math-base-special-gammaln';
 
 /** ln Γ(x) for x > 0 (library implementation). */
 export const gammaln: (x: number) => number = stdlibGammaln;
+
+/** ψ(x) = d/dx ln Γ(x) (library implementation). */
+export const digamma: (x: number) => number = stdlibDigamma;
 
 /** ln B(a, b) = ln Γ(a) + ln Γ(b) − ln Γ(a + b). */
 export function lbeta(a: number, b: number): number {

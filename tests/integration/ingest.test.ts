@@ -1,5 +1,6 @@
 import type { SQSEvent } from 'aws-lambda';
 import { makeHandler } from '../../functions/ingest/app';
+import { makeHandler as makeOutboxHandler } from '../../functions/outbox/app';
 import { DynamoEventLog, DynamoModelStore, DynamoProfileStore, DynamoQuarantine, documentClient } from '../../shared/adapters/dynamo';
 import type { InboundEvent } from '../../shared/contracts/inbound';
 import type { SegmentChanged } from '../../shared/contracts/outbound';
@@ -204,5 +205,22 @@ describe('ingest handler against dynalite and the local SageMaker server', () =>
     const done = stack.bus.eventsOf<{ customerId: string; itemsDeleted: number }>('customer.erasure.completed');
     expect(done.map((e) => e.detail)).toEqual([expect.objectContaining({ customerId: 'cust-z', itemsDeleted: expect.any(Number) })]);
     expect(done[0]!.detail.itemsDeleted).toBeGreaterThanOrEqual(4); // 2 events, profile, history
+  });
+
+  test('a crash between the profile write and the publish loses nothing: the sweeper publishes with the same key', async () => {
+    const deps = stack.ingestDeps();
+    const down = { publish: async (entries: readonly { dedupeKey: string }[]) => ({ published: 0, failed: entries.map((e) => ({ dedupeKey: e.dedupeKey, errorCode: 'InternalFailure' })) }) };
+    await makeHandler({ ...deps, publisher: down })(sqsEvent(bodiesOf(garden('cust-o', 1)), 'o1'), lambdaContext);
+    const stuck = (await deps.profiles.get('cust-o'))!.outbox;
+    expect(stuck.map((e) => e.event.detailType).sort()).toEqual(['lifecycle.changed', 'segment.changed']);
+    expect(stack.bus.eventsOf<SegmentChanged>('segment.changed').filter((e) => e.detail.customerId === 'cust-o')).toHaveLength(0);
+
+    const swept = await makeOutboxHandler({ profiles: deps.profiles, publisher: deps.publisher, metrics: deps.metrics, log: deps.log })();
+
+    expect(swept).toEqual({ profiles: 1, published: 2 });
+    const published = stack.bus.eventsOf<SegmentChanged>('segment.changed').filter((e) => e.detail.customerId === 'cust-o');
+    expect(published.map((e) => e.detail.dedupeKey)).toEqual(stuck.filter((e) => e.event.detailType === 'segment.changed').map((e) => e.dedupeKey));
+    expect((await deps.profiles.get('cust-o'))!.outbox).toEqual([]);
+    expect(await makeOutboxHandler({ profiles: deps.profiles, publisher: deps.publisher, metrics: deps.metrics, log: deps.log })()).toEqual({ profiles: 0, published: 0 });
   });
 });

@@ -1,0 +1,455 @@
+/**
+ * Turns ReportData into the report's charts: one Vega-Lite spec per chart plus the
+ * named datasets it reads (`data: { name }`; the page attaches them as `datasets`).
+ * A chart with nothing to show gets a note instead of a spec.
+ */
+import type { TopLevelSpec } from 'vega-lite';
+import type { ReportData } from './types';
+
+export const CHART_IDS = [
+  'chart-sizes',
+  'chart-transitions',
+  'chart-projection',
+  'chart-profiles',
+  'chart-quality',
+  'chart-clv',
+] as const;
+export type ChartId = (typeof CHART_IDS)[number];
+
+/** Points drawn in the scatter at most; more are thinned with an even stride. */
+export const MAX_PROJECTION_POINTS = 3000;
+
+export type Row = Record<string, string | number | null>;
+
+export interface Chart {
+  id: ChartId;
+  title: string;
+  subtitle: string;
+  /** Full-width card (the others share a row on wide screens). */
+  wide: boolean;
+  /** Null when there is nothing to draw; `note` says why. */
+  spec: TopLevelSpec | null;
+  note: string;
+  datasets: Record<string, Row[]>;
+  /** Faceted charts can't use width 'container': the page sets the cell width to fit this many columns. */
+  fitColumns?: number;
+}
+
+/** Vega's tableau10, then lighter companions; one colour per segment label across all charts. */
+export const PALETTE = [
+  '#4c78a8', '#f58518', '#e45756', '#72b7b2', '#54a24b', '#eeca3b', '#b279a2', '#ff9da6', '#9d755d', '#bab0ac',
+  '#9ecae9', '#ffbf79', '#ff9d98', '#88d27a', '#f2cf5b', '#83bcb6', '#d6a5c9', '#fcbfd2', '#d8b5a5', '#79706e',
+];
+
+const FONT = 'system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif';
+
+const CONFIG = {
+  font: FONT,
+  background: null,
+  view: { stroke: null },
+  axis: { labelFontSize: 11, titleFontSize: 12, titleFontWeight: 500, gridColor: '#eceff3', domainColor: '#9aa3ad', tickColor: '#9aa3ad', labelColor: '#444', titleColor: '#333' },
+  legend: { labelFontSize: 11, titleFontSize: 12, titleFontWeight: 500, labelLimit: 220 },
+  header: { labelFontSize: 12, labelFontWeight: 600, titleFontSize: 12 },
+  title: { fontSize: 13, fontWeight: 600 },
+} as const;
+
+/** Segment labels: the name, or "name (id)" when one name stands for several segments at once. */
+export class Labeller {
+  private readonly ambiguous = new Set<string>();
+  private readonly order: string[] = [];
+  private readonly seen = new Set<string>();
+  private readonly idToLabel = new Map<string, string>();
+  private readonly nameToLabel = new Map<string, string>();
+
+  constructor(data: ReportData) {
+    const clash = (groups: Iterable<{ segmentId: string; name: string }[]>) => {
+      for (const group of groups) {
+        const ids = new Map<string, Set<string>>();
+        for (const { segmentId, name } of group) {
+          const set = ids.get(name) ?? new Set<string>();
+          set.add(segmentId);
+          ids.set(name, set);
+        }
+        for (const [name, set] of ids) if (set.size > 1) this.ambiguous.add(name);
+      }
+    };
+    clash([data.segments.map((s) => ({ segmentId: s.id, name: s.name }))]);
+    clash(groupBy(data.sizesOverTime, (r) => r.day).values());
+    clash([data.projection, data.clvBySegment, data.profiles ?? []]);
+
+    for (const s of data.segments) this.label(s.id, s.name);
+    for (const r of data.sizesOverTime) this.label(r.segmentId, r.name);
+    for (const r of data.projection) this.label(r.segmentId, r.name);
+    for (const r of data.clvBySegment) this.label(r.segmentId, r.name);
+    for (const r of data.profiles ?? []) this.label(r.segmentId, r.name);
+  }
+
+  label(id: string, name: string): string {
+    const text = name.trim() === '' ? id : this.ambiguous.has(name) ? `${name} (${id})` : name;
+    if (!this.seen.has(text)) {
+      this.seen.add(text);
+      this.order.push(text);
+    }
+    if (!this.idToLabel.has(id)) this.idToLabel.set(id, text);
+    if (!this.nameToLabel.has(name) && !this.ambiguous.has(name)) this.nameToLabel.set(name, text);
+    return text;
+  }
+
+  /** For transitions, whose ends are ids or names. */
+  lookup(idOrName: string): string | undefined {
+    return this.idToLabel.get(idOrName) ?? this.nameToLabel.get(idOrName);
+  }
+
+  /** All labels, current segments first (in the given order), then older ones as first seen. */
+  get domain(): string[] {
+    return [...this.order];
+  }
+
+  colour(label: string): string {
+    const i = this.order.indexOf(label);
+    return PALETTE[(i < 0 ? 0 : i) % PALETTE.length] as string;
+  }
+
+  get range(): string[] {
+    return this.order.map((l) => this.colour(l));
+  }
+}
+
+export function buildCharts(data: ReportData, labeller: Labeller): Chart[] {
+  const colour = { domain: labeller.domain, range: labeller.range };
+  return [
+    sizesChart(data, labeller, colour),
+    transitionsChart(data, labeller),
+    projectionChart(data, labeller, colour),
+    profilesChart(data, labeller),
+    qualityChart(data),
+    clvChart(data, labeller, colour),
+  ];
+}
+
+interface ColourScale {
+  domain: string[];
+  range: string[];
+}
+
+const ISO_DAY = /^\d{4}-\d{2}-\d{2}(?:$|T)/;
+
+function sizesChart(data: ReportData, labeller: Labeller, colour: ColourScale): Chart {
+  const base = { id: 'chart-sizes', title: 'Segment sizes over time', wide: true } as const;
+  if (data.sizesOverTime.length === 0) {
+    return { ...base, subtitle: '', spec: null, note: 'No nightly runs yet.', datasets: {} };
+  }
+  const days = unique(data.sizesOverTime.map((r) => r.day));
+  const sums = new Map<string, number>();
+  const labels = new Set<string>();
+  for (const r of data.sizesOverTime) {
+    const label = labeller.label(r.segmentId, r.name);
+    labels.add(label);
+    const key = `${r.day}\u0000${label}`;
+    sums.set(key, (sums.get(key) ?? 0) + finite(r.size));
+  }
+  const ordered = colour.domain.filter((l) => labels.has(l));
+  // Complete grid: a segment that does not exist on a day counts 0, so stacks stay continuous.
+  const rows: Row[] = [];
+  for (const day of days) {
+    for (const label of ordered) rows.push({ day, segment: label, size: sums.get(`${day}\u0000${label}`) ?? 0 });
+  }
+  const temporal = days.every((d) => ISO_DAY.test(d));
+  const x = temporal
+    ? { field: 'day', type: 'temporal', title: 'Simulated day', scale: { type: 'utc' }, axis: { format: '%b %d', labelOverlap: true, tickCount: Math.min(days.length, 12) } }
+    : { field: 'day', type: 'ordinal', title: 'Run', sort: days };
+  const single = days.length < 2;
+  const spec = {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    config: CONFIG,
+    width: 'container',
+    height: 280,
+    autosize: { type: 'fit', contains: 'padding' },
+    data: { name: 'sizes' },
+    mark: single ? { type: 'bar', width: 40 } : { type: 'area', interpolate: 'monotone', opacity: 0.9, line: { strokeWidth: 1 } },
+    encoding: {
+      x,
+      y: { field: 'size', type: 'quantitative', stack: 'zero', title: 'Customers' },
+      color: { field: 'segment', type: 'nominal', title: 'Segment', scale: colour, sort: ordered },
+      order: { field: 'segmentOrder', type: 'quantitative' },
+      tooltip: [
+        { field: 'day', type: temporal ? 'temporal' : 'nominal', title: 'Day', ...(temporal ? { format: '%Y-%m-%d', scale: { type: 'utc' } } : {}) },
+        { field: 'segment', type: 'nominal', title: 'Segment' },
+        { field: 'size', type: 'quantitative', title: 'Customers', format: ',' },
+      ],
+    },
+  } as unknown as TopLevelSpec;
+  const withOrder = rows.map((r) => ({ ...r, segmentOrder: ordered.indexOf(String(r.segment)) }));
+  return {
+    ...base,
+    subtitle: `${days.length} run${days.length === 1 ? '' : 's'}, ${ordered.length} segment${ordered.length === 1 ? '' : 's'}`,
+    spec,
+    note: '',
+    datasets: { sizes: withOrder },
+  };
+}
+
+function transitionsChart(data: ReportData, labeller: Labeller): Chart {
+  const base = { id: 'chart-transitions', title: 'Transitions between the last two models', wide: false } as const;
+  const valid = data.transitions.filter((t) => finite(t.count) > 0);
+  if (valid.length === 0) {
+    return { ...base, subtitle: '', spec: null, note: 'No transitions yet — fewer than two models have been trained.', datasets: {} };
+  }
+  const end = (value: string, side: 'from' | 'to'): string =>
+    value === 'none' ? (side === 'from' ? '(new)' : '(none)') : (labeller.lookup(value) ?? value);
+  const counts = new Map<string, number>();
+  const froms = new Set<string>();
+  const tos = new Set<string>();
+  for (const t of valid) {
+    const from = end(t.from, 'from');
+    const to = end(t.to, 'to');
+    froms.add(from);
+    tos.add(to);
+    const key = `${from}\u0000${to}`;
+    counts.set(key, (counts.get(key) ?? 0) + finite(t.count));
+  }
+  const rank = (l: string): number => (l.startsWith('(') ? -1 : labeller.domain.indexOf(l) < 0 ? 1e6 : labeller.domain.indexOf(l));
+  const sortLabels = (s: Set<string>): string[] => [...s].sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
+  const fromOrder = sortLabels(froms);
+  const toOrder = sortLabels(tos);
+  const rows: Row[] = [];
+  let max = 0;
+  for (const from of fromOrder) {
+    const total = toOrder.reduce((s, to) => s + (counts.get(`${from}\u0000${to}`) ?? 0), 0);
+    for (const to of toOrder) {
+      const count = counts.get(`${from}\u0000${to}`) ?? 0;
+      max = Math.max(max, count);
+      rows.push({ from, to, count, share: total > 0 ? count / total : 0 });
+    }
+  }
+  const moved = rows.reduce((s, r) => s + (r.from !== r.to ? Number(r.count) : 0), 0);
+  const total = rows.reduce((s, r) => s + Number(r.count), 0);
+  const spec = {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    config: CONFIG,
+    width: 'container',
+    height: { step: 34 },
+    autosize: { type: 'fit-x', contains: 'padding' },
+    data: { name: 'transitions' },
+    encoding: {
+      x: { field: 'to', type: 'nominal', sort: toOrder, title: 'To (latest model)', axis: { labelAngle: -30, labelLimit: 140, orient: 'top' } },
+      y: { field: 'from', type: 'nominal', sort: fromOrder, title: 'From (previous model)', axis: { labelLimit: 160 } },
+    },
+    layer: [
+      {
+        mark: { type: 'rect', stroke: '#fff', strokeWidth: 1 },
+        encoding: {
+          color: { field: 'count', type: 'quantitative', title: 'Customers', scale: { scheme: 'blues', domainMin: 0 } },
+          tooltip: [
+            { field: 'from', type: 'nominal', title: 'From' },
+            { field: 'to', type: 'nominal', title: 'To' },
+            { field: 'count', type: 'quantitative', title: 'Customers', format: ',' },
+            { field: 'share', type: 'quantitative', title: 'Share of row', format: '.1%' },
+          ],
+        },
+      },
+      {
+        mark: { type: 'text', fontSize: 11 },
+        encoding: {
+          text: { field: 'count', type: 'quantitative', format: ',' },
+          color: { condition: { test: `datum.count > ${max * 0.55}`, value: '#fff' }, value: '#222' },
+        },
+      },
+    ],
+  } as unknown as TopLevelSpec;
+  return {
+    ...base,
+    subtitle: `${fmtInt(total)} customers, ${total > 0 ? ((moved / total) * 100).toFixed(1) : '0.0'}% changed segment`,
+    spec,
+    note: '',
+    datasets: { transitions: rows },
+  };
+}
+
+function projectionChart(data: ReportData, labeller: Labeller, colour: ColourScale): Chart {
+  const base = { id: 'chart-projection', title: 'Customers in 2-D (PCA projection)', wide: false } as const;
+  const points = data.projection.filter((p) => Number.isFinite(p.x) && Number.isFinite(p.y));
+  if (points.length === 0) {
+    return { ...base, subtitle: '', spec: null, note: 'No customer vectors to project.', datasets: {} };
+  }
+  const stride = points.length > MAX_PROJECTION_POINTS ? points.length / MAX_PROJECTION_POINTS : 1;
+  const sample = stride === 1 ? points : Array.from({ length: MAX_PROJECTION_POINTS }, (_, i) => points[Math.floor(i * stride)] as (typeof points)[number]);
+  const rows: Row[] = sample.map((p) => ({ x: round(p.x), y: round(p.y), segment: labeller.label(p.segmentId, p.name) }));
+  const present = new Set(rows.map((r) => String(r.segment)));
+  const spec = {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    config: CONFIG,
+    width: 'container',
+    height: 380,
+    autosize: { type: 'fit', contains: 'padding' },
+    data: { name: 'projection' },
+    mark: { type: 'point', filled: true, size: 16, opacity: 0.6 },
+    encoding: {
+      x: { field: 'x', type: 'quantitative', title: 'PC 1', scale: { zero: false, nice: true } },
+      y: { field: 'y', type: 'quantitative', title: 'PC 2', scale: { zero: false, nice: true } },
+      color: { field: 'segment', type: 'nominal', title: 'Segment', scale: colour, legend: { values: colour.domain.filter((l) => present.has(l)) } },
+      tooltip: [{ field: 'segment', type: 'nominal', title: 'Segment' }],
+    },
+  } as unknown as TopLevelSpec;
+  const shown = rows.length < data.projection.length ? `${fmtInt(rows.length)} of ${fmtInt(data.projection.length)}` : fmtInt(rows.length);
+  return { ...base, subtitle: `${shown} customers, coloured by segment`, spec, note: '', datasets: { projection: rows } };
+}
+
+function profilesChart(data: ReportData, labeller: Labeller): Chart {
+  const base = { id: 'chart-profiles', title: 'Segment profiles (standardised means)', wide: false } as const;
+  const profiles = (data.profiles ?? []).filter((p) => Number.isFinite(p.value));
+  if (profiles.length === 0) {
+    return { ...base, subtitle: '', spec: null, note: 'No segment profiles in this run.', datasets: {} };
+  }
+  const rows: Row[] = profiles.map((p) => ({ segment: labeller.label(p.segmentId, p.name), feature: p.feature, value: round(p.value) }));
+  const features = unique(profiles.map((p) => p.feature));
+  const present = new Set(rows.map((r) => String(r.segment)));
+  const segments = labeller.domain.filter((l) => present.has(l));
+  const extent = Math.max(1, ...profiles.map((p) => Math.abs(p.value)));
+  const spec = {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    config: CONFIG,
+    width: 'container',
+    height: { step: 34 },
+    autosize: { type: 'fit-x', contains: 'padding' },
+    data: { name: 'profiles' },
+    encoding: {
+      x: { field: 'feature', type: 'nominal', sort: features, title: null, axis: { labelAngle: -35, labelLimit: 140, orient: 'top' } },
+      y: { field: 'segment', type: 'nominal', sort: segments, title: null, axis: { labelLimit: 160 } },
+    },
+    layer: [
+      {
+        mark: { type: 'rect', stroke: '#fff', strokeWidth: 1 },
+        encoding: {
+          color: {
+            field: 'value',
+            type: 'quantitative',
+            title: 'z-score',
+            scale: { scheme: 'redblue', reverse: true, domain: [-extent, extent], domainMid: 0 },
+          },
+          tooltip: [
+            { field: 'segment', type: 'nominal', title: 'Segment' },
+            { field: 'feature', type: 'nominal', title: 'Feature' },
+            { field: 'value', type: 'quantitative', title: 'z-score', format: '+.2f' },
+          ],
+        },
+      },
+      {
+        mark: { type: 'text', fontSize: 10 },
+        encoding: {
+          text: { field: 'value', type: 'quantitative', format: '+.1f' },
+          color: { condition: { test: `abs(datum.value) > ${extent * 0.6}`, value: '#fff' }, value: '#222' },
+        },
+      },
+    ],
+  } as unknown as TopLevelSpec;
+  return { ...base, subtitle: `${segments.length} segments × ${features.length} features; red above average, blue below`, spec, note: '', datasets: { profiles: rows } };
+}
+
+const METRICS = [
+  { key: 'silhouette', label: 'Silhouette (higher is better)' },
+  { key: 'daviesBouldin', label: 'Davies–Bouldin (lower is better)' },
+  { key: 'stability', label: 'Stability vs previous model (ARI)' },
+  { key: 'k', label: 'Number of segments (k)' },
+] as const;
+
+function qualityChart(data: ReportData): Chart {
+  const base = { id: 'chart-quality', title: 'Clustering quality over runs', wide: true } as const;
+  if (data.qualityOverRuns.length === 0) {
+    return { ...base, subtitle: '', spec: null, note: 'No runs yet.', datasets: {} };
+  }
+  const rows: Row[] = [];
+  for (const q of data.qualityOverRuns) {
+    for (const m of METRICS) {
+      const value = q[m.key];
+      if (value === null || !Number.isFinite(value)) continue;
+      rows.push({ run: q.run, day: q.day, metric: m.label, value: round(value) });
+    }
+  }
+  const spec = {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    config: CONFIG,
+    data: { name: 'quality' },
+    facet: { field: 'metric', type: 'nominal', title: null, sort: METRICS.map((m) => m.label), header: { labelAnchor: 'start' } },
+    columns: 2,
+    resolve: { scale: { y: 'independent' } },
+    spec: {
+      width: 360,
+      height: 140,
+      layer: [
+        { mark: { type: 'line', strokeWidth: 2, color: '#4c78a8' } },
+        {
+          mark: { type: 'point', filled: true, size: 36, color: '#4c78a8' },
+          encoding: {
+            tooltip: [
+              { field: 'run', type: 'quantitative', title: 'Run' },
+              { field: 'day', type: 'nominal', title: 'Day' },
+              { field: 'metric', type: 'nominal', title: 'Metric' },
+              { field: 'value', type: 'quantitative', title: 'Value', format: '.3~f' },
+            ],
+          },
+        },
+      ],
+      encoding: {
+        x: { field: 'run', type: 'quantitative', title: 'Run', axis: { format: 'd', tickMinStep: 1 }, scale: { nice: false } },
+        y: { field: 'value', type: 'quantitative', title: null, scale: { zero: false, nice: true } },
+      },
+    },
+  } as unknown as TopLevelSpec;
+  const runs = data.qualityOverRuns.length;
+  return { ...base, subtitle: `${runs} run${runs === 1 ? '' : 's'}`, spec, note: '', datasets: { quality: rows }, fitColumns: 2 };
+}
+
+function clvChart(data: ReportData, labeller: Labeller, colour: ColourScale): Chart {
+  const base = { id: 'chart-clv', title: 'Customer lifetime value by segment', wide: false } as const;
+  const samples = data.clvBySegment.filter((r) => Number.isFinite(r.clv));
+  if (samples.length === 0) {
+    return { ...base, subtitle: '', spec: null, note: 'No CLV estimates in this run.', datasets: {} };
+  }
+  const rows: Row[] = samples.map((r) => ({ segment: labeller.label(r.segmentId, r.name), clv: round(r.clv) }));
+  const present = new Set(rows.map((r) => String(r.segment)));
+  const segments = labeller.domain.filter((l) => present.has(l));
+  const spec = {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    config: CONFIG,
+    width: 'container',
+    height: { step: 36 },
+    autosize: { type: 'fit-x', contains: 'padding' },
+    data: { name: 'clv' },
+    mark: { type: 'boxplot', extent: 1.5, size: 20, median: { color: '#222' }, outliers: { size: 10, opacity: 0.5 } },
+    encoding: {
+      y: { field: 'segment', type: 'nominal', sort: segments, title: null, axis: { labelLimit: 160 } },
+      x: { field: 'clv', type: 'quantitative', title: 'CLV', scale: { zero: true } },
+      color: { field: 'segment', type: 'nominal', scale: colour, legend: null },
+    },
+  } as unknown as TopLevelSpec;
+  return { ...base, subtitle: `${fmtInt(rows.length)} customer estimates; whiskers at 1.5 IQR`, spec, note: '', datasets: { clv: rows } };
+}
+
+function groupBy<T>(rows: T[], key: (row: T) => string): Map<string, T[]> {
+  const out = new Map<string, T[]>();
+  for (const row of rows) {
+    const k = key(row);
+    const list = out.get(k);
+    if (list) list.push(row);
+    else out.set(k, [row]);
+  }
+  return out;
+}
+
+function unique(values: string[]): string[] {
+  return [...new Set(values)];
+}
+
+function finite(v: number): number {
+  return Number.isFinite(v) ? v : 0;
+}
+
+/** Five significant digits: plenty for a chart, and it keeps the embedded JSON small. */
+function round(v: number): number {
+  return v === 0 ? 0 : Number(v.toPrecision(5));
+}
+
+function fmtInt(v: number): string {
+  return Math.round(v).toLocaleString('en-US');
+}

@@ -1,0 +1,220 @@
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { stageConfig } from '../../infra/config/stages';
+import { settingsSchema } from '../../shared/config/settings';
+import { TABLE } from '../../shared/contracts/table';
+import { ingestRule } from '../../shared/events/rules';
+import { resourcesOfType, stageTemplate, type TemplateJson } from './templates';
+
+const config = stageConfig('dev');
+let json: TemplateJson;
+let template: Template;
+
+beforeAll(async () => {
+  json = await stageTemplate('dev');
+  template = Template.fromJSON(json, { skipCyclicalDependenciesCheck: true });
+});
+
+const ref = (logicalId: string) => ({ Ref: logicalId });
+const arnOf = (logicalId: string) => ({ 'Fn::GetAtt': [logicalId, 'Arn'] });
+function onlyLogicalId(type: string, props: Record<string, unknown> = {}): string {
+  const ids = Object.keys(template.findResources(type, { Properties: Match.objectLike(props) }));
+  expect(ids).toHaveLength(1);
+  return ids[0]!;
+}
+
+describe('data', () => {
+  it('is one on-demand table with PITR, a customer-managed key, TTL and both GSIs', () => {
+    template.resourceCountIs('AWS::DynamoDB::Table', 1);
+    const keyId = onlyLogicalId('AWS::KMS::Key');
+    template.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });
+    template.hasResourceProperties('AWS::DynamoDB::Table', {
+      BillingMode: 'PAY_PER_REQUEST',
+      KeySchema: [
+        { AttributeName: TABLE.partitionKey, KeyType: 'HASH' },
+        { AttributeName: TABLE.sortKey, KeyType: 'RANGE' },
+      ],
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: config.pointInTimeRecovery },
+      SSESpecification: { SSEEnabled: true, SSEType: 'KMS', KMSMasterKeyId: arnOf(keyId) },
+      TimeToLiveSpecification: { AttributeName: TABLE.ttlAttribute, Enabled: true },
+      GlobalSecondaryIndexes: Match.arrayWith([
+        Match.objectLike({
+          IndexName: TABLE.bySegmentIndex.name,
+          KeySchema: [
+            { AttributeName: TABLE.bySegmentIndex.partitionKey, KeyType: 'HASH' },
+            { AttributeName: TABLE.bySegmentIndex.sortKey, KeyType: 'RANGE' },
+          ],
+        }),
+        Match.objectLike({
+          IndexName: TABLE.outboxIndex.name,
+          KeySchema: [
+            { AttributeName: TABLE.outboxIndex.partitionKey, KeyType: 'HASH' },
+            { AttributeName: TABLE.outboxIndex.sortKey, KeyType: 'RANGE' },
+          ],
+        }),
+      ]),
+    });
+  });
+});
+
+describe('ingest', () => {
+  it('routes with the shared rule pattern, verbatim, from a custom bus to the queue', () => {
+    const busId = onlyLogicalId('AWS::Events::EventBus');
+    const queueId = onlyLogicalId('AWS::SQS::Queue', { VisibilityTimeout: config.ingest.visibilityTimeoutSeconds });
+    const dlqId = onlyLogicalId('AWS::SQS::Queue', { MessageRetentionPeriod: 14 * 24 * 3600 });
+    const [, rule] = resourcesOfType(json, 'AWS::Events::Rule')[0]!;
+    expect(rule.EventPattern).toEqual(ingestRule('storefront').eventPattern);
+    expect(rule).toMatchObject({
+      EventBusName: ref(busId),
+      State: 'ENABLED',
+      Targets: [{ Arn: arnOf(queueId), DeadLetterConfig: { Arn: arnOf(dlqId) } }],
+    });
+  });
+
+  it('has an encrypted queue with a DLQ after maxReceiveCount, and an encrypted DLQ', () => {
+    const dlqId = onlyLogicalId('AWS::SQS::Queue', { MessageRetentionPeriod: 14 * 24 * 3600 });
+    template.hasResourceProperties('AWS::SQS::Queue', {
+      SqsManagedSseEnabled: true,
+      VisibilityTimeout: config.ingest.visibilityTimeoutSeconds,
+      RedrivePolicy: { deadLetterTargetArn: arnOf(dlqId), maxReceiveCount: config.ingest.maxReceiveCount },
+    });
+    template.hasResourceProperties('AWS::SQS::Queue', { SqsManagedSseEnabled: true, MessageRetentionPeriod: 14 * 24 * 3600 });
+  });
+
+  it('lets only the rule send to the queues, and only over TLS', () => {
+    const ruleId = onlyLogicalId('AWS::Events::Rule');
+    const policies = resourcesOfType(json, 'AWS::SQS::QueuePolicy');
+    expect(policies).toHaveLength(2);
+    for (const [, policy] of policies) {
+      const statements = (policy.PolicyDocument as { Statement: unknown[] }).Statement;
+      expect(statements).toEqual(
+        expect.arrayContaining([
+          expect.objectContaining({
+            Effect: 'Deny',
+            Action: 'sqs:*',
+            Principal: { AWS: '*' },
+            Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+          }),
+          expect.objectContaining({
+            Effect: 'Allow',
+            Action: 'sqs:SendMessage',
+            Principal: { Service: 'events.amazonaws.com' },
+            Condition: { ArnEquals: { 'aws:SourceArn': arnOf(ruleId) } },
+          }),
+        ]),
+      );
+      expect(statements).toHaveLength(2);
+    }
+  });
+
+  it('feeds the ingest function in batches with partial batch failures', () => {
+    const queueId = onlyLogicalId('AWS::SQS::Queue', { VisibilityTimeout: config.ingest.visibilityTimeoutSeconds });
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      EventSourceArn: arnOf(queueId),
+      BatchSize: config.ingest.batchSize,
+      MaximumBatchingWindowInSeconds: config.ingest.maxBatchingWindowSeconds,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+    });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ POWERTOOLS_SERVICE_NAME: 'ingest' }) },
+      ReservedConcurrentExecutions: config.ingest.reservedConcurrency,
+      MemorySize: config.ingest.memoryMb,
+      Timeout: config.ingest.visibilityTimeoutSeconds / 6,
+    });
+  });
+});
+
+describe('functions', () => {
+  const functions = () => resourcesOfType(json, 'AWS::Lambda::Function');
+
+  it('all run Node.js 22 on arm64 with tracing, JSON logs into their own log group and merged env defaults', () => {
+    expect(functions()).toHaveLength(8);
+    for (const [, fn] of functions()) {
+      expect(fn).toMatchObject({
+        Runtime: 'nodejs22.x',
+        Architectures: ['arm64'],
+        Handler: 'index.handler',
+        TracingConfig: { Mode: 'Active' },
+        LoggingConfig: { LogFormat: 'JSON', LogGroup: { Ref: expect.any(String) } },
+        Environment: {
+          Variables: expect.objectContaining({
+            POWERTOOLS_SERVICE_NAME: expect.any(String),
+            POWERTOOLS_METRICS_NAMESPACE: 'Shoal',
+            NODE_OPTIONS: '--enable-source-maps',
+            TABLE_NAME: ref(onlyLogicalId('AWS::DynamoDB::Table')),
+            EVENT_BUS_NAME: ref(onlyLogicalId('AWS::Events::EventBus')),
+          }),
+        },
+      });
+    }
+    for (const [, group] of resourcesOfType(json, 'AWS::Logs::LogGroup')) {
+      expect(group.RetentionInDays).toBe(config.logRetentionDays);
+    }
+  });
+
+  it('hand the stage settings to ingest and recluster functions as SHOAL_SETTINGS, parseable by the runtime schema', () => {
+    const withSettings = functions().filter(([, fn]) => 'SHOAL_SETTINGS' in (fn.Environment as { Variables: object }).Variables);
+    expect(withSettings).toHaveLength(7); // ingest + six recluster tasks; the outbox sweeper needs none
+    for (const [, fn] of withSettings) {
+      const raw = (fn.Environment as { Variables: Record<string, string> }).Variables.SHOAL_SETTINGS!;
+      expect(settingsSchema.parse(JSON.parse(raw))).toEqual(config.settings);
+    }
+  });
+
+  it('use roles without managed policies', () => {
+    for (const [, role] of resourcesOfType(json, 'AWS::IAM::Role')) {
+      expect(role.ManagedPolicyArns).toBeUndefined();
+    }
+  });
+});
+
+type Statement = { Effect: string; Action: string | string[]; Resource: unknown };
+function statementsWith(action: string): Array<{ policy: string; statement: Statement }> {
+  return resourcesOfType(json, 'AWS::IAM::Policy').flatMap(([policy, props]) =>
+    (props.PolicyDocument as { Statement: Statement[] }).Statement.filter((s) => [s.Action].flat().includes(action)).map(
+      (statement) => ({ policy, statement }),
+    ),
+  );
+}
+
+describe('least privilege', () => {
+  it('grants events:PutEvents on the Shoal bus only, to ingest, the outbox sweeper and the six recluster tasks', () => {
+    const grants = statementsWith('events:PutEvents');
+    expect(grants).toHaveLength(8);
+    for (const { statement } of grants) expect(statement.Resource).toEqual(arnOf(onlyLogicalId('AWS::Events::EventBus')));
+  });
+
+  it('grants sagemaker:InvokeEndpoint on the configured endpoint only (lower-cased), to ingest only', () => {
+    const grants = statementsWith('sagemaker:InvokeEndpoint');
+    expect(grants).toHaveLength(1);
+    expect(grants[0]!.statement.Resource).toEqual({
+      'Fn::Join': [
+        '',
+        [
+          'arn:',
+          { Ref: 'AWS::Partition' },
+          ':sagemaker:',
+          { Ref: 'AWS::Region' },
+          ':',
+          { Ref: 'AWS::AccountId' },
+          `:endpoint/${config.settings.embedding.endpointName.toLowerCase()}`,
+        ],
+      ],
+    });
+    expect(grants[0]!.policy).toMatch(/^IngestFunction/);
+  });
+
+  it('uses "*" resources only for X-Ray and CloudWatch Logs delivery, which have no resource-level permissions', () => {
+    const wildcardActions = resourcesOfType(json, 'AWS::IAM::Policy')
+      .flatMap(([, p]) => (p.PolicyDocument as { Statement: Statement[] }).Statement)
+      .filter((s) => s.Resource === '*')
+      .flatMap((s) => [s.Action].flat());
+    expect(wildcardActions.length).toBeGreaterThan(0);
+    for (const action of wildcardActions) expect(action).toMatch(/^(xray|logs):/);
+  });
+
+  it('queries table indexes by name, never index/*', () => {
+    const indexResources = JSON.stringify(json.Resources).match(/\/index\/[^"]*/g) ?? [];
+    expect(indexResources.length).toBeGreaterThan(0);
+    for (const resource of indexResources) expect(resource).toMatch(new RegExp(`^/index/(${TABLE.bySegmentIndex.name}|${TABLE.outboxIndex.name})$`));
+  });
+});
