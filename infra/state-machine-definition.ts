@@ -89,7 +89,9 @@ export function findStateMachineDefinition(template: unknown, env: Partial<FakeE
  * items (the items come from the state input, so nothing else changes), and Distributed-only fields are dropped.
  */
 export function toInlineMaps(definition: AslDefinition): AslDefinition {
-  const copy = structuredClone(definition);
+  // JSON round trip, not structuredClone: under jest the latter returns objects of another realm, which
+  // aws-local-stepfunctions does not treat as plain objects.
+  const copy = JSON.parse(JSON.stringify(definition)) as AslDefinition;
   forEachState(copy, (_name, state) => {
     const processor = state.ItemProcessor as { ProcessorConfig?: Record<string, unknown> } | undefined;
     if (state.Type !== 'Map' || processor?.ProcessorConfig?.Mode !== 'DISTRIBUTED') return;

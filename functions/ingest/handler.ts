@@ -4,6 +4,7 @@ import { SageMakerEmbedder } from '../../shared/adapters/sagemaker-embedder';
 import { ingestEnvSchema, parseEnv } from '../../shared/config/env';
 import { ModelCache } from '../../shared/ports/models';
 import { createAwsClients } from '../../shared/runtime/clients';
+import { withPowertools } from '../../shared/runtime/middleware';
 import { createTelemetry } from '../../shared/runtime/powertools';
 import { makeHandler } from './app';
 
@@ -14,8 +15,8 @@ const telemetry = createTelemetry('ingest');
 const doc = documentClient(telemetry.tracer.captureAWSv3Client(clients.dynamodb));
 const settings = env.SHOAL_SETTINGS;
 
-export const handler = makeHandler(
-  {
+export const handler = withPowertools(
+  makeHandler({
     eventLog: new DynamoEventLog(doc, env.TABLE_NAME),
     profiles: new DynamoProfileStore(doc, env.TABLE_NAME, settings.retention.historyDays),
     models: new ModelCache(new DynamoModelStore(doc, env.TABLE_NAME)),
@@ -29,6 +30,6 @@ export const handler = makeHandler(
     clock: () => new Date(),
     metrics: telemetry.metricsSink,
     log: telemetry.logSink,
-  },
+  }),
   telemetry,
 );

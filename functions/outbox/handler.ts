@@ -2,6 +2,7 @@ import { DynamoProfileStore, documentClient } from '../../shared/adapters/dynamo
 import { EventBridgePublisher } from '../../shared/adapters/eventbridge-publisher';
 import { outboxEnvSchema, parseEnv } from '../../shared/config/env';
 import { createAwsClients } from '../../shared/runtime/clients';
+import { withPowertools } from '../../shared/runtime/middleware';
 import { createTelemetry } from '../../shared/runtime/powertools';
 import { makeHandler } from './app';
 
@@ -10,8 +11,8 @@ const clients = createAwsClients();
 const telemetry = createTelemetry('outbox');
 const doc = documentClient(telemetry.tracer.captureAWSv3Client(clients.dynamodb));
 
-export const handler = makeHandler(
-  {
+export const handler = withPowertools(
+  makeHandler({
     profiles: new DynamoProfileStore(doc, env.TABLE_NAME, 730),
     publisher: new EventBridgePublisher({
       client: telemetry.tracer.captureAWSv3Client(clients.eventbridge),
@@ -19,6 +20,6 @@ export const handler = makeHandler(
     }),
     metrics: telemetry.metricsSink,
     log: telemetry.logSink,
-  },
+  }),
   telemetry,
 );

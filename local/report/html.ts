@@ -107,7 +107,7 @@ function renderSummary(summary: Record<string, unknown>): string {
   const items = flattenSummary(summary);
   if (items.length === 0) return '';
   return `<dl class="figures">${items
-    .map(([k, v]) => `<div class="figure"><dt>${escapeHtml(k)}</dt><dd>${escapeHtml(v)}</dd></div>`)
+    .map(([k, v]) => `<div class="figure"><dt title="${escapeHtml(k)}">${escapeHtml(k)}</dt><dd${v.length > 14 ? ' class="long"' : ''}>${escapeHtml(v)}</dd></div>`)
     .join('')}</dl>`;
 }
 
@@ -130,6 +130,7 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 
 /** "eventsIngested" / "events_ingested" → "Events ingested"; keeps acronyms like "CLV" and units like "ms". */
 export function humanise(key: string): string {
+  if (key.length <= 1) return key;
   const words = key
     .replace(/[_-]+/g, ' ')
     .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
@@ -211,6 +212,7 @@ header.top .meta{margin:0 0 14px;color:#b9c4d3;font-size:13px}
 .figure{background:rgba(255,255,255,.07);border:1px solid rgba(255,255,255,.12);border-radius:8px;padding:8px 10px;min-width:0}
 .figure dt{font-size:11px;color:#b9c4d3;white-space:nowrap;overflow:hidden;text-overflow:ellipsis}
 .figure dd{margin:2px 0 0;font-size:17px;font-weight:600;font-variant-numeric:tabular-nums;overflow-wrap:anywhere}
+.figure dd.long{font-size:13px;line-height:1.3;padding-top:3px}
 .grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(min(100%,520px),1fr));gap:16px;margin-top:16px}
 .card{background:var(--card);border:1px solid var(--line);border-radius:10px;padding:14px 16px 12px;min-width:0}
 .card.wide{grid-column:1/-1}
@@ -226,7 +228,7 @@ table.segments{border-collapse:collapse;width:100%;font-size:13px;font-variant-n
 table.segments th{font-weight:600;text-align:left;color:var(--muted);font-size:12px;border-bottom:1px solid var(--line);padding:6px 8px;white-space:nowrap}
 table.segments td{border-bottom:1px solid #f0f2f5;padding:6px 8px;vertical-align:middle}
 table.segments .num{text-align:right;white-space:nowrap}
-table.segments td.name{font-weight:500}
+table.segments td.name{font-weight:500;min-width:150px}
 table.segments code{font-size:12px;color:var(--muted)}
 .swatch{display:inline-block;width:10px;height:10px;border-radius:2px;margin-right:8px;vertical-align:-1px}
 td.share{position:relative;min-width:110px}
@@ -247,7 +249,7 @@ const BOOT = `
   var errors = [];
   function show() {
     var pre = document.getElementById('render-errors');
-    if (pre) { pre.textContent = errors.join('\\n'); pre.hidden = false; }
+    if (pre && errors.length > 0) { pre.textContent = errors.join('\\n'); pre.hidden = false; }
   }
   window.__shoalReportFail = function (message) {
     errors.push(String(message));
@@ -281,9 +283,18 @@ const CLIENT = `
       var spec = chart.spec;
       if (spec && typeof spec === 'object') {
         spec.datasets = Object.assign({}, spec.datasets || {}, chart.datasets);
-        if (chart.fitColumns && spec.spec && typeof spec.spec === 'object') {
-          var inner = el.clientWidth || 800;
-          spec.spec.width = Math.max(160, Math.floor(inner / chart.fitColumns) - 90);
+        var width = el.clientWidth || 800;
+        if (chart.fitColumns && Array.isArray(spec.concat)) {
+          var columns = width < 560 ? 1 : chart.fitColumns;
+          var cell = Math.max(120, Math.floor(width / columns) - 90);
+          spec.columns = columns;
+          spec.concat.forEach(function (view) { if (view && typeof view === 'object') view.width = cell; });
+        }
+        if (width < 560 && spec.config && typeof spec.config === 'object') {
+          // Narrow screens: legends below the plot, not beside it.
+          spec.config = Object.assign({}, spec.config, {
+            legend: Object.assign({}, spec.config.legend || {}, { orient: 'bottom', direction: 'horizontal', columns: 2, gradientLength: 160 })
+          });
         }
       }
       return vegaEmbed(el, spec, { actions: false, renderer: 'svg' }).catch(function (error) {

@@ -94,9 +94,11 @@ export function projectTo2d(vectors: Float64Array, n: number, dim: number, seed:
   }
 
   const outputs = [x, y];
+  // Variance below this is rounding noise left by deflation (or none at all): leave zeros.
+  const floor = Math.max(first.value, 0) * 1e-12;
   components.forEach((component, c) => {
     const out = outputs[c] as Float64Array;
-    if (!(component.value > 0)) return; // no variance along it: leave zeros
+    if (!(component.value > floor)) return;
     const v = component.vector;
     for (let i = 0; i < n; i++) {
       const row = i * dim;

@@ -11,8 +11,8 @@ export const CHART_IDS = [
   'chart-transitions',
   'chart-projection',
   'chart-profiles',
-  'chart-quality',
   'chart-clv',
+  'chart-quality',
 ] as const;
 export type ChartId = (typeof CHART_IDS)[number];
 
@@ -122,8 +122,8 @@ export function buildCharts(data: ReportData, labeller: Labeller): Chart[] {
     transitionsChart(data, labeller),
     projectionChart(data, labeller, colour),
     profilesChart(data, labeller),
-    qualityChart(data),
     clvChart(data, labeller, colour),
+    qualityChart(data),
   ];
 }
 
@@ -228,8 +228,8 @@ function transitionsChart(data: ReportData, labeller: Labeller): Chart {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     config: CONFIG,
     width: 'container',
-    height: { step: 34 },
-    autosize: { type: 'fit-x', contains: 'padding' },
+    // Explicit, not { step }: a step height with width 'container' makes Vega-Lite warn.
+    height: fromOrder.length * 34,
     data: { name: 'transitions' },
     encoding: {
       x: { field: 'to', type: 'nominal', sort: toOrder, title: 'To (latest model)', axis: { labelAngle: -30, labelLimit: 140, orient: 'top' } },
@@ -239,7 +239,13 @@ function transitionsChart(data: ReportData, labeller: Labeller): Chart {
       {
         mark: { type: 'rect', stroke: '#fff', strokeWidth: 1 },
         encoding: {
-          color: { field: 'count', type: 'quantitative', title: 'Customers', scale: { scheme: 'blues', domainMin: 0 } },
+          color: {
+            field: 'count',
+            type: 'quantitative',
+            title: 'Customers',
+            scale: { scheme: 'blues', domainMin: 0 },
+            legend: { gradientLength: Math.max(60, Math.min(200, fromOrder.length * 34 - 10)) },
+          },
           tooltip: [
             { field: 'from', type: 'nominal', title: 'From' },
             { field: 'to', type: 'nominal', title: 'To' },
@@ -310,8 +316,7 @@ function profilesChart(data: ReportData, labeller: Labeller): Chart {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     config: CONFIG,
     width: 'container',
-    height: { step: 34 },
-    autosize: { type: 'fit-x', contains: 'padding' },
+    height: segments.length * 34,
     data: { name: 'profiles' },
     encoding: {
       x: { field: 'feature', type: 'nominal', sort: features, title: null, axis: { labelAngle: -35, labelLimit: 140, orient: 'top' } },
@@ -326,6 +331,7 @@ function profilesChart(data: ReportData, labeller: Labeller): Chart {
             type: 'quantitative',
             title: 'z-score',
             scale: { scheme: 'redblue', reverse: true, domain: [-extent, extent], domainMid: 0 },
+            legend: { values: legendTicks(extent), gradientLength: Math.max(60, Math.min(200, segments.length * 34 - 10)) },
           },
           tooltip: [
             { field: 'segment', type: 'nominal', title: 'Segment' },
@@ -347,10 +353,10 @@ function profilesChart(data: ReportData, labeller: Labeller): Chart {
 }
 
 const METRICS = [
-  { key: 'silhouette', label: 'Silhouette (higher is better)' },
-  { key: 'daviesBouldin', label: 'Davies–Bouldin (lower is better)' },
-  { key: 'stability', label: 'Stability vs previous model (ARI)' },
-  { key: 'k', label: 'Number of segments (k)' },
+  { key: 'silhouette', label: 'Silhouette (higher is better)', format: '.2f' },
+  { key: 'daviesBouldin', label: 'Davies–Bouldin (lower is better)', format: '.2f' },
+  { key: 'stability', label: 'Stability vs previous model (ARI)', format: '.2f' },
+  { key: 'k', label: 'Number of segments (k)', format: 'd' },
 ] as const;
 
 function qualityChart(data: ReportData): Chart {
@@ -363,41 +369,51 @@ function qualityChart(data: ReportData): Chart {
     for (const m of METRICS) {
       const value = q[m.key];
       if (value === null || !Number.isFinite(value)) continue;
-      rows.push({ run: q.run, day: q.day, metric: m.label, value: round(value) });
+      rows.push({ run: q.run, day: q.day, metric: m.key, value: round(value) });
     }
   }
+  const runs = data.qualityOverRuns.map((q) => q.run).filter((r) => Number.isFinite(r));
+  const runDomain = [Math.min(...runs), Math.max(...runs)];
+  // One panel per metric (concat, not facet, so each has its own axis format); the page sets the widths.
+  const panel = (m: (typeof METRICS)[number]) => ({
+    title: { text: m.label, anchor: 'start', fontSize: 12 },
+    width: 360,
+    height: 130,
+    transform: [{ filter: `datum.metric === '${m.key}'` }],
+    encoding: {
+      x: { field: 'run', type: 'quantitative', title: 'Run', scale: { domain: runDomain, nice: false }, axis: { format: 'd', tickMinStep: 1 } },
+      y: {
+        field: 'value',
+        type: 'quantitative',
+        title: null,
+        scale: { zero: false, nice: true },
+        axis: m.key === 'k' ? { format: 'd', tickMinStep: 1 } : { format: m.format, tickCount: 5 },
+      },
+    },
+    layer: [
+      { mark: { type: 'line', strokeWidth: 2, color: '#4c78a8' } },
+      {
+        mark: { type: 'point', filled: true, size: 36, color: '#4c78a8' },
+        encoding: {
+          tooltip: [
+            { field: 'run', type: 'quantitative', title: 'Run' },
+            { field: 'day', type: 'nominal', title: 'Day' },
+            { field: 'value', type: 'quantitative', title: m.label, format: m.key === 'k' ? 'd' : '.3f' },
+          ],
+        },
+      },
+    ],
+  });
   const spec = {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     config: CONFIG,
     data: { name: 'quality' },
-    facet: { field: 'metric', type: 'nominal', title: null, sort: METRICS.map((m) => m.label), header: { labelAnchor: 'start' } },
     columns: 2,
-    resolve: { scale: { y: 'independent' } },
-    spec: {
-      width: 360,
-      height: 140,
-      layer: [
-        { mark: { type: 'line', strokeWidth: 2, color: '#4c78a8' } },
-        {
-          mark: { type: 'point', filled: true, size: 36, color: '#4c78a8' },
-          encoding: {
-            tooltip: [
-              { field: 'run', type: 'quantitative', title: 'Run' },
-              { field: 'day', type: 'nominal', title: 'Day' },
-              { field: 'metric', type: 'nominal', title: 'Metric' },
-              { field: 'value', type: 'quantitative', title: 'Value', format: '.3~f' },
-            ],
-          },
-        },
-      ],
-      encoding: {
-        x: { field: 'run', type: 'quantitative', title: 'Run', axis: { format: 'd', tickMinStep: 1 }, scale: { nice: false } },
-        y: { field: 'value', type: 'quantitative', title: null, scale: { zero: false, nice: true } },
-      },
-    },
+    spacing: { row: 18, column: 40 },
+    concat: METRICS.map(panel),
   } as unknown as TopLevelSpec;
-  const runs = data.qualityOverRuns.length;
-  return { ...base, subtitle: `${runs} run${runs === 1 ? '' : 's'}`, spec, note: '', datasets: { quality: rows }, fitColumns: 2 };
+  const n = data.qualityOverRuns.length;
+  return { ...base, subtitle: `${n} run${n === 1 ? '' : 's'}`, spec, note: '', datasets: { quality: rows }, fitColumns: 2 };
 }
 
 function clvChart(data: ReportData, labeller: Labeller, colour: ColourScale): Chart {
@@ -409,21 +425,49 @@ function clvChart(data: ReportData, labeller: Labeller, colour: ColourScale): Ch
   const rows: Row[] = samples.map((r) => ({ segment: labeller.label(r.segmentId, r.name), clv: round(r.clv) }));
   const present = new Set(rows.map((r) => String(r.segment)));
   const segments = labeller.domain.filter((l) => present.has(l));
+  // CLV is heavy-tailed: a symlog axis keeps the small segments readable next to the big spenders.
+  const values = samples.map((r) => r.clv);
+  const min = Math.min(...values);
+  const max = Math.max(...values);
+  const logScale = min >= 0 && max >= 100;
+  const x = logScale
+    ? { field: 'clv', type: 'quantitative', title: 'CLV (log scale)', scale: { type: 'symlog', constant: 10 }, axis: { values: logTicks(max), labelExpr: "format(datum.value, ',d')" } }
+    : { field: 'clv', type: 'quantitative', title: 'CLV', scale: { zero: min >= 0 } };
   const spec = {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     config: CONFIG,
     width: 'container',
-    height: { step: 36 },
-    autosize: { type: 'fit-x', contains: 'padding' },
+    height: segments.length * 36,
     data: { name: 'clv' },
     mark: { type: 'boxplot', extent: 1.5, size: 20, median: { color: '#222' }, outliers: { size: 10, opacity: 0.5 } },
     encoding: {
       y: { field: 'segment', type: 'nominal', sort: segments, title: null, axis: { labelLimit: 160 } },
-      x: { field: 'clv', type: 'quantitative', title: 'CLV', scale: { zero: true } },
+      x,
       color: { field: 'segment', type: 'nominal', scale: colour, legend: null },
     },
   } as unknown as TopLevelSpec;
   return { ...base, subtitle: `${fmtInt(rows.length)} customer estimates; whiskers at 1.5 IQR`, spec, note: '', datasets: { clv: rows } };
+}
+
+/** 0, 10, 30, 100, 300, … up to the first 1-3 step at or above `max`. */
+function logTicks(max: number): number[] {
+  const ticks = [0];
+  for (let decade = 10; ; decade *= 10) {
+    ticks.push(decade);
+    if (decade >= max) break;
+    ticks.push(decade * 3);
+    if (decade * 3 >= max) break;
+  }
+  return ticks;
+}
+
+/** Symmetric, whole-number legend ticks for a ±extent diverging scale. */
+function legendTicks(extent: number): number[] {
+  const step = extent <= 2.5 ? 1 : Math.ceil(extent / 2);
+  const top = Math.floor(extent / step) * step;
+  const ticks: number[] = [];
+  for (let v = -top; v <= top + 1e-9; v += step) ticks.push(v);
+  return ticks;
 }
 
 function groupBy<T>(rows: T[], key: (row: T) => string): Map<string, T[]> {

@@ -21,6 +21,8 @@ import type {
   ProfileStore,
   Quarantine,
   QuarantineEntry,
+  RunRecord,
+  RunStore,
   WriteOutcome,
 } from '../ports/stores';
 import type { SegmentationModel } from '../segmentation/model';
@@ -459,5 +461,46 @@ export class DynamoQuarantine implements Quarantine {
       });
     }
     return out;
+  }
+}
+
+/** `RUN#<runId>` / `RUN`: nightly run status. The record is one JSON attribute plus the keys conditions need. */
+export class DynamoRunStore implements RunStore {
+  constructor(
+    private readonly doc: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  async get(runId: string): Promise<RunRecord | null> {
+    const res = await this.doc.send(
+      new GetCommand({ TableName: this.tableName, Key: { [PK]: keys.run(runId), [SK]: keys.runSk }, ConsistentRead: true }),
+    );
+    return res.Item ? (JSON.parse(res.Item.data as string) as RunRecord) : null;
+  }
+
+  async put(record: RunRecord, expectedRev: number | null): Promise<WriteOutcome> {
+    try {
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: {
+            [PK]: keys.run(record.runId),
+            [SK]: keys.runSk,
+            runId: record.runId,
+            status: record.status,
+            rev: record.rev,
+            updatedAt: record.updatedAt,
+            data: JSON.stringify(record),
+          },
+          ConditionExpression: expectedRev === null ? 'attribute_not_exists(#pk)' : '#rev = :rev',
+          ExpressionAttributeNames: expectedRev === null ? { '#pk': PK } : { '#rev': 'rev' },
+          ...(expectedRev === null ? {} : { ExpressionAttributeValues: { ':rev': expectedRev } }),
+        }),
+      );
+      return 'written';
+    } catch (err) {
+      if (isConditionFailure(err)) return 'conflict';
+      throw err;
+    }
   }
 }

@@ -84,36 +84,55 @@ export function eventText(event: InboundEvent): string | null {
   }
 }
 
+interface Timed {
+  logged: LoggedEvent;
+  t: number;
+}
+
 /** Canonical order: by event time, then event id. Makes every float sum independent of arrival order. */
-function canonical(events: readonly LoggedEvent[]): LoggedEvent[] {
-  const byId = new Map<string, LoggedEvent>();
-  for (const e of events) {
-    const prev = byId.get(e.event.detail.eventId);
+function canonical(events: readonly LoggedEvent[]): Timed[] {
+  const byId = new Map<string, Timed>();
+  for (const logged of events) {
+    const e: Timed = { logged, t: Date.parse(logged.event.detail.occurredAt) };
+    const prev = byId.get(logged.event.detail.eventId);
     // A duplicate id keeps one deterministic copy: the earliest occurrence, ties by content.
-    if (!prev || compareEvents(e, prev) < 0) byId.set(e.event.detail.eventId, e);
+    if (!prev || compareEvents(e, prev) < 0) byId.set(logged.event.detail.eventId, e);
   }
   return [...byId.values()].sort(compareEvents);
 }
 
-function compareEvents(a: LoggedEvent, b: LoggedEvent): number {
-  const ta = Date.parse(a.event.detail.occurredAt);
-  const tb = Date.parse(b.event.detail.occurredAt);
-  if (ta !== tb) return ta - tb;
-  if (a.event.detail.eventId !== b.event.detail.eventId) return a.event.detail.eventId < b.event.detail.eventId ? -1 : 1;
-  const ja = JSON.stringify(a.event);
-  const jb = JSON.stringify(b.event);
+function compareEvents(a: Timed, b: Timed): number {
+  if (a.t !== b.t) return a.t - b.t;
+  const ia = a.logged.event.detail.eventId;
+  const ib = b.logged.event.detail.eventId;
+  if (ia !== ib) return ia < ib ? -1 : 1;
+  const ja = JSON.stringify(a.logged.event);
+  const jb = JSON.stringify(b.logged.event);
   if (ja !== jb) return ja < jb ? -1 : 1;
   // Same event: prefer the copy that carries an embedding.
-  return (b.embedding ? 1 : 0) - (a.embedding ? 1 : 0);
+  return (b.logged.embedding ? 1 : 0) - (a.logged.embedding ? 1 : 0);
+}
+
+/** Whether an event has a text for the interest vector (cheaper than building it). */
+function hasText(event: InboundEvent): boolean {
+  switch (event.type) {
+    case 'order.placed':
+    case 'product.viewed':
+    case 'search.performed':
+      return true;
+    case 'cart.updated':
+      return event.detail.action === 'added';
+    case 'review.submitted':
+      return event.detail.text.trim() !== '';
+    default:
+      return false;
+  }
 }
 
 function decay(ageMs: number, halfLifeDays: number): number {
   return Math.exp((-Math.LN2 * Math.max(0, ageMs)) / (halfLifeDays * DAY_MS));
 }
 
-function utcDay(iso: string): number {
-  return Math.floor(Date.parse(iso) / DAY_MS);
-}
 
 /**
  * Folds a customer's event log into features as of `asOf`. Exact for late, duplicated and
@@ -122,7 +141,7 @@ function utcDay(iso: string): number {
 export function foldEvents(events: readonly LoggedEvent[], asOf: Date, settings: FeatureSettings): CustomerFeatures {
   const now = asOf.getTime();
   const log = canonical(events);
-  const orders = new Map<string, { total: number; discount: number; at: string }>();
+  const orders = new Map<string, { total: number; discount: number; at: string; t: number }>();
   const refunded = new Map<string, number>();
   const channelCounts: Record<Channel, number> = { web: 0, app: 0, store: 0, marketplace: 0 };
   const categoryWeight = new Map<string, number>();
@@ -141,12 +160,13 @@ export function foldEvents(events: readonly LoggedEvent[], asOf: Date, settings:
     if (key) categoryWeight.set(key, (categoryWeight.get(key) ?? 0) + weight);
   };
 
-  for (const { event, embedding } of log) {
-    const age = now - Date.parse(event.detail.occurredAt);
+  for (const { logged, t } of log) {
+    const { event, embedding } = logged;
+    const age = now - t;
     switch (event.type) {
       case 'order.placed': {
         const d = event.detail;
-        if (!orders.has(d.orderId)) orders.set(d.orderId, { total: d.total, discount: d.discount, at: d.occurredAt });
+        if (!orders.has(d.orderId)) orders.set(d.orderId, { total: d.total, discount: d.discount, at: d.occurredAt, t });
         channelCounts[d.channel] += 1;
         for (const item of d.items) touchCategory(item.category, 3 * item.quantity);
         break;
@@ -183,7 +203,7 @@ export function foldEvents(events: readonly LoggedEvent[], asOf: Date, settings:
       }
     }
     const weight = INTEREST_WEIGHT[event.type];
-    if (weight !== undefined && eventText(event) !== null) {
+    if (weight !== undefined && hasText(event)) {
       if (embedding) {
         interestSum ??= new Float64Array(embedding.length);
         if (embedding.length === interestSum.length) {
@@ -207,11 +227,13 @@ export function foldEvents(events: readonly LoggedEvent[], asOf: Date, settings:
     if (orders.has(orderId)) refundedOrders += 1;
   }
   const revenue = Math.max(0, gross - refundedAmount);
-  const first = log[0]?.event.detail.occurredAt ?? null;
-  const last = log[log.length - 1]?.event.detail.occurredAt ?? null;
-  const orderTimes = orderList.map((o) => o.at).sort();
-  const firstOrderAt = orderTimes[0] ?? null;
-  const lastOrderAt = orderTimes[orderTimes.length - 1] ?? null;
+  const first = log[0]?.logged.event.detail.occurredAt ?? null;
+  const last = log[log.length - 1]?.logged.event.detail.occurredAt ?? null;
+  // Orders were visited in time order.
+  const firstOrder = orderList[0];
+  const lastOrder = orderList[orderList.length - 1];
+  const firstOrderAt = firstOrder?.at ?? null;
+  const lastOrderAt = lastOrder?.at ?? null;
 
   const channelTotal = CHANNELS.reduce((s, c) => s + channelCounts[c], 0);
   const channelShares = Object.fromEntries(
@@ -228,7 +250,10 @@ export function foldEvents(events: readonly LoggedEvent[], asOf: Date, settings:
 
   // Value-model inputs: one transaction per customer per UTC day (the CDNOW convention), in weeks.
   const spendByDay = new Map<number, number>();
-  for (const o of orderList) spendByDay.set(utcDay(o.at), (spendByDay.get(utcDay(o.at)) ?? 0) + o.total);
+  for (const o of orderList) {
+    const day = Math.floor(o.t / DAY_MS);
+    spendByDay.set(day, (spendByDay.get(day) ?? 0) + o.total);
+  }
   const days = [...spendByDay.keys()].sort((a, b) => a - b);
   const firstDay = days[0];
   const lastDay = days[days.length - 1];
@@ -257,8 +282,8 @@ export function foldEvents(events: readonly LoggedEvent[], asOf: Date, settings:
     orders: orderList.length,
     revenue,
     avgOrderValue: orderList.length ? gross / orderList.length : 0,
-    daysSinceLastOrder: lastOrderAt ? Math.max(0, (now - Date.parse(lastOrderAt)) / DAY_MS) : null,
-    tenureDays: first ? Math.max(0, (now - Date.parse(first)) / DAY_MS) : 0,
+    daysSinceLastOrder: lastOrder ? Math.max(0, (now - lastOrder.t) / DAY_MS) : null,
+    tenureDays: log[0] ? Math.max(0, (now - log[0].t) / DAY_MS) : 0,
     refundRate: orderList.length ? Math.min(1, refundedOrders / orderList.length) : 0,
     reviewCount,
     reviewAverage: reviewCount ? ratingSum / reviewCount : null,

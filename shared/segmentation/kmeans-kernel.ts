@@ -125,6 +125,8 @@ export const KERNEL_SOURCE = `
 'use strict';
 const P_PMAX = ${P_PMAX}, P_P2 = ${P_P2}, P_PARG = ${P_PARG}, P_FINAL = ${P_FINAL}, P_J = ${P_J}, P_L = ${P_L};
 const NS = ${N_STAT};
+// Globals copied to closure constants: global lookups are slow inside vm contexts (jest).
+const sqrt = Math.sqrt, mini = Math.min, INF = Infinity;
 
 // Squared distance, summed in chunks of 8 (pairwise inside a chunk). dist2b stops early and returns a partial
 // sum > lim as soon as the distance is known to exceed lim; a complete sum is bit-identical to dist2.
@@ -181,7 +183,7 @@ function makeState(desc) {
 
 function moments(S, b) {
   const X = S.X, d = S.d, mom = S.mom;
-  const i0 = b * S.bs, i1 = Math.min(S.n, i0 + S.bs);
+  const i0 = b * S.bs, i1 = mini(S.n, i0 + S.bs);
   const o = b * 2 * d;
   for (let t = 0; t < 2 * d; t++) mom[o + t] = 0;
   for (let i = i0; i < i1; i++) {
@@ -196,13 +198,13 @@ function moments(S, b) {
 
 function ppInit(S, b) {
   const X = S.X, C = S.C, d = S.d, closest = S.closest, upper = S.upper, lower = S.lower, labels = S.labels;
-  const i0 = b * S.bs, i1 = Math.min(S.n, i0 + S.bs);
+  const i0 = b * S.bs, i1 = mini(S.n, i0 + S.bs);
   let pot = 0;
   for (let i = i0; i < i1; i++) {
     const e = dist2(X, i * d, C, 0, d);
     closest[i] = e;
-    upper[i] = Math.sqrt(e);
-    lower[i] = Infinity;
+    upper[i] = sqrt(e);
+    lower[i] = INF;
     labels[i] = 0;
     pot += e;
   }
@@ -212,7 +214,7 @@ function ppInit(S, b) {
 function ppTrial(S, b) {
   const X = S.X, d = S.d, k = S.k, closest = S.closest, labels = S.labels, cand = S.cand, dcc = S.dcc, tv = S.tv;
   const L = S.params[P_L] | 0, LS = S.L, acc = S.acc;
-  const i0 = b * S.bs, i1 = Math.min(S.n, i0 + S.bs);
+  const i0 = b * S.bs, i1 = mini(S.n, i0 + S.bs);
   for (let t = 0; t < L; t++) acc[t] = 0;
   for (let i = i0; i < i1; i++) {
     const cl = closest[i], nr = labels[i], lim = 4 * cl, xo = i * d, to = i * LS;
@@ -237,7 +239,7 @@ function ppTrial(S, b) {
 function ppCommit(S, b) {
   const k = S.k, closest = S.closest, labels = S.labels, upper = S.upper, lower = S.lower, dcj = S.dcj, tv = S.tv;
   const j = S.params[P_J] | 0, tb = S.params[P_PARG] | 0, LS = S.L;
-  const i0 = b * S.bs, i1 = Math.min(S.n, i0 + S.bs);
+  const i0 = b * S.bs, i1 = mini(S.n, i0 + S.bs);
   let pot = 0;
   for (let i = i0; i < i1; i++) {
     const cl = closest[i], v = tv[i * LS + tb];
@@ -248,10 +250,10 @@ function ppCommit(S, b) {
       const u = upper[i];
       if (u < lower[i]) lower[i] = u;
       closest[i] = v;
-      upper[i] = Math.sqrt(v);
+      upper[i] = sqrt(v);
       labels[i] = j;
     } else {
-      const se = Math.sqrt(v);
+      const se = sqrt(v);
       if (se < lower[i]) lower[i] = se;
     }
     pot += closest[i];
@@ -267,7 +269,7 @@ function zeroBlock(S, b) {
 
 function sumsFromLabels(S, b) {
   const X = S.X, d = S.d, k = S.k, labels = S.labels, sums = S.sums, counts = S.counts;
-  const i0 = b * S.bs, i1 = Math.min(S.n, i0 + S.bs);
+  const i0 = b * S.bs, i1 = mini(S.n, i0 + S.bs);
   zeroBlock(S, b);
   const so = b * k * d, cb = b * k;
   for (let i = i0; i < i1; i++) {
@@ -283,12 +285,12 @@ function sumsFromLabels(S, b) {
 function assignFull(S, b) {
   const X = S.X, C = S.C, d = S.d, k = S.k, labels = S.labels, sums = S.sums, counts = S.counts;
   const upper = S.upper, lower = S.lower, cc = S.cc;
-  const i0 = b * S.bs, i1 = Math.min(S.n, i0 + S.bs);
+  const i0 = b * S.bs, i1 = mini(S.n, i0 + S.bs);
   zeroBlock(S, b);
   const so = b * k * d, cb = b * k;
   for (let i = i0; i < i1; i++) {
     const xo = i * d;
-    let best = 0, bd = dist2(X, xo, C, 0, d), sd = Infinity, ub = Math.sqrt(bd), lbs = Infinity;
+    let best = 0, bd = dist2(X, xo, C, 0, d), sd = INF, ub = sqrt(bd), lbs = INF;
     for (let j = 1; j < k; j++) {
       const h = cc[best * k + j];
       if (h > ub) {
@@ -297,12 +299,12 @@ function assignFull(S, b) {
         continue;
       }
       const e = dist2b(X, xo, C, j * d, d, sd);
-      if (e < bd) { sd = bd; bd = e; best = j; ub = Math.sqrt(e); }
+      if (e < bd) { sd = bd; bd = e; best = j; ub = sqrt(e); }
       else if (e < sd) sd = e;
     }
     labels[i] = best;
     upper[i] = ub;
-    const ls = Math.sqrt(sd);
+    const ls = sqrt(sd);
     lower[i] = ls < lbs ? ls : lbs;
     const o = so + best * d;
     for (let t = 0; t < d; t++) sums[o + t] += X[xo + t];
@@ -317,7 +319,7 @@ function assignHamerly(S, b) {
   const X = S.X, C = S.C, d = S.d, k = S.k, labels = S.labels, sums = S.sums, counts = S.counts;
   const upper = S.upper, lower = S.lower, half = S.s, p = S.p, cc = S.cc, P = S.params;
   const pmax = P[P_PMAX], p2 = P[P_P2], parg = P[P_PARG] | 0, final = P[P_FINAL] !== 0;
-  const i0 = b * S.bs, i1 = Math.min(S.n, i0 + S.bs);
+  const i0 = b * S.bs, i1 = mini(S.n, i0 + S.bs);
   const so = b * k * d, cb = b * k;
   let changes = 0, inertia = 0;
   for (let i = i0; i < i1; i++) {
@@ -328,9 +330,9 @@ function assignHamerly(S, b) {
     const sa = half[a], m = sa > l ? sa : l;
     if (u > m) {
       dd = dist2(X, xo, C, a * d, d);
-      u = Math.sqrt(dd);
+      u = sqrt(dd);
       if (u > m) {
-        let best = a, bd = dd, sd = Infinity, lbs = Infinity;
+        let best = a, bd = dd, sd = INF, lbs = INF;
         const ua = u, ca = a * k;
         for (let j = 0; j < k; j++) {
           if (j === a) continue;
@@ -344,8 +346,8 @@ function assignHamerly(S, b) {
           if (e < bd || (e === bd && j < best)) { sd = bd; bd = e; best = j; }
           else if (e < sd) sd = e;
         }
-        u = Math.sqrt(bd);
-        const ls = Math.sqrt(sd);
+        u = sqrt(bd);
+        const ls = sqrt(sd);
         l = ls < lbs ? ls : lbs;
         dd = bd;
         if (best !== a) {

@@ -252,7 +252,10 @@ function* plusPlus(S: KState, kernel: KernelModule, rng: Rng): Job<void> {
     let best = 0;
     for (let t = 1; t < L; t++) if (trialPot[t]! < trialPot[best]!) best = t;
     for (let u = 0; u < d; u++) C[c * d + u] = cand[best * d + u]!;
-    for (let j = 0; j < c; j++) dcj[k + j] = Math.sqrt(dcc[best * k + j]!);
+    for (let j = 0; j < c; j++) {
+      dcj[j] = dcc[best * k + j]!;
+      dcj[k + j] = Math.sqrt(dcj[j]!);
+    }
     params[P_J] = c;
     params[P_PARG] = best;
     yield 'ppCommit';

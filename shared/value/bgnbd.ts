@@ -23,6 +23,9 @@ import { bfgs, minimizeMultiStart } from './optimize';
 import { createRng } from '../util/rng';
 import { digamma, expm1OverX, gammaln, lbeta, logAddExp, tanhSinh } from './special';
 
+// Local bindings: global lookups of Math are slow inside vm contexts (jest), and this is hot code.
+const { abs, exp, expm1, log, log1p, max, min, pow } = Math;
+
 export interface BgNbdParams {
   r: number;
   alpha: number;
@@ -55,11 +58,11 @@ export function assertRfmRow(x: number, tx: number, T: number): void {
 /** Log-likelihood of one customer (FHL 2005, eq. 6), in log space. */
 export function bgnbdLogLikelihoodOne(p: BgNbdParams, x: number, tx: number, T: number): number {
   const { r, alpha, a, b } = p;
-  const a1 = gammaln(r + x) - gammaln(r) + r * Math.log(alpha);
+  const a1 = gammaln(r + x) - gammaln(r) + r * log(alpha);
   const a2 = gammaln(a + b) + gammaln(b + x) - gammaln(b) - gammaln(a + b + x);
-  const a3 = -(r + x) * Math.log(alpha + T);
+  const a3 = -(r + x) * log(alpha + T);
   if (x === 0) return a1 + a2 + a3;
-  const a4 = Math.log(a) - Math.log(b + x - 1) - (r + x) * Math.log(alpha + tx);
+  const a4 = log(a) - log(b + x - 1) - (r + x) * log(alpha + tx);
   return a1 + a2 + logAddExp(a3, a4);
 }
 
@@ -116,8 +119,8 @@ export function compressRfm(rows: readonly RfmRow[]): CompressedRfm {
 
 export function bgnbdLogLikelihoodCompressed(p: BgNbdParams, d: CompressedRfm): number {
   const { r, alpha, a, b } = p;
-  const common = -gammaln(r) + r * Math.log(alpha) + gammaln(a + b) - gammaln(b);
-  const logA = Math.log(a);
+  const common = -gammaln(r) + r * log(alpha) + gammaln(a + b) - gammaln(b);
+  const logA = log(a);
   let total = 0;
   for (let g = 0; g < d.xs.length; g++) {
     const x = d.xs[g] as number;
@@ -130,16 +133,16 @@ export function bgnbdLogLikelihoodCompressed(p: BgNbdParams, d: CompressedRfm): 
     if (x === 0) {
       for (let i = lo; i < hi; i++) {
         const wi = d.w[i] as number;
-        sum -= wi * rx * Math.log(alpha + (d.T[i] as number));
+        sum -= wi * rx * log(alpha + (d.T[i] as number));
         weight += wi;
       }
     } else {
-      const la = logA - Math.log(b + x - 1);
+      const la = logA - log(b + x - 1);
       for (let i = lo; i < hi; i++) {
         const wi = d.w[i] as number;
-        const a3 = -rx * Math.log(alpha + (d.T[i] as number));
-        const a4 = la - rx * Math.log(alpha + (d.tx[i] as number));
-        sum += wi * (a3 > a4 ? a3 + Math.log1p(Math.exp(a4 - a3)) : a4 + Math.log1p(Math.exp(a3 - a4)));
+        const a3 = -rx * log(alpha + (d.T[i] as number));
+        const a4 = la - rx * log(alpha + (d.tx[i] as number));
+        sum += wi * (a3 > a4 ? a3 + log1p(exp(a4 - a3)) : a4 + log1p(exp(a3 - a4)));
         weight += wi;
       }
     }
@@ -158,8 +161,8 @@ export function bgnbdLogLikelihoodCompressed(p: BgNbdParams, d: CompressedRfm): 
  */
 export function bgnbdLogLikelihoodGradient(p: BgNbdParams, d: CompressedRfm): [number, number[]] {
   const { r, alpha, a, b } = p;
-  const common = -gammaln(r) + r * Math.log(alpha) + gammaln(a + b) - gammaln(b);
-  const logA = Math.log(a);
+  const common = -gammaln(r) + r * log(alpha) + gammaln(a + b) - gammaln(b);
+  const logA = log(a);
   const psiR = digamma(r);
   const psiAB = digamma(a + b);
   const psiB = digamma(b);
@@ -183,25 +186,25 @@ export function bgnbdLogLikelihoodGradient(p: BgNbdParams, d: CompressedRfm): [n
       for (let i = lo; i < hi; i++) {
         const wi = d.w[i] as number;
         const ti = alpha + (d.T[i] as number);
-        const lt = Math.log(ti);
+        const lt = log(ti);
         weight += wi;
         sumL -= wi * rx * lt;
         sumDr -= wi * lt;
         sumDalpha -= (wi * rx) / ti;
       }
     } else {
-      const la = logA - Math.log(b + x - 1);
+      const la = logA - log(b + x - 1);
       for (let i = lo; i < hi; i++) {
         const wi = d.w[i] as number;
         const ti = alpha + (d.T[i] as number);
         const txi = alpha + (d.tx[i] as number);
-        const lt = Math.log(ti);
-        const ltx = Math.log(txi);
+        const lt = log(ti);
+        const ltx = log(txi);
         const dd = la + rx * (lt - ltx);
-        const e = Math.exp(-Math.abs(dd));
+        const e = exp(-abs(dd));
         const pi = dd >= 0 ? 1 / (1 + e) : e / (1 + e);
         weight += wi;
-        sumL += wi * (-rx * lt + Math.max(dd, 0) + Math.log1p(e));
+        sumL += wi * (-rx * lt + max(dd, 0) + log1p(e));
         sumDr -= wi * ((1 - pi) * lt + pi * ltx);
         sumDalpha -= wi * rx * ((1 - pi) / ti + pi / txi);
         sumPi += wi * pi;
@@ -212,7 +215,7 @@ export function bgnbdLogLikelihoodGradient(p: BgNbdParams, d: CompressedRfm): [n
     total += sumL + weight * gx;
     const psiBX = digamma(b + x);
     const psiABX = digamma(a + b + x);
-    gr += sumDr + weight * (digamma(rx) - psiR + Math.log(alpha));
+    gr += sumDr + weight * (digamma(rx) - psiR + log(alpha));
     ga += sumDalpha + (weight * r) / alpha;
     gA += weight * (psiAB - psiABX);
     gB += weight * (psiAB + psiBX - psiB - psiABX);
@@ -233,7 +236,7 @@ export function bgnbdLogLikelihood(p: BgNbdParams, rows: readonly RfmRow[] | Com
 export interface BgNbdFitOptions {
   /** Extra starting points (natural scale); a fixed set of generic starts is always used. */
   starts?: BgNbdParams[];
-  /** Above this many distinct (x, t_x, T) rows the Nelder–Mead runs use a seeded subsample of about this size (default 5 000). */
+  /** Above this many distinct (x, t_x, T) rows the Nelder–Mead runs use a seeded subsample of about this size (default 3 000). */
   exploreSampleSize?: number;
   /** Budget of likelihood evaluations for each Nelder–Mead run (default 4 000). */
   maxEvals?: number;
@@ -256,10 +259,10 @@ const LOG_BOUND = 20;
 
 function toParams(theta: readonly number[]): BgNbdParams {
   return {
-    r: Math.exp(theta[0] as number),
-    alpha: Math.exp(theta[1] as number),
-    a: Math.exp(theta[2] as number),
-    b: Math.exp(theta[3] as number),
+    r: exp(theta[0] as number),
+    alpha: exp(theta[1] as number),
+    a: exp(theta[2] as number),
+    b: exp(theta[3] as number),
   };
 }
 
@@ -310,7 +313,7 @@ export function fitBgNbd(rows: readonly RfmRow[] | CompressedRfm, opts: BgNbdFit
   const objectiveFor = (data: CompressedRfm) => {
     const n = data.customers;
     return (theta: number[]): number => {
-      for (const t of theta) if (!(Math.abs(t) < LOG_BOUND)) return Infinity;
+      for (const t of theta) if (!(abs(t) < LOG_BOUND)) return Infinity;
       return -bgnbdLogLikelihoodCompressed(toParams(theta), data) / n;
     };
   };
@@ -323,7 +326,7 @@ export function fitBgNbd(rows: readonly RfmRow[] | CompressedRfm, opts: BgNbdFit
       sumT += (d.T[i] as number) * (d.w[i] as number);
     }
   }
-  const rate = Math.max((sumX + 1) / (sumT + 1), 1e-6);
+  const rate = max((sumX + 1) / (sumT + 1), 1e-6);
   const natural: BgNbdParams[] = [
     { r: 1, alpha: 1, a: 1, b: 1 },
     { r: 1, alpha: 1 / rate, a: 1, b: 3 },
@@ -331,18 +334,26 @@ export function fitBgNbd(rows: readonly RfmRow[] | CompressedRfm, opts: BgNbdFit
     { r: 2, alpha: 2 / rate, a: 2, b: 8 },
     ...(opts.starts ?? []),
   ];
-  const starts = natural.map((p) => [Math.log(p.r), Math.log(p.alpha), Math.log(p.a), Math.log(p.b)]);
+  const starts = natural.map((p) => [log(p.r), log(p.alpha), log(p.a), log(p.b)]);
   // 1. Multi-start Nelder–Mead with restarts (on a seeded subsample when the data are large).
-  const exploreSize = opts.exploreSampleSize ?? 5000;
+  const exploreSize = opts.exploreSampleSize ?? 3000;
   const exploreData = d.w.length > exploreSize ? subsample(d, exploreSize, 0x5eed) : d;
   const explore = objectiveFor(exploreData);
-  const nm = minimizeMultiStart(explore, starts, { maxEvals: opts.maxEvals ?? 4000, fTolAbs: 1e-10, fTolRel: 1e-10, xTol: 1e-6, maxRestarts: 2 });
+  const nm = minimizeMultiStart(explore, starts, {
+    maxEvals: opts.maxEvals ?? 4000,
+    exploreFTol: 1e-6,
+    exploreXTol: 1e-3,
+    fTolAbs: 1e-9,
+    fTolRel: 1e-9,
+    xTol: 1e-5,
+    maxRestarts: 1,
+  });
   // 2. BFGS with the analytic gradient on all the data, to a gradient tolerance: this is the
   //    convergence that is reported.
   const n = d.customers;
   const polish = bfgs(
     (theta) => {
-      for (const t of theta) if (!(Math.abs(t) < LOG_BOUND)) return [Infinity, theta.map(() => 0)];
+      for (const t of theta) if (!(abs(t) < LOG_BOUND)) return [Infinity, theta.map(() => 0)];
       const [ll, grad] = bgnbdLogLikelihoodGradient(toParams(theta), d);
       return [-ll / n, grad.map((gi) => -gi / n)];
     },
@@ -355,7 +366,7 @@ export function fitBgNbd(rows: readonly RfmRow[] | CompressedRfm, opts: BgNbdFit
     params,
     logLikelihood: bgnbdLogLikelihoodCompressed(params, d),
     converged: polish.converged,
-    atBoundary: theta.some((t) => Math.abs(t) > LOG_BOUND - 0.5),
+    atBoundary: theta.some((t) => abs(t) > LOG_BOUND - 0.5),
     evaluations: nm.evaluations + polish.evaluations,
     customers: d.customers,
     repeatCustomers: d.repeatCustomers,
@@ -371,9 +382,9 @@ export function fitBgNbd(rows: readonly RfmRow[] | CompressedRfm, opts: BgNbdFit
  */
 export function bgnbdPAlive(p: BgNbdParams, x: number, tx: number, T: number): number {
   if (x === 0) return 1;
-  const logOdds = Math.log(p.a) - Math.log(p.b + x - 1) + (p.r + x) * Math.log1p((T - tx) / (p.alpha + tx));
+  const logOdds = log(p.a) - log(p.b + x - 1) + (p.r + x) * log1p((T - tx) / (p.alpha + tx));
   if (logOdds > 745) return 0;
-  return 1 / (1 + Math.exp(logOdds));
+  return 1 / (1 + exp(logOdds));
 }
 
 /** Tail-bounded series for h (see `bgnbdExpectedPurchasesIfAlive`); undefined when it is not trustworthy. */
@@ -382,24 +393,24 @@ export function aliveSeries(p: BgNbdParams, x: number, w: number, maxTerms: numb
   const c = p.a + p.b + x - 1;
   const A = p.a + p.b - 1 - p.r;
   const z = w / (1 + w);
-  const L = -Math.log1p(w); // ln(1 − z)
+  const L = -log1p(w); // ln(1 − z)
   const term1 = -c * L * expm1OverX(eps * L); // −c·expm1(εL)/ε
-  const eL = Math.exp(eps * L);
+  const eL = exp(eps * L);
   // G' = Σ_{n≥1} u_n, u_1 = A z, u_{n+1} = u_n (A+n)(ε+n) z / ((c+n)(n+1)).
   let u = A * z;
   let sum = 0;
   let sumAbs = 0;
-  const past = Math.max(0, -A, -eps, -c);
+  const past = max(0, -A, -eps, -c);
   let converged = u === 0;
   for (let n = 1; n <= maxTerms && !converged; n++) {
     sum += u;
-    sumAbs += Math.abs(u);
+    sumAbs += abs(u);
     u *= ((A + n) * (eps + n) * z) / ((c + n) * (n + 1));
     if (u === 0) converged = true;
-    else if (Math.abs(u) <= 1e-16 * Math.abs(sum) && n + 1 > past) {
+    else if (abs(u) <= 1e-16 * abs(sum) && n + 1 > past) {
       const m = n + 1;
-      const rho = z * Math.max(1, Math.abs((A + m) / (c + m))) * Math.max(1, Math.abs((eps + m) / (m + 1)));
-      if (rho < 1 && Math.abs(u) / (1 - rho) <= 1e-15 * Math.abs(sum)) {
+      const rho = z * max(1, abs((A + m) / (c + m))) * max(1, abs((eps + m) / (m + 1)));
+      if (rho < 1 && abs(u) / (1 - rho) <= 1e-15 * abs(sum)) {
         sum += u;
         converged = true;
       }
@@ -408,7 +419,7 @@ export function aliveSeries(p: BgNbdParams, x: number, w: number, maxTerms: numb
   if (!converged) return undefined;
   const h = term1 - eL * sum;
   // Reject when cancellation between the two parts would cost more than ~5 digits.
-  if (!(h > 0) || !Number.isFinite(h) || (Math.abs(term1) + eL * sumAbs) > 1e5 * h) return undefined;
+  if (!(h > 0) || !Number.isFinite(h) || (abs(term1) + eL * sumAbs) > 1e5 * h) return undefined;
   return h;
 }
 
@@ -423,9 +434,9 @@ export function aliveQuadrature(p: BgNbdParams, x: number, w: number): number {
   const bb = p.b + x;
   const lnB = lbeta(a, bb);
   // ψ(q) = (1 − (1+q·w)^{−s}) / q, smooth and bounded on [0, 1], ψ(0) = s·w.
-  const psi = (q: number): number => (q === 0 ? s * w : -Math.expm1(-s * Math.log1p(q * w)) / q);
+  const psi = (q: number): number => (q === 0 ? s * w : -expm1(-s * log1p(q * w)) / q);
   const edges: number[] = [0];
-  let e = Math.min(0.5, 1 / w, a / (a + bb));
+  let e = min(0.5, 1 / w, a / (a + bb));
   while (e < 0.5) {
     edges.push(e);
     e *= 4;
@@ -437,13 +448,13 @@ export function aliveQuadrature(p: BgNbdParams, x: number, w: number): number {
     const hi = edges[k + 1] as number;
     if (k === 0) {
       // q = hi·y^{1/a}: ∫_0^hi q^{a−1} g(q) dq = (hi^a / a) ∫_0^1 g(hi·y^{1/a}) dy.
-      const scale = Math.exp(a * Math.log(hi) - Math.log(a) - lnB);
+      const scale = exp(a * log(hi) - log(a) - lnB);
       total +=
         scale *
         tanhSinh(
           (y) => {
-            const q = hi * Math.pow(y, 1 / a);
-            return Math.exp((bb - 1) * Math.log1p(-q)) * psi(q);
+            const q = hi * pow(y, 1 / a);
+            return exp((bb - 1) * log1p(-q)) * psi(q);
           },
           0,
           1,
@@ -451,14 +462,14 @@ export function aliveQuadrature(p: BgNbdParams, x: number, w: number): number {
     } else if (k === edges.length - 2) {
       // 1 − q = (1−lo)·y^{1/b'}: ∫_lo^1 (1−q)^{b'−1} m(q) dq = ((1−lo)^{b'} / b') ∫_0^1 m(q(y)) dy.
       const span = 1 - lo;
-      const scale = Math.exp(bb * Math.log(span) - Math.log(bb) - lnB);
+      const scale = exp(bb * log(span) - log(bb) - lnB);
       if (scale > 0) {
         total +=
           scale *
           tanhSinh(
             (y) => {
-              const q = 1 - span * Math.pow(y, 1 / bb);
-              return Math.exp((a - 1) * Math.log(q)) * psi(q);
+              const q = 1 - span * pow(y, 1 / bb);
+              return exp((a - 1) * log(q)) * psi(q);
             },
             0,
             1,
@@ -466,7 +477,7 @@ export function aliveQuadrature(p: BgNbdParams, x: number, w: number): number {
       }
     } else {
       total += tanhSinh(
-        (q) => Math.exp((a - 1) * Math.log(q) + (bb - 1) * Math.log1p(-q) - lnB) * psi(q),
+        (q) => exp((a - 1) * log(q) + (bb - 1) * log1p(-q) - lnB) * psi(q),
         lo,
         hi,
       );

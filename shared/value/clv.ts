@@ -39,6 +39,9 @@ import {
   type GammaGammaParams,
 } from './gamma-gamma';
 
+// Local bindings: global lookups of Math are slow inside vm contexts (jest), and this is hot code.
+const { exp, log1p, min, round } = Math;
+
 export type ModelSource = 'fit' | 'prior';
 
 export interface ValueModel {
@@ -140,7 +143,7 @@ function pickGg(g: GammaGammaParams): GammaGammaParams {
 }
 function round(v: number, digits: number): number {
   const f = 10 ** digits;
-  return Math.round(v * f) / f;
+  return round(v * f) / f;
 }
 
 export interface CustomerValueOptions {
@@ -176,13 +179,13 @@ function assertOptions(o: CustomerValueOptions): void {
  */
 export function discountedOrdersIfAlive(p: BgNbdParams, x: number, T: number, o: CustomerValueOptions): number {
   const H = o.horizonWeeks;
-  const logV = -Math.log1p(o.discountRatePerWeek);
+  const logV = -log1p(o.discountRatePerWeek);
   let prev = 0;
   let total = 0;
   for (let k = 1; k - 1 < H; k++) {
-    const t = Math.min(k, H);
+    const t = min(k, H);
     const h = bgnbdExpectedPurchasesIfAlive(p, t, x, T);
-    total += (h - prev) * Math.exp(logV * t);
+    total += (h - prev) * exp(logV * t);
     prev = h;
   }
   return total;

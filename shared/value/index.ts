@@ -26,6 +26,7 @@ export {
   isSpendRow,
   gammaGammaLogLikelihood,
   gammaGammaLogLikelihoodOne,
+  gammaGammaLogLikelihoodGradient,
   fitGammaGamma,
   gammaGammaExpectedSpend,
   gammaGammaPopulationMean,

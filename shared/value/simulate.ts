@@ -6,22 +6,25 @@ import type { Rng } from '../util/rng';
 import type { BgNbdParams } from './bgnbd';
 import type { GammaGammaParams } from './gamma-gamma';
 
+// Local bindings: global lookups of Math are slow inside vm contexts (jest), and this is hot code.
+const { floor, log, log1p, pow, sqrt } = Math;
+
 /** Gamma(shape, rate) variate (Marsaglia & Tsang 2000; shape < 1 via the u^{1/shape} boost). */
 export function sampleGamma(rng: Rng, shape: number, rate: number): number {
   if (shape < 1) {
     let u = rng.next();
     while (u === 0) u = rng.next();
-    return sampleGamma(rng, shape + 1, rate) * Math.pow(u, 1 / shape);
+    return sampleGamma(rng, shape + 1, rate) * pow(u, 1 / shape);
   }
   const d = shape - 1 / 3;
-  const c = 1 / Math.sqrt(9 * d);
+  const c = 1 / sqrt(9 * d);
   for (;;) {
     const x = rng.normal();
     const v0 = 1 + c * x;
     if (v0 <= 0) continue;
     const v = v0 * v0 * v0;
     const u = rng.next();
-    if (u > 0 && Math.log(u) < 0.5 * x * x + d - d * v + d * Math.log(v)) return (d * v) / rate;
+    if (u > 0 && log(u) < 0.5 * x * x + d - d * v + d * log(v)) return (d * v) / rate;
   }
 }
 
@@ -52,7 +55,7 @@ export function simulateBgNbd(params: BgNbdParams, n: number, rng: Rng, opts: Si
   const calibrationDays = opts.calibrationDays ?? 273;
   const out: SimulatedCustomer[] = new Array(n);
   for (let i = 0; i < n; i++) {
-    const T = (calibrationDays - Math.floor(rng.next() * cohortDays)) / 7;
+    const T = (calibrationDays - floor(rng.next() * cohortDays)) / 7;
     const lambda = sampleGamma(rng, params.r, params.alpha);
     const g1 = sampleGamma(rng, params.a, 1);
     const p = g1 / (g1 + sampleGamma(rng, params.b, 1));
@@ -60,7 +63,7 @@ export function simulateBgNbd(params: BgNbdParams, n: number, rng: Rng, opts: Si
     let x = 0;
     let tx = 0;
     for (;;) {
-      t += -Math.log1p(-rng.next()) / lambda;
+      t += -log1p(-rng.next()) / lambda;
       if (!(t <= T)) break;
       x++;
       tx = t;

@@ -12,6 +12,9 @@
 import stdlibDigamma from '@stdlib/math-base-special-digamma';
 import stdlibGammaln from '@stdlib/math-base-special-gammaln';
 
+// Local bindings: global lookups of Math are slow inside vm contexts (jest), and this is hot code.
+const { abs, ceil, cosh, exp, expm1, log1p, max, sinh } = Math;
+
 /** ln Γ(x) for x > 0 (library implementation). */
 export const gammaln: (x: number) => number = stdlibGammaln;
 
@@ -27,13 +30,13 @@ export function lbeta(a: number, b: number): number {
 export function logAddExp(x: number, y: number): number {
   if (x === -Infinity) return y;
   if (y === -Infinity) return x;
-  return x > y ? x + Math.log1p(Math.exp(y - x)) : y + Math.log1p(Math.exp(x - y));
+  return x > y ? x + log1p(exp(y - x)) : y + log1p(exp(x - y));
 }
 
 /** expm1(y) / y, accurate for tiny |y| (limit 1 at y = 0). */
 export function expm1OverX(y: number): number {
-  if (Math.abs(y) < 1e-5) return 1 + y / 2 + (y * y) / 6;
-  return Math.expm1(y) / y;
+  if (abs(y) < 1e-5) return 1 + y / 2 + (y * y) / 6;
+  return expm1(y) / y;
 }
 
 export interface SeriesResult {
@@ -59,8 +62,8 @@ export interface Hyp2f1Options {
 function hyp2f1Series(a: number, b: number, c: number, z: number, tol: number, maxTerms: number): SeriesResult {
   let term = 1;
   let sum = 1;
-  const past = Math.max(0, -a, -b, -c);
-  const az = Math.abs(z);
+  const past = max(0, -a, -b, -c);
+  const az = abs(z);
   for (let n = 0; n < maxTerms; n++) {
     term *= ((a + n) * (b + n) * z) / ((c + n) * (n + 1));
     sum += term;
@@ -68,8 +71,8 @@ function hyp2f1Series(a: number, b: number, c: number, z: number, tol: number, m
     if (!Number.isFinite(sum)) return { value: sum, converged: false, terms: n + 2 };
     const m = n + 1;
     if (m > past) {
-      const rho = az * Math.max(1, Math.abs((a + m) / (c + m))) * Math.max(1, Math.abs((b + m) / (m + 1)));
-      if (rho < 1 && Math.abs(term) * (rho / (1 - rho)) <= tol * Math.abs(sum)) {
+      const rho = az * max(1, abs((a + m) / (c + m))) * max(1, abs((b + m) / (m + 1)));
+      if (rho < 1 && abs(term) * (rho / (1 - rho)) <= tol * abs(sum)) {
         return { value: sum, converged: true, terms: n + 2 };
       }
     }
@@ -85,12 +88,12 @@ function hyp2f1Series(a: number, b: number, c: number, z: number, tol: number, m
 export function hyp2f1(a: number, b: number, c: number, z: number, opts: Hyp2f1Options = {}): SeriesResult {
   const tol = opts.tol ?? 1e-15;
   const maxTerms = opts.maxTerms ?? 100_000;
-  if (![a, b, c, z].every(Number.isFinite) || Math.abs(z) >= 1) return { value: NaN, converged: false, terms: 0 };
+  if (![a, b, c, z].every(Number.isFinite) || abs(z) >= 1) return { value: NaN, converged: false, terms: 0 };
   if (c <= 0 && Number.isInteger(c)) return { value: NaN, converged: false, terms: 0 };
   if (z === 0 || a === 0 || b === 0) return { value: 1, converged: true, terms: 1 };
-  if (z > 0 && Math.abs(c - a) + Math.abs(c - b) < Math.abs(a) + Math.abs(b)) {
+  if (z > 0 && abs(c - a) + abs(c - b) < abs(a) + abs(b)) {
     const inner = hyp2f1Series(c - a, c - b, c, z, tol, maxTerms);
-    return { ...inner, value: Math.exp((c - a - b) * Math.log1p(-z)) * inner.value };
+    return { ...inner, value: exp((c - a - b) * log1p(-z)) * inner.value };
   }
   return hyp2f1Series(a, b, c, z, tol, maxTerms);
 }
@@ -110,15 +113,15 @@ interface TanhSinhNode {
 const TS_STEP = 1 / 16;
 const TS_NODES: TanhSinhNode[] = (() => {
   const nodes: TanhSinhNode[] = [];
-  for (let k = -Math.ceil(4 / TS_STEP); k <= Math.ceil(4 / TS_STEP); k++) {
+  for (let k = -ceil(4 / TS_STEP); k <= ceil(4 / TS_STEP); k++) {
     const tau = k * TS_STEP;
-    const u = (Math.PI / 2) * Math.sinh(tau);
+    const u = (Math.PI / 2) * sinh(tau);
     // ξ = tanh(u); (1+ξ)/2 = 1/(1+e^{-2u}); (1−ξ)/2 = 1/(1+e^{2u}).
-    const left = 1 / (1 + Math.exp(-2 * u));
-    const right = 1 / (1 + Math.exp(2 * u));
-    const cu = Math.cosh(u);
+    const left = 1 / (1 + exp(-2 * u));
+    const right = 1 / (1 + exp(2 * u));
+    const cu = cosh(u);
     // dξ/dτ = (π/2) cosh τ / cosh² u; on [0,1] the Jacobian is half of that.
-    const weight = (TS_STEP * (Math.PI / 4) * Math.cosh(tau)) / (cu * cu);
+    const weight = (TS_STEP * (Math.PI / 4) * cosh(tau)) / (cu * cu);
     if (left === 0 || right === 0 || weight < 1e-300) continue;
     nodes.push({ left, right, weight });
   }

@@ -1,0 +1,55 @@
+import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import { reclusterInputSchema, shardTaskSchema, type PlanOutput } from '../contracts/recluster';
+import type { ReclusterDeps } from './deps';
+import { newRun, updateRun } from './runs';
+
+/** PlanShards' payload: the execution input merged with the execution name (the runId fallback). */
+export const planInputSchema = reclusterInputSchema.extend({ executionName: z.string().optional() });
+export type PlanInput = z.infer<typeof planInputSchema>;
+
+const runIdSchema = shardTaskSchema.shape.runId;
+
+/** runId = input.runId, else the execution name (when it is a valid id), else a generated one. */
+export function resolveRunId(input: PlanInput, now: Date): string {
+  if (input.runId) return input.runId;
+  if (input.executionName && runIdSchema.safeParse(input.executionName).success) return input.executionName;
+  return `run-${now.toISOString().replace(/[^0-9TZ]/g, '')}-${randomUUID().slice(0, 8)}`;
+}
+
+/**
+ * PlanShards: records the run as running and splits the table into `shardCount` parallel-scan segments.
+ * Idempotent by runId: a rerun keeps the asOf (and shard count) of the first attempt, whatever its own input says,
+ * so every attempt evaluates customers at the same instant and converges to the same model. A run already
+ * published stays published (a rerun of it changes nothing; Publish sees it and does not emit again).
+ */
+export async function planShards(input: PlanInput, deps: ReclusterDeps): Promise<PlanOutput> {
+  const now = deps.clock();
+  const nowIso = now.toISOString();
+  const runId = resolveRunId(input, now);
+  const requestedAsOf = new Date(input.asOf ?? nowIso).toISOString();
+  const { after } = await updateRun(deps.runs, runId, (current) => {
+    const base = current ?? newRun(runId, nowIso);
+    return {
+      ...base,
+      status: base.status === 'published' ? 'published' : 'running',
+      asOf: base.asOf ?? requestedAsOf,
+      shardCount: base.shardCount ?? deps.settings.recluster.shardCount,
+      attempts: base.attempts + 1,
+      updatedAt: nowIso,
+    };
+  });
+  const run = after!;
+  const asOf = run.asOf!;
+  if (input.asOf && new Date(input.asOf).toISOString() !== asOf) {
+    deps.log.warn('rerun keeps the asOf of its first attempt', { runId, asOf, requestedAsOf });
+  }
+  const totalShards = run.shardCount!;
+  deps.log.info('run planned', { runId, asOf, attempt: run.attempts, status: run.status, totalShards });
+  deps.metrics.count('ReclusterRunsStarted');
+  return {
+    runId,
+    asOf,
+    shards: Array.from({ length: totalShards }, (_, shard) => ({ runId, asOf, shard, totalShards })),
+  };
+}

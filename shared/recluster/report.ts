@@ -1,0 +1,82 @@
+import type { ModelPublished } from '../contracts/outbound';
+import type { AssignOutput } from '../contracts/recluster';
+import type { RunRecord } from '../ports/stores';
+import type { SegmentationModel } from '../segmentation/model';
+
+/** The JSON run report Publish writes to `reports/<runId>/report.json`. */
+export interface RunReport {
+  runId: string;
+  asOf: string | null;
+  modelVersion: number;
+  previousVersion: number | null;
+  publishedAt: string;
+  k: number;
+  quality: SegmentationModel['quality'];
+  gate: { passed: boolean; reasons: string[] } | null;
+  sample: { size: number; population: number } | null;
+  segments: ModelPublished['segments'];
+  retiredSegmentIds: string[];
+  customers: { assigned: number; moved: number; lifecycleChanged: number };
+  shards: AssignOutput[];
+  valueModel: { bgnbd: Record<string, unknown>; gammaGamma: Record<string, unknown> };
+}
+
+export function buildRunReport(input: {
+  run: RunRecord;
+  model: SegmentationModel;
+  assignments: readonly AssignOutput[];
+  publishedAt: string;
+}): RunReport {
+  const { run, model, assignments, publishedAt } = input;
+  const sum = (f: (a: AssignOutput) => number) => assignments.reduce((s, a) => s + f(a), 0);
+  return {
+    runId: run.runId,
+    asOf: run.asOf,
+    modelVersion: model.version,
+    previousVersion: run.fit?.previousVersion ?? null,
+    publishedAt,
+    k: model.k,
+    quality: model.quality,
+    gate: run.fit?.gate ?? null,
+    sample: run.fit ? { size: run.fit.sampleSize, population: run.fit.population } : null,
+    segments: model.profiles,
+    retiredSegmentIds: model.retiredSegmentIds,
+    customers: { assigned: sum((a) => a.assigned), moved: sum((a) => a.moved), lifecycleChanged: sum((a) => a.lifecycleChanged) },
+    shards: [...assignments].sort((a, b) => a.shard - b.shard),
+    valueModel: { bgnbd: { ...model.value.bgnbd }, gammaGamma: { ...model.value.gammaGamma } },
+  };
+}
+
+function escapeHtml(s: string): string {
+  return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+}
+
+function num(x: number | null | undefined, digits = 2): string {
+  return x === null || x === undefined || !Number.isFinite(x) ? '–' : x.toFixed(digits);
+}
+
+/** A minimal, self-contained HTML page of the report (no scripts): the header figures and the segment table. */
+export function renderRunReportHtml(report: RunReport): string {
+  const rows = report.segments
+    .map((s) => {
+      const f = (name: string) => s.features[name]?.p50;
+      const cats = s.topCategories.map((c) => `${escapeHtml(c.category)} ${(c.share * 100).toFixed(0)}%`).join(', ');
+      return `<tr><td>${escapeHtml(s.segmentId)}</td><td>${escapeHtml(s.name)}</td><td>${s.size}</td><td>${(s.share * 100).toFixed(1)}%</td><td>${num(f('orders'), 1)}</td><td>${num(f('revenue'))}</td><td>${num(f('daysSinceLastOrder'), 0)}</td><td>${num(s.meanClv)}</td><td>${num(s.meanChurnRisk)}</td><td>${cats}</td></tr>`;
+    })
+    .join('\n');
+  const q = report.quality;
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Shoal run ${escapeHtml(report.runId)}</title>
+<style>body{font-family:system-ui,sans-serif;margin:2rem;color:#222}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.3rem .6rem;text-align:left}th{background:#f3f3f3}</style>
+</head><body>
+<h1>Shoal recluster run ${escapeHtml(report.runId)}</h1>
+<p>Model version <b>${report.modelVersion}</b> (previous ${report.previousVersion ?? 'none'}), k = ${report.k}, as of ${escapeHtml(report.asOf ?? '–')}, published ${escapeHtml(report.publishedAt)}.</p>
+<p>Silhouette ${num(q.silhouette, 3)} · Davies–Bouldin ${num(q.daviesBouldin, 3)} · stability (ARI) ${num(q.stability, 3)} · sample ${report.sample?.size ?? '–'} of ${report.sample?.population ?? '–'} customers.</p>
+<p>Customers assigned ${report.customers.assigned}, moved ${report.customers.moved}, lifecycle changed ${report.customers.lifecycleChanged}. Retired segments: ${report.retiredSegmentIds.map(escapeHtml).join(', ') || 'none'}.</p>
+<table><thead><tr><th>Segment</th><th>Name</th><th>Size (sample)</th><th>Share</th><th>Median orders</th><th>Median revenue</th><th>Median days since order</th><th>Mean CLV</th><th>Mean churn risk</th><th>Top categories</th></tr></thead>
+<tbody>
+${rows}
+</tbody></table>
+</body></html>
+`;
+}

@@ -1,0 +1,67 @@
+import type { Settings } from '../config/settings';
+import type { CustomerFeatures } from '../domain/features';
+import { behaviourRow } from '../domain/vector';
+import type { SampleRow } from '../segmentation/fit';
+import type { ProfileFeature } from '../segmentation/profiles';
+import { createValuePredictor, type ValueModel, type ValueRow } from '../value';
+
+/**
+ * What ScanShard keeps of a customer: the fit's SampleRow without traits, plus the value-model inputs. Traits need
+ * the value model, which FitModel fits on these same rows, so FitModel adds them (see `withTraits`): the profiles'
+ * mean CLV and churn risk then describe the model being published, not the one before it.
+ */
+export interface ScanRow extends Omit<SampleRow, 'traits'> {
+  orders: number;
+  /** BG/NBD and Gamma-Gamma inputs, in weeks (CustomerFeatures.purchase). */
+  purchase: { x: number; tx: number; T: number; meanRepeatSpend: number };
+}
+
+/** The natural-unit features of a segment profile (PROFILE_FEATURES); a customer who never ordered has no recency. */
+export function naturalFeatures(f: CustomerFeatures): Record<string, number> {
+  const natural: Partial<Record<ProfileFeature, number>> = {
+    orders: f.orders,
+    revenue: f.revenue,
+    avgOrderValue: f.avgOrderValue,
+    tenureDays: f.tenureDays,
+    refundRate: f.refundRate,
+    discountShare: f.discountShare,
+    views: f.decayedViews,
+    searches: f.decayedSearches,
+    cartAdds: f.decayedCartAdds,
+  };
+  if (f.daysSinceLastOrder !== null) natural.daysSinceLastOrder = f.daysSinceLastOrder;
+  return natural as Record<string, number>;
+}
+
+export function scanRowOf(customerId: string, f: CustomerFeatures): ScanRow {
+  return {
+    customerId,
+    behaviour: behaviourRow(f),
+    interest: f.interest,
+    natural: naturalFeatures(f),
+    topCategories: [...f.topCategories],
+    channelShares: { ...f.channelShares },
+    orders: f.orders,
+    purchase: { ...f.purchase },
+  };
+}
+
+/** The value-model row of a customer, as `computeTraits` builds it (mean spend only for repeat buyers). */
+export function valueRowOf(row: Pick<ScanRow, 'purchase'>): ValueRow {
+  const { x, tx, T, meanRepeatSpend } = row.purchase;
+  return { x, tx, T, meanSpend: x > 0 ? meanRepeatSpend : 0 };
+}
+
+/**
+ * Sample rows with the traits profiles summarise (CLV and churn risk) under `value`. Mirrors `computeTraits`
+ * (shared/domain/traits.ts): P(alive) is 0 for a customer who never ordered, churn risk is 1 − P(alive).
+ */
+export function withTraits(rows: readonly ScanRow[], value: ValueModel, settings: Settings['value']): SampleRow[] {
+  const predict = createValuePredictor(value, { horizonWeeks: settings.horizonWeeks, discountRatePerWeek: settings.discountRatePerWeek });
+  return rows.map((row) => {
+    const v = predict(valueRowOf(row));
+    const pAlive = row.orders === 0 ? 0 : v.pAlive;
+    const { orders: _orders, purchase: _purchase, ...sample } = row;
+    return { ...sample, traits: { clv: Math.max(0, v.clv), churnRisk: 1 - pAlive } };
+  });
+}

@@ -1,0 +1,60 @@
+import type { ScanOutput, ShardTask } from '../contracts/recluster';
+import { Reservoir } from '../segmentation/sample';
+import { createRng } from '../util/rng';
+import { putJson, runObjectKeys, SAMPLE_FORMAT, VectorsBuilder, type ShardSampleFile } from './artifacts';
+import { evaluationTime, refreshFeatures } from './as-of';
+import type { ReclusterDeps } from './deps';
+import { scanRowOf, type ScanRow } from './rows';
+import { seedFor, shardReservoirCapacity } from './seeds';
+
+/**
+ * ScanShard: one parallel-scan segment of the profiles. Each customer's stored features are brought to the run's
+ * asOf (`refreshFeatures`: no event-log reads), turned into a sample row, offered to a reservoir seeded by
+ * (seed, runId, shard), and appended to the shard's vector file. Writes the sample and the vectors under the run's
+ * prefix (a rerun overwrites them with the same content) and returns the counts.
+ */
+export async function scanShard(task: ShardTask, deps: ReclusterDeps): Promise<ScanOutput> {
+  const { settings } = deps;
+  const started = Date.now();
+  const asOf = new Date(task.asOf);
+  const reservoir = new Reservoir<ScanRow>(
+    shardReservoirCapacity(settings.recluster.sampleSize, task.totalShards),
+    createRng(seedFor(settings.recluster.seed, task.runId, task.shard)),
+  );
+  const vectors = new VectorsBuilder({
+    runId: task.runId,
+    shard: task.shard,
+    asOf: task.asOf,
+    interestDim: settings.embedding.dimension,
+  });
+  for await (const profile of deps.profiles.scanShard(task.shard, task.totalShards)) {
+    const at = evaluationTime(asOf, profile.updatedAt);
+    const features = refreshFeatures(profile.features, new Date(profile.updatedAt), at, settings.features);
+    const row = scanRowOf(profile.customerId, features);
+    reservoir.add(row);
+    vectors.add(row.customerId, row.behaviour, row.interest);
+  }
+  const sampleKey = runObjectKeys.sample(task.runId, task.shard);
+  const sample: ShardSampleFile = {
+    format: SAMPLE_FORMAT,
+    runId: task.runId,
+    shard: task.shard,
+    totalShards: task.totalShards,
+    asOf: task.asOf,
+    population: reservoir.seen,
+    rows: [...reservoir.items],
+  };
+  await Promise.all([
+    putJson(deps.objects, sampleKey, sample),
+    deps.objects.put(runObjectKeys.vectors(task.runId, task.shard), vectors.build(), 'application/octet-stream'),
+  ]);
+  deps.metrics.count('ReclusterCustomersScanned', reservoir.seen);
+  deps.log.info('shard scanned', {
+    runId: task.runId,
+    shard: task.shard,
+    customers: reservoir.seen,
+    sampled: sample.rows.length,
+    ms: Date.now() - started,
+  });
+  return { shard: task.shard, customers: reservoir.seen, sampled: sample.rows.length, sampleKey };
+}
