@@ -20,4 +20,8 @@ if [ ! -x "$CHROMIUM_BIN" ]; then
   exit 1
 fi
 
-"$CHROMIUM_BIN" --version
+# (Debian's wrapper script prints a harmless shell warning on stderr on some machines.)
+if ! "$CHROMIUM_BIN" --version 2>/dev/null; then
+  echo "install-browser: '$CHROMIUM_BIN --version' failed" >&2
+  "$CHROMIUM_BIN" --version
+fi

@@ -34,7 +34,11 @@ export function cdkJsonContext(): Record<string, unknown> {
  * at synth. The stage is the argument, else the `stage` context (`-c stage=prod`), else cdk.json's default.
  * `context` is layered over cdk.json's; under the CDK CLI, the CLI's context wins over both.
  */
-export function buildApp(stage?: string, context: Record<string, unknown> = {}, options: BuildAppOptions = {}): ShoalApp {
+export function buildApp(
+  stage?: string,
+  context: Record<string, unknown> = {},
+  options: BuildAppOptions = {},
+): ShoalApp {
   const app = new App({
     context: { ...cdkJsonContext(), ...context },
     outdir: options.outdir,
@@ -56,7 +60,11 @@ export function buildApp(stage?: string, context: Record<string, unknown> = {}, 
  * local runner need (pass the result to `findStateMachineDefinition` in infra/state-machine-definition.ts).
  */
 export function synthTemplate(stage: string, context: Record<string, unknown> = {}): Record<string, unknown> {
-  const { app, stack } = buildApp(stage, { 'aws:cdk:bundling-stacks': [], ...context }, { builtinCloudFormationValidation: false });
+  const { app, stack } = buildApp(
+    stage,
+    { 'aws:cdk:bundling-stacks': [], ...context },
+    { builtinCloudFormationValidation: false },
+  );
   return app.synth().getStackArtifact(stack.artifactId).template as Record<string, unknown>;
 }
 

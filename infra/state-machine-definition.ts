@@ -64,7 +64,10 @@ export interface ExtractedStateMachine {
  * CloudFormation intrinsics in `DefinitionString` (Fn::Join, Ref, Fn::GetAtt, pseudo parameters) replaced by fake,
  * well-formed values: a Lambda `Fn::GetAtt [X, Arn]` becomes `arn:aws:lambda:<region>:<account>:function:X`.
  */
-export function findStateMachineDefinition(template: unknown, env: Partial<FakeEnvironment> = {}): ExtractedStateMachine {
+export function findStateMachineDefinition(
+  template: unknown,
+  env: Partial<FakeEnvironment> = {},
+): ExtractedStateMachine {
   const fake = { ...DEFAULT_ENV, ...env };
   const resources = (template as Template).Resources ?? {};
   const machine = resources[RECLUSTER_STATE_MACHINE_LOGICAL_ID];
@@ -96,7 +99,14 @@ export function toInlineMaps(definition: AslDefinition): AslDefinition {
     const processor = state.ItemProcessor as { ProcessorConfig?: Record<string, unknown> } | undefined;
     if (state.Type !== 'Map' || processor?.ProcessorConfig?.Mode !== 'DISTRIBUTED') return;
     processor.ProcessorConfig = { Mode: 'INLINE' };
-    for (const field of ['Label', 'ToleratedFailurePercentage', 'ToleratedFailureCount', 'ItemReader', 'ItemBatcher', 'ResultWriter']) {
+    for (const field of [
+      'Label',
+      'ToleratedFailurePercentage',
+      'ToleratedFailureCount',
+      'ItemReader',
+      'ItemBatcher',
+      'ResultWriter',
+    ]) {
       delete state[field];
     }
   });
@@ -104,7 +114,10 @@ export function toInlineMaps(definition: AslDefinition): AslDefinition {
 }
 
 /** Visits every state, including those inside Map item processors and Parallel branches. */
-export function forEachState(definition: Pick<AslDefinition, 'States'>, visit: (name: string, state: AslState) => void): void {
+export function forEachState(
+  definition: Pick<AslDefinition, 'States'>,
+  visit: (name: string, state: AslState) => void,
+): void {
   for (const [name, state] of Object.entries(definition.States)) {
     visit(name, state);
     const processor = (state.ItemProcessor ?? state.Iterator) as AslDefinition | undefined;

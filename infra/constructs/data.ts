@@ -21,7 +21,13 @@ export interface TableAccess {
   indexes?: readonly TableIndexName[];
 }
 
-const READ_ACTIONS = ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query', 'dynamodb:ConditionCheckItem', 'dynamodb:DescribeTable'];
+const READ_ACTIONS = [
+  'dynamodb:GetItem',
+  'dynamodb:BatchGetItem',
+  'dynamodb:Query',
+  'dynamodb:ConditionCheckItem',
+  'dynamodb:DescribeTable',
+];
 const WRITE_ACTIONS = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem'];
 /** DynamoDB and S3 call KMS on the caller's behalf with exactly these; no `GenerateDataKey*`/`ReEncrypt*` wildcards. */
 const KEY_READ_ACTIONS = ['kms:Decrypt', 'kms:DescribeKey'];
@@ -75,7 +81,11 @@ export class ShoalData extends Construct {
 
   /** Grants exactly the table actions asked for, on the table and the named indexes, plus the key use they need. */
   grantTable(grantee: iam.IGrantable, access: TableAccess): void {
-    const baseActions = [...(access.read ? READ_ACTIONS : []), ...(access.write ? WRITE_ACTIONS : []), ...(access.scan ? ['dynamodb:Scan'] : [])];
+    const baseActions = [
+      ...(access.read ? READ_ACTIONS : []),
+      ...(access.write ? WRITE_ACTIONS : []),
+      ...(access.scan ? ['dynamodb:Scan'] : []),
+    ];
     if (baseActions.length > 0) {
       iam.Grant.addToPrincipal({ grantee, actions: baseActions, resourceArns: [this.table.tableArn] });
     }

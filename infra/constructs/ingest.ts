@@ -38,7 +38,9 @@ export class ShoalIngest extends Construct {
     const settings = config.settings;
     const removalPolicy = removalPolicyOf(config);
 
-    this.bus = new events.EventBus(this, 'Bus', { description: `Shoal ${config.stage}: storefront events in, Shoal events out` });
+    this.bus = new events.EventBus(this, 'Bus', {
+      description: `Shoal ${config.stage}: storefront events in, Shoal events out`,
+    });
     // Replay and backfill ("engineers replay history"): keep the storefront's events for as long as the event log.
     this.bus.archive('Archive', {
       description: 'Storefront events, for replay',
@@ -130,5 +132,9 @@ export class ShoalIngest extends Construct {
 
 /** SageMaker stores endpoint names in lower case in ARNs, whatever case they were created with. */
 export function embeddingEndpointArn(scope: Construct, endpointName: string): string {
-  return Stack.of(scope).formatArn({ service: 'sagemaker', resource: 'endpoint', resourceName: endpointName.toLowerCase() });
+  return Stack.of(scope).formatArn({
+    service: 'sagemaker',
+    resource: 'endpoint',
+    resourceName: endpointName.toLowerCase(),
+  });
 }

@@ -34,7 +34,10 @@ const FIVE_MINUTES = Duration.minutes(5);
 /** Alarms into an encrypted SNS topic, and one dashboard per stage. */
 export class ShoalObservability extends Construct {
   readonly topic: sns.Topic;
-  readonly alarms: Record<'dlqDepth' | 'ingestErrors' | 'ingestAge' | 'quarantine' | 'embeddingFailures' | 'reclusterFailures', cloudwatch.Alarm>;
+  readonly alarms: Record<
+    'dlqDepth' | 'ingestErrors' | 'ingestAge' | 'quarantine' | 'embeddingFailures' | 'reclusterFailures',
+    cloudwatch.Alarm
+  >;
   readonly dashboard: cloudwatch.Dashboard;
 
   constructor(scope: Construct, id: string, props: ShoalObservabilityProps) {
@@ -67,12 +70,23 @@ export class ShoalObservability extends Construct {
       });
     const quarantined = ingestMetric(INGEST_METRICS.quarantined);
     const embeddingFailures = ingestMetric(INGEST_METRICS.embeddingFailures);
-    const dlqDepth = props.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: FIVE_MINUTES, statistic: cloudwatch.Stats.MAXIMUM });
-    const queueAge = props.ingestQueue.metricApproximateAgeOfOldestMessage({ period: FIVE_MINUTES, statistic: cloudwatch.Stats.MAXIMUM });
+    const dlqDepth = props.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
+      period: FIVE_MINUTES,
+      statistic: cloudwatch.Stats.MAXIMUM,
+    });
+    const queueAge = props.ingestQueue.metricApproximateAgeOfOldestMessage({
+      period: FIVE_MINUTES,
+      statistic: cloudwatch.Stats.MAXIMUM,
+    });
     const ingestErrors = props.ingestFunction.metricErrors({ period: FIVE_MINUTES, statistic: cloudwatch.Stats.SUM });
     const reclusterFailed = props.stateMachine.metricFailed({ period: FIVE_MINUTES, statistic: cloudwatch.Stats.SUM });
 
-    const alarm = (alarmId: string, description: string, metric: cloudwatch.Metric, threshold: number): cloudwatch.Alarm => {
+    const alarm = (
+      alarmId: string,
+      description: string,
+      metric: cloudwatch.Metric,
+      threshold: number,
+    ): cloudwatch.Alarm => {
       const created = metric.createAlarm(this, alarmId, {
         alarmDescription: `Shoal ${config.stage}: ${description}`,
         threshold,
@@ -86,10 +100,30 @@ export class ShoalObservability extends Construct {
     };
     this.alarms = {
       dlqDepth: alarm('DlqDepthAlarm', 'messages in the ingest dead-letter queue', dlqDepth, thresholds.dlqDepth),
-      ingestErrors: alarm('IngestErrorsAlarm', 'ingest function errors', ingestErrors, thresholds.functionErrorsPerFiveMinutes),
-      ingestAge: alarm('IngestQueueAgeAlarm', 'ingest queue falling behind', queueAge, thresholds.ageOfOldestMessageSeconds),
-      quarantine: alarm('QuarantineAlarm', 'inbound events quarantined', quarantined, thresholds.quarantinedPerFiveMinutes),
-      embeddingFailures: alarm('EmbeddingFailuresAlarm', 'embedding endpoint failures', embeddingFailures, thresholds.embeddingFailuresPerFiveMinutes),
+      ingestErrors: alarm(
+        'IngestErrorsAlarm',
+        'ingest function errors',
+        ingestErrors,
+        thresholds.functionErrorsPerFiveMinutes,
+      ),
+      ingestAge: alarm(
+        'IngestQueueAgeAlarm',
+        'ingest queue falling behind',
+        queueAge,
+        thresholds.ageOfOldestMessageSeconds,
+      ),
+      quarantine: alarm(
+        'QuarantineAlarm',
+        'inbound events quarantined',
+        quarantined,
+        thresholds.quarantinedPerFiveMinutes,
+      ),
+      embeddingFailures: alarm(
+        'EmbeddingFailuresAlarm',
+        'embedding endpoint failures',
+        embeddingFailures,
+        thresholds.embeddingFailuresPerFiveMinutes,
+      ),
       reclusterFailures: alarm('ReclusterFailedAlarm', 'nightly recluster run failed', reclusterFailed, 1),
     };
 
@@ -114,7 +148,11 @@ export class ShoalObservability extends Construct {
         right: [props.ingestFunction.metricDuration({ period: FIVE_MINUTES, statistic: cloudwatch.Stats.p(95) })],
         width: 8,
       }),
-      new cloudwatch.GraphWidget({ title: 'Quarantine and embedding failures', left: [quarantined, embeddingFailures], width: 8 }),
+      new cloudwatch.GraphWidget({
+        title: 'Quarantine and embedding failures',
+        left: [quarantined, embeddingFailures],
+        width: 8,
+      }),
     );
     this.dashboard.addWidgets(
       new cloudwatch.GraphWidget({
@@ -129,7 +167,10 @@ export class ShoalObservability extends Construct {
       }),
       new cloudwatch.GraphWidget({
         title: 'Outbox sweeper',
-        left: [props.outboxFunction.metricInvocations({ period: FIVE_MINUTES }), props.outboxFunction.metricErrors({ period: FIVE_MINUTES })],
+        left: [
+          props.outboxFunction.metricInvocations({ period: FIVE_MINUTES }),
+          props.outboxFunction.metricErrors({ period: FIVE_MINUTES }),
+        ],
         width: 12,
       }),
     );

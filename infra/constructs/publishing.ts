@@ -60,7 +60,8 @@ export class ShoalPublishing extends Construct {
     });
     Validations.of(scheduleRole).acknowledge({
       id: `AwsSolutions-IAM5[Resource::<${logicalIdOf(this.sweeper.function)}.Arn>:*]`,
-      reason: 'lambda:InvokeFunction on the sweeper and its versions/aliases (":*"), as granted by grantInvoke; only this function.',
+      reason:
+        'lambda:InvokeFunction on the sweeper and its versions/aliases (":*"), as granted by grantInvoke; only this function.',
     });
     this.schedule = new scheduler.Schedule(this, 'SweepSchedule', {
       description: 'Outbox sweep',

@@ -98,7 +98,10 @@ export class ReclusterWorkflow extends Construct {
             });
       return pass.next(markFailed);
     };
-    const catchInto = <S extends sfn.TaskStateBase | sfn.DistributedMap>(state: S, name: Exclude<ReclusterState, 'QualityGate'>): S => {
+    const catchInto = <S extends sfn.TaskStateBase | sfn.DistributedMap>(
+      state: S,
+      name: Exclude<ReclusterState, 'QualityGate'>,
+    ): S => {
       state.addCatch(failureOf(name), { errors: [sfn.Errors.ALL], resultPath: '$.error' });
       return state;
     };
@@ -121,7 +124,8 @@ export class ReclusterWorkflow extends Construct {
       resultSelector: select(scanOutputSchema.shape, '$.Payload'),
     });
     const scanShards = new sfn.DistributedMap(this, 'ScanShards', {
-      comment: 'One child per shard; items come from the state input (no ItemReader) so the map also runs inline locally',
+      comment:
+        'One child per shard; items come from the state input (no ItemReader) so the map also runs inline locally',
       itemsPath: '$.plan.shards',
       maxConcurrency: props.mapConcurrency,
       mapExecutionType: sfn.StateMachineType.STANDARD,
@@ -178,7 +182,10 @@ export class ReclusterWorkflow extends Construct {
       },
     }).next(markFailed);
     const qualityGate = new sfn.Choice(this, 'QualityGate')
-      .when(sfn.Condition.booleanEquals('$.fit.gate.passed', true), catchInto(assignShards, 'AssignShards').next(catchInto(publish, 'Publish')))
+      .when(
+        sfn.Condition.booleanEquals('$.fit.gate.passed', true),
+        catchInto(assignShards, 'AssignShards').next(catchInto(publish, 'Publish')),
+      )
       .otherwise(rejected);
 
     this.definition = catchInto(planShards, 'PlanShards')

@@ -151,7 +151,10 @@ export class ShoalRecluster extends Construct {
     this.functions = functions;
 
     const workflow = new ReclusterWorkflow(this, 'Workflow', {
-      functions: Object.fromEntries(RECLUSTER_TASKS.map((t) => [t, functions[t].function])) as Record<ReclusterTask, ShoalFunction<ReclusterEnv>['function']>,
+      functions: Object.fromEntries(RECLUSTER_TASKS.map((t) => [t, functions[t].function])) as Record<
+        ReclusterTask,
+        ShoalFunction<ReclusterEnv>['function']
+      >,
       mapConcurrency: config.recluster.mapConcurrency,
     });
 
@@ -160,7 +163,8 @@ export class ShoalRecluster extends Construct {
       removalPolicy,
     });
     this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
-      comment: 'Shoal nightly re-clustering: PlanShards -> ScanShards -> FitModel -> QualityGate -> AssignShards -> Publish',
+      comment:
+        'Shoal nightly re-clustering: PlanShards -> ScanShards -> FitModel -> QualityGate -> AssignShards -> Publish',
       definitionBody: sfn.DefinitionBody.fromChainable(workflow.definition),
       stateMachineType: sfn.StateMachineType.STANDARD,
       tracingEnabled: true,
@@ -179,11 +183,16 @@ export class ShoalRecluster extends Construct {
     });
     this.schedule = new scheduler.Schedule(this, 'NightlySchedule', {
       description: `Nightly recluster run (${config.recluster.schedule} ${config.recluster.timeZone})`,
-      schedule: scheduler.ScheduleExpression.expression(config.recluster.schedule, TimeZone.of(config.recluster.timeZone)),
+      schedule: scheduler.ScheduleExpression.expression(
+        config.recluster.schedule,
+        TimeZone.of(config.recluster.timeZone),
+      ),
       target: new schedulerTargets.StepFunctionsStartExecution(this.stateMachine, {
         role: scheduleRole,
         // e.g. nightly-2022-03-22T18:59:43Z: letters, digits, '-' and ':' only, so it satisfies the runId pattern.
-        input: scheduler.ScheduleTargetInput.fromObject({ runId: `nightly-${scheduler.ContextAttribute.scheduledTime}` }),
+        input: scheduler.ScheduleTargetInput.fromObject({
+          runId: `nightly-${scheduler.ContextAttribute.scheduledTime}`,
+        }),
         retryAttempts: 3,
         maxEventAge: Duration.hours(2),
       }),
@@ -192,20 +201,29 @@ export class ShoalRecluster extends Construct {
     this.acknowledgeStateMachineFindings(functions);
   }
 
-  private grantBucket(fn: ShoalFunction<ReclusterEnv>, access: { read: boolean; write: boolean }, data: ShoalData): void {
+  private grantBucket(
+    fn: ShoalFunction<ReclusterEnv>,
+    access: { read: boolean; write: boolean },
+    data: ShoalData,
+  ): void {
     if (!access.read && !access.write) return;
     const objects = this.bucket.arnForObjects('*');
     if (access.read) {
       fn.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [objects] }));
-      fn.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:ListBucket'], resources: [this.bucket.bucketArn] }));
+      fn.role.addToPrincipalPolicy(
+        new iam.PolicyStatement({ actions: ['s3:ListBucket'], resources: [this.bucket.bucketArn] }),
+      );
     }
     if (access.write) {
-      fn.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:PutObject', 's3:AbortMultipartUpload'], resources: [objects] }));
+      fn.role.addToPrincipalPolicy(
+        new iam.PolicyStatement({ actions: ['s3:PutObject', 's3:AbortMultipartUpload'], resources: [objects] }),
+      );
     }
     data.grantKey(fn.role, { write: access.write });
     Validations.of(fn).acknowledge({
       id: `AwsSolutions-IAM5[Resource::<${logicalIdOf(this.bucket)}.Arn>/*]`,
-      reason: 'Run objects are keyed by runId and shard, which exist only at run time; access is limited to this one bucket.',
+      reason:
+        'Run objects are keyed by runId and shard, which exist only at run time; access is limited to this one bucket.',
     });
   }
 
@@ -220,7 +238,8 @@ export class ShoalRecluster extends Construct {
     for (const suffix of [':*', '/ScanShards:*', '/AssignShards:*']) {
       acknowledgements.push({
         id: `AwsSolutions-IAM5[Resource::${executions}${suffix}]`,
-        reason: 'Distributed Map child executions and map runs of this state machine only; their names are generated per run.',
+        reason:
+          'Distributed Map child executions and map runs of this state machine only; their names are generated per run.',
       });
     }
     Validations.of(this.stateMachine).acknowledge(...acknowledgements, {

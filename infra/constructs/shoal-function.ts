@@ -102,7 +102,8 @@ export class ShoalFunction<E extends StringEnv> extends Construct {
         minify: true,
         keepNames: true,
         // Some CommonJS dependencies call require() for Node built-ins; an ESM bundle needs a require to give them.
-        banner: "import { createRequire as __shoalCreateRequire } from 'node:module'; const require = __shoalCreateRequire(import.meta.url);",
+        banner:
+          "import { createRequire as __shoalCreateRequire } from 'node:module'; const require = __shoalCreateRequire(import.meta.url);",
       },
     });
 

@@ -43,7 +43,10 @@ export class ShoalStack extends Stack {
       stateMachine: this.recluster.stateMachine,
     });
 
-    new CfnOutput(this, 'EventBusName', { value: this.ingest.bus.eventBusName, description: 'Storefronts PutEvents here; Shoal publishes here' });
+    new CfnOutput(this, 'EventBusName', {
+      value: this.ingest.bus.eventBusName,
+      description: 'Storefronts PutEvents here; Shoal publishes here',
+    });
     new CfnOutput(this, 'TableName', { value: this.data.table.tableName });
     new CfnOutput(this, 'BucketName', { value: this.recluster.bucket.bucketName });
     new CfnOutput(this, 'StateMachineArn', { value: this.recluster.stateMachine.stateMachineArn });

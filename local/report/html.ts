@@ -107,7 +107,10 @@ function renderSummary(summary: Record<string, unknown>): string {
   const items = flattenSummary(summary);
   if (items.length === 0) return '';
   return `<dl class="figures">${items
-    .map(([k, v]) => `<div class="figure"><dt title="${escapeHtml(k)}">${escapeHtml(k)}</dt><dd${v.length > 14 ? ' class="long"' : ''}>${escapeHtml(v)}</dd></div>`)
+    .map(
+      ([k, v]) =>
+        `<div class="figure"><dt title="${escapeHtml(k)}">${escapeHtml(k)}</dt><dd${v.length > 14 ? ' class="long"' : ''}>${escapeHtml(v)}</dd></div>`,
+    )
     .join('')}</dl>`;
 }
 
@@ -125,7 +128,12 @@ export function flattenSummary(summary: Record<string, unknown>): [string, strin
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) && Object.getPrototypeOf(value) === Object.prototype;
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    !Array.isArray(value) &&
+    Object.getPrototypeOf(value) === Object.prototype
+  );
 }
 
 /** "eventsIngested" / "events_ingested" → "Events ingested"; keeps acronyms like "CLV" and units like "ms". */
@@ -197,8 +205,6 @@ function formatMoney(v: number): string {
   if (!Number.isFinite(v)) return '—';
   return v.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
 }
-
-
 
 const STYLE = `
 :root{--fg:#1d2330;--muted:#5f6b7a;--line:#e3e7ec;--bg:#f5f7fa;--card:#fff;--accent:#4c78a8;--bad:#b42318}
@@ -290,7 +296,7 @@ const CLIENT = `
           spec.columns = columns;
           spec.concat.forEach(function (view) { if (view && typeof view === 'object') view.width = cell; });
         }
-        if (width < 560 && spec.config && typeof spec.config === 'object') {
+        if (width < 480 && spec.config && typeof spec.config === 'object') {
           // Narrow screens: legends below the plot, not beside it.
           spec.config = Object.assign({}, spec.config, {
             legend: Object.assign({}, spec.config.legend || {}, { orient: 'bottom', direction: 'horizontal', columns: 2, gradientLength: 160 })

@@ -7,7 +7,16 @@ import { dirname } from 'node:path';
 import { renderReport, type RenderOptions } from './html';
 import type { ReportData } from './types';
 
-export { escapeHtml, flattenSummary, formatNumber, formatValue, humanise, jsonForScript, renderReport, type RenderOptions } from './html';
+export {
+  escapeHtml,
+  flattenSummary,
+  formatNumber,
+  formatValue,
+  humanise,
+  jsonForScript,
+  renderReport,
+  type RenderOptions,
+} from './html';
 export { projectTo2d, type Projection2d } from './projection';
 export { CHART_IDS, MAX_PROJECTION_POINTS, PALETTE, type ChartId } from './specs';
 export type { ReportData, ReportSegment } from './types';

@@ -86,7 +86,8 @@ export function projectTo2d(vectors: Float64Array, n: number, dim: number, seed:
       // Deflate: C ← C − λ v vᵀ.
       for (let a = 0; a < dim; a++) {
         for (let b = 0; b < dim; b++) {
-          cov[a * dim + b] = (cov[a * dim + b] as number) - lambda * (first.vector[a] as number) * (first.vector[b] as number);
+          cov[a * dim + b] =
+            (cov[a * dim + b] as number) - lambda * (first.vector[a] as number) * (first.vector[b] as number);
         }
       }
     }

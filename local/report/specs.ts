@@ -37,8 +37,26 @@ export interface Chart {
 
 /** Vega's tableau10, then lighter companions; one colour per segment label across all charts. */
 export const PALETTE = [
-  '#4c78a8', '#f58518', '#e45756', '#72b7b2', '#54a24b', '#eeca3b', '#b279a2', '#ff9da6', '#9d755d', '#bab0ac',
-  '#9ecae9', '#ffbf79', '#ff9d98', '#88d27a', '#f2cf5b', '#83bcb6', '#d6a5c9', '#fcbfd2', '#d8b5a5', '#79706e',
+  '#4c78a8',
+  '#f58518',
+  '#e45756',
+  '#72b7b2',
+  '#54a24b',
+  '#eeca3b',
+  '#b279a2',
+  '#ff9da6',
+  '#9d755d',
+  '#bab0ac',
+  '#9ecae9',
+  '#ffbf79',
+  '#ff9d98',
+  '#88d27a',
+  '#f2cf5b',
+  '#83bcb6',
+  '#d6a5c9',
+  '#fcbfd2',
+  '#d8b5a5',
+  '#79706e',
 ];
 
 const FONT = 'system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif';
@@ -47,7 +65,16 @@ const CONFIG = {
   font: FONT,
   background: null,
   view: { stroke: null },
-  axis: { labelFontSize: 11, titleFontSize: 12, titleFontWeight: 500, gridColor: '#eceff3', domainColor: '#9aa3ad', tickColor: '#9aa3ad', labelColor: '#444', titleColor: '#333' },
+  axis: {
+    labelFontSize: 11,
+    titleFontSize: 12,
+    titleFontWeight: 500,
+    gridColor: '#eceff3',
+    domainColor: '#9aa3ad',
+    tickColor: '#9aa3ad',
+    labelColor: '#444',
+    titleColor: '#333',
+  },
   legend: { labelFontSize: 11, titleFontSize: 12, titleFontWeight: 500, labelLimit: 220 },
   header: { labelFontSize: 12, labelFontWeight: 600, titleFontSize: 12 },
   title: { fontSize: 13, fontWeight: 600 },
@@ -156,7 +183,13 @@ function sizesChart(data: ReportData, labeller: Labeller, colour: ColourScale): 
   }
   const temporal = days.every((d) => ISO_DAY.test(d));
   const x = temporal
-    ? { field: 'day', type: 'temporal', title: 'Simulated day', scale: { type: 'utc' }, axis: { format: '%b %d', labelOverlap: true, tickCount: Math.min(days.length, 12) } }
+    ? {
+        field: 'day',
+        type: 'temporal',
+        title: 'Simulated day',
+        scale: { type: 'utc' },
+        axis: { format: '%b %d', labelOverlap: true, tickCount: Math.min(days.length, 12) },
+      }
     : { field: 'day', type: 'ordinal', title: 'Run', sort: days };
   const single = days.length < 2;
   const spec = {
@@ -166,14 +199,21 @@ function sizesChart(data: ReportData, labeller: Labeller, colour: ColourScale): 
     height: 280,
     autosize: { type: 'fit', contains: 'padding' },
     data: { name: 'sizes' },
-    mark: single ? { type: 'bar', width: 40 } : { type: 'area', interpolate: 'monotone', opacity: 0.9, line: { strokeWidth: 1 } },
+    mark: single
+      ? { type: 'bar', width: 40 }
+      : { type: 'area', interpolate: 'monotone', opacity: 0.9, line: { strokeWidth: 1 } },
     encoding: {
       x,
       y: { field: 'size', type: 'quantitative', stack: 'zero', title: 'Customers' },
       color: { field: 'segment', type: 'nominal', title: 'Segment', scale: colour, sort: ordered },
       order: { field: 'segmentOrder', type: 'quantitative' },
       tooltip: [
-        { field: 'day', type: temporal ? 'temporal' : 'nominal', title: 'Day', ...(temporal ? { format: '%Y-%m-%d', scale: { type: 'utc' } } : {}) },
+        {
+          field: 'day',
+          type: temporal ? 'temporal' : 'nominal',
+          title: 'Day',
+          ...(temporal ? { format: '%Y-%m-%d', scale: { type: 'utc' } } : {}),
+        },
         { field: 'segment', type: 'nominal', title: 'Segment' },
         { field: 'size', type: 'quantitative', title: 'Customers', format: ',' },
       ],
@@ -193,7 +233,13 @@ function transitionsChart(data: ReportData, labeller: Labeller): Chart {
   const base = { id: 'chart-transitions', title: 'Transitions between the last two models', wide: false } as const;
   const valid = data.transitions.filter((t) => finite(t.count) > 0);
   if (valid.length === 0) {
-    return { ...base, subtitle: '', spec: null, note: 'No transitions yet — fewer than two models have been trained.', datasets: {} };
+    return {
+      ...base,
+      subtitle: '',
+      spec: null,
+      note: 'No transitions yet — fewer than two models have been trained.',
+      datasets: {},
+    };
   }
   const end = (value: string, side: 'from' | 'to'): string =>
     value === 'none' ? (side === 'from' ? '(new)' : '(none)') : (labeller.lookup(value) ?? value);
@@ -208,7 +254,8 @@ function transitionsChart(data: ReportData, labeller: Labeller): Chart {
     const key = `${from}\u0000${to}`;
     counts.set(key, (counts.get(key) ?? 0) + finite(t.count));
   }
-  const rank = (l: string): number => (l.startsWith('(') ? -1 : labeller.domain.indexOf(l) < 0 ? 1e6 : labeller.domain.indexOf(l));
+  const rank = (l: string): number =>
+    l.startsWith('(') ? -1 : labeller.domain.indexOf(l) < 0 ? 1e6 : labeller.domain.indexOf(l);
   const sortLabels = (s: Set<string>): string[] => [...s].sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
   const fromOrder = sortLabels(froms);
   const toOrder = sortLabels(tos);
@@ -230,9 +277,17 @@ function transitionsChart(data: ReportData, labeller: Labeller): Chart {
     width: 'container',
     // Explicit, not { step }: a step height with width 'container' makes Vega-Lite warn.
     height: fromOrder.length * 34,
+    // Room for the last rotated column label.
+    padding: { left: 5, top: 5, bottom: 5, right: 40 },
     data: { name: 'transitions' },
     encoding: {
-      x: { field: 'to', type: 'nominal', sort: toOrder, title: 'To (latest model)', axis: { labelAngle: -30, labelLimit: 140, orient: 'top' } },
+      x: {
+        field: 'to',
+        type: 'nominal',
+        sort: toOrder,
+        title: 'To (latest model)',
+        axis: { labelAngle: -30, labelLimit: 140, orient: 'top' },
+      },
       y: { field: 'from', type: 'nominal', sort: fromOrder, title: 'From (previous model)', axis: { labelLimit: 160 } },
     },
     layer: [
@@ -279,8 +334,18 @@ function projectionChart(data: ReportData, labeller: Labeller, colour: ColourSca
     return { ...base, subtitle: '', spec: null, note: 'No customer vectors to project.', datasets: {} };
   }
   const stride = points.length > MAX_PROJECTION_POINTS ? points.length / MAX_PROJECTION_POINTS : 1;
-  const sample = stride === 1 ? points : Array.from({ length: MAX_PROJECTION_POINTS }, (_, i) => points[Math.floor(i * stride)] as (typeof points)[number]);
-  const rows: Row[] = sample.map((p) => ({ x: round(p.x), y: round(p.y), segment: labeller.label(p.segmentId, p.name) }));
+  const sample =
+    stride === 1
+      ? points
+      : Array.from(
+          { length: MAX_PROJECTION_POINTS },
+          (_, i) => points[Math.floor(i * stride)] as (typeof points)[number],
+        );
+  const rows: Row[] = sample.map((p) => ({
+    x: round(p.x),
+    y: round(p.y),
+    segment: labeller.label(p.segmentId, p.name),
+  }));
   const present = new Set(rows.map((r) => String(r.segment)));
   const spec = {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
@@ -293,12 +358,27 @@ function projectionChart(data: ReportData, labeller: Labeller, colour: ColourSca
     encoding: {
       x: { field: 'x', type: 'quantitative', title: 'PC 1', scale: { zero: false, nice: true } },
       y: { field: 'y', type: 'quantitative', title: 'PC 2', scale: { zero: false, nice: true } },
-      color: { field: 'segment', type: 'nominal', title: 'Segment', scale: colour, legend: { values: colour.domain.filter((l) => present.has(l)) } },
+      color: {
+        field: 'segment',
+        type: 'nominal',
+        title: 'Segment',
+        scale: colour,
+        legend: { values: colour.domain.filter((l) => present.has(l)) },
+      },
       tooltip: [{ field: 'segment', type: 'nominal', title: 'Segment' }],
     },
   } as unknown as TopLevelSpec;
-  const shown = rows.length < data.projection.length ? `${fmtInt(rows.length)} of ${fmtInt(data.projection.length)}` : fmtInt(rows.length);
-  return { ...base, subtitle: `${shown} customers, coloured by segment`, spec, note: '', datasets: { projection: rows } };
+  const shown =
+    rows.length < data.projection.length
+      ? `${fmtInt(rows.length)} of ${fmtInt(data.projection.length)}`
+      : fmtInt(rows.length);
+  return {
+    ...base,
+    subtitle: `${shown} customers, coloured by segment`,
+    spec,
+    note: '',
+    datasets: { projection: rows },
+  };
 }
 
 function profilesChart(data: ReportData, labeller: Labeller): Chart {
@@ -307,7 +387,11 @@ function profilesChart(data: ReportData, labeller: Labeller): Chart {
   if (profiles.length === 0) {
     return { ...base, subtitle: '', spec: null, note: 'No segment profiles in this run.', datasets: {} };
   }
-  const rows: Row[] = profiles.map((p) => ({ segment: labeller.label(p.segmentId, p.name), feature: p.feature, value: round(p.value) }));
+  const rows: Row[] = profiles.map((p) => ({
+    segment: labeller.label(p.segmentId, p.name),
+    feature: p.feature,
+    value: round(p.value),
+  }));
   const features = unique(profiles.map((p) => p.feature));
   const present = new Set(rows.map((r) => String(r.segment)));
   const segments = labeller.domain.filter((l) => present.has(l));
@@ -317,9 +401,16 @@ function profilesChart(data: ReportData, labeller: Labeller): Chart {
     config: CONFIG,
     width: 'container',
     height: segments.length * 34,
+    padding: { left: 5, top: 5, bottom: 5, right: 40 },
     data: { name: 'profiles' },
     encoding: {
-      x: { field: 'feature', type: 'nominal', sort: features, title: null, axis: { labelAngle: -35, labelLimit: 140, orient: 'top' } },
+      x: {
+        field: 'feature',
+        type: 'nominal',
+        sort: features,
+        title: null,
+        axis: { labelAngle: -35, labelLimit: 140, orient: 'top' },
+      },
       y: { field: 'segment', type: 'nominal', sort: segments, title: null, axis: { labelLimit: 160 } },
     },
     layer: [
@@ -331,7 +422,10 @@ function profilesChart(data: ReportData, labeller: Labeller): Chart {
             type: 'quantitative',
             title: 'z-score',
             scale: { scheme: 'redblue', reverse: true, domain: [-extent, extent], domainMid: 0 },
-            legend: { values: legendTicks(extent), gradientLength: Math.max(60, Math.min(200, segments.length * 34 - 10)) },
+            legend: {
+              values: legendTicks(extent),
+              gradientLength: Math.max(60, Math.min(200, segments.length * 34 - 10)),
+            },
           },
           tooltip: [
             { field: 'segment', type: 'nominal', title: 'Segment' },
@@ -349,7 +443,13 @@ function profilesChart(data: ReportData, labeller: Labeller): Chart {
       },
     ],
   } as unknown as TopLevelSpec;
-  return { ...base, subtitle: `${segments.length} segments × ${features.length} features; red above average, blue below`, spec, note: '', datasets: { profiles: rows } };
+  return {
+    ...base,
+    subtitle: `${segments.length} segments × ${features.length} features; red above average, blue below`,
+    spec,
+    note: '',
+    datasets: { profiles: rows },
+  };
 }
 
 const METRICS = [
@@ -381,7 +481,13 @@ function qualityChart(data: ReportData): Chart {
     height: 130,
     transform: [{ filter: `datum.metric === '${m.key}'` }],
     encoding: {
-      x: { field: 'run', type: 'quantitative', title: 'Run', scale: { domain: runDomain, nice: false }, axis: { format: 'd', tickMinStep: 1 } },
+      x: {
+        field: 'run',
+        type: 'quantitative',
+        title: 'Run',
+        scale: { domain: runDomain, nice: false },
+        axis: { format: 'd', tickMinStep: 1 },
+      },
       y: {
         field: 'value',
         type: 'quantitative',
@@ -413,7 +519,14 @@ function qualityChart(data: ReportData): Chart {
     concat: METRICS.map(panel),
   } as unknown as TopLevelSpec;
   const n = data.qualityOverRuns.length;
-  return { ...base, subtitle: `${n} run${n === 1 ? '' : 's'}`, spec, note: '', datasets: { quality: rows }, fitColumns: 2 };
+  return {
+    ...base,
+    subtitle: `${n} run${n === 1 ? '' : 's'}`,
+    spec,
+    note: '',
+    datasets: { quality: rows },
+    fitColumns: 2,
+  };
 }
 
 function clvChart(data: ReportData, labeller: Labeller, colour: ColourScale): Chart {
@@ -431,7 +544,13 @@ function clvChart(data: ReportData, labeller: Labeller, colour: ColourScale): Ch
   const max = Math.max(...values);
   const logScale = min >= 0 && max >= 100;
   const x = logScale
-    ? { field: 'clv', type: 'quantitative', title: 'CLV (log scale)', scale: { type: 'symlog', constant: 10 }, axis: { values: logTicks(max), labelExpr: "format(datum.value, ',d')" } }
+    ? {
+        field: 'clv',
+        type: 'quantitative',
+        title: 'CLV (log scale)',
+        scale: { type: 'symlog', constant: 10 },
+        axis: { values: logTicks(max), labelExpr: "format(datum.value, ',d')" },
+      }
     : { field: 'clv', type: 'quantitative', title: 'CLV', scale: { zero: min >= 0 } };
   const spec = {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
@@ -446,7 +565,13 @@ function clvChart(data: ReportData, labeller: Labeller, colour: ColourScale): Ch
       color: { field: 'segment', type: 'nominal', scale: colour, legend: null },
     },
   } as unknown as TopLevelSpec;
-  return { ...base, subtitle: `${fmtInt(rows.length)} customer estimates; whiskers at 1.5 IQR`, spec, note: '', datasets: { clv: rows } };
+  return {
+    ...base,
+    subtitle: `${fmtInt(rows.length)} customer estimates; whiskers at 1.5 IQR`,
+    spec,
+    note: '',
+    datasets: { clv: rows },
+  };
 }
 
 /** 0, 10, 30, 100, 300, … up to the first 1-3 step at or above `max`. */

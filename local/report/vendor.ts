@@ -26,7 +26,8 @@ let cache: VendorScript[] | undefined;
 export function vendorScripts(): VendorScript[] {
   cache ??= VENDOR_FILES.map(({ pkg, file }) => {
     const root = findPackageRoot(pkg, file);
-    const version = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version?: string }).version ?? '?';
+    const version =
+      (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version?: string }).version ?? '?';
     return { pkg, version, source: toInlineScript(readFileSync(join(root, file), 'utf8')) };
   });
   return cache;
@@ -34,9 +35,7 @@ export function vendorScripts(): VendorScript[] {
 
 /** Makes JS safe to put between `<script>` and `</script>`: no closing tag, no source-map fetch. */
 export function toInlineScript(source: string): string {
-  return source
-    .replace(/^\/\/# sourceMappingURL=.*$/gm, '')
-    .replace(/<\/(script)/gi, '<\\/$1');
+  return source.replace(/^\/\/# sourceMappingURL=.*$/gm, '').replace(/<\/(script)/gi, '<\\/$1');
 }
 
 function findPackageRoot(pkg: string, file: string): string {
@@ -52,5 +51,7 @@ function findPackageRoot(pkg: string, file: string): string {
       dir = parent;
     }
   }
-  throw new Error(`report: cannot find ${pkg}/${file} in any node_modules above ${starts.filter(Boolean).join(' or ')}`);
+  throw new Error(
+    `report: cannot find ${pkg}/${file} in any node_modules above ${starts.filter(Boolean).join(' or ')}`,
+  );
 }

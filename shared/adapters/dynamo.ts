@@ -379,7 +379,7 @@ export class DynamoModelStore implements ModelStore {
         }),
       );
     } catch (err) {
-      if (isConditionFailure(err)) throw new Error(`model version ${model.version} belongs to another run`);
+      if (isConditionFailure(err)) throw new Error(`model version ${model.version} belongs to another run`, { cause: err });
       throw err;
     }
   }

@@ -177,6 +177,31 @@ function allocate(
   return { desc, S: kernel.makeState(desc), kernel };
 }
 
+/**
+ * Squared distance for main-thread bookkeeping (candidates, centroid gaps, shifts, relocation), summed like the
+ * kernel's dist2. Kept apart from the kernel so the kernel's hot loops see only their own argument types.
+ */
+function vdist2(a: ArrayLike<number>, ao: number, b: ArrayLike<number>, bo: number, d: number): number {
+  let s = 0;
+  let t = 0;
+  for (; t + 7 < d; t += 8) {
+    const a0 = a[ao + t]! - b[bo + t]!;
+    const a1 = a[ao + t + 1]! - b[bo + t + 1]!;
+    const a2 = a[ao + t + 2]! - b[bo + t + 2]!;
+    const a3 = a[ao + t + 3]! - b[bo + t + 3]!;
+    const a4 = a[ao + t + 4]! - b[bo + t + 4]!;
+    const a5 = a[ao + t + 5]! - b[bo + t + 5]!;
+    const a6 = a[ao + t + 6]! - b[bo + t + 6]!;
+    const a7 = a[ao + t + 7]! - b[bo + t + 7]!;
+    s += a0 * a0 + a1 * a1 + (a2 * a2 + a3 * a3) + (a4 * a4 + a5 * a5 + (a6 * a6 + a7 * a7));
+  }
+  for (; t < d; t++) {
+    const v = a[ao + t]! - b[bo + t]!;
+    s += v * v;
+  }
+  return s;
+}
+
 function sumStat(S: KState, slot: number): number {
   let s = 0;
   for (let b = 0; b < S.nb; b++) s += S.stat[b * N_STAT + slot]!;
@@ -233,7 +258,6 @@ function sampleIndex(S: KState, r: number): number {
  */
 function* plusPlus(S: KState, kernel: KernelModule, rng: Rng): Job<void> {
   const { n, d, k, L, X, C, cand, dcc, dcj, params, trial, nb } = S;
-  const dist2 = kernel.dist2;
   const first = rng.int(n);
   for (let t = 0; t < d; t++) C[t] = X[first * d + t]!;
   yield 'ppInit';
@@ -243,7 +267,7 @@ function* plusPlus(S: KState, kernel: KernelModule, rng: Rng): Job<void> {
     for (let t = 0; t < L; t++) {
       const idx = pot > 0 ? sampleIndex(S, rng.next() * pot) : rng.int(n);
       for (let u = 0; u < d; u++) cand[t * d + u] = X[idx * d + u]!;
-      for (let j = 0; j < c; j++) dcc[t * k + j] = dist2(cand, t * d, C, j * d, d);
+      for (let j = 0; j < c; j++) dcc[t * k + j] = vdist2(cand, t * d, C, j * d, d);
     }
     params[P_L] = L;
     yield 'ppTrial';
@@ -287,7 +311,7 @@ function combine(S: KState, out: Float64Array, tot: Int32Array, fallback: Float6
 /** Moves, for each empty cluster in index order, the farthest point (from its old centroid) of a cluster of size > 1. */
 function relocateEmpty(S: KState, kernel: KernelModule, Cold: Float64Array, tot: Int32Array): void {
   const { n, d, k, bs, X, labels, closest: dist, sums, counts, upper, lower } = S;
-  for (let i = 0; i < n; i++) dist[i] = kernel.dist2(X, i * d, Cold, labels[i]! * d, d);
+  for (let i = 0; i < n; i++) dist[i] = vdist2(X, i * d, Cold, labels[i]! * d, d);
   for (let j = 0; j < k; j++) {
     if (tot[j] !== 0) continue;
     let pick = -1;
@@ -327,7 +351,7 @@ function centroidGaps(S: KState, kernel: KernelModule): void {
   for (let j = 0; j < k; j++) {
     cc[j * k + j] = 0;
     for (let q = j + 1; q < k; q++) {
-      const e = Math.sqrt(kernel.dist2(C, j * d, C, q * d, d)) / 2;
+      const e = Math.sqrt(vdist2(C, j * d, C, q * d, d)) / 2;
       cc[j * k + q] = e;
       cc[q * k + j] = e;
       if (e < s[j]!) s[j] = e;
@@ -380,7 +404,7 @@ function* lloydJob(
     }
     let shift = 0;
     for (let j = 0; j < k; j++) {
-      const e = kernel.dist2(Cnew, j * d, C, j * d, d);
+      const e = vdist2(Cnew, j * d, C, j * d, d);
       shift += e;
       p[j] = Math.sqrt(e);
     }

@@ -116,7 +116,7 @@ export function fitValueModel(rows: readonly ValueRow[], opts: FitValueModelOpti
     if ((opts.rescaleSpendPrior ?? true) && spendRows.length > 0) {
       const mean = spendRows.reduce((s, r) => s + r.meanSpend, 0) / spendRows.length;
       prior.v = (mean * (prior.q - 1)) / prior.p;
-      label += ` with v rescaled to the store's mean spend ${round(mean, 4)}`;
+      label += ` with v rescaled to the store's mean spend ${roundTo(mean, 4)}`;
     }
     return { ...prior, source: 'prior', reason: `${reason}; using ${label}` };
   };
@@ -141,7 +141,7 @@ function pickBg(p: BgNbdParams): BgNbdParams {
 function pickGg(g: GammaGammaParams): GammaGammaParams {
   return { p: g.p, q: g.q, v: g.v };
 }
-function round(v: number, digits: number): number {
+function roundTo(v: number, digits: number): number {
   const f = 10 ** digits;
   return round(v * f) / f;
 }

@@ -77,7 +77,10 @@ describe('ingest', () => {
       VisibilityTimeout: config.ingest.visibilityTimeoutSeconds,
       RedrivePolicy: { deadLetterTargetArn: arnOf(dlqId), maxReceiveCount: config.ingest.maxReceiveCount },
     });
-    template.hasResourceProperties('AWS::SQS::Queue', { SqsManagedSseEnabled: true, MessageRetentionPeriod: 14 * 24 * 3600 });
+    template.hasResourceProperties('AWS::SQS::Queue', {
+      SqsManagedSseEnabled: true,
+      MessageRetentionPeriod: 14 * 24 * 3600,
+    });
   });
 
   it('lets only the rule send to the queues, and only over TLS', () => {
@@ -152,7 +155,9 @@ describe('functions', () => {
   });
 
   it('hand the stage settings to ingest and recluster functions as SHOAL_SETTINGS, parseable by the runtime schema', () => {
-    const withSettings = functions().filter(([, fn]) => 'SHOAL_SETTINGS' in (fn.Environment as { Variables: object }).Variables);
+    const withSettings = functions().filter(
+      ([, fn]) => 'SHOAL_SETTINGS' in (fn.Environment as { Variables: object }).Variables,
+    );
     expect(withSettings).toHaveLength(7); // ingest + six recluster tasks; the outbox sweeper needs none
     for (const [, fn] of withSettings) {
       const raw = (fn.Environment as { Variables: Record<string, string> }).Variables.SHOAL_SETTINGS!;
@@ -170,9 +175,9 @@ describe('functions', () => {
 type Statement = { Effect: string; Action: string | string[]; Resource: unknown };
 function statementsWith(action: string): Array<{ policy: string; statement: Statement }> {
   return resourcesOfType(json, 'AWS::IAM::Policy').flatMap(([policy, props]) =>
-    (props.PolicyDocument as { Statement: Statement[] }).Statement.filter((s) => [s.Action].flat().includes(action)).map(
-      (statement) => ({ policy, statement }),
-    ),
+    (props.PolicyDocument as { Statement: Statement[] }).Statement.filter((s) =>
+      [s.Action].flat().includes(action),
+    ).map((statement) => ({ policy, statement })),
   );
 }
 
@@ -180,7 +185,8 @@ describe('least privilege', () => {
   it('grants events:PutEvents on the Shoal bus only, to ingest, the outbox sweeper and the six recluster tasks', () => {
     const grants = statementsWith('events:PutEvents');
     expect(grants).toHaveLength(8);
-    for (const { statement } of grants) expect(statement.Resource).toEqual(arnOf(onlyLogicalId('AWS::Events::EventBus')));
+    for (const { statement } of grants)
+      expect(statement.Resource).toEqual(arnOf(onlyLogicalId('AWS::Events::EventBus')));
   });
 
   it('grants sagemaker:InvokeEndpoint on the configured endpoint only (lower-cased), to ingest only', () => {
@@ -215,6 +221,7 @@ describe('least privilege', () => {
   it('queries table indexes by name, never index/*', () => {
     const indexResources = JSON.stringify(json.Resources).match(/\/index\/[^"]*/g) ?? [];
     expect(indexResources.length).toBeGreaterThan(0);
-    for (const resource of indexResources) expect(resource).toMatch(new RegExp(`^/index/(${TABLE.bySegmentIndex.name}|${TABLE.outboxIndex.name})$`));
+    for (const resource of indexResources)
+      expect(resource).toMatch(new RegExp(`^/index/(${TABLE.bySegmentIndex.name}|${TABLE.outboxIndex.name})$`));
   });
 });

@@ -13,22 +13,49 @@ describe.each(STAGES)('alarms (%s)', (stage) => {
   const thresholds = stageConfig(stage).alarms;
 
   it.each([
-    ['ingest DLQ depth', { Namespace: 'AWS/SQS', MetricName: 'ApproximateNumberOfMessagesVisible', Statistic: 'Maximum' }, thresholds.dlqDepth],
-    ['ingest queue age', { Namespace: 'AWS/SQS', MetricName: 'ApproximateAgeOfOldestMessage', Statistic: 'Maximum' }, thresholds.ageOfOldestMessageSeconds],
-    ['ingest errors', { Namespace: 'AWS/Lambda', MetricName: 'Errors', Statistic: 'Sum' }, thresholds.functionErrorsPerFiveMinutes],
+    [
+      'ingest DLQ depth',
+      { Namespace: 'AWS/SQS', MetricName: 'ApproximateNumberOfMessagesVisible', Statistic: 'Maximum' },
+      thresholds.dlqDepth,
+    ],
+    [
+      'ingest queue age',
+      { Namespace: 'AWS/SQS', MetricName: 'ApproximateAgeOfOldestMessage', Statistic: 'Maximum' },
+      thresholds.ageOfOldestMessageSeconds,
+    ],
+    [
+      'ingest errors',
+      { Namespace: 'AWS/Lambda', MetricName: 'Errors', Statistic: 'Sum' },
+      thresholds.functionErrorsPerFiveMinutes,
+    ],
     [
       'quarantine rate',
-      { Namespace: 'Shoal', MetricName: 'QuarantinedEvents', Statistic: 'Sum', Dimensions: [{ Name: 'service', Value: 'ingest' }] },
+      {
+        Namespace: 'Shoal',
+        MetricName: 'QuarantinedEvents',
+        Statistic: 'Sum',
+        Dimensions: [{ Name: 'service', Value: 'ingest' }],
+      },
       thresholds.quarantinedPerFiveMinutes,
     ],
     [
       'embedding failures',
-      { Namespace: 'Shoal', MetricName: 'EmbeddingFailures', Statistic: 'Sum', Dimensions: [{ Name: 'service', Value: 'ingest' }] },
+      {
+        Namespace: 'Shoal',
+        MetricName: 'EmbeddingFailures',
+        Statistic: 'Sum',
+        Dimensions: [{ Name: 'service', Value: 'ingest' }],
+      },
       thresholds.embeddingFailuresPerFiveMinutes,
     ],
     [
       'recluster failures',
-      { Namespace: 'AWS/States', MetricName: 'ExecutionsFailed', Statistic: 'Sum', Dimensions: [{ Name: 'StateMachineArn', Value: { Ref: RECLUSTER_STATE_MACHINE_LOGICAL_ID } }] },
+      {
+        Namespace: 'AWS/States',
+        MetricName: 'ExecutionsFailed',
+        Statistic: 'Sum',
+        Dimensions: [{ Name: 'StateMachineArn', Value: { Ref: RECLUSTER_STATE_MACHINE_LOGICAL_ID } }],
+      },
       1,
     ],
   ] as const)('%s alarms at the stage threshold and notifies the alarm topic', (_name, metric, threshold) => {
@@ -55,13 +82,18 @@ describe('alarm topic and dashboard', () => {
     template.hasResourceProperties('AWS::SNS::TopicPolicy', {
       Topics: [{ Ref: topicId }],
       PolicyDocument: {
-        Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]),
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+        ]),
       },
     });
     template.hasResourceProperties('AWS::KMS::Key', {
       KeyPolicy: {
         Statement: Match.arrayWith([
-          Match.objectLike({ Principal: { Service: 'cloudwatch.amazonaws.com' }, Action: ['kms:Decrypt', 'kms:GenerateDataKey'] }),
+          Match.objectLike({
+            Principal: { Service: 'cloudwatch.amazonaws.com' },
+            Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
+          }),
         ]),
       },
     });
@@ -71,7 +103,14 @@ describe('alarm topic and dashboard', () => {
     const dashboards = resourcesOfType(templates.dev, 'AWS::CloudWatch::Dashboard');
     expect(dashboards).toHaveLength(1);
     const body = JSON.stringify(dashboards[0]![1].DashboardBody);
-    for (const title of ['Alarms', 'Ingest queue', 'Ingest function', 'Quarantine and embedding failures', 'Nightly recluster', 'Outbox sweeper']) {
+    for (const title of [
+      'Alarms',
+      'Ingest queue',
+      'Ingest function',
+      'Quarantine and embedding failures',
+      'Nightly recluster',
+      'Outbox sweeper',
+    ]) {
       expect(body).toContain(title);
     }
   });

@@ -49,9 +49,16 @@ function stubs(gatePassed: boolean): Record<ReclusterTask, Stub> {
       runId: p.runId,
       modelVersion: 7,
       k: 5,
-      gate: gatePassed ? { passed: true, reasons: [] } : { passed: false, reasons: ['silhouette 0.01 < 0.05', 'stability 0.2 < 0.5'] },
+      gate: gatePassed
+        ? { passed: true, reasons: [] }
+        : { passed: false, reasons: ['silhouette 0.01 < 0.05', 'stability 0.2 < 0.5'] },
     }),
-    'assign-shard': (p: { shard: number }): AssignOutput => ({ shard: p.shard, assigned: 10, moved: 3, lifecycleChanged: 1 }),
+    'assign-shard': (p: { shard: number }): AssignOutput => ({
+      shard: p.shard,
+      assigned: 10,
+      moved: 3,
+      lifecycleChanged: 1,
+    }),
     publish: () => ({ published: true }),
     'mark-failed': () => ({ recorded: true }),
   };
@@ -94,20 +101,29 @@ async function run(input: object, options: { gatePassed?: boolean; failIn?: Recl
   }
 }
 
-const payloadsOf = (calls: Call[], state: ReclusterTaskState) => calls.filter((c) => c.state === state).map((c) => c.payload);
+const payloadsOf = (calls: Call[], state: ReclusterTaskState) =>
+  calls.filter((c) => c.state === state).map((c) => c.payload);
 
 describe('recluster workflow (local execution of the synthesized definition)', () => {
   it('passes each task exactly its contract and keeps the run summary in the state data', async () => {
     const { output, calls, failure } = await run({ runId: 'nightly-2024-06-01T03:00:00Z' });
     expect(failure).toBeUndefined();
 
-    expect(payloadsOf(calls, 'PlanShards')).toEqual([{ runId: 'nightly-2024-06-01T03:00:00Z', executionName: EXECUTION_NAME }]);
+    expect(payloadsOf(calls, 'PlanShards')).toEqual([
+      { runId: 'nightly-2024-06-01T03:00:00Z', executionName: EXECUTION_NAME },
+    ]);
     reclusterInputSchema.strict().parse(payloadsOf(calls, 'PlanShards')[0]);
     for (const p of payloadsOf(calls, 'ScanShard')) shardTaskSchema.strict().parse(p);
     fitInputSchema.strict().parse(payloadsOf(calls, 'FitModel')[0]);
     expect((payloadsOf(calls, 'FitModel')[0] as { scans: unknown[] }).scans).toHaveLength(3);
     for (const p of payloadsOf(calls, 'AssignShard')) assignTaskSchema.strict().parse(p);
-    expect(payloadsOf(calls, 'AssignShard')).toContainEqual({ runId: 'nightly-2024-06-01T03:00:00Z', asOf: AS_OF, shard: 2, totalShards: 3, modelVersion: 7 });
+    expect(payloadsOf(calls, 'AssignShard')).toContainEqual({
+      runId: 'nightly-2024-06-01T03:00:00Z',
+      asOf: AS_OF,
+      shard: 2,
+      totalShards: 3,
+      modelVersion: 7,
+    });
     expect(publishInputSchema.strict().parse(payloadsOf(calls, 'Publish')[0]).assignments).toHaveLength(3);
     expect(payloadsOf(calls, 'MarkFailed')).toEqual([]);
 
@@ -145,13 +161,17 @@ describe('recluster workflow (local execution of the synthesized definition)', (
     const { failure, calls } = await run({ runId: 'r-fail' }, { failIn });
     expect(failure).toBe(`${RECLUSTER_FAILED_ERROR}: ${state}`);
     const marked = payloadsOf(calls, 'MarkFailed');
-    expect(marked).toEqual([{ runId: 'r-fail', state, error: { Error: 'ResourceNotFoundException', Cause: expect.any(String) } }]);
+    expect(marked).toEqual([
+      { runId: 'r-fail', state, error: { Error: 'ResourceNotFoundException', Cause: expect.any(String) } },
+    ]);
     markFailedInputSchema.strict().parse(marked[0]);
   });
 
   it('names the run after the execution when PlanShards fails on an input without runId', async () => {
     const { calls } = await run({}, { failIn: 'PlanShards' });
-    expect(payloadsOf(calls, 'MarkFailed')).toEqual([{ runId: EXECUTION_NAME, state: 'PlanShards', error: expect.any(Object) }]);
+    expect(payloadsOf(calls, 'MarkFailed')).toEqual([
+      { runId: EXECUTION_NAME, state: 'PlanShards', error: expect.any(Object) },
+    ]);
   });
 
   it('still fails the run when MarkFailed itself fails', async () => {

@@ -11,7 +11,12 @@ import {
 import { RECLUSTER_STATES, RECLUSTER_TASKS } from '../../shared/contracts/recluster';
 import { resourcesOfType, stageTemplate, type TemplateJson } from './templates';
 
-const LAMBDA_ERRORS = ['Lambda.ServiceException', 'Lambda.AWSLambdaException', 'Lambda.SdkClientException', 'Lambda.TooManyRequestsException'];
+const LAMBDA_ERRORS = [
+  'Lambda.ServiceException',
+  'Lambda.AWSLambdaException',
+  'Lambda.SdkClientException',
+  'Lambda.TooManyRequestsException',
+];
 const THROTTLING = ['ThrottlingException', 'ProvisionedThroughputExceededException'];
 
 const config = stageConfig('dev');
@@ -52,18 +57,21 @@ describe('state machine definition', () => {
     forEachState(definition, (_name, state) => expect(state.QueryLanguage ?? 'JSONPath').toBe('JSONPath'));
   });
 
-  it.each(['ScanShards', 'AssignShards'])('%s is a Distributed Map over $.plan.shards from the input, no reader or writer', (name) => {
-    const map = topLevel(name);
-    expect(map).toMatchObject({
-      Type: 'Map',
-      ItemsPath: '$.plan.shards',
-      MaxConcurrency: config.recluster.mapConcurrency,
-      ItemProcessor: { ProcessorConfig: { Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' } },
-    });
-    expect(map).not.toHaveProperty('ItemReader');
-    expect(map).not.toHaveProperty('ResultWriter');
-    expect(map).not.toHaveProperty('ItemBatcher');
-  });
+  it.each(['ScanShards', 'AssignShards'])(
+    '%s is a Distributed Map over $.plan.shards from the input, no reader or writer',
+    (name) => {
+      const map = topLevel(name);
+      expect(map).toMatchObject({
+        Type: 'Map',
+        ItemsPath: '$.plan.shards',
+        MaxConcurrency: config.recluster.mapConcurrency,
+        ItemProcessor: { ProcessorConfig: { Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' } },
+      });
+      expect(map).not.toHaveProperty('ItemReader');
+      expect(map).not.toHaveProperty('ResultWriter');
+      expect(map).not.toHaveProperty('ItemBatcher');
+    },
+  );
 
   it('extends each AssignShards item with the new modelVersion', () => {
     expect(topLevel('AssignShards').ItemSelector).toEqual({
@@ -76,7 +84,11 @@ describe('state machine definition', () => {
   });
 
   it('keeps runId, asOf, plan, scans, fit and assignments in the state data', () => {
-    expect(topLevel('PlanShards').ResultSelector).toMatchObject({ 'runId.$': '$.Payload.runId', 'asOf.$': '$.Payload.asOf', plan: expect.any(Object) });
+    expect(topLevel('PlanShards').ResultSelector).toMatchObject({
+      'runId.$': '$.Payload.runId',
+      'asOf.$': '$.Payload.asOf',
+      plan: expect.any(Object),
+    });
     expect(topLevel('ScanShards').ResultPath).toBe('$.scans');
     expect(topLevel('FitModel').ResultPath).toBe('$.fit');
     expect(topLevel('AssignShards').ResultPath).toBe('$.assignments');
@@ -101,7 +113,10 @@ describe('state machine definition', () => {
     for (const [name, state] of Object.entries(definition.States)) {
       if (state.Type !== 'Task' && state.Type !== 'Map') continue;
       const expected = name === 'MarkFailed' ? 'Failed' : `${name}Failed`;
-      expect({ name, Catch: state.Catch }).toEqual({ name, Catch: [expect.objectContaining({ ErrorEquals: ['States.ALL'], Next: expected })] });
+      expect({ name, Catch: state.Catch }).toEqual({
+        name,
+        Catch: [expect.objectContaining({ ErrorEquals: ['States.ALL'], Next: expected })],
+      });
       if (name === 'MarkFailed') continue;
       const pass = topLevel(expected);
       expect(pass).toMatchObject({ Type: 'Pass', Next: 'MarkFailed' });
@@ -110,7 +125,10 @@ describe('state machine definition', () => {
     expect(topLevel('QualityGateRejected')).toMatchObject({
       Type: 'Pass',
       Next: 'MarkFailed',
-      Parameters: { state: 'QualityGate', error: { Error: 'QualityGateRejected', 'Cause.$': 'States.JsonToString($.fit.gate.reasons)' } },
+      Parameters: {
+        state: 'QualityGate',
+        error: { Error: 'QualityGateRejected', 'Cause.$': 'States.JsonToString($.fit.gate.reasons)' },
+      },
     });
     expect(topLevel('MarkFailed')).toMatchObject({
       Next: 'Failed',
@@ -122,7 +140,8 @@ describe('state machine definition', () => {
   it('maps every Task state to its handler through the FunctionName', () => {
     const { functions } = findStateMachineDefinition(json);
     expect(Object.values(functions).sort()).toEqual([...RECLUSTER_TASKS].sort());
-    for (const logicalId of Object.keys(functions)) expect(json.Resources[logicalId]?.Type).toBe('AWS::Lambda::Function');
+    for (const logicalId of Object.keys(functions))
+      expect(json.Resources[logicalId]?.Type).toBe('AWS::Lambda::Function');
   });
 
   it('is found by its pinned logical id, and a template without it is an error', () => {
@@ -148,30 +167,39 @@ describe('state machine resource', () => {
     template.hasResourceProperties('AWS::Lambda::Function', {
       MemorySize: config.recluster.fitMemoryMb,
       Timeout: 900,
-      Environment: { Variables: Match.objectLike({ POWERTOOLS_SERVICE_NAME: 'recluster-fit-model', BUCKET_NAME: Match.anyValue() }) },
+      Environment: {
+        Variables: Match.objectLike({ POWERTOOLS_SERVICE_NAME: 'recluster-fit-model', BUCKET_NAME: Match.anyValue() }),
+      },
     });
   });
 });
 
 describe('schedule', () => {
-  it.each(STAGES)('%s starts a run on its cron in its time zone, with a runId from the scheduled time', async (stage) => {
-    const stageJson = await stageTemplate(stage);
-    const cfg = stageConfig(stage);
-    const schedules = resourcesOfType(stageJson, 'AWS::Scheduler::Schedule').filter(([, s]) => String(s.ScheduleExpression).startsWith('cron('));
-    expect(schedules).toHaveLength(1);
-    const [, schedule] = schedules[0]!;
-    expect(schedule).toMatchObject({
-      ScheduleExpression: cfg.recluster.schedule,
-      ScheduleExpressionTimezone: cfg.recluster.timeZone,
-      State: 'ENABLED',
-      FlexibleTimeWindow: { Mode: 'OFF' },
-      Target: { Arn: { Ref: RECLUSTER_STATE_MACHINE_LOGICAL_ID }, RetryPolicy: { MaximumRetryAttempts: 3 } },
-    });
-    const input = JSON.parse((schedule.Target as { Input: string }).Input) as { runId: string };
-    expect(input).toEqual({ runId: 'nightly-<aws.scheduler.scheduled-time>' });
-    // What Scheduler substitutes (e.g. 2022-03-22T18:59:43Z) keeps the runId within its pattern.
-    expect(input.runId.replace('<aws.scheduler.scheduled-time>', '2022-03-22T18:59:43Z')).toMatch(/^[A-Za-z0-9._:-]{1,80}$/);
-  });
+  it.each(STAGES)(
+    '%s starts a run on its cron in its time zone, with a runId from the scheduled time',
+    async (stage) => {
+      const stageJson = await stageTemplate(stage);
+      const cfg = stageConfig(stage);
+      const schedules = resourcesOfType(stageJson, 'AWS::Scheduler::Schedule').filter(([, s]) =>
+        String(s.ScheduleExpression).startsWith('cron('),
+      );
+      expect(schedules).toHaveLength(1);
+      const [, schedule] = schedules[0]!;
+      expect(schedule).toMatchObject({
+        ScheduleExpression: cfg.recluster.schedule,
+        ScheduleExpressionTimezone: cfg.recluster.timeZone,
+        State: 'ENABLED',
+        FlexibleTimeWindow: { Mode: 'OFF' },
+        Target: { Arn: { Ref: RECLUSTER_STATE_MACHINE_LOGICAL_ID }, RetryPolicy: { MaximumRetryAttempts: 3 } },
+      });
+      const input = JSON.parse((schedule.Target as { Input: string }).Input) as { runId: string };
+      expect(input).toEqual({ runId: 'nightly-<aws.scheduler.scheduled-time>' });
+      // What Scheduler substitutes (e.g. 2022-03-22T18:59:43Z) keeps the runId within its pattern.
+      expect(input.runId.replace('<aws.scheduler.scheduled-time>', '2022-03-22T18:59:43Z')).toMatch(
+        /^[A-Za-z0-9._:-]{1,80}$/,
+      );
+    },
+  );
 
   it('sweeps the outbox every five minutes', () => {
     template.hasResourceProperties('AWS::Scheduler::Schedule', {
@@ -185,8 +213,17 @@ describe('run bucket', () => {
   it('is KMS-encrypted, TLS-only, private, logged and expires objects after the report retention', () => {
     const bucketId = resourcesOfType(json, 'AWS::S3::Bucket').filter(([, b]) => b.LoggingConfiguration)[0]![0];
     template.hasResourceProperties('AWS::S3::Bucket', {
-      BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms' }, BucketKeyEnabled: true }] },
-      PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
+      BucketEncryption: {
+        ServerSideEncryptionConfiguration: [
+          { ServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms' }, BucketKeyEnabled: true },
+        ],
+      },
+      PublicAccessBlockConfiguration: {
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      },
       LoggingConfiguration: { DestinationBucketName: Match.anyValue() },
       LifecycleConfiguration: {
         Rules: [Match.objectLike({ ExpirationInDays: config.recluster.reportRetentionDays, Status: 'Enabled' })],

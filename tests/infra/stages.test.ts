@@ -23,11 +23,13 @@ describe('per-stage differences', () => {
   ] as const)('%s stateful resources: DeletionPolicy %s', (stage, policy) => {
     const stateful = Object.values(templates[stage].Resources).filter((r) => STATEFUL.includes(r.Type));
     expect(stateful.length).toBeGreaterThan(10);
-    for (const resource of stateful) expect({ type: resource.Type, policy: resource.DeletionPolicy }).toEqual({ type: resource.Type, policy });
+    for (const resource of stateful)
+      expect({ type: resource.Type, policy: resource.DeletionPolicy }).toEqual({ type: resource.Type, policy });
   });
 
   it('protects only the prod table from deletion', () => {
-    const protection = (stage: StageName) => resourcesOfType(templates[stage], 'AWS::DynamoDB::Table')[0]![1].DeletionProtectionEnabled;
+    const protection = (stage: StageName) =>
+      resourcesOfType(templates[stage], 'AWS::DynamoDB::Table')[0]![1].DeletionProtectionEnabled;
     expect(protection('prod')).toBe(true);
     expect(protection('dev')).toBe(false);
   });
@@ -40,18 +42,34 @@ describe('per-stage differences', () => {
     expect(definition.States.AssignShards?.MaxConcurrency).toBe(config.recluster.mapConcurrency);
     expect(json).toContain(`"ReservedConcurrentExecutions":${config.ingest.reservedConcurrency}`);
     expect(json).toContain(`"MemorySize":${config.recluster.fitMemoryMb}`);
-    for (const [, group] of resourcesOfType(templates[stage], 'AWS::Logs::LogGroup')) expect(group.RetentionInDays).toBe(config.logRetentionDays);
+    for (const [, group] of resourcesOfType(templates[stage], 'AWS::Logs::LogGroup'))
+      expect(group.RetentionInDays).toBe(config.logRetentionDays);
   });
 
   it('names no resources by hand: every stage can deploy side by side in one account', () => {
-    const nameKeys = ['TableName', 'QueueName', 'FunctionName', 'TopicName', 'BucketName', 'StateMachineName', 'RoleName', 'DashboardName', 'LogGroupName', 'Name'];
+    const nameKeys = [
+      'TableName',
+      'QueueName',
+      'FunctionName',
+      'TopicName',
+      'BucketName',
+      'StateMachineName',
+      'RoleName',
+      'DashboardName',
+      'LogGroupName',
+      'Name',
+    ];
     for (const stage of STAGES) {
       for (const [id, resource] of Object.entries(templates[stage].Resources)) {
         for (const key of nameKeys) {
           const value = resource.Properties?.[key];
           if (typeof value !== 'string') continue;
           // The one literal name is the bus's, which CDK generates from the construct path (stage included).
-          expect({ id, key, value }).toEqual({ id, key: 'Name', value: expect.stringMatching(new RegExp(`^Shoal${stage}IngestBus[0-9A-F]{8}$`)) });
+          expect({ id, key, value }).toEqual({
+            id,
+            key: 'Name',
+            value: expect.stringMatching(new RegExp(`^Shoal${stage}IngestBus[0-9A-F]{8}$`)),
+          });
         }
       }
     }
@@ -68,7 +86,11 @@ describe('app', () => {
   });
 
   it('fails synth on an unacknowledged cdk-nag finding', () => {
-    const { app, stack } = buildApp('dev', { 'aws:cdk:bundling-stacks': [] }, { builtinCloudFormationValidation: false });
+    const { app, stack } = buildApp(
+      'dev',
+      { 'aws:cdk:bundling-stacks': [] },
+      { builtinCloudFormationValidation: false },
+    );
     new sqs.Queue(stack, 'UnencryptedQueueWithoutDlq', { encryption: sqs.QueueEncryption.UNENCRYPTED });
     expect(() => app.synth()).toThrow(/AwsSolutions-SQS2[\s\S]*AwsSolutions-SQS3[\s\S]*AwsSolutions-SQS4/);
   });

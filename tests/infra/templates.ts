@@ -10,7 +10,13 @@ import type { StageName } from '../../infra/config/stages';
  * The key hashes every input of the template: infra/, shared/, cdk.json and the CDK and cdk-nag versions.
  */
 const ROOT = path.resolve(__dirname, '..', '..');
-const INPUTS = ['infra', 'shared', 'cdk.json', 'node_modules/aws-cdk-lib/package.json', 'node_modules/cdk-nag/package.json'];
+const INPUTS = [
+  'infra',
+  'shared',
+  'cdk.json',
+  'node_modules/aws-cdk-lib/package.json',
+  'node_modules/cdk-nag/package.json',
+];
 
 function listFiles(entry: string): string[] {
   const full = path.join(ROOT, entry);
@@ -18,7 +24,9 @@ function listFiles(entry: string): string[] {
   if (fs.statSync(full).isFile()) return [full];
   return fs
     .readdirSync(full, { withFileTypes: true })
-    .flatMap((d) => (d.isDirectory() ? listFiles(path.join(entry, d.name)) : d.name.endsWith('.ts') ? [path.join(full, d.name)] : []))
+    .flatMap((d) =>
+      d.isDirectory() ? listFiles(path.join(entry, d.name)) : d.name.endsWith('.ts') ? [path.join(full, d.name)] : [],
+    )
     .sort();
 }
 
@@ -26,14 +34,18 @@ let cacheDir: string | undefined;
 function templateCacheDir(): string {
   if (!cacheDir) {
     const hash = createHash('sha256');
-    for (const file of INPUTS.flatMap(listFiles)) hash.update(path.relative(ROOT, file)).update('\0').update(fs.readFileSync(file));
+    for (const file of INPUTS.flatMap(listFiles))
+      hash.update(path.relative(ROOT, file)).update('\0').update(fs.readFileSync(file));
     cacheDir = path.join(os.tmpdir(), 'shoal-infra-templates', hash.digest('hex').slice(0, 16));
   }
   return cacheDir;
 }
 
 export type TemplateJson = {
-  Resources: Record<string, { Type: string; Properties?: Record<string, unknown>; DeletionPolicy?: string; UpdateReplacePolicy?: string }>;
+  Resources: Record<
+    string,
+    { Type: string; Properties?: Record<string, unknown>; DeletionPolicy?: string; UpdateReplacePolicy?: string }
+  >;
   Outputs?: Record<string, unknown>;
 };
 

@@ -13,7 +13,7 @@ import { testSettings } from '../support/settings';
 import { lambdaContext } from '../support/lambda';
 
 const settings = testSettings();
-let now = new Date('2026-11-10T12:00:00Z');
+const now = new Date('2026-11-10T12:00:00Z');
 let stack: EmbeddedStack;
 
 const garden = (customerId: string, n: number, day = '2026-11-0') => [

@@ -43,11 +43,35 @@ if (!haveChromium && !inCi) {
 // Deterministic fixture: 5 segments, 10 nightly runs, 1,000 projected customers.
 
 const SEGMENTS = [
-  { id: 'seg-a', name: 'Loyal big spenders', orders: 14, revenue: 1840, clv: 2600, churn: 0.08, cats: ['electronics', 'home'] },
+  {
+    id: 'seg-a',
+    name: 'Loyal big spenders',
+    orders: 14,
+    revenue: 1840,
+    clv: 2600,
+    churn: 0.08,
+    cats: ['electronics', 'home'],
+  },
   { id: 'seg-b', name: 'Bargain hunters', orders: 6, revenue: 310, clv: 420, churn: 0.31, cats: ['outlet', 'fashion'] },
-  { id: 'seg-c', name: 'New & curious <first 30 days>', orders: 1.4, revenue: 85, clv: 190, churn: 0.46, cats: ['beauty'] },
+  {
+    id: 'seg-c',
+    name: 'New & curious <first 30 days>',
+    orders: 1.4,
+    revenue: 85,
+    clv: 190,
+    churn: 0.46,
+    cats: ['beauty'],
+  },
   { id: 'seg-d', name: 'Lapsed', orders: 3.1, revenue: 240, clv: 60, churn: 0.82, cats: ['books', 'toys', 'garden'] },
-  { id: 'seg-e', name: 'Weekend browsers', orders: 2.2, revenue: 150, clv: 230, churn: 0.38, cats: ['sports', 'outdoor'] },
+  {
+    id: 'seg-e',
+    name: 'Weekend browsers',
+    orders: 2.2,
+    revenue: 150,
+    clv: 230,
+    churn: 0.38,
+    cats: ['sports', 'outdoor'],
+  },
 ] as const;
 const FEATURES = ['recency', 'frequency', 'monetary', 'basketSize', 'discountShare', 'categoryBreadth'];
 const RUNS = 10;
@@ -100,7 +124,12 @@ function fixture(seed = 7): ReportData {
   const sizesOverTime = Array.from({ length: RUNS }, (_, run) =>
     SEGMENTS.map((seg, s) => {
       const drift = 1 + 0.04 * run * (s % 2 === 0 ? 1 : -0.6) + 0.03 * gaussian(random);
-      return { day: day(run), segmentId: seg.id, name: seg.name, size: Math.round(customers * (0.6 + run * 0.05) * (weights[s] as number) * drift) };
+      return {
+        day: day(run),
+        segmentId: seg.id,
+        name: seg.name,
+        size: Math.round(customers * (0.6 + run * 0.05) * (weights[s] as number) * drift),
+      };
     }),
   ).flat();
 
@@ -122,10 +151,16 @@ function fixture(seed = 7): ReportData {
   }));
 
   const clvBySegment = SEGMENTS.flatMap((seg) =>
-    Array.from({ length: 120 }, () => ({ segmentId: seg.id, name: seg.name, clv: Math.round(seg.clv * Math.exp(0.6 * gaussian(random)) * 100) / 100 })),
+    Array.from({ length: 120 }, () => ({
+      segmentId: seg.id,
+      name: seg.name,
+      clv: Math.round(seg.clv * Math.exp(0.6 * gaussian(random)) * 100) / 100,
+    })),
   );
 
-  const profiles = SEGMENTS.flatMap((seg) => FEATURES.map((feature) => ({ segmentId: seg.id, name: seg.name, feature, value: gaussian(random) * 1.1 })));
+  const profiles = SEGMENTS.flatMap((seg) =>
+    FEATURES.map((feature) => ({ segmentId: seg.id, name: seg.name, feature, value: gaussian(random) * 1.1 })),
+  );
 
   const sizes = SEGMENTS.map((_, s) => sizesOverTime[(RUNS - 1) * SEGMENTS.length + s]?.size ?? 0);
   const total = sizes.reduce((a, b) => a + b, 0);
@@ -174,7 +209,12 @@ interface Opened {
 let browser: Browser | undefined;
 let dir: string;
 
-async function open(name: string, data: ReportData, options?: RenderOptions, viewport = { width: 1280, height: 900 }): Promise<Opened> {
+async function open(
+  name: string,
+  data: ReportData,
+  options?: RenderOptions,
+  viewport = { width: 1280, height: 900 },
+): Promise<Opened> {
   if (!browser) throw new Error('browser not launched');
   const file = join(dir, `${name}.html`);
   const html = renderReport(data, options);
@@ -195,13 +235,16 @@ async function open(name: string, data: ReportData, options?: RenderOptions, vie
     if (!r.url().startsWith('file:') && !r.url().startsWith('data:')) problems.push(`request: ${r.url()}`);
   });
   await page.goto(pathToFileURL(file).href);
-  await page.waitForFunction('document.body && document.body.dataset.rendered !== undefined', undefined, { timeout: RENDER_TIMEOUT_MS });
+  await page.waitForFunction('document.body && document.body.dataset.rendered !== undefined', undefined, {
+    timeout: RENDER_TIMEOUT_MS,
+  });
   const status = await page.locator('body').getAttribute('data-rendered');
   const errorsText = (await page.locator('#render-errors').textContent()) ?? '';
   return { page, status, problems, errorsText };
 }
 
-const marks = (page: Page, chart: string, mark: string) => page.locator(`#${chart} svg .mark-${mark}.role-mark > path`).count();
+const marks = (page: Page, chart: string, mark: string) =>
+  page.locator(`#${chart} svg .mark-${mark}.role-mark > path`).count();
 
 const describeBrowser = haveChromium ? describe : describe.skip;
 
@@ -245,7 +288,9 @@ describeBrowser('HTML run report in headless Chromium', () => {
       // Quality: a line per metric facet (silhouette, Davies–Bouldin, stability, k).
       expect(await marks(page, 'chart-quality', 'line')).toBe(4);
       // Boxplot: a box per segment.
-      expect(await page.locator('#chart-clv svg .mark-rect.role-mark > path').count()).toBeGreaterThanOrEqual(SEGMENTS.length);
+      expect(await page.locator('#chart-clv svg .mark-rect.role-mark > path').count()).toBeGreaterThanOrEqual(
+        SEGMENTS.length,
+      );
 
       // Segment table, with names as text.
       expect(await page.locator('table.segments tbody tr').count()).toBe(SEGMENTS.length);
@@ -269,7 +314,17 @@ describeBrowser('HTML run report in headless Chromium', () => {
       generatedAt: '2026-03-01T06:00:00Z',
       summary: {},
       segments: [
-        { id: 's1', name: evil, size: 10, share: 1, meanOrders: 1, meanRevenue: 9.5, meanClv: null, meanChurnRisk: null, topCategories: [evil] },
+        {
+          id: 's1',
+          name: evil,
+          size: 10,
+          share: 1,
+          meanOrders: 1,
+          meanRevenue: 9.5,
+          meanClv: null,
+          meanChurnRisk: null,
+          topCategories: [evil],
+        },
       ],
       sizesOverTime: [{ day: '2026-03-01', segmentId: 's1', name: evil, size: 10 }],
       transitions: [],
@@ -303,7 +358,9 @@ describeBrowser('HTML run report in headless Chromium', () => {
       mark: 'point',
       encoding: { x: { field: 'x', type: 'not-a-type' } },
     };
-    const { page, status, errorsText } = await open('broken', fixture(), { specOverrides: { 'chart-projection': broken } });
+    const { page, status, errorsText } = await open('broken', fixture(), {
+      specOverrides: { 'chart-projection': broken },
+    });
     try {
       expect(status).toBe('error');
       expect(errorsText).toMatch(/^chart-projection: .*field type/m);

@@ -17,8 +17,28 @@ function minimal(overrides: Partial<ReportData> = {}): ReportData {
     generatedAt: '2026-03-01T00:00:00Z',
     summary: { eventsIngested: 1200, modelVersion: 'm1', timings: { ingestMs: 12.5 } },
     segments: [
-      { id: 's1', name: 'Loyal', size: 60, share: 0.6, meanOrders: 4, meanRevenue: 100, meanClv: 250, meanChurnRisk: 0.1, topCategories: ['books'] },
-      { id: 's2', name: 'New', size: 40, share: 0.4, meanOrders: 1, meanRevenue: 20, meanClv: null, meanChurnRisk: null, topCategories: [] },
+      {
+        id: 's1',
+        name: 'Loyal',
+        size: 60,
+        share: 0.6,
+        meanOrders: 4,
+        meanRevenue: 100,
+        meanClv: 250,
+        meanChurnRisk: 0.1,
+        topCategories: ['books'],
+      },
+      {
+        id: 's2',
+        name: 'New',
+        size: 40,
+        share: 0.4,
+        meanOrders: 1,
+        meanRevenue: 20,
+        meanClv: null,
+        meanChurnRisk: null,
+        topCategories: [],
+      },
     ],
     sizesOverTime: [],
     transitions: [],
@@ -61,7 +81,19 @@ describe('renderReport', () => {
       minimal({
         title: EVIL,
         summary: { [EVIL]: EVIL },
-        segments: [{ id: EVIL, name: EVIL, size: 1, share: 1, meanOrders: 1, meanRevenue: 1, meanClv: 1, meanChurnRisk: 0, topCategories: [EVIL] }],
+        segments: [
+          {
+            id: EVIL,
+            name: EVIL,
+            size: 1,
+            share: 1,
+            meanOrders: 1,
+            meanRevenue: 1,
+            meanClv: 1,
+            meanChurnRisk: 0,
+            topCategories: [EVIL],
+          },
+        ],
         projection: [{ x: 1, y: 2, segmentId: EVIL, name: EVIL }],
         transitions: [{ from: 'none', to: EVIL, count: 3 }],
       }),
@@ -80,7 +112,8 @@ describe('renderReport', () => {
   test('empty inputs give notes instead of charts', () => {
     const html = renderReport(minimal());
     expect(payloadOf(html).charts).toEqual([]);
-    for (const id of CHART_IDS) expect(html).toMatch(new RegExp(`<div class="chart empty" id="${id}"><p class="note">`));
+    for (const id of CHART_IDS)
+      expect(html).toMatch(new RegExp(`<div class="chart empty" id="${id}"><p class="note">`));
     expect(html).toContain('No transitions yet');
 
     const none = renderReport(minimal({ segments: [], summary: {} }));
@@ -88,7 +121,12 @@ describe('renderReport', () => {
   });
 
   test('builds a full transition matrix and thins large projections', () => {
-    const projection = Array.from({ length: 7000 }, (_, i) => ({ x: i, y: -i, segmentId: i % 2 ? 's1' : 's2', name: i % 2 ? 'Loyal' : 'New' }));
+    const projection = Array.from({ length: 7000 }, (_, i) => ({
+      x: i,
+      y: -i,
+      segmentId: i % 2 ? 's1' : 's2',
+      name: i % 2 ? 'Loyal' : 'New',
+    }));
     const payload = payloadOf(
       renderReport(
         minimal({
@@ -105,7 +143,9 @@ describe('renderReport', () => {
     expect(transitions).toHaveLength(2 * 2); // (new), Loyal × Loyal, New
     expect(transitions).toContainEqual({ from: 'Loyal', to: 'New', count: 2, share: 2 / 12 });
     expect(transitions).toContainEqual({ from: '(new)', to: 'Loyal', count: 0, share: 0 });
-    expect(payload.charts.find((c) => c.id === 'chart-projection')?.datasets.projection).toHaveLength(MAX_PROJECTION_POINTS);
+    expect(payload.charts.find((c) => c.id === 'chart-projection')?.datasets.projection).toHaveLength(
+      MAX_PROJECTION_POINTS,
+    );
   });
 
   test('segments sharing a name get distinct labels', () => {
@@ -113,8 +153,28 @@ describe('renderReport', () => {
       renderReport(
         minimal({
           segments: [
-            { id: 'a', name: 'Twins', size: 1, share: 0.5, meanOrders: 1, meanRevenue: 1, meanClv: null, meanChurnRisk: null, topCategories: [] },
-            { id: 'b', name: 'Twins', size: 1, share: 0.5, meanOrders: 1, meanRevenue: 1, meanClv: null, meanChurnRisk: null, topCategories: [] },
+            {
+              id: 'a',
+              name: 'Twins',
+              size: 1,
+              share: 0.5,
+              meanOrders: 1,
+              meanRevenue: 1,
+              meanClv: null,
+              meanChurnRisk: null,
+              topCategories: [],
+            },
+            {
+              id: 'b',
+              name: 'Twins',
+              size: 1,
+              share: 0.5,
+              meanOrders: 1,
+              meanRevenue: 1,
+              meanClv: null,
+              meanChurnRisk: null,
+              topCategories: [],
+            },
           ],
           clvBySegment: [
             { segmentId: 'a', name: 'Twins', clv: 10 },
@@ -136,7 +196,9 @@ describe('report helpers', () => {
   });
 
   test('summary figures are flattened and formatted', () => {
-    expect(flattenSummary({ eventsIngested: 182340, k: 5, quality: { silhouette: 0.43125 }, modelVersion: null })).toEqual([
+    expect(
+      flattenSummary({ eventsIngested: 182340, k: 5, quality: { silhouette: 0.43125 }, modelVersion: null }),
+    ).toEqual([
       ['Events ingested', '182,340'],
       ['k', '5'],
       ['Quality · Silhouette', '0.431'],
