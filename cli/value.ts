@@ -64,6 +64,19 @@ function addThresholdOptions(cmd: Command): Command {
     .option('--min-spend <n>', 'fewer repeat customers with zbar: use the Gamma-Gamma prior', nonNegative('--min-spend'));
 }
 
+/** Writes to stdout; a closed pipe (e.g. `| head`) ends the command quietly instead of crashing. */
+let epipeHandled = false;
+function writeOut(text: string): void {
+  if (!epipeHandled) {
+    epipeHandled = true;
+    process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EPIPE') process.exit(0);
+      throw err;
+    });
+  }
+  process.stdout.write(text);
+}
+
 const fmt6 = (v: number): string => (Number.isFinite(v) ? v.toFixed(6) : '');
 const fmt4 = (v: number): string => (Number.isFinite(v) ? v.toFixed(4) : '');
 
@@ -94,7 +107,7 @@ export function registerValueCommands(program: Command): void {
       out.gammaGammaLogLikelihood = model.gammaGamma.logLikelihood ?? null;
       out.spendCustomers = model.counts?.spendCustomers;
     }
-    process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
+    writeOut(`${JSON.stringify(out, null, 2)}\n`);
   });
 
   addThresholdOptions(
@@ -135,7 +148,7 @@ export function registerValueCommands(program: Command): void {
       }
       lines.push(`${c.customerId},${fmt6(pAlive)},${fmt6(expected)},${spend},${clv}`);
     }
-    process.stdout.write(`${lines.join('\n')}\n`);
+    writeOut(`${lines.join('\n')}\n`);
   });
 
   value
@@ -151,6 +164,6 @@ export function registerValueCommands(program: Command): void {
       if (o.format === 'cdnow') tx = parseCdnowTransactions(text);
       else if (o.format === 'csv') tx = parseTransactionsCsv(text);
       else throw new InvalidArgumentError(`unknown --format '${o.format}' (cdnow or csv)`);
-      process.stdout.write(formatSummaryCsv(summarizeTransactions(tx, o.calibrationEnd), o.withSpend ?? false));
+      writeOut(formatSummaryCsv(summarizeTransactions(tx, o.calibrationEnd), o.withSpend ?? false));
     });
 }

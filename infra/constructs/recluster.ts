@@ -58,13 +58,14 @@ const TASKS: Record<ReclusterTask, TaskSpec> = {
     memoryMb: () => 1769,
     timeout: Duration.minutes(15),
     table: { read: true, write: true, scan: true },
-    bucket: { read: true, write: false },
+    // The model comes from the table (MODEL/V#n), not from the run's objects.
+    bucket: { read: false, write: false },
   },
   publish: {
     description: 'Activates the new model, emits segmentation.model.published and writes the run report',
     memoryMb: () => 1024,
     timeout: Duration.minutes(5),
-    table: { read: true, write: true, indexes: ['bySegment'] },
+    table: { read: true, write: true },
     bucket: { read: true, write: true },
   },
   'mark-failed': {

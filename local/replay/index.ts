@@ -25,7 +25,9 @@ export function detectFormat(path: string, explicit?: ReplayFormat): ReplayForma
   const name = path.toLowerCase().replace(/\.gz$/, '');
   if (name.endsWith('.ndjson') || name.endsWith('.jsonl')) return 'ndjson';
   if (name.endsWith('.csv')) return 'online-retail';
-  throw new Error(`cannot tell the replay format of ${path}: use .ndjson/.jsonl or .csv (optionally .gz), or name the format`);
+  throw new Error(
+    `cannot tell the replay format of ${path}: use .ndjson/.jsonl or .csv (optionally .gz), or name the format`,
+  );
 }
 
 /** Streams a replay file in the detected (or given) format. */

@@ -29,7 +29,14 @@ function bstWindow(year: number): readonly [number, number] {
 }
 
 /** Converts a UK wall-clock time (month 1-based) to UTC epoch milliseconds. */
-export function londonToUtc(year: number, month: number, day: number, hour: number, minute: number, second = 0): number {
+export function londonToUtc(
+  year: number,
+  month: number,
+  day: number,
+  hour: number,
+  minute: number,
+  second = 0,
+): number {
   const local = Date.UTC(year, month - 1, day, hour, minute, second);
   const [start, end] = bstWindow(year);
   return local >= start && local < end ? local - HOUR_MS : local;

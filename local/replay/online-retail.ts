@@ -54,7 +54,15 @@ const COLUMNS = {
 } as const;
 type Column = keyof typeof COLUMNS;
 type ColumnIndex = Record<Column, number>;
-const DEFAULT_INDEX: ColumnIndex = { invoice: 0, stockCode: 1, description: 2, quantity: 3, date: 4, price: 5, customer: 6 };
+const DEFAULT_INDEX: ColumnIndex = {
+  invoice: 0,
+  stockCode: 1,
+  description: 2,
+  quantity: 3,
+  date: 4,
+  price: 5,
+  customer: 6,
+};
 
 function headerIndex(fields: string[]): ColumnIndex | undefined {
   const names = fields.map((f) => f.trim().toLowerCase());
@@ -75,7 +83,10 @@ const CATEGORY_RULES: readonly (readonly [string, RegExp])[] = [
   ['christmas', /\b(christmas|xmas|advent|santa|reindeer|snowflake)/],
   ['bags', /\b(bags?|totes?|shoppers?|purses?)\b/],
   ['lighting', /\b(candles?|lights?|lanterns?|t-lights?|tealights?|lamps?|holders?)\b/],
-  ['kitchen', /\b(mugs?|cups?|teapots?|kitchen|cake|baking|bowls?|plates?|jam|cutlery|tea|spoons?|lunch|jugs?|tins?)\b/],
+  [
+    'kitchen',
+    /\b(mugs?|cups?|teacups?|saucers?|teapots?|kitchen|cake|baking|bowls?|plates?|jam|cutlery|tea|spoons?|lunch|jugs?|tins?)\b/,
+  ],
   ['stationery', /\b(cards?|paper|wrap|wrapping|notebooks?|pencils?|pens?|stickers?|envelopes?|journal)\b/],
   ['garden', /\b(garden|plant|planters?|flower ?pots?|watering|bird ?(house|feeder|table)s?)\b/],
   ['toys', /\b(toys?|dolls?|games?|puzzles?|jigsaws?|skittles|dominoes|spaceboy)\b/],
@@ -247,7 +258,9 @@ export async function* readOnlineRetail(path: string, opts: OnlineRetailOptions 
     const priceOk = price > 0 && price <= LIMITS.maxMoney;
     const quantityOk =
       Number.isInteger(quantity) &&
-      (inv.kind === 'cancellation' ? quantity < 0 && -quantity <= LIMITS.maxQuantity : quantity > 0 && quantity <= LIMITS.maxQuantity);
+      (inv.kind === 'cancellation'
+        ? quantity < 0 && -quantity <= LIMITS.maxQuantity
+        : quantity > 0 && quantity <= LIMITS.maxQuantity);
     if (
       !sameCustomer ||
       !priceOk ||

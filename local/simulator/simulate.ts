@@ -4,10 +4,14 @@
  * arrivals). Deterministic for a seed; generates day by day so memory stays bounded and the caller can run a
  * nightly re-cluster between days. Per customer and day the work is O(1) in the run length.
  */
-import { CURRENT_SCHEMA_VERSION, type InboundDetailType } from '../../shared/contracts/inbound';
+import {
+  CURRENT_SCHEMA_VERSION,
+  type CAMPAIGN_RESPONSES,
+  type InboundDetailType,
+} from '../../shared/contracts/inbound';
 import { LIMITS } from '../../shared/contracts/limits';
 import type { RejectionReason } from '../../shared/contracts/validate';
-import { createRng, type Rng } from '../../shared/util/rng';
+import { createRng } from '../../shared/util/rng';
 import { buildCatalogue, categorySpec, type Catalogue, type CategoryName, type Product } from './catalogue';
 import { PERSONA_DEFINITIONS, type Channel, type CustomerKind, type PersonaSpec } from './personas';
 import { apportion, Categorical, pick, poisson, round2, shuffle, uniform } from './sample';
@@ -35,7 +39,7 @@ export interface SimulateOptions {
   duplicateRate?: number;
   /** Share of events delivered 1 h to 3 days after they occurred (default 0.02). */
   lateRate?: number;
-  /** Multiplies every persona's daily rates (default 1 ≈ 1.7 events per customer-day). */
+  /** Multiplies every persona's daily rates (default 1 ≈ 1.6 events per customer-day). */
   rateScale?: number;
 }
 
@@ -80,15 +84,18 @@ interface CompiledPersona {
   spec: PersonaSpec;
   categories: Categorical<CategoryName>;
   channels: Categorical<Channel>;
-  response: Categorical<(typeof CAMPAIGN_FUNNEL)[number]>;
+  response: Categorical<CampaignResponse>;
 }
 
-const CAMPAIGN_FUNNEL = ['delivered', 'opened', 'clicked', 'converted'] as const;
+type CampaignResponse = (typeof CAMPAIGN_RESPONSES)[number];
 /** Sunday first (getUTCDay order): weekend bump, quieter start of the week. */
 const WEEKDAY_FACTOR = [1.25, 0.9, 0.9, 0.95, 1.0, 1.05, 1.3] as const;
 const TREND_PER_DAY = 0.002;
 /** Evening-weighted session start hour (UTC ≈ UK time). */
-const HOUR_WEIGHTS = [0.3, 0.2, 0.1, 0.1, 0.1, 0.2, 0.4, 0.8, 1.1, 1.2, 1.2, 1.3, 1.5, 1.4, 1.2, 1.2, 1.3, 1.6, 2.0, 2.4, 2.5, 2.1, 1.4, 0.7];
+const HOUR_WEIGHTS = [
+  0.3, 0.2, 0.1, 0.1, 0.1, 0.2, 0.4, 0.8, 1.1, 1.2, 1.2, 1.3, 1.5, 1.4, 1.2, 1.2, 1.3, 1.6, 2.0, 2.4, 2.5, 2.1, 1.4,
+  0.7,
+];
 const UNKNOWN_DETAIL_TYPES = ['wishlist.updated', 'order.placed.v2', 'Order Placed', 'loyalty.points.earned'] as const;
 
 type Detail = Record<string, unknown>;
@@ -127,7 +134,7 @@ function compile(spec: PersonaSpec): CompiledPersona {
     spec,
     categories: new Categorical(Object.entries(spec.categories) as [CategoryName, number][]),
     channels: new Categorical(Object.entries(spec.channels) as [Channel, number][]),
-    response: new Categorical<(typeof CAMPAIGN_FUNNEL)[number]>([
+    response: new Categorical<CampaignResponse>([
       ['delivered', 1],
       ['opened', 0.3 + e],
       ['clicked', 1.2 * e],
@@ -178,7 +185,9 @@ export function simulateStore(opts: SimulateOptions): SimulatedStore {
     const spec = personas[persona] as PersonaSpec;
     const ordinary = spec.kind === 'customer';
     const joinDay =
-      !ordinary || spec.lapse || days < 2 || setup.next() < 0.75 ? 0 : 1 + setup.int(Math.max(1, Math.floor((days - 1) * 0.7)));
+      !ordinary || spec.lapse || days < 2 || setup.next() < 0.75
+        ? 0
+        : 1 + setup.int(Math.max(1, Math.floor((days - 1) * 0.7)));
     const lapseDay = spec.lapse
       ? Math.max(1, Math.floor(days * uniform(setup, spec.lapse.between[0], spec.lapse.between[1])))
       : Infinity;
@@ -194,12 +203,16 @@ export function simulateStore(opts: SimulateOptions): SimulatedStore {
   });
 
   // --- Drift: a share of ordinary customers switch persona part-way -------------------------------------------
-  const ordinarySims = sims.filter((c) => personas[c.persona]?.kind === 'customer');
-  const nDrift = days >= 3 ? Math.min(ordinarySims.length, Math.round(driftShare * ordinarySims.length)) : 0;
-  shuffle(setup, ordinarySims);
+  // The switch day falls in the middle 30–70% of the run and after the customer joined.
   const lo = Math.max(1, Math.floor(days * 0.3));
   const hi = Math.max(lo, Math.min(days - 1, Math.floor(days * 0.7)));
-  for (const c of ordinarySims.slice(0, nDrift)) {
+  const ordinarySims = sims.filter((c) => personas[c.persona]?.kind === 'customer');
+  const candidates = shuffle(
+    setup,
+    ordinarySims.filter((c) => c.joinDay < hi),
+  );
+  const nDrift = days >= 3 ? Math.min(candidates.length, Math.round(driftShare * ordinarySims.length)) : 0;
+  for (const c of candidates.slice(0, nDrift)) {
     const targets = new Categorical(
       ordinaryIdx.filter((i) => i !== c.persona).map((i) => [i, personas[i]?.weight ?? 0] as const),
     );
@@ -243,7 +256,8 @@ export function simulateStore(opts: SimulateOptions): SimulatedStore {
     const malformationsFor = (type: InboundDetailType): Malformation[] => {
       const m: Malformation[] = ['missing_customer', 'future'];
       if (type === 'order.placed' || type === 'cart.updated') m.push('negative_quantity');
-      if (type === 'order.placed' || type === 'product.viewed' || type === 'search.performed') m.push('unknown_channel');
+      if (type === 'order.placed' || type === 'product.viewed' || type === 'search.performed')
+        m.push('unknown_channel');
       if (type === 'search.performed') m.push('oversized_query');
       return m;
     };
@@ -302,7 +316,9 @@ export function simulateStore(opts: SimulateOptions): SimulatedStore {
       schedule({ arrivalAt: new Date(arrivalMs), detailType: type, detail, meta: late ? { late } : undefined });
       if (rng.next() < duplicateRate) {
         const again =
-          rng.next() < 0.5 ? arrivalMs + 1000 + rng.int(10 * 60 * 1000) : arrivalMs + 12 * HOUR_MS + rng.int(24 * HOUR_MS);
+          rng.next() < 0.5
+            ? arrivalMs + 1000 + rng.int(10 * 60 * 1000)
+            : arrivalMs + 12 * HOUR_MS + rng.int(24 * HOUR_MS);
         const meta: DeliveryMeta = late ? { duplicate: true, late } : { duplicate: true };
         schedule({ arrivalAt: new Date(again), detailType: type, detail: { ...detail }, meta });
       }
@@ -360,7 +376,10 @@ export function simulateStore(opts: SimulateOptions): SimulatedStore {
         subtotal += prod.price * quantity;
         items.push({ sku: prod.sku, title: prod.title, category: prod.category, price: prod.price, quantity });
       }
-      const discount = rng.next() < spec.discountPropensity ? round2(subtotal * uniform(rng, spec.discountDepth[0], spec.discountDepth[1])) : 0;
+      const discount =
+        rng.next() < spec.discountPropensity
+          ? round2(subtotal * uniform(rng, spec.discountDepth[0], spec.discountDepth[1]))
+          : 0;
       const total = round2(subtotal - discount);
       orderSeq++;
       const orderId = `ord-${seed}-${orderSeq}`;

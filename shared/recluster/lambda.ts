@@ -1,7 +1,3 @@
-import middy from '@middy/core';
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import type { Context } from 'aws-lambda';
 import type { z } from 'zod';
 import type { Telemetry } from '../runtime/powertools';
@@ -30,9 +26,9 @@ export type ReclusterLambda<R> = (event: unknown, context?: Context) => Promise<
  */
 export function withTelemetry<R>(base: (event: unknown) => Promise<R>, telemetry?: Telemetry): ReclusterLambda<R> {
   if (!telemetry) return base;
-  const wrapped = middy(base)
-    .use(captureLambdaHandler(telemetry.tracer))
-    .use(injectLambdaContext(telemetry.logger))
-    .use(logMetrics(telemetry.metrics));
+  // Loaded only on this (Lambda) path: middy is ESM-only, and the local stack and tests run the bare function.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { withPowertools } = require('../runtime/middleware') as typeof import('../runtime/middleware');
+  const wrapped = withPowertools(base, telemetry);
   return (event, context) => wrapped(event, context ?? ({} as Context));
 }

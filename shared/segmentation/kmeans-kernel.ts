@@ -8,6 +8,11 @@
  * slice of the per-centroid sums/counts and of the statistics, and its rows are always processed in order, so results
  * are bit-identical whichever thread processes which block. The main thread reduces the blocks in block order.
  *
+ * Distances go through S.D2 / S.D2B(xp, cp, d[, lim]) where xp/cp address a data row and a centroid (or candidate):
+ * with WebAssembly SIMD (kmeans-wasm.ts) they are byte addresses in the module's memory, which then holds the data
+ * and the centroids/candidates; otherwise they are element indices into S.X and S.CS for the scalar JS versions.
+ * The kernel only ever forms them as S.xb + i * S.xs (row i), S.cb + j * S.cs (centroid j), S.candb + t * S.cs.
+ *
  * Inside the source, use no backticks and no template placeholders other than the injected constants.
  */
 
@@ -42,10 +47,13 @@ export interface KStateDesc {
   bs: number;
   L: number;
   dtype: 'f32' | 'f64';
-  xBuf: ArrayBufferLike;
+  /** WebAssembly mode: the distance module and the memory holding X (at xOff) and C then candidates (at csOff). */
+  wasm: { module: WebAssembly.Module; memory: WebAssembly.Memory; csOff: number } | null;
+  /** JS mode: the data buffer and byte offset (WebAssembly mode: xOff is the byte address of X in the memory). */
+  xBuf: ArrayBufferLike | null;
   xOff: number;
   bufs: Record<
-    | 'C'
+    | 'CS'
     | 's'
     | 'p'
     | 'labels'
@@ -56,7 +64,6 @@ export interface KStateDesc {
     | 'counts'
     | 'stat'
     | 'trial'
-    | 'cand'
     | 'dcc'
     | 'dcj'
     | 'params'
@@ -78,7 +85,9 @@ export interface KState {
   /** Number of k-means++ local trials. */
   L: number;
   X: XArray;
-  /** Current centroids, k*d. */
+  /** Centroids (k*d) followed by the k-means++ candidates (L*d). */
+  CS: Float64Array;
+  /** Current centroids, k*d (view of CS). */
   C: Float64Array;
   /** Half the distance from each centroid to its nearest other centroid (Hamerly's s). */
   s: Float64Array;
@@ -97,7 +106,7 @@ export interface KState {
   stat: Float64Array;
   /** k-means++: per-block potential of each candidate, nb*L. */
   trial: Float64Array;
-  /** k-means++ candidates (L*d) and their squared distances to the chosen centres (L*k). */
+  /** k-means++ candidates (L*d, view of CS) and their squared distances to the chosen centres (L*k). */
   cand: Float64Array;
   dcc: Float64Array;
   /** k-means++: squared distances (first k) and distances (next k) from the committed centre to the others. */
@@ -111,13 +120,21 @@ export interface KState {
   cc: Float64Array;
   /** k-means++: per-row values of the candidates of the current round, n*L (see ppCommit). */
   tv: Float64Array;
+  /** Distance addressing (see above) and functions. */
+  xb: number;
+  xs: number;
+  cb: number;
+  candb: number;
+  cs: number;
+  D2: (xp: number, cp: number, d: number) => number;
+  D2B: (xp: number, cp: number, d: number, lim: number) => number;
+  wasm: boolean;
 }
 
 export type KernelFn = (S: KState, b: number) => void;
 
 export interface KernelModule {
   makeState(desc: KStateDesc): KState;
-  dist2(X: ArrayLike<number>, xo: number, C: ArrayLike<number>, co: number, d: number): number;
   ops: Record<KernelOp, KernelFn>;
 }
 
@@ -128,9 +145,12 @@ const NS = ${N_STAT};
 // Globals copied to closure constants: global lookups are slow inside vm contexts (jest).
 const sqrt = Math.sqrt, mini = Math.min, INF = Infinity;
 
-// Squared distance, summed in chunks of 8 (pairwise inside a chunk). dist2b stops early and returns a partial
-// sum > lim as soon as the distance is known to exceed lim; a complete sum is bit-identical to dist2.
-function dist2(X, xo, C, co, d) {
+// Scalar JS distances (when WebAssembly SIMD is unavailable): element indices into JX (rows) and JCS (centroids and
+// candidates), set from the state at the start of every operation. Summed in chunks of 8; a complete jsD2B equals
+// jsD2, and any partial sum it returns (> lim) is <= the complete one.
+let JX = null, JCS = null;
+function jsD2(xo, co, d) {
+  const X = JX, C = JCS;
   let s = 0, t = 0;
   for (; t + 7 < d; t += 8) {
     const a0 = X[xo + t] - C[co + t], a1 = X[xo + t + 1] - C[co + t + 1];
@@ -145,8 +165,8 @@ function dist2(X, xo, C, co, d) {
   }
   return s;
 }
-
-function dist2b(X, xo, C, co, d, lim) {
+function jsD2B(xo, co, d, lim) {
+  const X = JX, C = JCS;
   let s = 0, t = 0;
   for (; t + 7 < d; t += 8) {
     const a0 = X[xo + t] - C[co + t], a1 = X[xo + t + 1] - C[co + t + 1];
@@ -162,22 +182,40 @@ function dist2b(X, xo, C, co, d, lim) {
   }
   return s;
 }
+function bind(S) {
+  JX = S.X;
+  JCS = S.CS;
+}
 
 function makeState(desc) {
-  const n = desc.n, d = desc.d, B = desc.bufs;
-  const X = desc.dtype === 'f32'
-    ? new Float32Array(desc.xBuf, desc.xOff, n * d)
-    : new Float64Array(desc.xBuf, desc.xOff, n * d);
+  const n = desc.n, d = desc.d, k = desc.k, L = desc.L, B = desc.bufs, f32 = desc.dtype === 'f32';
+  const XA = f32 ? Float32Array : Float64Array;
+  let X, CS, xb, xs, cb, candb, cs, D2, D2B;
+  if (desc.wasm) {
+    const inst = new WebAssembly.Instance(desc.wasm.module, { e: { m: desc.wasm.memory } });
+    const buf = desc.wasm.memory.buffer;
+    X = new XA(buf, desc.xOff, n * d);
+    CS = new Float64Array(buf, desc.wasm.csOff, (k + L) * d);
+    xb = desc.xOff; xs = d * (f32 ? 4 : 8); cb = desc.wasm.csOff; candb = cb + k * d * 8; cs = d * 8;
+    D2 = inst.exports.d2; D2B = inst.exports.d2b;
+  } else {
+    X = new XA(desc.xBuf, desc.xOff, n * d);
+    CS = new Float64Array(B.CS, 0, (k + L) * d);
+    xb = 0; xs = d; cb = 0; candb = k * d; cs = d;
+    D2 = jsD2; D2B = jsD2B;
+  }
   return {
-    n: n, d: d, k: desc.k, nb: desc.nb, bs: desc.bs, L: desc.L, X: X,
-    C: new Float64Array(B.C), s: new Float64Array(B.s), p: new Float64Array(B.p),
+    n: n, d: d, k: k, nb: desc.nb, bs: desc.bs, L: L, X: X, CS: CS,
+    C: CS.subarray(0, k * d), cand: CS.subarray(k * d, (k + L) * d),
+    s: new Float64Array(B.s), p: new Float64Array(B.p),
     labels: new Int32Array(B.labels), upper: new Float64Array(B.upper), lower: new Float64Array(B.lower),
     closest: new Float64Array(B.closest), sums: new Float64Array(B.sums), counts: new Int32Array(B.counts),
-    stat: new Float64Array(B.stat), trial: new Float64Array(B.trial), cand: new Float64Array(B.cand),
+    stat: new Float64Array(B.stat), trial: new Float64Array(B.trial),
     dcc: new Float64Array(B.dcc), dcj: new Float64Array(B.dcj), params: new Float64Array(B.params),
     mom: new Float64Array(B.mom), counter: new Int32Array(B.counter),
     cc: new Float64Array(B.cc), tv: new Float64Array(B.tv),
-    acc: new Float64Array(Math.max(1, desc.L)),
+    xb: xb, xs: xs, cb: cb, candb: candb, cs: cs, D2: D2, D2B: D2B, wasm: !!desc.wasm,
+    acc: new Float64Array(Math.max(1, L)),
   };
 }
 
@@ -197,11 +235,13 @@ function moments(S, b) {
 }
 
 function ppInit(S, b) {
-  const X = S.X, C = S.C, d = S.d, closest = S.closest, upper = S.upper, lower = S.lower, labels = S.labels;
+  bind(S);
+  const D2 = S.D2, xb = S.xb, xs = S.xs, cb = S.cb, d = S.d;
+  const closest = S.closest, upper = S.upper, lower = S.lower, labels = S.labels;
   const i0 = b * S.bs, i1 = mini(S.n, i0 + S.bs);
   let pot = 0;
   for (let i = i0; i < i1; i++) {
-    const e = dist2(X, i * d, C, 0, d);
+    const e = D2(xb + i * xs, cb, d);
     closest[i] = e;
     upper[i] = sqrt(e);
     lower[i] = INF;
@@ -212,19 +252,21 @@ function ppInit(S, b) {
 }
 
 function ppTrial(S, b) {
-  const X = S.X, d = S.d, k = S.k, closest = S.closest, labels = S.labels, cand = S.cand, dcc = S.dcc, tv = S.tv;
+  bind(S);
+  const D2B = S.D2B, xb = S.xb, xs = S.xs, candb = S.candb, cs = S.cs, d = S.d, k = S.k;
+  const closest = S.closest, labels = S.labels, dcc = S.dcc, tv = S.tv;
   const L = S.params[P_L] | 0, LS = S.L, acc = S.acc;
   const i0 = b * S.bs, i1 = mini(S.n, i0 + S.bs);
   for (let t = 0; t < L; t++) acc[t] = 0;
   for (let i = i0; i < i1; i++) {
-    const cl = closest[i], nr = labels[i], lim = 4 * cl, xo = i * d, to = i * LS;
+    const cl = closest[i], nr = labels[i], lim = 4 * cl, xp = xb + i * xs, to = i * LS;
     for (let t = 0; t < L; t++) {
       // Triangle inequality: |x - c| >= |c - m| - |x - m| >= |x - m| when |c - m| >= 2 |x - m|.
       if (dcc[t * k + nr] >= lim) {
         acc[t] += cl;
         tv[to + t] = -1;
       } else {
-        const e = dist2b(X, xo, cand, t * d, d, cl);
+        const e = D2B(xp, candb + t * cs, d, cl);
         acc[t] += e < cl ? e : cl;
         tv[to + t] = e;
       }
@@ -234,7 +276,7 @@ function ppTrial(S, b) {
   for (let t = 0; t < L; t++) S.trial[o + t] = acc[t];
 }
 
-// Commits the chosen candidate as centre P_J, using the distances ppTrial stored for candidate P_PARG:
+// Commits the chosen candidate as centre P_J, using the values ppTrial stored for candidate P_PARG:
 // -1 = pruned (lower bound from the triangle inequality), < closest = exact new nearest, otherwise a lower bound.
 function ppCommit(S, b) {
   const k = S.k, closest = S.closest, labels = S.labels, upper = S.upper, lower = S.lower, dcj = S.dcj, tv = S.tv;
@@ -283,14 +325,16 @@ function sumsFromLabels(S, b) {
 // Full first assignment from arbitrary centroids. cc holds half the centroid-centroid distances (k*k):
 // centroid j cannot beat the current best when cc[best][j] > |x - c_best| (Elkan's second lemma).
 function assignFull(S, b) {
-  const X = S.X, C = S.C, d = S.d, k = S.k, labels = S.labels, sums = S.sums, counts = S.counts;
+  bind(S);
+  const D2 = S.D2, D2B = S.D2B, xb = S.xb, xs = S.xs, cb = S.cb, cs = S.cs;
+  const X = S.X, d = S.d, k = S.k, labels = S.labels, sums = S.sums, counts = S.counts;
   const upper = S.upper, lower = S.lower, cc = S.cc;
   const i0 = b * S.bs, i1 = mini(S.n, i0 + S.bs);
   zeroBlock(S, b);
-  const so = b * k * d, cb = b * k;
+  const so = b * k * d, cbk = b * k;
   for (let i = i0; i < i1; i++) {
-    const xo = i * d;
-    let best = 0, bd = dist2(X, xo, C, 0, d), sd = INF, ub = sqrt(bd), lbs = INF;
+    const xp = xb + i * xs;
+    let best = 0, bd = D2(xp, cb, d), sd = INF, ub = sqrt(bd), lbs = INF;
     for (let j = 1; j < k; j++) {
       const h = cc[best * k + j];
       if (h > ub) {
@@ -298,7 +342,7 @@ function assignFull(S, b) {
         if (lb < lbs) lbs = lb;
         continue;
       }
-      const e = dist2b(X, xo, C, j * d, d, sd);
+      const e = D2B(xp, cb + j * cs, d, sd);
       if (e < bd) { sd = bd; bd = e; best = j; ub = sqrt(e); }
       else if (e < sd) sd = e;
     }
@@ -306,9 +350,9 @@ function assignFull(S, b) {
     upper[i] = ub;
     const ls = sqrt(sd);
     lower[i] = ls < lbs ? ls : lbs;
-    const o = so + best * d;
+    const o = so + best * d, xo = i * d;
     for (let t = 0; t < d; t++) sums[o + t] += X[xo + t];
-    counts[cb + best]++;
+    counts[cbk + best]++;
   }
   S.stat[b * NS] = i1 - i0;
 }
@@ -316,20 +360,22 @@ function assignFull(S, b) {
 // One Hamerly iteration. Bounds are first moved by the last centroid update (p); a point is examined only when its
 // upper bound exceeds max(s[a], lower). Its scan skips centroids ruled out by cc and stops distances early.
 function assignHamerly(S, b) {
-  const X = S.X, C = S.C, d = S.d, k = S.k, labels = S.labels, sums = S.sums, counts = S.counts;
+  bind(S);
+  const D2 = S.D2, D2B = S.D2B, xb = S.xb, xs = S.xs, cb = S.cb, cs = S.cs;
+  const X = S.X, d = S.d, k = S.k, labels = S.labels, sums = S.sums, counts = S.counts;
   const upper = S.upper, lower = S.lower, half = S.s, p = S.p, cc = S.cc, P = S.params;
   const pmax = P[P_PMAX], p2 = P[P_P2], parg = P[P_PARG] | 0, final = P[P_FINAL] !== 0;
   const i0 = b * S.bs, i1 = mini(S.n, i0 + S.bs);
-  const so = b * k * d, cb = b * k;
+  const so = b * k * d, cbk = b * k;
   let changes = 0, inertia = 0;
   for (let i = i0; i < i1; i++) {
-    const a = labels[i], xo = i * d;
+    const a = labels[i], xp = xb + i * xs;
     let u = upper[i] + p[a];
     let l = lower[i] - (a === parg ? p2 : pmax);
     let dd = -1;
     const sa = half[a], m = sa > l ? sa : l;
     if (u > m) {
-      dd = dist2(X, xo, C, a * d, d);
+      dd = D2(xp, cb + a * cs, d);
       u = sqrt(dd);
       if (u > m) {
         let best = a, bd = dd, sd = INF, lbs = INF;
@@ -342,7 +388,7 @@ function assignHamerly(S, b) {
             if (lb < lbs) lbs = lb;
             continue;
           }
-          const e = dist2b(X, xo, C, j * d, d, sd);
+          const e = D2B(xp, cb + j * cs, d, sd);
           if (e < bd || (e === bd && j < best)) { sd = bd; bd = e; best = j; }
           else if (e < sd) sd = e;
         }
@@ -351,14 +397,14 @@ function assignHamerly(S, b) {
         l = ls < lbs ? ls : lbs;
         dd = bd;
         if (best !== a) {
-          const oo = so + a * d, no = so + best * d;
+          const oo = so + a * d, no = so + best * d, xo = i * d;
           for (let t = 0; t < d; t++) {
             const v = X[xo + t];
             sums[oo + t] -= v;
             sums[no + t] += v;
           }
-          if (--counts[cb + a] === 0) for (let t = 0; t < d; t++) sums[oo + t] = 0;
-          counts[cb + best]++;
+          if (--counts[cbk + a] === 0) for (let t = 0; t < d; t++) sums[oo + t] = 0;
+          counts[cbk + best]++;
           labels[i] = best;
           changes++;
         }
@@ -366,7 +412,7 @@ function assignHamerly(S, b) {
     }
     upper[i] = u;
     lower[i] = l;
-    if (final) inertia += dd >= 0 ? dd : dist2(X, xo, C, labels[i] * d, d);
+    if (final) inertia += dd >= 0 ? dd : D2(xp, cb + labels[i] * cs, d);
   }
   S.stat[b * NS] = changes;
   S.stat[b * NS + 1] = inertia;
@@ -374,7 +420,6 @@ function assignHamerly(S, b) {
 
 return {
   makeState: makeState,
-  dist2: dist2,
   ops: {
     moments: moments, ppInit: ppInit, ppTrial: ppTrial, ppCommit: ppCommit,
     sumsFromLabels: sumsFromLabels, assignFull: assignFull, assignHamerly: assignHamerly,

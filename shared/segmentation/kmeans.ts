@@ -27,6 +27,7 @@ import {
   type KStateDesc,
   type XArray,
 } from './kmeans-kernel';
+import { distanceModule, WASM_MAX_PAGES, WASM_PAGE } from './kmeans-wasm';
 import { KernelPool, runOpSync } from './kmeans-pool';
 
 export interface KMeansOptions {
@@ -115,6 +116,81 @@ function isShared(buf: ArrayBufferLike): boolean {
   return Object.prototype.toString.call(buf) === '[object SharedArrayBuffer]';
 }
 
+export type KMeansBackend = 'auto' | 'wasm' | 'js';
+let backend: KMeansBackend = 'auto';
+
+/**
+ * Distance backend: 'auto' (default) uses WebAssembly SIMD when the runtime has it and the data fits in 4 GiB, else
+ * scalar JavaScript; 'wasm' insists (throws if impossible); 'js' forces JavaScript. Mainly for tests and benchmarks.
+ */
+export function setKMeansBackend(b: KMeansBackend): void {
+  backend = b;
+}
+
+/** Shared WebAssembly memories made by allocateKMeansInput, by the buffer of the matrix they hold. */
+const inputMemories = new WeakMap<ArrayBufferLike, WebAssembly.Memory>();
+
+/**
+ * A zeroed n*d float32 matrix in shared memory that kmeans/kmeansParallel use in place (no copy) — for large inputs
+ * read from files. Backed by a WebAssembly memory when possible, else by a SharedArrayBuffer.
+ */
+export function allocateKMeansInput(n: number, d: number): Float32Array {
+  checkInt('n', n, 1);
+  checkInt('d', d, 1);
+  const bytes = n * d * 4;
+  const pages = Math.ceil(bytes / WASM_PAGE);
+  if (backend !== 'js' && distanceModule('f32', true) && pages < WASM_MAX_PAGES) {
+    try {
+      const memory = new WebAssembly.Memory({ initial: pages, maximum: WASM_MAX_PAGES, shared: true });
+      inputMemories.set(memory.buffer, memory);
+      return new Float32Array(memory.buffer, 0, n * d);
+    } catch {
+      // Fall through to a plain SharedArrayBuffer.
+    }
+  }
+  return new Float32Array(new SharedArrayBuffer(bytes));
+}
+
+const align64 = (x: number): number => Math.ceil(x / 64) * 64;
+
+/** Places X and the centroids/candidates (csBytes) in WebAssembly memory, or returns null (JS backend). */
+function wasmPlacement(
+  data: XArray,
+  n: number,
+  d: number,
+  csBytes: number,
+  shared: boolean,
+): { wasm: NonNullable<KStateDesc['wasm']>; xOff: number } | null {
+  if (backend === 'js') return null;
+  const dtype = dtypeOf(data);
+  const registered = inputMemories.get(data.buffer);
+  try {
+    if (registered) {
+      const module = distanceModule(dtype, true);
+      if (module) {
+        const before = registered.grow(Math.ceil(csBytes / WASM_PAGE));
+        return { wasm: { module, memory: registered, csOff: before * WASM_PAGE }, xOff: data.byteOffset };
+      }
+    } else {
+      const module = distanceModule(dtype, shared);
+      const xOff = align64(csBytes);
+      const pages = Math.ceil((xOff + n * d * data.BYTES_PER_ELEMENT) / WASM_PAGE);
+      if (module && pages <= WASM_MAX_PAGES) {
+        const memory = new WebAssembly.Memory(
+          shared ? { initial: pages, maximum: pages, shared: true } : { initial: pages, maximum: pages },
+        );
+        const X = dtype === 'f32' ? new Float32Array(memory.buffer, xOff, n * d) : new Float64Array(memory.buffer, xOff, n * d);
+        X.set(data.subarray(0, n * d));
+        return { wasm: { module, memory, csOff: 0 }, xOff };
+      }
+    }
+  } catch {
+    // Memory limits of this runtime: fall back to JavaScript.
+  }
+  if (backend === 'wasm') throw new Error('k-means: WebAssembly backend requested but unavailable for this input');
+  return null;
+}
+
 /** Allocates the state (ArrayBuffers, or SharedArrayBuffers when `shared`) and builds the calling thread's views. */
 function allocate(
   data: XArray,
@@ -130,16 +206,21 @@ function allocate(
   const bs = Math.ceil(n / nb);
   const nbEff = Math.ceil(n / bs);
   const L = 2 + Math.floor(Math.log(k));
-  const mk = (bytes: number): ArrayBufferLike =>
-    shared ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes);
+  const mk = (bytes: number): ArrayBufferLike => (shared ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes));
   const dtype = dtypeOf(data);
-  let xBuf: ArrayBufferLike = data.buffer;
-  let xOff = data.byteOffset;
-  if (shared && !isShared(data.buffer)) {
+  const csBytes = (k + L) * d * 8;
+  const placed = wasmPlacement(data, n, d, csBytes, shared);
+  let xBuf: ArrayBufferLike | null = null;
+  let xOff = 0;
+  if (placed) {
+    xOff = placed.xOff;
+  } else if (shared && !isShared(data.buffer)) {
     const copy = dtype === 'f32' ? new Float32Array(mk(n * d * 4)) : new Float64Array(mk(n * d * 8));
     copy.set(data.subarray(0, n * d));
     xBuf = copy.buffer;
-    xOff = 0;
+  } else {
+    xBuf = data.buffer;
+    xOff = data.byteOffset;
   }
   const desc: KStateDesc = {
     n,
@@ -149,10 +230,11 @@ function allocate(
     bs,
     L,
     dtype,
+    wasm: placed ? placed.wasm : null,
     xBuf,
     xOff,
     bufs: {
-      C: mk(k * d * 8),
+      CS: mk(placed ? 0 : csBytes),
       s: mk(k * 8),
       p: mk(k * 8),
       labels: mk(n * 4),
@@ -163,7 +245,6 @@ function allocate(
       counts: mk(nbEff * k * 4),
       stat: mk(nbEff * N_STAT * 8),
       trial: mk(nbEff * L * 8),
-      cand: mk(L * d * 8),
       dcc: mk(L * k * 8),
       dcj: mk(2 * k * 8),
       params: mk(N_PARAMS * 8),
@@ -178,8 +259,8 @@ function allocate(
 }
 
 /**
- * Squared distance for main-thread bookkeeping (candidates, centroid gaps, shifts, relocation), summed like the
- * kernel's dist2. Kept apart from the kernel so the kernel's hot loops see only their own argument types.
+ * Squared distance for main-thread bookkeeping (candidates, centroid gaps, shifts, relocation) and assignNearest.
+ * Kept apart from the kernel so the kernel's hot loops see only their own argument types.
  */
 function vdist2(a: ArrayLike<number>, ao: number, b: ArrayLike<number>, bo: number, d: number): number {
   let s = 0;
@@ -256,7 +337,7 @@ function sampleIndex(S: KState, r: number): number {
  * Greedy k-means++ into S.C. Leaves S.labels = nearest centre, S.upper = its distance, S.lower = a lower bound on the
  * distance to every other centre (valid Hamerly bounds for the seeds).
  */
-function* plusPlus(S: KState, kernel: KernelModule, rng: Rng): Job<void> {
+function* plusPlus(S: KState, rng: Rng): Job<void> {
   const { n, d, k, L, X, C, cand, dcc, dcj, params, trial, nb } = S;
   const first = rng.int(n);
   for (let t = 0; t < d; t++) C[t] = X[first * d + t]!;
@@ -309,7 +390,7 @@ function combine(S: KState, out: Float64Array, tot: Int32Array, fallback: Float6
 }
 
 /** Moves, for each empty cluster in index order, the farthest point (from its old centroid) of a cluster of size > 1. */
-function relocateEmpty(S: KState, kernel: KernelModule, Cold: Float64Array, tot: Int32Array): void {
+function relocateEmpty(S: KState, Cold: Float64Array, tot: Int32Array): void {
   const { n, d, k, bs, X, labels, closest: dist, sums, counts, upper, lower } = S;
   for (let i = 0; i < n; i++) dist[i] = vdist2(X, i * d, Cold, labels[i]! * d, d);
   for (let j = 0; j < k; j++) {
@@ -345,7 +426,7 @@ function relocateEmpty(S: KState, kernel: KernelModule, Cold: Float64Array, tot:
 }
 
 /** Half the centroid-centroid distances (cc, k*k) and Hamerly's s (half the distance to the nearest other centroid). */
-function centroidGaps(S: KState, kernel: KernelModule): void {
+function centroidGaps(S: KState): void {
   const { k, d, C, s, cc } = S;
   s.fill(Infinity);
   for (let j = 0; j < k; j++) {
@@ -361,9 +442,9 @@ function centroidGaps(S: KState, kernel: KernelModule): void {
 }
 
 /** centroidGaps plus the largest and second largest movement of the last update (for the bound updates). */
-function prepareBounds(S: KState, kernel: KernelModule): void {
+function prepareBounds(S: KState): void {
   const { k, p, params } = S;
-  centroidGaps(S, kernel);
+  centroidGaps(S);
   let pmax = 0;
   let parg = 0;
   for (let j = 0; j < k; j++) {
@@ -382,7 +463,6 @@ function prepareBounds(S: KState, kernel: KernelModule): void {
 /** Lloyd iterations from the centroids in S.C (bounds from k-means++ when `seeded`, else a full first pass). */
 function* lloydJob(
   S: KState,
-  kernel: KernelModule,
   seeded: boolean,
   maxIter: number,
   tolAbs: number,
@@ -392,14 +472,14 @@ function* lloydJob(
   const Cnew = new Float64Array(k * d);
   const tot = new Int32Array(k);
   params[P_FINAL] = 0;
-  if (!seeded) centroidGaps(S, kernel);
+  if (!seeded) centroidGaps(S);
   yield seeded ? 'sumsFromLabels' : 'assignFull';
   let iter = 1;
   for (;;) {
     const changes = sumStat(S, 0);
     combine(S, Cnew, tot, C);
     if (tot.includes(0)) {
-      relocateEmpty(S, kernel, C, tot);
+      relocateEmpty(S, C, tot);
       combine(S, Cnew, tot, C);
     }
     let shift = 0;
@@ -412,11 +492,11 @@ function* lloydJob(
     onIteration?.({ iteration: iter, centroids: C, labels: S.labels, changes, shift });
     if (iter > 1 && changes === 0) break;
     if (shift <= tolAbs || iter >= maxIter) break;
-    prepareBounds(S, kernel);
+    prepareBounds(S);
     yield 'assignHamerly';
     iter++;
   }
-  prepareBounds(S, kernel);
+  prepareBounds(S);
   params[P_FINAL] = 1;
   yield 'assignHamerly';
   params[P_FINAL] = 0;
@@ -424,14 +504,14 @@ function* lloydJob(
 }
 
 /** nInit seeded runs; keeps the lowest inertia (the earliest on ties). */
-function* fitJob(S: KState, kernel: KernelModule, opts: KMeansOptions): Job<KMeansResult> {
+function* fitJob(S: KState, opts: KMeansOptions): Job<KMeansResult> {
   const { maxIter, tol, nInit } = resolveOptions(opts);
   const tolAbs = yield* absoluteTolerance(S, tol);
   const rng = createRng(opts.seed);
   let best: KMeansResult | null = null;
   for (let r = 0; r < nInit; r++) {
-    yield* plusPlus(S, kernel, rng);
-    const { inertia, iterations } = yield* lloydJob(S, kernel, true, maxIter, tolAbs);
+    yield* plusPlus(S, rng);
+    const { inertia, iterations } = yield* lloydJob(S, true, maxIter, tolAbs);
     if (!best || inertia < best.inertia) {
       best = { k: S.k, d: S.d, centroids: S.C.slice(), labels: S.labels.slice(), inertia, iterations };
     }
@@ -462,7 +542,7 @@ export function kmeans(data: Float32Array | Float64Array, n: number, d: number, 
   validate(data, n, d, opts.k);
   resolveOptions(opts);
   const { S, kernel } = allocate(data, n, d, opts.k, false);
-  return runSync(fitJob(S, kernel, opts), kernel, S);
+  return runSync(fitJob(S, opts), kernel, S);
 }
 
 /** Same result semantics; may use worker_threads across cores for large n (falls back to kmeans() for small n). */
@@ -480,7 +560,7 @@ export async function kmeansParallel(
   const { desc, S, kernel } = allocate(data, n, d, opts.k, true);
   const pool = new KernelPool(Math.min(threads, S.nb) - 1, desc, kernel, S);
   try {
-    const result = await runAsync(fitJob(S, kernel, opts), (op) => pool.run(op));
+    const result = await runAsync(fitJob(S, opts), (op) => pool.run(op));
     return result;
   } finally {
     await pool.close();
@@ -501,14 +581,13 @@ export function assignNearest(
   checkInt('k', k, 1);
   if (data.length < n * d) throw new RangeError(`assignNearest: data has ${data.length} values, need ${n * d}`);
   if (centroids.length < k * d) throw new RangeError(`assignNearest: centroids have ${centroids.length} values`);
-  const dist2 = mainKernel(dtypeOf(data)).dist2;
   const labels = new Int32Array(n);
   const d2 = new Float64Array(n);
   for (let i = 0; i < n; i++) {
     let best = 0;
-    let bd = dist2(data, i * d, centroids, 0, d);
+    let bd = vdist2(data, i * d, centroids, 0, d);
     for (let j = 1; j < k; j++) {
-      const e = dist2(data, i * d, centroids, j * d, d);
+      const e = vdist2(data, i * d, centroids, j * d, d);
       if (e < bd) {
         bd = e;
         best = j;
@@ -524,7 +603,7 @@ export function assignNearest(
 export function kmeansPlusPlus(data: Float32Array | Float64Array, n: number, d: number, k: number, rng: Rng): Float64Array {
   validate(data, n, d, k);
   const { S, kernel } = allocate(data, n, d, k, false);
-  runSync(plusPlus(S, kernel, rng), kernel, S);
+  runSync(plusPlus(S, rng), kernel, S);
   return S.C.slice();
 }
 
@@ -547,7 +626,7 @@ export function lloyd(
   const job = function* (): Job<KMeansResult> {
     const tolAbs = yield* absoluteTolerance(S, tol);
     S.C.set(init.subarray(0, k * d));
-    const { inertia, iterations } = yield* lloydJob(S, kernel, false, maxIter, tolAbs, opts.onIteration);
+    const { inertia, iterations } = yield* lloydJob(S, false, maxIter, tolAbs, opts.onIteration);
     return { k, d, centroids: S.C.slice(), labels: S.labels.slice(), inertia, iterations };
   };
   return runSync(job(), kernel, S);

@@ -388,6 +388,7 @@ export function bgnbdPAlive(p: BgNbdParams, x: number, tx: number, T: number): n
 }
 
 /** Tail-bounded series for h (see `bgnbdExpectedPurchasesIfAlive`); undefined when it is not trustworthy. */
+/** @internal Exported for tests: the series path of `bgnbdExpectedPurchasesIfAlive` (w = t/(α+T)). */
 export function aliveSeries(p: BgNbdParams, x: number, w: number, maxTerms: number): number | undefined {
   const eps = p.a - 1;
   const c = p.a + p.b + x - 1;
@@ -428,6 +429,7 @@ export function aliveSeries(p: BgNbdParams, x: number, w: number, maxTerms: numb
  * growing geometrically from the scale of the integrand's features near p = 0, with the endpoint
  * singularities p^{a−1} and (1−p)^{b'−1} removed by substitution.
  */
+/** @internal Exported for tests: the quadrature path of `bgnbdExpectedPurchasesIfAlive`. */
 export function aliveQuadrature(p: BgNbdParams, x: number, w: number): number {
   const s = p.r + x;
   const a = p.a;

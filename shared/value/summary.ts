@@ -53,7 +53,7 @@ export function compareIds(a: string, b: string): number {
     const ta = a.replace(/^0+(?=\d)/, '');
     const tb = b.replace(/^0+(?=\d)/, '');
     if (ta.length !== tb.length) return ta.length - tb.length;
-    return ta < tb ? -1 : ta > tb ? 1 : 0;
+    if (ta !== tb) return ta < tb ? -1 : 1;
   }
   if (na !== nb) return na ? -1 : 1;
   return a < b ? -1 : a > b ? 1 : 0;

@@ -3,7 +3,13 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { gunzipSync } from 'node:zlib';
-import { createNdjsonRecorder, simulateStore, toNdjsonLine, writeNdjson, type Delivery } from '../../../local/simulator';
+import {
+  createNdjsonRecorder,
+  simulateStore,
+  toNdjsonLine,
+  writeNdjson,
+  type Delivery,
+} from '../../../local/simulator';
 import { detectFormat, readNdjson, readReplay, type ReplayItem } from '../../../local/replay';
 
 let dir = '';
@@ -58,7 +64,12 @@ describe('NDJSON recording and replay', () => {
       await recorder.write(deliveries.slice(100));
       await recorder.close();
       expect(recorder.lines).toBe(deliveries.length);
-      if (name.endsWith('.gz')) expect(gunzipSync(await readFile(file)).toString('utf8').split('\n')).toHaveLength(deliveries.length + 1);
+      if (name.endsWith('.gz'))
+        expect(
+          gunzipSync(await readFile(file))
+            .toString('utf8')
+            .split('\n'),
+        ).toHaveLength(deliveries.length + 1);
 
       const items = await collect(readNdjson(file));
       expect(items.every((i) => i.kind === 'event')).toBe(true);
@@ -88,7 +99,8 @@ describe('NDJSON recording and replay', () => {
 
   test('bad lines are rejected with their reason and line; blank lines skipped; arrival falls back', async () => {
     const file = path.join(dir, 'bad.ndjson');
-    const good = (occurredAt: unknown) => JSON.stringify({ 'detail-type': 'product.viewed', detail: { eventId: 'e', occurredAt } });
+    const good = (occurredAt: unknown) =>
+      JSON.stringify({ 'detail-type': 'product.viewed', detail: { eventId: 'e', occurredAt } });
     await writeFile(
       file,
       [

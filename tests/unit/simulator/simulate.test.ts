@@ -209,12 +209,10 @@ describe('simulateStore', () => {
     // Bargain hunters use discounts far more than loyal high spenders, who spend far more per order.
     const orders = all.filter((d) => d.detailType === 'order.placed' && !d.meta?.malformed && !d.meta?.duplicate);
     const stat = (persona: string) => {
-      const mine = orders
-        .map(detailOf)
-        .filter((o) => {
-          const t = store.truth.get(o.customerId as string);
-          return t?.persona === persona && !t.switchedTo;
-        });
+      const mine = orders.map(detailOf).filter((o) => {
+        const t = store.truth.get(o.customerId as string);
+        return t?.persona === persona && !t.switchedTo;
+      });
       return {
         discounted: mine.filter((o) => (o.discount as number) > 0).length / mine.length,
         aov: mine.reduce((a, o) => a + (o.total as number), 0) / mine.length,

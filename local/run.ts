@@ -1,0 +1,408 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { makeHandler } from '../functions/ingest/app';
+import { stageConfig } from '../infra/config/stages';
+import { synthTemplate } from '../infra/app';
+import { settingsSchema, type Settings } from '../shared/config/settings';
+import { documentClient, DynamoProfileStore } from '../shared/adapters/dynamo';
+import type { LifecycleChanged, SegmentChanged } from '../shared/contracts/outbound';
+import { behaviourRow, buildVector } from '../shared/domain/vector';
+import type { CustomerProfile } from '../shared/ports/stores';
+import { evaluationTime, refreshFeatures } from '../shared/recluster/as-of';
+import { adjustedRandIndex } from '../shared/segmentation/metrics';
+import type { SegmentationModel } from '../shared/segmentation/model';
+import { LocalObjectStore } from './object-store';
+import { projectTo2d, writeReport, type ReportData } from './report';
+import { readReplay, type ReplayFormat } from './replay';
+import { createNdjsonRecorder, simulateStore, type Delivery } from './simulator';
+import { startEmbeddedStack } from './stack';
+import { buildReclusterHandlers, reclusterDepsForStack, runReclusterLocally } from './stepfunctions';
+
+const DAY_MS = 86_400_000;
+
+export type RunSource =
+  | { kind: 'simulate'; customers: number; days: number; seed: number }
+  | { kind: 'replay'; path: string; format?: ReplayFormat };
+
+/** Where a run reports progress: a bar on a terminal, plain lines otherwise (see start.ts). */
+export interface Progress {
+  start(phase: string, total: number): void;
+  update(done: number, info?: Record<string, string | number>): void;
+  stop(): void;
+  line(text: string): void;
+}
+
+export const silentProgress: Progress = { start: () => {}, update: () => {}, stop: () => {}, line: () => {} };
+
+export interface RunOptions {
+  source: RunSource;
+  outDir: string;
+  record?: string;
+  /** Re-cluster every N simulated nights (default 1). */
+  reclusterEvery?: number;
+  /** No nightly run before this many customers exist. */
+  minCustomersToCluster?: number;
+  progress?: Progress;
+  settings?: Settings;
+}
+
+export interface RunSummary {
+  source: string;
+  events: { delivered: number; ingested: number; duplicates: number; rejected: Record<string, number> };
+  customers: number;
+  model: { version: number; k: number; quality: SegmentationModel['quality'] } | null;
+  segments: { id: string; name: string; size: number; share: number; meanOrders: number; meanRevenue: number; meanClv: number | null; meanChurnRisk: number | null; topCategories: string[] }[];
+  changes: { segment: number; lifecycle: number; segmentByReason: Record<string, number> };
+  nightlyRuns: { succeeded: number; failed: number; reasons: string[] };
+  flappingRate: number;
+  transitions: { from: string; to: string; count: number }[];
+  timings: { seconds: number; eventsPerSecond: number };
+  truth?: { ari: number; switchedCustomers: number; switchedMovedShare: number };
+  files: string[];
+}
+
+/** The settings a local run uses: the dev stage's, with a small shard count for one machine. */
+export function localSettings(): Settings {
+  const dev = stageConfig('dev').settings;
+  return settingsSchema.parse({ ...dev, recluster: { ...dev.recluster, shardCount: 2, nInit: 2, silhouetteSubsample: 1_500 } });
+}
+
+const bump = (m: Record<string, number>, key: string, n = 1) => {
+  m[key] = (m[key] ?? 0) + n;
+};
+
+/**
+ * Runs the whole system on the embedded stack: events go to the local bus (the CDK rule's pattern), the queue
+ * (SQS batch semantics) and the ingest handler; each simulated night the synthesized state machine runs under
+ * aws-local-stepfunctions. Writes summary.json, profiles.ndjson and report.html to `outDir`.
+ */
+export async function runLocal(opts: RunOptions): Promise<RunSummary> {
+  const started = performance.now();
+  const progress = opts.progress ?? silentProgress;
+  const settings = opts.settings ?? localSettings();
+  let clock = new Date(0);
+  const stack = await startEmbeddedStack({ settings, clock: () => clock });
+  try {
+    const template = synthTemplate('dev');
+    const objects = new LocalObjectStore();
+    const handlers = buildReclusterHandlers(reclusterDepsForStack(stack, { objects, clock: () => clock }));
+    const ingest = makeHandler(stack.ingestDeps());
+    const profiles = new DynamoProfileStore(documentClient(stack.dynamo.client), stack.dynamo.tableName, 730);
+    const recorder = opts.record ? createNdjsonRecorder(opts.record) : null;
+
+    const rejected: Record<string, number> = {};
+    let delivered = 0;
+    let ingested = 0;
+    let duplicates = 0;
+    const customersSeen = new Set<string>();
+    const runs = { succeeded: 0, failed: 0, reasons: [] as string[] };
+    const sizesOverTime: ReportData['sizesOverTime'] = [];
+    const qualityOverRuns: ReportData['qualityOverRuns'] = [];
+    const models: SegmentationModel[] = [];
+    const activeDays = new Map<string, Set<number>>();
+    let pending: Delivery[] = [];
+
+    const drain = async () => {
+      if (pending.length === 0) return;
+      const entries = pending.map((d) => ({
+        Source: settings.source,
+        DetailType: d.detailType,
+        Detail: JSON.stringify(d.detail),
+        Time: d.arrivalAt,
+      }));
+      clock = pending[pending.length - 1]!.arrivalAt;
+      for (let i = 0; i < entries.length; i += 10) {
+        const slice = entries.slice(i, i + 10);
+        const routedBefore = stack.queue.stats.sent;
+        await stack.bus.putEvents(slice);
+        const routed = stack.queue.stats.sent - routedBefore;
+        if (routed < slice.length) bump(rejected, 'unrouted_detail_type', slice.length - routed);
+      }
+      pending = [];
+      await stack.queue.drain(async (event) => {
+        const response = await ingest(event);
+        return response;
+      });
+    };
+
+    // Ingest outcomes are read from the handler's metrics tally (the same counters CloudWatch gets).
+    const counts = () => stack.metrics.counts;
+
+    const nightly = async (night: Date) => {
+      await drain();
+      if (customersSeen.size < (opts.minCustomersToCluster ?? 100)) return;
+      clock = night;
+      const runId = `nightly-${night.toISOString().slice(0, 10)}`;
+      const result = await runReclusterLocally({
+        template,
+        handlers,
+        input: { runId, asOf: night.toISOString() },
+        executionName: runId,
+      });
+      stack.models.invalidate();
+      if (result.status === 'SUCCEEDED') {
+        runs.succeeded += 1;
+        const model = await stack.modelStore.getActive();
+        if (model && models[models.length - 1]?.version !== model.version) {
+          models.push(model);
+          const day = night.toISOString().slice(0, 10);
+          for (const p of model.profiles) sizesOverTime.push({ day, segmentId: p.segmentId, name: p.name, size: p.size });
+          qualityOverRuns.push({
+            run: models.length,
+            day,
+            silhouette: model.quality.silhouette,
+            daviesBouldin: model.quality.daviesBouldin,
+            stability: model.quality.stability,
+            k: model.k,
+          });
+        }
+      } else {
+        runs.failed += 1;
+        runs.reasons.push(`${runId}: ${result.error ?? 'failed'} ${result.cause ?? ''}`.trim().slice(0, 300));
+      }
+    };
+
+    const noteActive = (d: Delivery) => {
+      const detail = d.detail as { customerId?: unknown };
+      if (typeof detail?.customerId === 'string') {
+        customersSeen.add(detail.customerId);
+        const days = activeDays.get(detail.customerId) ?? new Set<number>();
+        days.add(Math.floor(d.arrivalAt.getTime() / DAY_MS));
+        activeDays.set(detail.customerId, days);
+      }
+    };
+
+    let truth: ReturnType<typeof simulateStore>['truth'] | null = null;
+    if (opts.source.kind === 'simulate') {
+      const store = simulateStore({ customers: opts.source.customers, days: opts.source.days, seed: opts.source.seed });
+      truth = store.truth;
+      progress.start('simulated days', opts.source.days);
+      for (const day of store.days()) {
+        for (const d of day.deliveries) {
+          delivered += 1;
+          await recorder?.write([d]);
+          noteActive(d);
+          pending.push(d);
+          if (pending.length >= 500) await drain();
+        }
+        const night = new Date(day.date.getTime() + DAY_MS);
+        if ((day.day + 1) % (opts.reclusterEvery ?? 1) === 0) await nightly(night);
+        else await drain();
+        progress.update(day.day + 1, { events: delivered, model: models[models.length - 1]?.version ?? '-' });
+      }
+    } else {
+      progress.start('replayed events', 0);
+      let lastNight: number | null = null;
+      let nights = 0;
+      for await (const item of readReplay(opts.source.path, opts.source.format)) {
+        if (item.kind === 'rejected') {
+          bump(rejected, item.reason);
+          continue;
+        }
+        const d = item.delivery;
+        const night = Math.floor(d.arrivalAt.getTime() / DAY_MS);
+        if (lastNight !== null && night > lastNight) {
+          nights += 1;
+          if (nights % (opts.reclusterEvery ?? 1) === 0) await nightly(new Date(night * DAY_MS));
+        }
+        lastNight = lastNight === null ? night : Math.max(lastNight, night);
+        delivered += 1;
+        await recorder?.write([d]);
+        noteActive(d);
+        pending.push(d);
+        if (pending.length >= 500) await drain();
+        if (delivered % 1000 === 0) progress.update(delivered, { model: models[models.length - 1]?.version ?? '-' });
+      }
+      if (lastNight !== null) await nightly(new Date((lastNight + 1) * DAY_MS));
+    }
+    await drain();
+    progress.stop();
+    await recorder?.close();
+
+    // Quarantined records by reason, from the metrics the ingest path emits per reason.
+    const quarantined = counts().QuarantinedEvents ?? 0;
+    ingested = counts().EventsIngested ?? 0;
+    duplicates = counts().DuplicateEvents ?? 0;
+    if (quarantined) await countQuarantine(stack, rejected);
+
+    // Everyone, evaluated as of the end of the run (the time of the last event).
+    const all: CustomerProfile[] = [];
+    for await (const p of profiles.scanShard(0, 1)) all.push(p);
+    all.sort((a, b) => (a.customerId < b.customerId ? -1 : 1));
+    const asOf = clock;
+    mkdirSync(opts.outDir, { recursive: true });
+    const lines = all.map((p) => {
+      const features = refreshFeatures(p.features, new Date(p.updatedAt), evaluationTime(asOf, p.updatedAt), settings.features);
+      return JSON.stringify({
+        customerId: p.customerId,
+        features: { ...features, interest: undefined },
+        segmentId: p.assignment?.segmentId ?? null,
+        modelVersion: p.assignment?.modelVersion ?? null,
+        probabilities: p.assignment?.topProbabilities ?? [],
+        traits: p.traits,
+      });
+    });
+    writeFileSync(join(opts.outDir, 'profiles.ndjson'), lines.join('\n') + (lines.length ? '\n' : ''));
+
+    const segmentEvents = stack.bus.eventsOf<SegmentChanged>('segment.changed');
+    const lifecycleEvents = stack.bus.eventsOf<LifecycleChanged>('lifecycle.changed');
+    const segmentByReason: Record<string, number> = {};
+    for (const e of segmentEvents) bump(segmentByReason, e.detail.reason);
+
+    const model = models[models.length - 1] ?? null;
+    const segments = model ? segmentTable(model, all) : [];
+    const transitions = models.length >= 2 ? lastTransitions(segmentEvents, model!) : [];
+
+    // Flapping: real-time moves (reason "event", not a first assignment) per active customer-day, excluding
+    // customers whose persona switched on purpose.
+    const switched = new Set([...(truth?.entries() ?? [])].filter(([, t]) => t.switchedAt).map(([id]) => id));
+    const flaps = segmentEvents.filter((e) => e.detail.reason === 'event' && e.detail.from !== null && !switched.has(e.detail.customerId)).length;
+    let activeCustomerDays = 0;
+    for (const [id, days] of activeDays) if (!switched.has(id)) activeCustomerDays += days.size;
+    const flappingRate = activeCustomerDays ? flaps / activeCustomerDays : 0;
+
+    let truthSummary: RunSummary['truth'];
+    if (truth && model) {
+      const personaIndex = new Map<string, number>();
+      const planted: number[] = [];
+      const found: number[] = [];
+      for (const p of all) {
+        const t = truth.get(p.customerId);
+        if (!t || t.kind !== 'customer' || !p.assignment) continue;
+        const persona = t.switchedTo ?? t.persona;
+        if (!personaIndex.has(persona)) personaIndex.set(persona, personaIndex.size);
+        planted.push(personaIndex.get(persona)!);
+        found.push(model.segmentIds.indexOf(p.assignment.segmentId));
+      }
+      const movedSwitched = new Set(segmentEvents.filter((e) => switched.has(e.detail.customerId) && e.detail.from !== null).map((e) => e.detail.customerId));
+      truthSummary = {
+        ari: planted.length ? adjustedRandIndex(planted, found) : 0,
+        switchedCustomers: switched.size,
+        switchedMovedShare: switched.size ? movedSwitched.size / switched.size : 0,
+      };
+    }
+
+    const seconds = (performance.now() - started) / 1000;
+    const summary: RunSummary = {
+      source: opts.source.kind === 'simulate' ? `simulator (${opts.source.customers} customers, ${opts.source.days} days, seed ${opts.source.seed})` : `replay ${opts.source.path}`,
+      events: { delivered, ingested, duplicates, rejected },
+      customers: all.length,
+      model: model ? { version: model.version, k: model.k, quality: model.quality } : null,
+      segments,
+      changes: { segment: segmentEvents.length, lifecycle: lifecycleEvents.length, segmentByReason },
+      nightlyRuns: runs,
+      flappingRate,
+      transitions,
+      timings: { seconds, eventsPerSecond: delivered / seconds },
+      ...(truthSummary ? { truth: truthSummary } : {}),
+      files: ['summary.json', 'profiles.ndjson', 'report.html'].map((f) => join(opts.outDir, f)),
+    };
+    writeFileSync(join(opts.outDir, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
+
+    writeReport(join(opts.outDir, 'report.html'), {
+      title: `Shoal local run — ${summary.source}`,
+      generatedAt: new Date().toISOString(),
+      summary: {
+        'events delivered': delivered,
+        'events ingested': ingested,
+        rejected: Object.values(rejected).reduce((a, b) => a + b, 0),
+        duplicates,
+        customers: all.length,
+        'model version': model?.version ?? '-',
+        k: model?.k ?? '-',
+        silhouette: model?.quality.silhouette ?? '-',
+        'segment changes': segmentEvents.length,
+        'lifecycle changes': lifecycleEvents.length,
+        seconds: Math.round(seconds),
+      },
+      segments,
+      sizesOverTime,
+      transitions,
+      projection: model ? projection(model, all, asOf, settings) : [],
+      qualityOverRuns,
+      clvBySegment: all
+        .filter((p) => p.assignment && p.traits)
+        .slice(0, 5_000)
+        .map((p) => ({ segmentId: p.assignment!.segmentId, name: nameOf(model, p.assignment!.segmentId), clv: p.traits!.clv })),
+    });
+    return summary;
+  } finally {
+    await stack.close();
+  }
+}
+
+async function countQuarantine(stack: Awaited<ReturnType<typeof startEmbeddedStack>>, rejected: Record<string, number>) {
+  // The quarantine is partitioned by arrival day; scan it once at the end of a run.
+  const { ScanCommand } = await import('@aws-sdk/lib-dynamodb');
+  const doc = documentClient(stack.dynamo.client);
+  let start: Record<string, unknown> | undefined;
+  do {
+    const page = await doc.send(
+      new ScanCommand({
+        TableName: stack.dynamo.tableName,
+        FilterExpression: 'begins_with(pk, :q)',
+        ExpressionAttributeValues: { ':q': 'Q#' },
+        ProjectionExpression: 'reason',
+        ExclusiveStartKey: start,
+      }),
+    );
+    for (const item of page.Items ?? []) bump(rejected, String(item.reason));
+    start = page.LastEvaluatedKey;
+  } while (start);
+}
+
+function nameOf(model: SegmentationModel | null, segmentId: string): string {
+  if (!model) return segmentId;
+  const i = model.segmentIds.indexOf(segmentId);
+  return i >= 0 ? (model.names[i] ?? segmentId) : segmentId;
+}
+
+function segmentTable(model: SegmentationModel, all: CustomerProfile[]): RunSummary['segments'] {
+  const assigned = all.filter((p) => p.assignment);
+  return model.segmentIds.map((id, i) => {
+    const members = assigned.filter((p) => p.assignment!.segmentId === id);
+    const mean = (f: (p: CustomerProfile) => number | null) => {
+      const values = members.map(f).filter((v): v is number => v !== null);
+      return values.length ? values.reduce((a, b) => a + b, 0) / values.length : null;
+    };
+    const profile = model.profiles.find((p) => p.segmentId === id);
+    return {
+      id,
+      name: model.names[i] ?? id,
+      size: members.length,
+      share: assigned.length ? members.length / assigned.length : 0,
+      meanOrders: mean((p) => p.features.orders) ?? 0,
+      meanRevenue: mean((p) => p.features.revenue) ?? 0,
+      meanClv: mean((p) => p.traits?.clv ?? null),
+      meanChurnRisk: mean((p) => p.traits?.churnRisk ?? null),
+      topCategories: (profile?.topCategories ?? []).slice(0, 3).map((c) => c.category),
+    };
+  });
+}
+
+/** Moves made by the last nightly run (reason "recluster" with the last model version), as a from→to matrix. */
+function lastTransitions(events: { detail: SegmentChanged }[], model: SegmentationModel): RunSummary['transitions'] {
+  const cells = new Map<string, number>();
+  for (const e of events) {
+    if (e.detail.reason !== 'recluster' || e.detail.modelVersion !== model.version) continue;
+    const key = `${e.detail.from?.name ?? 'none'}\u0000${e.detail.to.name}`;
+    cells.set(key, (cells.get(key) ?? 0) + 1);
+  }
+  return [...cells.entries()].map(([k, count]) => {
+    const [from, to] = k.split('\u0000') as [string, string];
+    return { from, to, count };
+  });
+}
+
+function projection(model: SegmentationModel, all: CustomerProfile[], asOf: Date, settings: Settings): ReportData['projection'] {
+  const members = all.filter((p) => p.assignment).slice(0, 3_000);
+  const vectors = new Float64Array(members.length * model.dim);
+  members.forEach((p, i) => {
+    const f = refreshFeatures(p.features, new Date(p.updatedAt), evaluationTime(asOf, p.updatedAt), settings.features);
+    vectors.set(buildVector(behaviourRow(f), f.interest, model), i * model.dim);
+  });
+  const { x, y } = projectTo2d(vectors, members.length, model.dim, 1);
+  return members.map((p, i) => ({ x: x[i]!, y: y[i]!, segmentId: p.assignment!.segmentId, name: nameOf(model, p.assignment!.segmentId) }));
+}
+

@@ -1,0 +1,109 @@
+/**
+ * `npm start`: the whole system on this machine. Simulates a store by default; `--replay FILE` feeds real history.
+ */
+import { Command, Option } from 'commander';
+import { SingleBar, Presets } from 'cli-progress';
+import { resolve } from 'node:path';
+import { runLocal, type Progress, type RunSummary } from './run';
+
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+process.env.POWERTOOLS_LOG_LEVEL ??= 'SILENT';
+
+function terminalProgress(): Progress {
+  let bar: SingleBar | null = null;
+  let total = 0;
+  let label = '';
+  let lastLine = 0;
+  const tty = Boolean(process.stdout.isTTY);
+  return {
+    start(phase, n) {
+      label = phase;
+      total = n;
+      if (tty) {
+        bar = new SingleBar(
+          { format: `${phase.padEnd(16)} [{bar}] {value}/{total} | {events} events | model v{model} | {duration}s`, hideCursor: true },
+          Presets.shades_classic,
+        );
+        bar.start(Math.max(n, 1), 0, { events: 0, model: '-' });
+      } else {
+        console.log(`${phase}: starting (${n || 'streaming'})`);
+      }
+    },
+    update(done, info = {}) {
+      if (bar) {
+        if (total === 0) bar.setTotal(done);
+        bar.update(done, info);
+      } else if (Date.now() - lastLine > 2_000) {
+        lastLine = Date.now();
+        console.log(`${label}: ${done}${total ? `/${total}` : ''} ${Object.entries(info).map(([k, v]) => `${k}=${v}`).join(' ')}`);
+      }
+    },
+    stop() {
+      bar?.stop();
+      bar = null;
+    },
+    line: (text) => console.log(text),
+  };
+}
+
+function printSummary(s: RunSummary): void {
+  const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+  console.log(`\n${s.source}`);
+  console.log(`events: ${s.events.delivered} delivered, ${s.events.ingested} ingested, ${s.events.duplicates} duplicates`);
+  const rejected = Object.entries(s.events.rejected);
+  console.log(`rejected: ${rejected.length ? rejected.map(([r, n]) => `${r} ${n}`).join(', ') : 'none'}`);
+  console.log(`customers: ${s.customers}; nightly runs: ${s.nightlyRuns.succeeded} published, ${s.nightlyRuns.failed} refused or failed`);
+  if (s.model) {
+    const q = s.model.quality;
+    console.log(`model v${s.model.version}: k=${s.model.k}, silhouette ${q.silhouette.toFixed(3)}, Davies–Bouldin ${q.daviesBouldin.toFixed(3)}, stability ${q.stability === null ? '-' : q.stability.toFixed(3)}`);
+    console.table(
+      s.segments.map((g) => ({
+        id: g.id,
+        name: g.name,
+        size: g.size,
+        share: pct(g.share),
+        'mean orders': Number(g.meanOrders.toFixed(2)),
+        'mean revenue': Number(g.meanRevenue.toFixed(2)),
+        'mean CLV': g.meanClv === null ? '-' : Number(g.meanClv.toFixed(2)),
+        'top categories': g.topCategories.join(', '),
+      })),
+    );
+  } else {
+    console.log('no model published (too few customers or every run refused)');
+  }
+  console.log(`changes: ${s.changes.segment} segment (${Object.entries(s.changes.segmentByReason).map(([r, n]) => `${r} ${n}`).join(', ') || 'none'}), ${s.changes.lifecycle} lifecycle; flapping rate ${s.flappingRate.toFixed(4)} per active customer-day`);
+  if (s.transitions.length) {
+    console.log('transitions in the last re-cluster:');
+    for (const t of [...s.transitions].sort((a, b) => b.count - a.count).slice(0, 10)) console.log(`  ${t.from} -> ${t.to}: ${t.count}`);
+  }
+  if (s.truth) console.log(`planted personas: ARI ${s.truth.ari.toFixed(3)}; ${pct(s.truth.switchedMovedShare)} of the ${s.truth.switchedCustomers} customers who switched persona moved segment`);
+  for (const r of s.nightlyRuns.reasons.slice(0, 3)) console.log(`  refused: ${r}`);
+  console.log(`${s.timings.seconds.toFixed(1)} s, ${Math.round(s.timings.eventsPerSecond)} events/s`);
+  console.log(`wrote ${s.files.join(', ')}`);
+}
+
+const program = new Command('npm start')
+  .description('Run Shoal locally on embedded AWS stand-ins')
+  .option('--customers <n>', 'simulated customers', (v) => Number.parseInt(v, 10), 1_500)
+  .option('--days <n>', 'simulated days', (v) => Number.parseInt(v, 10), 45)
+  .option('--seed <n>', 'simulation seed', (v) => Number.parseInt(v, 10), 7)
+  .option('--out <dir>', 'output folder', 'out')
+  .option('--record <file>', 'write the delivered inbound stream as NDJSON (replayable)')
+  .option('--replay <file>', 'feed history from a file instead of simulating')
+  .addOption(new Option('--format <format>', 'replay format').choices(['ndjson', 'online-retail']))
+  .option('--recluster-every <nights>', 're-cluster every N nights', (v) => Number.parseInt(v, 10), 1)
+  .action(async (o: { customers: number; days: number; seed: number; out: string; record?: string; replay?: string; format?: 'ndjson' | 'online-retail'; reclusterEvery: number }) => {
+    const summary = await runLocal({
+      source: o.replay ? { kind: 'replay', path: resolve(o.replay), format: o.format } : { kind: 'simulate', customers: o.customers, days: o.days, seed: o.seed },
+      outDir: resolve(o.out),
+      record: o.record ? resolve(o.record) : undefined,
+      reclusterEvery: o.reclusterEvery,
+      progress: terminalProgress(),
+    });
+    printSummary(summary);
+  });
+
+program.parseAsync(process.argv).catch((err: unknown) => {
+  console.error(err instanceof Error ? err.stack : err);
+  process.exit(1);
+});
