@@ -136,7 +136,8 @@ function ensureSklearn(): string | null {
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
   for (const args of [['update'], ['install', '-y', 'python3-sklearn']]) {
     const r = spawnSync('apt-get', args, { stdio: 'inherit', env });
-    if (r.error || r.status !== 0) return `apt-get ${args.join(' ')} failed (${r.error?.message ?? `exit ${r.status}`})`;
+    if (r.error || r.status !== 0)
+      return `apt-get ${args.join(' ')} failed (${r.error?.message ?? `exit ${r.status}`})`;
   }
   return sklearnAvailable();
 }
@@ -185,7 +186,8 @@ function main(): void {
     console.log(line);
     summary.push(`${line} -> ${tr <= 1 && ir <= 1.005 ? 'target met' : 'target NOT met'}`);
   }
-  if (summary.length) console.log(`\nsummary (target: time ratio <= 1, inertia at most 0.5% above sklearn):\n${summary.join('\n')}`);
+  if (summary.length)
+    console.log(`\nsummary (target: time ratio <= 1, inertia at most 0.5% above sklearn):\n${summary.join('\n')}`);
 }
 
 main();

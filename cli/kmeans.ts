@@ -48,7 +48,7 @@ export function readFloat32Matrix(path: string, d: number): { data: Float32Array
     const buf = new SharedArrayBuffer(size);
     const bytes = new Uint8Array(buf);
     const chunk = 1 << 26;
-    for (let off = 0; off < size; ) {
+    for (let off = 0; off < size;) {
       const got = readSync(fd, bytes, off, Math.min(chunk, size - off), off);
       if (got <= 0) throw new Error(`${path}: unexpected end of file at byte ${off}`);
       off += got;
@@ -83,7 +83,12 @@ export function registerKmeansCommand(program: Command): void {
     .requiredOption('--k <K>', 'number of clusters', intArg(1))
     .option('--seed <S>', 'random seed', intArg(0), 0)
     .option('--max-iter <N>', 'maximum Lloyd iterations per initialisation', intArg(1), 300)
-    .option('--tol <T>', 'tolerance relative to the mean feature variance, on the total squared centroid shift', tolArg, 1e-4)
+    .option(
+      '--tol <T>',
+      'tolerance relative to the mean feature variance, on the total squared centroid shift',
+      tolArg,
+      1e-4,
+    )
     .option('--n-init <N>', 'number of k-means++ initialisations (best inertia kept)', intArg(1), 1)
     .option('--threads <T>', 'threads to use (default: available parallelism)', intArg(1))
     .option('--labels <file>', 'write the labels as int32 little-endian')

@@ -57,7 +57,7 @@ export interface RunSummary {
   nightlyRuns: { succeeded: number; failed: number; reasons: string[] };
   flappingRate: number;
   transitions: { from: string; to: string; count: number }[];
-  timings: { seconds: number; eventsPerSecond: number };
+  timings: { seconds: number; eventsPerSecond: number; reclusterSeconds: number };
   truth?: { ari: number; switchedCustomers: number; switchedMovedShare: number };
   files: string[];
 }
@@ -129,10 +129,12 @@ export async function runLocal(opts: RunOptions): Promise<RunSummary> {
     // Ingest outcomes are read from the handler's metrics tally (the same counters CloudWatch gets).
     const counts = () => stack.metrics.counts;
 
+    let reclusterSeconds = 0;
     const nightly = async (night: Date) => {
       await drain();
       if (customersSeen.size < (opts.minCustomersToCluster ?? 100)) return;
       clock = night;
+      const t0 = performance.now();
       const runId = `nightly-${night.toISOString().slice(0, 10)}`;
       const result = await runReclusterLocally({
         template,
@@ -141,6 +143,7 @@ export async function runLocal(opts: RunOptions): Promise<RunSummary> {
         executionName: runId,
       });
       stack.models.invalidate();
+      reclusterSeconds += (performance.now() - t0) / 1000;
       if (result.status === 'SUCCEEDED') {
         runs.succeeded += 1;
         const model = await stack.modelStore.getActive();
@@ -294,7 +297,7 @@ export async function runLocal(opts: RunOptions): Promise<RunSummary> {
       nightlyRuns: runs,
       flappingRate,
       transitions,
-      timings: { seconds, eventsPerSecond: delivered / seconds },
+      timings: { seconds, eventsPerSecond: delivered / seconds, reclusterSeconds },
       ...(truthSummary ? { truth: truthSummary } : {}),
       files: ['summary.json', 'profiles.ndjson', 'report.html'].map((f) => join(opts.outDir, f)),
     };

@@ -78,7 +78,7 @@ function printSummary(s: RunSummary): void {
   }
   if (s.truth) console.log(`planted personas: ARI ${s.truth.ari.toFixed(3)}; ${pct(s.truth.switchedMovedShare)} of the ${s.truth.switchedCustomers} customers who switched persona moved segment`);
   for (const r of s.nightlyRuns.reasons.slice(0, 3)) console.log(`  refused: ${r}`);
-  console.log(`${s.timings.seconds.toFixed(1)} s, ${Math.round(s.timings.eventsPerSecond)} events/s`);
+  console.log(`${s.timings.seconds.toFixed(1)} s (${s.timings.reclusterSeconds.toFixed(1)} s in nightly runs), ${Math.round(s.timings.eventsPerSecond)} events/s`);
   console.log(`wrote ${s.files.join(', ')}`);
 }
 

@@ -16,6 +16,8 @@
  * Inside the source, use no backticks and no template placeholders other than the injected constants.
  */
 
+import type { WasmMemory, WasmModule } from './kmeans-wasm';
+
 /** Indices into `KState.params` (shared scalar parameters of the current operation). */
 export const P_PMAX = 0; // largest centroid movement of the last update
 export const P_P2 = 1; // second largest movement
@@ -28,13 +30,7 @@ export const N_PARAMS = 8;
 export const N_STAT = 2;
 
 export type KernelOp =
-  | 'moments'
-  | 'ppInit'
-  | 'ppTrial'
-  | 'ppCommit'
-  | 'sumsFromLabels'
-  | 'assignFull'
-  | 'assignHamerly';
+  'moments' | 'ppInit' | 'ppTrial' | 'ppCommit' | 'sumsFromLabels' | 'assignFull' | 'assignHamerly';
 
 export type XArray = Float32Array | Float64Array;
 
@@ -48,7 +44,7 @@ export interface KStateDesc {
   L: number;
   dtype: 'f32' | 'f64';
   /** WebAssembly mode: the distance module and the memory holding X (at xOff) and C then candidates (at csOff). */
-  wasm: { module: WebAssembly.Module; memory: WebAssembly.Memory; csOff: number } | null;
+  wasm: { module: WasmModule; memory: WasmMemory; csOff: number } | null;
   /** JS mode: the data buffer and byte offset (WebAssembly mode: xOff is the byte address of X in the memory). */
   xBuf: ArrayBufferLike | null;
   xOff: number;

@@ -259,22 +259,43 @@ export function distanceModuleBytes(dtype: 'f32' | 'f64', shared: boolean): Uint
   ]);
 }
 
-const modules = new Map<string, WebAssembly.Module | null>();
+/** Minimal typings of the WebAssembly JS API (the project's TypeScript lib has no DOM/WebAssembly declarations). */
+export interface WasmModule {
+  readonly __brand?: 'WebAssembly.Module';
+}
+export interface WasmMemory {
+  readonly buffer: ArrayBuffer | SharedArrayBuffer;
+  grow(deltaPages: number): number;
+}
+interface WasmApi {
+  Module: new (bytes: Uint8Array) => WasmModule;
+  Memory: new (descriptor: { initial: number; maximum?: number; shared?: boolean }) => WasmMemory;
+  validate(bytes: Uint8Array): boolean;
+}
+const api = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
+
+const modules = new Map<string, WasmModule | null>();
 
 /** The compiled module, or null when this runtime lacks WebAssembly SIMD (or shared memory). Cached. */
-export function distanceModule(dtype: 'f32' | 'f64', shared: boolean): WebAssembly.Module | null {
+export function distanceModule(dtype: 'f32' | 'f64', shared: boolean): WasmModule | null {
   const key = `${dtype}:${shared}`;
   let m = modules.get(key);
   if (m === undefined) {
     try {
       const bytes = distanceModuleBytes(dtype, shared);
-      m = typeof WebAssembly === 'object' && WebAssembly.validate(bytes) ? new WebAssembly.Module(bytes) : null;
+      m = api && api.validate(bytes) ? new api.Module(bytes) : null;
     } catch {
       m = null;
     }
     modules.set(key, m);
   }
   return m;
+}
+
+/** A WebAssembly memory of `initial` pages (throws when the runtime refuses it). */
+export function wasmMemory(initial: number, maximum: number, shared: boolean): WasmMemory {
+  if (!api) throw new Error('WebAssembly is not available');
+  return new api.Memory(shared ? { initial, maximum, shared: true } : { initial, maximum });
 }
 
 export const WASM_PAGE = 65536;

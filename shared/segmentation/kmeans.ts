@@ -27,7 +27,7 @@ import {
   type KStateDesc,
   type XArray,
 } from './kmeans-kernel';
-import { distanceModule, WASM_MAX_PAGES, WASM_PAGE } from './kmeans-wasm';
+import { distanceModule, wasmMemory, WASM_MAX_PAGES, WASM_PAGE, type WasmMemory } from './kmeans-wasm';
 import { KernelPool, runOpSync } from './kmeans-pool';
 
 export interface KMeansOptions {
@@ -128,7 +128,7 @@ export function setKMeansBackend(b: KMeansBackend): void {
 }
 
 /** Shared WebAssembly memories made by allocateKMeansInput, by the buffer of the matrix they hold. */
-const inputMemories = new WeakMap<ArrayBufferLike, WebAssembly.Memory>();
+const inputMemories = new WeakMap<ArrayBufferLike, WasmMemory>();
 
 /**
  * A zeroed n*d float32 matrix in shared memory that kmeans/kmeansParallel use in place (no copy) — for large inputs
@@ -141,7 +141,7 @@ export function allocateKMeansInput(n: number, d: number): Float32Array {
   const pages = Math.ceil(bytes / WASM_PAGE);
   if (backend !== 'js' && distanceModule('f32', true) && pages < WASM_MAX_PAGES) {
     try {
-      const memory = new WebAssembly.Memory({ initial: pages, maximum: WASM_MAX_PAGES, shared: true });
+      const memory = wasmMemory(pages, WASM_MAX_PAGES, true);
       inputMemories.set(memory.buffer, memory);
       return new Float32Array(memory.buffer, 0, n * d);
     } catch {
@@ -176,10 +176,9 @@ function wasmPlacement(
       const xOff = align64(csBytes);
       const pages = Math.ceil((xOff + n * d * data.BYTES_PER_ELEMENT) / WASM_PAGE);
       if (module && pages <= WASM_MAX_PAGES) {
-        const memory = new WebAssembly.Memory(
-          shared ? { initial: pages, maximum: pages, shared: true } : { initial: pages, maximum: pages },
-        );
-        const X = dtype === 'f32' ? new Float32Array(memory.buffer, xOff, n * d) : new Float64Array(memory.buffer, xOff, n * d);
+        const memory = wasmMemory(pages, pages, shared);
+        const X =
+          dtype === 'f32' ? new Float32Array(memory.buffer, xOff, n * d) : new Float64Array(memory.buffer, xOff, n * d);
         X.set(data.subarray(0, n * d));
         return { wasm: { module, memory, csOff: 0 }, xOff };
       }
@@ -600,7 +599,13 @@ export function assignNearest(
 }
 
 /** k-means++ seeding (greedy variant like sklearn: 2+ln(k) local trials). */
-export function kmeansPlusPlus(data: Float32Array | Float64Array, n: number, d: number, k: number, rng: Rng): Float64Array {
+export function kmeansPlusPlus(
+  data: Float32Array | Float64Array,
+  n: number,
+  d: number,
+  k: number,
+  rng: Rng,
+): Float64Array {
   validate(data, n, d, k);
   const { S, kernel } = allocate(data, n, d, k, false);
   runSync(plusPlus(S, rng), kernel, S);

@@ -21,7 +21,8 @@ function blobs(seed: number, n: number, d: number, comps: number, spread = 4): F
   for (let i = 0; i < n; i++) {
     const c = rng.int(comps);
     const noise = rng.next() < 0.05;
-    for (let t = 0; t < d; t++) x[i * d + t] = noise ? 3 * spread * (rng.next() - 0.5) : centres[c * d + t]! + rng.normal();
+    for (let t = 0; t < d; t++)
+      x[i * d + t] = noise ? 3 * spread * (rng.next() - 0.5) : centres[c * d + t]! + rng.normal();
   }
   return x;
 }
@@ -35,7 +36,13 @@ function sq(x: ArrayLike<number>, i: number, c: ArrayLike<number>, j: number, d:
   return s;
 }
 
-function inertiaOf(x: ArrayLike<number>, n: number, d: number, c: ArrayLike<number>, labels: ArrayLike<number>): number {
+function inertiaOf(
+  x: ArrayLike<number>,
+  n: number,
+  d: number,
+  c: ArrayLike<number>,
+  labels: ArrayLike<number>,
+): number {
   let s = 0;
   for (let i = 0; i < n; i++) s += sq(x, i, c, labels[i]!, d);
   return s;
@@ -131,7 +138,8 @@ function naiveLloyd(x: Float64Array, n: number, d: number, init: Float64Array, k
   return { centroids: c, labels, inertia: inertiaOf(x, n, d, c, labels), iterations: iter };
 }
 
-const relClose = (a: number, b: number, rel: number): boolean => Math.abs(a - b) <= rel * Math.max(1, Math.abs(a), Math.abs(b));
+const relClose = (a: number, b: number, rel: number): boolean =>
+  Math.abs(a - b) <= rel * Math.max(1, Math.abs(a), Math.abs(b));
 
 function expectSameFit(a: KMeansResult, b: { labels: Int32Array; inertia: number; iterations: number }): void {
   expect(Array.from(a.labels)).toEqual(Array.from(b.labels));
@@ -141,8 +149,14 @@ function expectSameFit(a: KMeansResult, b: { labels: Int32Array; inertia: number
 
 /** Random small problem: [seed, n, d, k]. */
 const problem = fc
-  .record({ seed: fc.integer({ min: 0, max: 2 ** 31 - 1 }), d: fc.integer({ min: 1, max: 6 }), k: fc.integer({ min: 1, max: 7 }) })
-  .chain(({ seed, d, k }) => fc.record({ seed: fc.constant(seed), d: fc.constant(d), k: fc.constant(k), n: fc.integer({ min: k, max: 160 }) }));
+  .record({
+    seed: fc.integer({ min: 0, max: 2 ** 31 - 1 }),
+    d: fc.integer({ min: 1, max: 6 }),
+    k: fc.integer({ min: 1, max: 7 }),
+  })
+  .chain(({ seed, d, k }) =>
+    fc.record({ seed: fc.constant(seed), d: fc.constant(d), k: fc.constant(k), n: fc.integer({ min: k, max: 160 }) }),
+  );
 
 function makeProblem(p: { seed: number; n: number; d: number; k: number }): Float64Array {
   return blobs(p.seed, p.n, p.d, 1 + (p.seed % 5));
@@ -214,7 +228,8 @@ describe('kmeans: named cases', () => {
     const x = Float64Array.from([0, 1, 2, 10, 11, 12, 100]);
     const seen: { labels: number[]; centroids: number[] }[] = [];
     const r = lloyd(x, 7, 1, Float64Array.from([1, 11, 1000]), 3, {
-      onIteration: (it: LloydIteration) => seen.push({ labels: Array.from(it.labels), centroids: Array.from(it.centroids) }),
+      onIteration: (it: LloydIteration) =>
+        seen.push({ labels: Array.from(it.labels), centroids: Array.from(it.centroids) }),
     });
     expect(seen[0]!.labels).toEqual([0, 0, 0, 1, 1, 1, 2]);
     expect(seen[0]!.centroids).toEqual([1, 11, 100]);
@@ -287,7 +302,15 @@ describe('kmeans: properties', () => {
       fc.property(problem, fc.integer(), (p, permSeed) => {
         const x = makeProblem(p);
         const init = pickRows(x, p.n, p.d, p.k, p.seed + 1);
-        const perm = Array.from(pickRows(Float64Array.from({ length: p.n }, (_, i) => i), p.n, 1, p.n, permSeed));
+        const perm = Array.from(
+          pickRows(
+            Float64Array.from({ length: p.n }, (_, i) => i),
+            p.n,
+            1,
+            p.n,
+            permSeed,
+          ),
+        );
         const y = new Float64Array(p.n * p.d);
         perm.forEach((src, i) => y.set(x.subarray(src * p.d, src * p.d + p.d), i * p.d));
         const a = lloyd(x, p.n, p.d, init, p.k, { tol: 0 });
@@ -304,7 +327,15 @@ describe('kmeans: properties', () => {
       fc.property(problem, fc.integer(), (p, permSeed) => {
         const x = makeProblem(p);
         const init = pickRows(x, p.n, p.d, p.k, p.seed + 1);
-        const perm = Array.from(pickRows(Float64Array.from({ length: p.k }, (_, j) => j), p.k, 1, p.k, permSeed));
+        const perm = Array.from(
+          pickRows(
+            Float64Array.from({ length: p.k }, (_, j) => j),
+            p.k,
+            1,
+            p.k,
+            permSeed,
+          ),
+        );
         const init2 = new Float64Array(p.k * p.d);
         perm.forEach((src, j) => init2.set(init.subarray(src * p.d, src * p.d + p.d), j * p.d));
         const a = lloyd(x, p.n, p.d, init, p.k, { tol: 0 });
@@ -328,7 +359,8 @@ describe('kmeans: properties', () => {
           onIteration: (it) => trace.push(inertiaOf(x, p.n, p.d, it.centroids, it.labels)),
         });
         expect(trace.length).toBe(r.iterations);
-        for (let i = 1; i < trace.length; i++) expect(trace[i]!).toBeLessThanOrEqual(trace[i - 1]! * (1 + 1e-12) + 1e-12);
+        for (let i = 1; i < trace.length; i++)
+          expect(trace[i]!).toBeLessThanOrEqual(trace[i - 1]! * (1 + 1e-12) + 1e-12);
         expect(r.inertia).toBeLessThanOrEqual(trace[trace.length - 1]! * (1 + 1e-12) + 1e-12);
       }),
       { numRuns: 80 },
@@ -342,7 +374,9 @@ describe('kmeans: properties', () => {
         const a = kmeans(x, p.n, p.d, { k: p.k, seed: p.seed, nInit });
         const b = kmeans(x, p.n, p.d, { k: p.k, seed: p.seed, nInit });
         expect(b).toEqual(a);
-        expect(kmeansPlusPlus(x, p.n, p.d, p.k, createRng(p.seed))).toEqual(kmeansPlusPlus(x, p.n, p.d, p.k, createRng(p.seed)));
+        expect(kmeansPlusPlus(x, p.n, p.d, p.k, createRng(p.seed))).toEqual(
+          kmeansPlusPlus(x, p.n, p.d, p.k, createRng(p.seed)),
+        );
       }),
       { numRuns: 40 },
     );
