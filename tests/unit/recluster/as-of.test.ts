@@ -1,0 +1,81 @@
+import { foldEvents, type CustomerFeatures } from '../../../shared/domain/features';
+import { evaluationTime, refreshFeatures } from '../../../shared/recluster/as-of';
+import { makeEvent } from '../../support/factories';
+import { withLocalEmbeddings } from '../../support/model';
+
+const settings = { activityHalfLifeDays: 14, interestHalfLifeDays: 45 };
+const c = 'cust-asof';
+const events = withLocalEmbeddings(
+  [
+    makeEvent('product.viewed', { customerId: c, eventId: 'v1', occurredAt: '2026-06-01T08:00:00Z' }),
+    makeEvent('order.placed', { customerId: c, eventId: 'o1', orderId: 'ord-1', total: 50, occurredAt: '2026-06-02T09:30:00Z' }),
+    makeEvent('search.performed', { customerId: c, eventId: 's1', query: 'rose seeds', occurredAt: '2026-07-15T10:00:00Z' }),
+    makeEvent('cart.updated', { customerId: c, eventId: 'c1', occurredAt: '2026-08-20T11:00:00Z' }),
+    makeEvent('order.placed', { customerId: c, eventId: 'o2', orderId: 'ord-2', total: 80, occurredAt: '2026-09-03T23:59:00Z' }),
+    makeEvent('order.placed', { customerId: c, eventId: 'o3', orderId: 'ord-3', total: 20, occurredAt: '2026-09-10T00:01:00Z' }),
+    makeEvent('product.viewed', { customerId: c, eventId: 'v2', occurredAt: '2026-10-01T08:00:00Z' }),
+  ],
+  32,
+);
+
+function expectClose(actual: CustomerFeatures, expected: CustomerFeatures): void {
+  const { interest: ai, ...a } = actual;
+  const { interest: ei, ...e } = expected;
+  for (const [key, value] of Object.entries(e)) {
+    const got = (a as Record<string, unknown>)[key];
+    if (typeof value === 'number') expect([key, got]).toEqual([key, expect.closeTo(value, 9)]);
+    else if (key === 'purchase') {
+      for (const [k, v] of Object.entries(value as Record<string, number>)) expect((got as Record<string, number>)[k]).toBeCloseTo(v, 9);
+    } else expect([key, got]).toEqual([key, value]);
+  }
+  expect(ai).not.toBeNull();
+  ai!.forEach((v, j) => expect(v).toBeCloseTo(ei![j]!, 12));
+}
+
+describe('refreshFeatures: time-dependent features as of a later instant, without the log', () => {
+  test.each([
+    ['a few hours later', '2026-10-02T12:00:00Z', '2026-10-02T20:00:00Z'],
+    ['the next night', '2026-10-02T12:00:00Z', '2026-10-03T03:00:00Z'],
+    ['months later, across UTC days', '2026-10-02T12:00:00Z', '2027-02-17T05:30:00Z'],
+    ['folded the moment of the last event', '2026-10-01T08:00:00Z', '2026-12-01T08:00:00Z'],
+  ])('equals a fresh fold %s', (_label, from, to) => {
+    const stored = foldEvents(events, new Date(from), settings);
+    const refreshed = refreshFeatures(stored, new Date(from), new Date(to), settings);
+    expectClose(refreshed, foldEvents(events, new Date(to), settings));
+  });
+
+  test('is consistent when applied in steps (a profile refreshed by every nightly run)', () => {
+    const t0 = new Date('2026-10-02T12:00:00Z');
+    const t1 = new Date('2026-10-20T03:00:00Z');
+    const t2 = new Date('2026-11-30T03:00:00Z');
+    const stepwise = refreshFeatures(refreshFeatures(foldEvents(events, t0, settings), t0, t1, settings), t1, t2, settings);
+    expectClose(stepwise, foldEvents(events, t2, settings));
+  });
+
+  test('an instant not after the stored one changes nothing', () => {
+    const t = new Date('2026-10-02T12:00:00Z');
+    const stored = foldEvents(events, t, settings);
+    expect(refreshFeatures(stored, t, t, settings)).toBe(stored);
+    expect(refreshFeatures(stored, t, new Date('2026-10-01T00:00:00Z'), settings)).toBe(stored);
+  });
+
+  test('a customer who never ordered keeps no recency and no purchase clock', () => {
+    const browse = withLocalEmbeddings([makeEvent('product.viewed', { customerId: 'b', eventId: 'b1', occurredAt: '2026-09-01T00:00:00Z' })], 32);
+    const from = new Date('2026-09-02T00:00:00Z');
+    const to = new Date('2026-10-02T00:00:00Z');
+    const refreshed = refreshFeatures(foldEvents(browse, from, settings), from, to, settings);
+    expect(refreshed.daysSinceLastOrder).toBeNull();
+    expect(refreshed.purchase).toEqual({ x: 0, tx: 0, T: 0, meanRepeatSpend: 0 });
+    expectClose(refreshed, foldEvents(browse, to, settings));
+  });
+});
+
+describe('evaluationTime', () => {
+  const asOf = new Date('2026-11-11T03:00:00Z');
+  test('is the run asOf for a profile written before it', () => {
+    expect(evaluationTime(asOf, '2026-11-10T12:00:00Z')).toBe(asOf);
+  });
+  test("is the profile's own time when the real-time path wrote it after asOf", () => {
+    expect(evaluationTime(asOf, '2026-11-11T03:04:00.000Z').toISOString()).toBe('2026-11-11T03:04:00.000Z');
+  });
+});
