@@ -1,7 +1,7 @@
 import { closeSync, fstatSync, openSync, readSync, writeFileSync } from 'node:fs';
 import { endianness } from 'node:os';
 import { InvalidArgumentError, type Command } from 'commander';
-import { kmeansParallel } from '../shared/segmentation/kmeans';
+import { allocateKMeansInput, kmeansParallel } from '../shared/segmentation/kmeans';
 
 interface KmeansCliOptions {
   input: string;
@@ -33,7 +33,7 @@ function tolArg(value: string): number {
 
 const LITTLE_ENDIAN_HOST = endianness() === 'LE';
 
-/** Reads a raw little-endian float32 N×D matrix straight into shared memory (workers use it without a copy). */
+/** Reads a raw little-endian float32 N×D matrix straight into the engine's shared input memory (no copy later). */
 export function readFloat32Matrix(path: string, d: number): { data: Float32Array; n: number } {
   const fd = openSync(path, 'r');
   try {
@@ -45,20 +45,20 @@ export function readFloat32Matrix(path: string, d: number): { data: Float32Array
         `${path}: size ${size} bytes is not a multiple of 4*D = ${rowBytes} bytes (raw little-endian float32, ${d} columns per row)`,
       );
     }
-    const buf = new SharedArrayBuffer(size);
-    const bytes = new Uint8Array(buf);
+    const n = size / rowBytes;
+    const data = allocateKMeansInput(n, d);
+    const bytes = new Uint8Array(data.buffer, data.byteOffset, size);
     const chunk = 1 << 26;
     for (let off = 0; off < size;) {
       const got = readSync(fd, bytes, off, Math.min(chunk, size - off), off);
       if (got <= 0) throw new Error(`${path}: unexpected end of file at byte ${off}`);
       off += got;
     }
-    const data = new Float32Array(buf);
     if (!LITTLE_ENDIAN_HOST) {
-      const view = new DataView(buf);
+      const view = new DataView(data.buffer, data.byteOffset, size);
       for (let i = 0; i < data.length; i++) data[i] = view.getFloat32(i * 4, true);
     }
-    return { data, n: size / rowBytes };
+    return { data, n };
   } finally {
     closeSync(fd);
   }

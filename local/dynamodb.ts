@@ -1,4 +1,5 @@
-import { AddressInfo } from 'node:net';
+import { spawn } from 'node:child_process';
+import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import {
   CreateTableCommand,
@@ -51,14 +52,55 @@ export interface LocalDynamo {
   close(): Promise<void>;
 }
 
-/** Starts dynalite on 127.0.0.1 (a free port) and creates the Shoal table. In memory unless `path` is given. */
-export async function startLocalDynamo(opts: { tableName?: string; path?: string; port?: number } = {}): Promise<LocalDynamo> {
-  const server = dynalite({ createTableMs: 0, path: opts.path });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port ?? 0, '127.0.0.1', () => resolve());
+/**
+ * Runs dynalite in a child process, so that DynamoDB work gets its own core while the handlers run in this one.
+ * The child exits with its parent (stdin closes) and on close().
+ */
+async function startDynaliteChild(opts: { path?: string; port?: number }): Promise<{ port: number; close(): Promise<void> }> {
+  const code = `
+    const dynalite = require(${JSON.stringify(require.resolve('dynalite'))});
+    const server = dynalite({ createTableMs: 0, path: process.env.DYNALITE_PATH || undefined });
+    server.listen(Number(process.env.DYNALITE_PORT || 0), '127.0.0.1', () => process.stdout.write(String(server.address().port) + '\\n'));
+    process.stdin.on('end', () => process.exit(0));
+    process.stdin.resume();`;
+  const child = spawn(process.execPath, ['-e', code], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+    env: { ...process.env, DYNALITE_PATH: opts.path ?? '', DYNALITE_PORT: String(opts.port ?? 0) },
   });
-  const { port } = server.address() as AddressInfo;
+  const port = await new Promise<number>((resolve, reject) => {
+    child.once('error', reject);
+    child.once('exit', (c) => reject(new Error(`dynalite exited with ${c}`)));
+    child.stdout!.once('data', (d: Buffer) => resolve(Number.parseInt(d.toString(), 10)));
+  });
+  return {
+    port,
+    close: async () => {
+      child.stdin!.end();
+      child.kill();
+      await new Promise((r) => (child.exitCode !== null ? r(null) : child.once('exit', r)));
+    },
+  };
+}
+
+/** Starts dynalite on 127.0.0.1 (a free port) and creates the Shoal table. In memory unless `path` is given. */
+export async function startLocalDynamo(
+  opts: { tableName?: string; path?: string; port?: number; childProcess?: boolean } = {},
+): Promise<LocalDynamo> {
+  let port: number;
+  let stop: () => Promise<void>;
+  if (opts.childProcess) {
+    const child = await startDynaliteChild(opts);
+    port = child.port;
+    stop = child.close;
+  } else {
+    const server = dynalite({ createTableMs: 0, path: opts.path });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(opts.port ?? 0, '127.0.0.1', () => resolve());
+    });
+    port = (server.address() as AddressInfo).port;
+    stop = () => new Promise<void>((resolve) => server.close(() => resolve()));
+  }
   const endpoint = `http://127.0.0.1:${port}`;
   const client = new DynamoDBClient({ endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS, maxAttempts: 3 });
   const tableName = opts.tableName ?? 'shoal-local';
@@ -78,7 +120,7 @@ export async function startLocalDynamo(opts: { tableName?: string; path?: string
     tableName,
     close: async () => {
       client.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await stop();
     },
   };
 }

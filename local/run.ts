@@ -82,7 +82,7 @@ export async function runLocal(opts: RunOptions): Promise<RunSummary> {
   const progress = opts.progress ?? silentProgress;
   const settings = opts.settings ?? localSettings();
   let clock = new Date(0);
-  const stack = await startEmbeddedStack({ settings, clock: () => clock });
+  const stack = await startEmbeddedStack({ settings, clock: () => clock, dynamoChildProcess: true });
   try {
     const template = synthTemplate('dev');
     const objects = new LocalObjectStore();

@@ -47,11 +47,13 @@ export async function startEmbeddedStack(opts: {
   clock?: () => Date;
   log?: LogSink;
   dynamoPath?: string;
+  /** Run dynalite in a child process (its own core). */
+  dynamoChildProcess?: boolean;
   batchSize?: number;
   maxReceiveCount?: number;
 }): Promise<EmbeddedStack> {
   const { settings } = opts;
-  const dynamo = await startLocalDynamo({ path: opts.dynamoPath });
+  const dynamo = await startLocalDynamo({ path: opts.dynamoPath, childProcess: opts.dynamoChildProcess });
   const embeddingServer = await startLocalEmbeddingServer({
     dimension: settings.embedding.dimension,
     contract: settings.embedding.contract,

@@ -183,7 +183,8 @@ export function fitSegmentation(input: FitInput): FitResult {
     daviesBouldin: daviesBouldin(data, n, dim, labels, centroids, k),
     stability: previous && previous.k > 0 ? adjustedRandIndex(previousAssignment(sample, previous), labels) : null,
   };
-  const gate = qualityGate(quality, settings.quality, previous !== null && previous.k > 0);
+  const hasPrevious = previous !== null && previous.k > 0;
+  const gate = qualityGate(quality, settings.quality, hasPrevious, hasPrevious ? previous.quality : null);
 
   const model: SegmentationModel = {
     version: input.version,

@@ -18,11 +18,18 @@ export function formatMetric(x: number): string {
  * Checks silhouette ≥ minSilhouette, Davies–Bouldin ≤ maxDaviesBouldin and, only when there was a previous
  * model, stability ≥ minStability. A non-finite metric fails its check; a missing stability with a previous
  * model fails too.
+ *
+ * An unstable model must earn its churn: below the stability floor it still passes when its silhouette beats the
+ * previous model's by at least `STABILITY_WAIVER_GAIN` (early in a store's life, when the population is still
+ * forming, every new model moves many customers; without the waiver the first, weakest model would stay forever).
  */
+export const STABILITY_WAIVER_GAIN = 0.02;
+
 export function qualityGate(
   quality: ModelQuality,
   floors: Settings['recluster']['quality'],
   hasPrevious: boolean,
+  previousQuality: ModelQuality | null = null,
 ): GateResult {
   const reasons: string[] = [];
   const { silhouette, daviesBouldin, stability } = quality;
@@ -36,8 +43,13 @@ export function qualityGate(
   if (hasPrevious) {
     if (stability === null) reasons.push('stability missing with a previous model');
     else if (!Number.isFinite(stability)) reasons.push(`stability ${formatMetric(stability)} is not finite`);
-    else if (stability < floors.minStability)
-      reasons.push(`stability ${formatMetric(stability)} < ${formatMetric(floors.minStability)}`);
+    else if (stability < floors.minStability) {
+      const better =
+        previousQuality !== null &&
+        Number.isFinite(silhouette) &&
+        silhouette >= previousQuality.silhouette + STABILITY_WAIVER_GAIN;
+      if (!better) reasons.push(`stability ${formatMetric(stability)} < ${formatMetric(floors.minStability)}`);
+    }
   }
   return { passed: reasons.length === 0, reasons };
 }

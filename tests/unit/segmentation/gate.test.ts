@@ -69,6 +69,15 @@ describe('qualityGate', () => {
     expect(qualityGate(quality, floors, hasPrevious)).toEqual(expected);
   });
 
+  const waiver = [
+    { name: 'unstable but clearly better separated than the previous model: passes', silhouette: 0.3, expected: { passed: true, reasons: [] } },
+    { name: 'unstable and not better enough: refused', silhouette: 0.21, expected: { passed: false, reasons: ['stability 0.2 < 0.5'] } },
+  ];
+  test.each(waiver)('$name', ({ silhouette, expected }) => {
+    const previous = { silhouette: 0.2, daviesBouldin: 1, stability: 0.9 };
+    expect(qualityGate({ silhouette, daviesBouldin: 1, stability: 0.2 }, floors, true, previous)).toEqual(expected);
+  });
+
   test('formatMetric keeps 4 significant digits', () => {
     expect(formatMetric(0.123456)).toBe('0.1235');
     expect(formatMetric(12)).toBe('12');

@@ -1,10 +1,12 @@
 import fc from 'fast-check';
 import {
+  allocateKMeansInput,
   assignNearest,
   kmeans,
   kmeansParallel,
   kmeansPlusPlus,
   lloyd,
+  setKMeansBackend,
   type KMeansResult,
   type LloydIteration,
 } from '../../../shared/segmentation/kmeans';
@@ -274,7 +276,10 @@ describe('kmeans: named cases', () => {
 // ---------------------------------------------------------------------------------------------------------------
 // Properties
 
-describe('kmeans: properties', () => {
+describe.each(['wasm', 'js'] as const)('kmeans: properties (%s distances)', (backend) => {
+  beforeAll(() => setKMeansBackend(backend));
+  afterAll(() => setKMeansBackend('auto'));
+
   test('Hamerly-accelerated lloyd equals a naive Lloyd reference', () => {
     fc.assert(
       fc.property(problem, fc.constantFrom(0, 1e-4), (p, tol) => {
@@ -399,7 +404,10 @@ describe('kmeans: properties', () => {
   });
 });
 
-describe('kmeansParallel', () => {
+describe.each(['wasm', 'js'] as const)('kmeansParallel (%s distances)', (backend) => {
+  beforeAll(() => setKMeansBackend(backend));
+  afterAll(() => setKMeansBackend('auto'));
+
   test('gives the same result as kmeans for the same seed, whatever the thread count', async () => {
     const n = 20_000;
     const d = 8;
@@ -416,9 +424,42 @@ describe('kmeansParallel', () => {
     }
   });
 
+  test('uses an allocateKMeansInput matrix in place, with the same result as a copy', async () => {
+    const n = 12_000;
+    const d = 12;
+    const src = new Float32Array(blobs(5, n, d, 9, 2));
+    const input = allocateKMeansInput(n, d);
+    input.set(src);
+    const opts = { k: 20, seed: 3, maxIter: 20 };
+    const ref = kmeans(src, n, d, opts);
+    const inPlace = await kmeansParallel(input, n, d, { ...opts, threads: 2 });
+    expect(inPlace.inertia).toBe(ref.inertia);
+    expect(Array.from(inPlace.labels)).toEqual(Array.from(ref.labels));
+    expect(kmeans(input, n, d, opts).inertia).toBe(ref.inertia);
+    expect(Array.from(input.subarray(0, 50))).toEqual(Array.from(src.subarray(0, 50)));
+  });
+
   test('falls back to kmeans for small inputs', async () => {
     const x = blobs(2, 300, 3, 4);
     const par = await kmeansParallel(x, 300, 3, { k: 4, seed: 1, threads: 4 });
     expect(par).toEqual(kmeans(x, 300, 3, { k: 4, seed: 1 }));
+  });
+});
+
+describe('backends', () => {
+  afterAll(() => setKMeansBackend('auto'));
+
+  test('WebAssembly and JavaScript distances give the same fit on random data', () => {
+    fc.assert(
+      fc.property(problem, (p) => {
+        const x = new Float32Array(makeProblem(p));
+        setKMeansBackend('wasm');
+        const w = kmeans(x, p.n, p.d, { k: p.k, seed: p.seed, nInit: 2 });
+        setKMeansBackend('js');
+        const j = kmeans(x, p.n, p.d, { k: p.k, seed: p.seed, nInit: 2 });
+        expectSameFit(w, j);
+      }),
+      { numRuns: 40 },
+    );
   });
 });
