@@ -8,7 +8,10 @@ import { fitModel, mergeShardSamples } from '../../../shared/recluster/fit-model
 import { markFailed } from '../../../shared/recluster/mark-failed';
 import { planShards } from '../../../shared/recluster/plan';
 import { ActiveModelChangedError, publishModel } from '../../../shared/recluster/publish';
-import type { ScanRow } from '../../../shared/recluster/rows';
+import { naturalFeatures, scanRowOf, withTraits, type ScanRow } from '../../../shared/recluster/rows';
+import { computeTraits } from '../../../shared/domain/traits';
+import { fitValueModel } from '../../../shared/value';
+import { testSettings } from '../../support/settings';
 import { scanShard } from '../../../shared/recluster/scan';
 import { shardReservoirCapacity, seedFor } from '../../../shared/recluster/seeds';
 import { createRng } from '../../../shared/util/rng';
@@ -227,6 +230,19 @@ describe('pure helpers', () => {
     expect(seedFor(1, 'run', 0)).toBe(seedFor(1, 'run', 0));
     expect(seedFor(1, 'run', 0)).not.toBe(seedFor(1, 'run', 1));
     expect(createRng(seedFor(1, 'r', 0)).next()).not.toBe(createRng(seedFor(1, 'r', 1)).next());
+  });
+
+  test('sample rows carry the traits computeTraits gives, and natural units without a recency for browsers', () => {
+    const settings = testSettings();
+    const value = fitValueModel([]);
+    for (const [g, i] of [[GROUPS[0], 1], [GROUPS[3], 2]] as const) {
+      const id = `${g.category}-x`;
+      const f = foldEvents(withLocalEmbeddings(customerEvents(id, g, i), 32), INGESTED, settings.features);
+      const [row] = withTraits([scanRowOf(id, f)], value, settings.value);
+      const t = computeTraits(f, value, null, settings.value);
+      expect(row!.traits).toEqual({ clv: t.clv, churnRisk: t.churnRisk });
+      expect('daysSinceLastOrder' in naturalFeatures(f)).toBe(f.orders > 0);
+    }
   });
 
   test('needsWrite: segment, version, stage or traits; not a refresh alone', () => {
