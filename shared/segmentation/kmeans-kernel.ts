@@ -19,9 +19,7 @@
 import type { WasmMemory, WasmModule } from './kmeans-wasm';
 
 /** Indices into `KState.params` (shared scalar parameters of the current operation). */
-export const P_PMAX = 0; // largest centroid movement of the last update
-export const P_P2 = 1; // second largest movement
-export const P_PARG = 2; // index of the centroid that moved most; k-means++: index of the chosen candidate
+export const P_PARG = 2; // k-means++: index of the chosen candidate
 export const P_FINAL = 3; // 1: final assignment pass that also sums the exact inertia
 export const P_J = 4; // k-means++: index of the centre being committed
 export const P_L = 5; // k-means++: number of candidates of this round
@@ -66,7 +64,8 @@ export interface KStateDesc {
     | 'mom'
     | 'counter'
     | 'cc'
-    | 'tv',
+    | 'tv'
+    | 'pl',
     ArrayBufferLike
   >;
 }
@@ -87,8 +86,9 @@ export interface KState {
   C: Float64Array;
   /** Half the distance from each centroid to its nearest other centroid (Hamerly's s). */
   s: Float64Array;
-  /** Movement of each centroid in the last update. */
+  /** Movement of each centroid in the last update, and the largest movement of the other centroids. */
   p: Float64Array;
+  pl: Float64Array;
   labels: Int32Array;
   /** Upper bound on the distance to the assigned centroid. */
   upper: Float64Array;
@@ -136,7 +136,7 @@ export interface KernelModule {
 
 export const KERNEL_SOURCE = `
 'use strict';
-const P_PMAX = ${P_PMAX}, P_P2 = ${P_P2}, P_PARG = ${P_PARG}, P_FINAL = ${P_FINAL}, P_J = ${P_J}, P_L = ${P_L};
+const P_PARG = ${P_PARG}, P_FINAL = ${P_FINAL}, P_J = ${P_J}, P_L = ${P_L};
 const NS = ${N_STAT};
 // Globals copied to closure constants: global lookups are slow inside vm contexts (jest).
 const sqrt = Math.sqrt, mini = Math.min, INF = Infinity;
@@ -209,7 +209,7 @@ function makeState(desc) {
     stat: new Float64Array(B.stat), trial: new Float64Array(B.trial),
     dcc: new Float64Array(B.dcc), dcj: new Float64Array(B.dcj), params: new Float64Array(B.params),
     mom: new Float64Array(B.mom), counter: new Int32Array(B.counter),
-    cc: new Float64Array(B.cc), tv: new Float64Array(B.tv),
+    cc: new Float64Array(B.cc), tv: new Float64Array(B.tv), pl: new Float64Array(B.pl),
     xb: xb, xs: xs, cb: cb, candb: candb, cs: cs, D2: D2, D2B: D2B, wasm: !!desc.wasm,
     acc: new Float64Array(Math.max(1, L)),
   };
@@ -360,20 +360,22 @@ function assignHamerly(S, b) {
   const D2 = S.D2, D2B = S.D2B, xb = S.xb, xs = S.xs, cb = S.cb, cs = S.cs;
   const X = S.X, d = S.d, k = S.k, labels = S.labels, sums = S.sums, counts = S.counts;
   const upper = S.upper, lower = S.lower, half = S.s, p = S.p, cc = S.cc, P = S.params;
-  const pmax = P[P_PMAX], p2 = P[P_P2], parg = P[P_PARG] | 0, final = P[P_FINAL] !== 0;
+  const pl = S.pl, final = P[P_FINAL] !== 0;
   const i0 = b * S.bs, i1 = mini(S.n, i0 + S.bs);
   const so = b * k * d, cbk = b * k;
   let changes = 0, inertia = 0;
   for (let i = i0; i < i1; i++) {
     const a = labels[i], xp = xb + i * xs;
     let u = upper[i] + p[a];
-    let l = lower[i] - (a === parg ? p2 : pmax);
+    let l = lower[i] - pl[a];
     let dd = -1;
-    const sa = half[a], m = sa > l ? sa : l;
-    if (u > m) {
+    const sa = half[a];
+    // u > max(s[a], l), written with a non-short-circuit & so that V8 emits one predictable branch instead of
+    // two unpredictable ones (which dominated this loop).
+    if ((u > sa) & (u > l)) {
       dd = D2(xp, cb + a * cs, d);
       u = sqrt(dd);
-      if (u > m) {
+      if ((u > sa) & (u > l)) {
         let best = a, bd = dd, sd = INF, lbs = INF;
         const ua = u, ca = a * k;
         for (let j = 0; j < k; j++) {

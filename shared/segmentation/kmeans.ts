@@ -18,9 +18,7 @@ import {
   P_FINAL,
   P_J,
   P_L,
-  P_P2,
   P_PARG,
-  P_PMAX,
   type KernelModule,
   type KernelOp,
   type KState,
@@ -251,6 +249,7 @@ function allocate(
       counter: mk(8),
       cc: mk(k * k * 8),
       tv: mk(n * L * 8),
+      pl: mk(k * 8),
     },
   };
   const kernel = mainKernel(dtype);
@@ -440,9 +439,9 @@ function centroidGaps(S: KState): void {
   }
 }
 
-/** centroidGaps plus the largest and second largest movement of the last update (for the bound updates). */
+/** centroidGaps plus, for each centroid, the largest movement of the other centroids (for the lower bounds). */
 function prepareBounds(S: KState): void {
-  const { k, p, params } = S;
+  const { k, p, pl } = S;
   centroidGaps(S);
   let pmax = 0;
   let parg = 0;
@@ -454,9 +453,7 @@ function prepareBounds(S: KState): void {
   }
   let p2 = 0;
   for (let j = 0; j < k; j++) if (j !== parg && p[j]! > p2) p2 = p[j]!;
-  params[P_PMAX] = pmax;
-  params[P_P2] = p2;
-  params[P_PARG] = parg;
+  for (let j = 0; j < k; j++) pl[j] = j === parg ? p2 : pmax;
 }
 
 /** Lloyd iterations from the centroids in S.C (bounds from k-means++ when `seeded`, else a full first pass). */

@@ -175,8 +175,8 @@ describe('encodeText', () => {
           expect(v.every((x) => Number.isFinite(x))).toBe(true);
           const n = norm(v);
           expect(n === 0 || Math.abs(n - 1) < 1e-5).toBe(true);
-          // Zero exactly when there is nothing to hash.
-          expect(n === 0).toBe(tokenize(text).length === 0);
+          // Nothing to hash gives zero (signed features may also cancel, e.g. in one dimension).
+          if (tokenize(text).length === 0) expect(n).toBe(0);
         },
       ),
       { numRuns: 300 },

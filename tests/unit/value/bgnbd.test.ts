@@ -171,7 +171,7 @@ describe('BG/NBD properties', () => {
         expect(e1).toBeGreaterThan(0);
         // Non-decreasing everywhere; strictly increasing while the increment is resolvable in double
         // precision (E[X(t)] tends to a finite limit when everyone eventually drops out).
-        expect(e2).toBeGreaterThanOrEqual(e1);
+        expect(e2).toBeGreaterThanOrEqual(e1 * (1 - 1e-12)); // up to rounding at the plateau
         if (t <= 1e3 && (p.r * t * (1 + grow)) / p.alpha < 5) expect(e2).toBeGreaterThan(e1);
         // Dropout only lowers the count below the Poisson mean r·t/α.
         expect(e1).toBeLessThanOrEqual(((p.r * t) / p.alpha) * (1 + 1e-9));

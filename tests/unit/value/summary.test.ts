@@ -20,7 +20,11 @@ const haveCdnow = [SAMPLE, SUMMARY, WITH_SPEND].every(existsSync);
 if (!haveCdnow) console.warn(`[value tests] CDNOW files not found under ${DATA_DIR}: SKIPPING the summary reproduction checks`);
 
 (haveCdnow ? describe : describe.skip)('summarize on CDNOW_sample.txt', () => {
-  const summaries = summarizeTransactions(parseCdnowTransactions(readFileSync(SAMPLE, 'utf8')), '1997-09-30');
+  // Read in beforeAll: a skipped describe still runs its body to collect tests.
+  let summaries: ReturnType<typeof summarizeTransactions> = [];
+  beforeAll(() => {
+    summaries = summarizeTransactions(parseCdnowTransactions(readFileSync(SAMPLE, 'utf8')), '1997-09-30');
+  });
 
   test('reproduces cdnow_customers_summary.csv to 2 decimals, every row', () => {
     const expected = parseSummaryCsv(readFileSync(SUMMARY, 'utf8'));
