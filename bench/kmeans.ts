@@ -3,12 +3,12 @@
  * deterministic Gaussian-mixture files (1,000,000 × 32 and × 64, 12 components of unequal sizes, 1% uniform outliers).
  *
  *   npm run bench:kmeans                 # BENCH_INSTALL=1 lets it apt-get install python3-sklearn if missing
- *   BENCH_REPEAT=3 npm run bench:kmeans  # best of 3 timings per configuration
+ *   BENCH_REPEAT=3 npm run bench:kmeans  # best of 3 timings per configuration (default 2)
  *   BENCH_DIMS=32 npm run bench:kmeans   # only the 1,000,000 × 32 file
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, renameSync, statSync, writeSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createRng } from '../shared/util/rng';
 
@@ -19,7 +19,7 @@ const N = 1_000_000;
 const K = 12;
 const DIMS = (process.env.BENCH_DIMS ?? '32,64').split(',').map(Number);
 const SEED = 0;
-const REPEAT = Math.max(1, Number(process.env.BENCH_REPEAT ?? 1) || 1);
+const REPEAT = Math.max(1, Number(process.env.BENCH_REPEAT ?? 2) || 2);
 
 /** 12 components with sizes ∝ 1/(c+1) (≈ 32% down to 2.6%), 1% uniform outliers, rows in random order. */
 function generate(path: string, n: number, d: number): void {
@@ -156,13 +156,15 @@ function runSklearn(path: string, d: number): SkFit {
   return runs.reduce((a, b) => (b.fitSeconds < a.fitSeconds ? b : a));
 }
 
+const load = (): string => loadavg()[0]!.toFixed(2);
 const fmt = (f: Fit): string =>
-  `fit ${f.fitSeconds.toFixed(3)} s, inertia ${f.inertia.toPrecision(10)}, ${f.iterations} iterations`;
+  `fit ${f.fitSeconds.toFixed(3)} s, inertia ${f.inertia.toPrecision(10)}, ${f.iterations} iterations (load avg ${load()})`;
 
 function main(): void {
   const cores = availableParallelism();
   console.log(`k-means benchmark: n=${N}, k=${K}, seed=${SEED}, cores (os.availableParallelism) = ${cores}`);
   console.log(`timings are the best of ${REPEAT} run(s); fit only, file reading excluded`);
+  console.log(`1-minute load average before starting: ${load()} (other work on this machine skews timings)`);
   const skipReason = ensureSklearn();
   if (skipReason) console.log(`scikit-learn comparison skipped: ${skipReason}`);
   const summary: string[] = [];

@@ -33,9 +33,11 @@ export class KernelPool {
       worker.on('message', (m: { type: string; message?: string }) => {
         const p = this.pending[w];
         this.pending[w] = null;
+        const error = m.type === 'done' ? null : new Error(`k-means worker failed: ${m.message ?? 'unknown error'}`);
+        if (error) this.failure ??= error;
         if (!p) return;
-        if (m.type === 'done') p.resolve();
-        else p.reject(new Error(`k-means worker failed: ${m.message ?? 'unknown error'}`));
+        if (error) p.reject(error);
+        else p.resolve();
       });
       const fail = (e: Error): void => {
         this.failure ??= e;

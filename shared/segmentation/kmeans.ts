@@ -6,8 +6,11 @@
  * - Convergence like scikit-learn's Lloyd: stop when labels no longer change, or when the total squared centroid shift
  *   is <= tol * mean per-feature variance, or after maxIter iterations; then a final assignment with the final centroids.
  * - Empty clusters take the point farthest from its (previous) centroid among clusters with more than one point.
+ * - Distances run in a small WebAssembly SIMD module when the runtime has it (kmeans-wasm.ts; the data is then copied
+ *   into its memory unless it comes from allocateKMeansInput), else in scalar JavaScript.
  * - The work is split into fixed row blocks (independent of the thread count) whose partial sums are reduced in block
  *   order, so `kmeans` and `kmeansParallel` (any thread count) return bit-identical results for the same seed.
+ *   Workers are `worker_threads` started from source strings (kmeans-kernel.ts), so bundles need no extra files.
  */
 import { availableParallelism } from 'node:os';
 import { createRng, type Rng } from '../util/rng';
@@ -306,6 +309,28 @@ function* absoluteTolerance(S: KState, tol: number): Job<number> {
   return (total / d) * tol;
 }
 
+/**
+ * The same tolerance without a pass over the data, for seeded runs: the k-means++ first-centre potential
+ * pot0 = sum |x - c0|^2 and the data sum (from the block sums, once they hold every row) give the total variance
+ * sum |x - mean|^2 = pot0 - n |mean - c0|^2.
+ */
+function toleranceFromSeeding(S: KState, tol: number, pot0: number, c0: Float64Array): number {
+  const { n, d, k, nb, sums } = S;
+  const total = new Float64Array(d);
+  for (let b = 0; b < nb; b++) {
+    for (let j = 0; j < k; j++) {
+      const o = (b * k + j) * d;
+      for (let t = 0; t < d; t++) total[t]! += sums[o + t]!;
+    }
+  }
+  let shift = 0;
+  for (let t = 0; t < d; t++) {
+    const v = total[t]! / n - c0[t]!;
+    shift += v * v;
+  }
+  return (Math.max(0, pot0 - n * shift) / (n * d)) * tol;
+}
+
 /** First row index i with cumulative sum of `closest` > r (D² sampling), found block by block. */
 function sampleIndex(S: KState, r: number): number {
   const { nb, bs, n, closest, stat } = S;
@@ -335,12 +360,13 @@ function sampleIndex(S: KState, r: number): number {
  * Greedy k-means++ into S.C. Leaves S.labels = nearest centre, S.upper = its distance, S.lower = a lower bound on the
  * distance to every other centre (valid Hamerly bounds for the seeds).
  */
-function* plusPlus(S: KState, rng: Rng): Job<void> {
+function* plusPlus(S: KState, rng: Rng): Job<number> {
   const { n, d, k, L, X, C, cand, dcc, dcj, params, trial, nb } = S;
   const first = rng.int(n);
   for (let t = 0; t < d; t++) C[t] = X[first * d + t]!;
   yield 'ppInit';
-  let pot = sumStat(S, 0);
+  const pot0 = sumStat(S, 0);
+  let pot = pot0;
   const trialPot = new Float64Array(L);
   for (let c = 1; c < k; c++) {
     for (let t = 0; t < L; t++) {
@@ -364,6 +390,7 @@ function* plusPlus(S: KState, rng: Rng): Job<void> {
     yield 'ppCommit';
     pot = sumStat(S, 0);
   }
+  return pot0;
 }
 
 /** Reduces the block sums into centroids; returns per-cluster counts. Empty clusters keep `fallback`'s row. */
@@ -461,7 +488,7 @@ function* lloydJob(
   S: KState,
   seeded: boolean,
   maxIter: number,
-  tolAbs: number,
+  tolerance: number | (() => number),
   onIteration?: (it: LloydIteration) => void,
 ): Job<{ inertia: number; iterations: number }> {
   const { k, d, C, p, params } = S;
@@ -487,7 +514,8 @@ function* lloydJob(
     C.set(Cnew);
     onIteration?.({ iteration: iter, centroids: C, labels: S.labels, changes, shift });
     if (iter > 1 && changes === 0) break;
-    if (shift <= tolAbs || iter >= maxIter) break;
+    if (typeof tolerance === 'function') tolerance = tolerance();
+    if (shift <= tolerance || iter >= maxIter) break;
     prepareBounds(S);
     yield 'assignHamerly';
     iter++;
@@ -502,12 +530,14 @@ function* lloydJob(
 /** nInit seeded runs; keeps the lowest inertia (the earliest on ties). */
 function* fitJob(S: KState, opts: KMeansOptions): Job<KMeansResult> {
   const { maxIter, tol, nInit } = resolveOptions(opts);
-  const tolAbs = yield* absoluteTolerance(S, tol);
   const rng = createRng(opts.seed);
+  let tolAbs = tol === 0 ? 0 : -1;
   let best: KMeansResult | null = null;
   for (let r = 0; r < nInit; r++) {
-    yield* plusPlus(S, rng);
-    const { inertia, iterations } = yield* lloydJob(S, true, maxIter, tolAbs);
+    const pot0 = yield* plusPlus(S, rng);
+    const c0 = S.C.slice(0, S.d);
+    const tolerance = tolAbs >= 0 ? tolAbs : () => (tolAbs = toleranceFromSeeding(S, tol, pot0, c0));
+    const { inertia, iterations } = yield* lloydJob(S, true, maxIter, tolerance);
     if (!best || inertia < best.inertia) {
       best = { k: S.k, d: S.d, centroids: S.C.slice(), labels: S.labels.slice(), inertia, iterations };
     }
