@@ -78,6 +78,7 @@ const PARALLEL_MIN_WORK = 1 << 21;
 const MAX_BLOCKS = 256;
 const MIN_BLOCK_ROWS = 1024;
 const MAX_BLOCK_SUM_DOUBLES = 1 << 22;
+const NON_FINITE = 'k-means: data contains NaN or infinite values (or squared distances overflow)';
 
 type Driver = (op: KernelOp) => void | Promise<void>;
 type Job<T> = Generator<KernelOp, T, void>;
@@ -366,6 +367,7 @@ function* plusPlus(S: KState, rng: Rng): Job<number> {
   for (let t = 0; t < d; t++) C[t] = X[first * d + t]!;
   yield 'ppInit';
   const pot0 = sumStat(S, 0);
+  if (!Number.isFinite(pot0)) throw new RangeError(NON_FINITE);
   let pot = pot0;
   const trialPot = new Float64Array(L);
   for (let c = 1; c < k; c++) {
@@ -524,7 +526,9 @@ function* lloydJob(
   params[P_FINAL] = 1;
   yield 'assignHamerly';
   params[P_FINAL] = 0;
-  return { inertia: sumStat(S, 1), iterations: iter };
+  const inertia = sumStat(S, 1);
+  if (!Number.isFinite(inertia)) throw new RangeError(NON_FINITE);
+  return { inertia, iterations: iter };
 }
 
 /** nInit seeded runs; keeps the lowest inertia (the earliest on ties). */
@@ -563,7 +567,10 @@ async function runAsync<T>(job: Job<T>, driver: Driver): Promise<T> {
   return r.value;
 }
 
-/** Synchronous, single-thread, pure, deterministic for a given seed. data is row-major n*d. */
+/**
+ * Synchronous, single-thread, pure, deterministic for a given seed. data is row-major n*d.
+ * Throws RangeError on invalid sizes/options (k > n, ...) and on non-finite data.
+ */
 export function kmeans(data: Float32Array | Float64Array, n: number, d: number, opts: KMeansOptions): KMeansResult {
   validate(data, n, d, opts.k);
   resolveOptions(opts);

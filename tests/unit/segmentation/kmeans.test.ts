@@ -261,6 +261,8 @@ describe('kmeans: named cases', () => {
     ['data too short', () => kmeans(new Float64Array(3), 2, 2, { k: 1, seed: 0 })],
     ['negative tol', () => kmeans(new Float64Array(4), 2, 2, { k: 1, seed: 0, tol: -1 })],
     ['non-integer d', () => kmeans(new Float64Array(4), 2, 1.5, { k: 1, seed: 0 })],
+    ['NaN in data', () => kmeans(Float64Array.from([0, 1, NaN, 3]), 4, 1, { k: 2, seed: 0 })],
+    ['Infinity in data (lloyd)', () => lloyd(Float32Array.from([0, Infinity, 2]), 3, 1, Float64Array.from([0, 2]), 2)],
   ])('rejects invalid input: %s', (_name, f) => {
     expect(f).toThrow(RangeError);
   });
