@@ -16,7 +16,7 @@ import { LocalObjectStore } from './object-store';
 import { projectTo2d, writeReport, type ReportData } from './report';
 import { readReplay, type ReplayFormat } from './replay';
 import { createNdjsonRecorder, simulateStore, type Delivery } from './simulator';
-import { startEmbeddedStack } from './stack';
+import { startEmbeddedStack, type EmbeddedStack } from './stack';
 import { buildReclusterHandlers, reclusterDepsForStack, runReclusterLocally } from './stepfunctions';
 
 const DAY_MS = 86_400_000;
@@ -45,6 +45,8 @@ export interface RunOptions {
   minCustomersToCluster?: number;
   progress?: Progress;
   settings?: Settings;
+  /** Called with the embedded stack before it shuts down (tests inspect the table and the bus here). */
+  beforeClose?: (stack: EmbeddedStack) => Promise<void>;
 }
 
 export interface RunSummary {
@@ -329,6 +331,7 @@ export async function runLocal(opts: RunOptions): Promise<RunSummary> {
         .slice(0, 5_000)
         .map((p) => ({ segmentId: p.assignment!.segmentId, name: nameOf(model, p.assignment!.segmentId), clv: p.traits!.clv })),
     });
+    await opts.beforeClose?.(stack);
     return summary;
   } finally {
     await stack.close();

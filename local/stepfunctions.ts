@@ -172,9 +172,26 @@ type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string
  * `{Payload: result, StatusCode: 200, ...}` (what ResultSelector's `$.Payload.…` expects); for a plain function ARN
  * (payloadResponseOnly) it gets the input and returns the result. Retry intervals are zero.
  */
+type PreparedMachine = LocalDefinition & { machine: StateMachine };
+const prepared = new WeakMap<object, PreparedMachine>();
+
+/**
+ * Extracting the definition and building the StateMachine (which validates the ASL with ajv) cost about a second;
+ * a local run executes the same template every simulated night, so it is done once per template object.
+ */
+function preparedMachine(source: { template?: unknown; definition?: AslDefinition }): PreparedMachine {
+  const key = (source.template ?? source.definition) as object | undefined;
+  const cached = key && typeof key === 'object' ? prepared.get(key) : undefined;
+  if (cached) return cached;
+  const local = localDefinition(source);
+  const result = { ...local, machine: new StateMachine(local.definition as unknown as ConstructorParameters<typeof StateMachine>[0]) };
+  if (key && typeof key === 'object') prepared.set(key, result);
+  return result;
+}
+
 export async function runReclusterLocally(options: RunReclusterLocallyOptions): Promise<LocalExecutionResult> {
   polyfillPromiseWithResolvers();
-  const { definition, taskStates } = localDefinition(options);
+  const { definition, taskStates, machine } = preparedMachine(options);
   for (const task of RECLUSTER_TASKS) {
     if (typeof options.handlers[task] !== 'function') throw new Error(`no local handler for task "${task}"`);
   }
@@ -208,7 +225,6 @@ export async function runReclusterLocally(options: RunReclusterLocallyOptions): 
 
   const executionName = options.executionName ?? `local-${randomUUID()}`;
   const stateMachineArn = `arn:aws:states:${FAKE_REGION}:${FAKE_ACCOUNT}:stateMachine:${RECLUSTER_STATE_MACHINE_LOGICAL_ID}`;
-  const machine = new StateMachine(definition as unknown as ConstructorParameters<typeof StateMachine>[0]);
   const execution = machine.run((options.input ?? {}) as JsonValue, {
     overrides: { taskResourceLocalHandlers, retryIntervalOverrides },
     context: {
