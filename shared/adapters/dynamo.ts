@@ -1,5 +1,6 @@
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
+  BatchGetCommand,
   BatchWriteCommand,
   DynamoDBDocumentClient,
   GetCommand,
@@ -53,6 +54,23 @@ async function* queryAll(doc: DynamoDBDocumentClient, input: QueryCommandInput):
   } while (start);
 }
 
+type WriteRequest = { PutRequest: { Item: Record<string, unknown> } } | { DeleteRequest: { Key: Record<string, unknown> } };
+
+/** BatchWriteItem in chunks of 25 (the API limit), chunks in parallel, unprocessed items retried with backoff. */
+async function batchWrite(doc: DynamoDBDocumentClient, tableName: string, requests: readonly WriteRequest[]): Promise<void> {
+  const chunks: WriteRequest[][] = [];
+  for (let i = 0; i < requests.length; i += 25) chunks.push(requests.slice(i, i + 25));
+  await mapLimit(chunks, 4, async (chunk) => {
+    let pending = chunk;
+    for (let attempt = 0; pending.length > 0; attempt++) {
+      if (attempt > 8) throw new Error('BatchWriteItem: unprocessed items after retries');
+      if (attempt > 0) await new Promise((r) => setTimeout(r, 2 ** attempt * 20));
+      const res = await doc.send(new BatchWriteCommand({ RequestItems: { [tableName]: pending } }));
+      pending = (res.UnprocessedItems?.[tableName] ?? []) as WriteRequest[];
+    }
+  });
+}
+
 function isConditionFailure(err: unknown): boolean {
   return (
     err instanceof ConditionalCheckFailedException ||
@@ -74,23 +92,36 @@ export class DynamoEventLog implements EventLog {
     private readonly concurrency = 16,
   ) {}
 
+  private eventItem(customerId: string, { event, embedding }: LoggedEvent, expiresAt: number): Record<string, unknown> {
+    return {
+      [PK]: keys.customer(customerId),
+      [SK]: keys.event(event.detail.eventId),
+      type: event.type,
+      occurredAt: event.detail.occurredAt,
+      detail: JSON.stringify(event.detail),
+      ...(embedding ? { emb: toBytes(embedding) } : {}),
+      [TABLE.ttlAttribute]: expiresAt,
+    };
+  }
+
+  async appendMany(events: readonly { customerId: string; logged: LoggedEvent }[], expiresAt: number): Promise<void> {
+    await batchWrite(
+      this.doc,
+      this.tableName,
+      events.map((e) => ({ PutRequest: { Item: this.eventItem(e.customerId, e.logged, expiresAt) } })),
+    );
+  }
+
   async append(customerId: string, events: readonly LoggedEvent[], expiresAt: number): Promise<AppendResult> {
     const appended: string[] = [];
     const duplicates: string[] = [];
-    await mapLimit(events, this.concurrency, async ({ event, embedding }) => {
+    await mapLimit(events, this.concurrency, async (logged) => {
+      const { event } = logged;
       try {
         await this.doc.send(
           new PutCommand({
             TableName: this.tableName,
-            Item: {
-              [PK]: keys.customer(customerId),
-              [SK]: keys.event(event.detail.eventId),
-              type: event.type,
-              occurredAt: event.detail.occurredAt,
-              detail: JSON.stringify(event.detail),
-              ...(embedding ? { emb: toBytes(embedding) } : {}),
-              [TABLE.ttlAttribute]: expiresAt,
-            },
+            Item: this.eventItem(customerId, logged, expiresAt),
             // Idempotent by event id: a redelivered or re-sent event changes nothing.
             ConditionExpression: 'attribute_not_exists(#pk)',
             ExpressionAttributeNames: { '#pk': PK },
@@ -152,15 +183,7 @@ export class DynamoEventLog implements EventLog {
     })) {
       keysToDelete.push({ [PK]: item[PK], [SK]: item[SK] });
     }
-    for (let i = 0; i < keysToDelete.length; i += 25) {
-      let requests = keysToDelete.slice(i, i + 25).map((Key) => ({ DeleteRequest: { Key } }));
-      for (let attempt = 0; requests.length > 0; attempt++) {
-        if (attempt > 8) throw new Error('erasure: unprocessed deletes after retries');
-        const res = await this.doc.send(new BatchWriteCommand({ RequestItems: { [this.tableName]: requests } }));
-        requests = (res.UnprocessedItems?.[this.tableName] ?? []) as typeof requests;
-        if (requests.length) await new Promise((r) => setTimeout(r, 2 ** attempt * 20));
-      }
-    }
+    await batchWrite(this.doc, this.tableName, keysToDelete.map((Key) => ({ DeleteRequest: { Key } })));
     return keysToDelete.length;
   }
 }
@@ -198,6 +221,29 @@ export class DynamoProfileStore implements ProfileStore {
       }),
     );
     return res.Item ? profileFromItem(res.Item) : null;
+  }
+
+  async getMany(customerIds: readonly string[]): Promise<Map<string, CustomerProfile>> {
+    const out = new Map<string, CustomerProfile>();
+    const ids = [...new Set(customerIds)];
+    const chunks: string[][] = [];
+    for (let i = 0; i < ids.length; i += 100) chunks.push(ids.slice(i, i + 100));
+    await mapLimit(chunks, 4, async (chunk) => {
+      let pending: Record<string, unknown>[] = chunk.map((id) => ({ [PK]: keys.customer(id), [SK]: keys.profile }));
+      for (let attempt = 0; pending.length > 0; attempt++) {
+        if (attempt > 8) throw new Error('BatchGetItem: unprocessed keys after retries');
+        if (attempt > 0) await new Promise((r) => setTimeout(r, 2 ** attempt * 20));
+        const res = await this.doc.send(
+          new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: pending, ConsistentRead: true } } }),
+        );
+        for (const item of res.Responses?.[this.tableName] ?? []) {
+          const profile = profileFromItem(item);
+          out.set(profile.customerId, profile);
+        }
+        pending = (res.UnprocessedKeys?.[this.tableName]?.Keys ?? []) as Record<string, unknown>[];
+      }
+    });
+    return out;
   }
 
   async put(profile: CustomerProfile, expectedRev: number | null): Promise<WriteOutcome> {
@@ -242,14 +288,15 @@ export class DynamoProfileStore implements ProfileStore {
     }
   }
 
-  async completeOutbox(customerId: string, published: readonly OutboxEntry[]): Promise<void> {
+  async completeOutbox(customerId: string, published: readonly OutboxEntry[], written?: { rev: number }): Promise<void> {
     if (published.length === 0) return;
     const expiresAt = Math.floor(Date.now() / 1000) + this.historyTtlDays * 86_400;
     // History first: if we crash after it, the entry stays in the outbox and is republished with the same key.
-    await mapLimit(published, 8, (entry) =>
-      this.doc.send(
-        new PutCommand({
-          TableName: this.tableName,
+    await batchWrite(
+      this.doc,
+      this.tableName,
+      published.map((entry) => ({
+        PutRequest: {
           Item: {
             [PK]: keys.customer(customerId),
             [SK]: keys.history(changedAtOf(entry), entry.dedupeKey),
@@ -257,9 +304,32 @@ export class DynamoProfileStore implements ProfileStore {
             detail: JSON.stringify(entry.event.detail),
             [TABLE.ttlAttribute]: expiresAt,
           },
-        }),
-      ),
+        },
+      })),
     );
+    const key = { [PK]: keys.customer(customerId), [SK]: keys.profile };
+    const clearAll = {
+      UpdateExpression: 'REMOVE #o, #obpk, #obsk',
+      ExpressionAttributeNames: { '#o': 'outbox', '#obpk': TABLE.outboxIndex.partitionKey, '#obsk': TABLE.outboxIndex.sortKey },
+    };
+    if (written) {
+      try {
+        // Nobody wrote since our revision, and we published its whole outbox: clear it in one request.
+        await this.doc.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: key,
+            ...clearAll,
+            ConditionExpression: '#rev = :rev',
+            ExpressionAttributeNames: { ...clearAll.ExpressionAttributeNames, '#rev': 'rev' },
+            ExpressionAttributeValues: { ':rev': written.rev },
+          }),
+        );
+        return;
+      } catch (err) {
+        if (!isConditionFailure(err)) throw err; // the profile moved on: remove entry by entry below
+      }
+    }
     const names: Record<string, string> = { '#o': 'outbox' };
     const removes = published.map((e, i) => {
       names[`#k${i}`] = e.dedupeKey;
@@ -269,7 +339,7 @@ export class DynamoProfileStore implements ProfileStore {
       await this.doc.send(
         new UpdateCommand({
           TableName: this.tableName,
-          Key: { [PK]: keys.customer(customerId), [SK]: keys.profile },
+          Key: key,
           UpdateExpression: `REMOVE ${removes.join(', ')}`,
           ConditionExpression: 'attribute_exists(#o)',
           ExpressionAttributeNames: names,
@@ -278,14 +348,9 @@ export class DynamoProfileStore implements ProfileStore {
       await this.doc.send(
         new UpdateCommand({
           TableName: this.tableName,
-          Key: { [PK]: keys.customer(customerId), [SK]: keys.profile },
-          UpdateExpression: 'REMOVE #o, #obpk, #obsk',
+          Key: key,
+          ...clearAll,
           ConditionExpression: 'size(#o) = :zero',
-          ExpressionAttributeNames: {
-            '#o': 'outbox',
-            '#obpk': TABLE.outboxIndex.partitionKey,
-            '#obsk': TABLE.outboxIndex.sortKey,
-          },
           ExpressionAttributeValues: { ':zero': 0 },
         }),
       );

@@ -5,7 +5,7 @@ import { dedupeKey, evaluateCustomer } from '../domain/evaluate';
 import { eventText, foldEvents, type LoggedEvent } from '../domain/features';
 import type { Embedder } from '../ports/embedder';
 import type { ModelCache } from '../ports/models';
-import type { EventLog, OutboxEntry, ProfileStore, Publisher, Quarantine, QuarantineEntry } from '../ports/stores';
+import type { CustomerProfile, EventLog, OutboxEntry, ProfileStore, Publisher, Quarantine, QuarantineEntry } from '../ports/stores';
 import type { LogSink, MetricsSink } from '../ports/telemetry';
 import { mapLimit } from '../util/concurrency';
 
@@ -143,28 +143,151 @@ export async function processBatch(records: readonly IngestRecord[], deps: Inges
     }
   }
 
-  // 3. Per customer, in parallel: append, fold, assign, write, publish.
+  // 3. Append, fold, assign, write, publish. Reads and writes are batched across customers where DynamoDB allows
+  //    (BatchGetItem, BatchWriteItem, PutEvents of 10); the conditional profile write stays per customer. A failure
+  //    fails only the records of the customers it touched.
   stats.customers = byCustomer.size;
   const expiresAt = Math.floor(now.getTime() / 1000) + deps.settings.retention.eventDays * DAY_SECONDS;
-  await mapLimit([...byCustomer.entries()], deps.concurrency ?? 8, async ([customerId, items]) => {
+  const ctx: CustomerContext = { deps, now, expiresAt, stats, embed, texts };
+  const work: CustomerWork[] = [...byCustomer.entries()].map(([customerId, items]) => ({
+    customerId,
+    messageIds: items.map((i) => i.messageId),
+    events: items.map((i) => i.logged),
+    previous: undefined,
+    log: [],
+    fresh: [],
+    written: null,
+    failed: false,
+  }));
+  const concurrency = deps.concurrency ?? 8;
+  const fail = (w: CustomerWork, err: unknown) => {
+    w.failed = true;
+    for (const id of w.messageIds) failed.add(id);
+    deps.metrics.count('CustomerFailures');
+    deps.log.error('customer batch failed; records returned to the queue', {
+      customerId: w.customerId,
+      error: (err as Error).name,
+      message: (err as Error).message.slice(0, 200),
+    });
+  };
+  const live = () => work.filter((w) => !w.failed && w.events.length > 0);
+
+  // 3a. Erasures first; events dated before the erasure request are erased with everything else.
+  await mapLimit(work, concurrency, async (w) => {
+    const erasure = w.events
+      .filter((e) => e.event.type === 'customer.erased')
+      .sort((a, b) => (a.event.detail.occurredAt < b.event.detail.occurredAt ? 1 : -1))[0];
+    if (!erasure) return;
     try {
-      await processCustomer(customerId, items.map((i) => i.logged), { deps, now, expiresAt, stats, embed, texts });
+      await eraseCustomer(w.customerId, erasure.event.detail as CustomerErased, ctx);
+      w.events = w.events.filter((e) => e.event.type !== 'customer.erased' && e.event.detail.occurredAt > erasure.event.detail.occurredAt);
     } catch (err) {
-      for (const i of items) failed.add(i.messageId);
-      deps.metrics.count('CustomerFailures');
-      deps.log.error('customer batch failed; records returned to the queue', {
-        customerId,
-        error: (err as Error).name,
-        message: (err as Error).message.slice(0, 200),
-      });
+      fail(w, err);
     }
   });
+
+  // 3b. Profiles in one batched read (falling back to single reads), logs per customer.
+  let prefetched: Map<string, CustomerProfile> | null = null;
+  try {
+    prefetched = await deps.profiles.getMany(live().map((w) => w.customerId));
+  } catch {
+    prefetched = null;
+  }
+  await mapLimit(live(), concurrency, async (w) => {
+    try {
+      w.previous = prefetched ? (prefetched.get(w.customerId) ?? null) : await deps.profiles.get(w.customerId);
+      w.log = await deps.eventLog.load(w.customerId);
+      // What is new: not in the log, first copy within the batch. Everything else is a duplicate.
+      const known = new Set(w.log.map((e) => e.event.detail.eventId));
+      for (const e of w.events) {
+        if (known.has(e.event.detail.eventId)) stats.duplicates += 1;
+        else {
+          known.add(e.event.detail.eventId);
+          w.fresh.push(e);
+        }
+      }
+    } catch (err) {
+      fail(w, err);
+    }
+  });
+
+  // 3c. New events in batched writes; if the batch write fails, each customer appends on its own.
+  const appending = live().filter((w) => w.fresh.length > 0);
+  try {
+    await deps.eventLog.appendMany(
+      appending.flatMap((w) => w.fresh.map((logged) => ({ customerId: w.customerId, logged }))),
+      expiresAt,
+    );
+  } catch {
+    await mapLimit(appending, concurrency, async (w) => {
+      try {
+        const { duplicates } = await deps.eventLog.append(w.customerId, w.fresh, expiresAt);
+        const dup = new Set(duplicates);
+        stats.duplicates += dup.size;
+        w.fresh = w.fresh.filter((e) => !dup.has(e.event.detail.eventId));
+      } catch (err) {
+        fail(w, err);
+      }
+    });
+  }
+  for (const w of live()) stats.appended += w.fresh.length;
+
+  // 3d. Fold, assign and write each profile conditionally; a conflict re-reads and re-evaluates.
+  await mapLimit(live(), concurrency, async (w) => {
+    try {
+      await evaluateAndWrite(w, ctx);
+    } catch (err) {
+      fail(w, err);
+    }
+  });
+
+  // 3e. Publish every outbox of the batch together; what fails stays in its outbox for the sweeper.
+  const writers = live().filter((w) => w.written && w.written.outbox.length > 0);
+  if (writers.length) {
+    try {
+      const result = await deps.publisher.publish(writers.flatMap((w) => w.written!.outbox));
+      const failedKeys = new Set(result.failed.map((f) => f.dedupeKey));
+      if (failedKeys.size) {
+        deps.metrics.count('PublishDeferred', failedKeys.size);
+        stats.publishDeferred += failedKeys.size;
+      }
+      await mapLimit(writers, concurrency, async (w) => {
+        const outbox = w.written!.outbox;
+        const published = outbox.filter((e) => !failedKeys.has(e.dedupeKey));
+        try {
+          await deps.profiles.completeOutbox(
+            w.customerId,
+            published,
+            published.length === outbox.length ? { rev: w.written!.rev } : undefined,
+          );
+        } catch (err) {
+          // Published but still listed: the sweeper republishes with the same dedupe keys.
+          deps.log.warn('outbox not cleared', { customerId: w.customerId, error: (err as Error).name });
+        }
+      });
+    } catch (err) {
+      deps.metrics.count('PublishDeferred', writers.length);
+      deps.log.warn('publish failed; outboxes kept for the sweeper', { error: (err as Error).name });
+    }
+  }
 
   deps.metrics.count('EventsIngested', stats.appended);
   deps.metrics.count('DuplicateEvents', stats.duplicates);
   deps.metrics.count('SegmentChanges', stats.segmentChanges);
   deps.metrics.count('LifecycleChanges', stats.lifecycleChanges);
   return { failedMessageIds: [...failed], stats };
+}
+
+interface CustomerWork {
+  customerId: string;
+  messageIds: string[];
+  events: LoggedEvent[];
+  /** undefined: not read yet; null: no profile yet. */
+  previous: CustomerProfile | null | undefined;
+  log: LoggedEvent[];
+  fresh: LoggedEvent[];
+  written: CustomerProfile | null;
+  failed: boolean;
 }
 
 interface CustomerContext {
@@ -176,32 +299,20 @@ interface CustomerContext {
   texts: Map<string, Float32Array | null>;
 }
 
-async function processCustomer(customerId: string, events: LoggedEvent[], ctx: CustomerContext): Promise<void> {
+async function evaluateAndWrite(w: CustomerWork, ctx: CustomerContext): Promise<void> {
   const { deps, now, stats } = ctx;
-  const erasure = events
-    .filter((e) => e.event.type === 'customer.erased')
-    .sort((a, b) => (a.event.detail.occurredAt < b.event.detail.occurredAt ? 1 : -1))[0];
-  let toAppend = events.filter((e) => e.event.type !== 'customer.erased');
-  if (erasure) {
-    await eraseCustomer(customerId, erasure.event.detail as CustomerErased, ctx);
-    // Events dated before the erasure request are erased with everything else.
-    toAppend = toAppend.filter((e) => e.event.detail.occurredAt > erasure.event.detail.occurredAt);
-    if (toAppend.length === 0) return;
-  }
-
-  const { appended, duplicates } = await deps.eventLog.append(customerId, toAppend, ctx.expiresAt);
-  stats.appended += appended.length;
-  stats.duplicates += duplicates.length;
-
-  let written: OutboxEntry[] | null = null;
-  for (let attempt = 0; attempt < MAX_WRITE_ATTEMPTS && written === null; attempt++) {
-    const [previous, log] = await Promise.all([deps.profiles.get(customerId), deps.eventLog.load(customerId)]);
+  let previous = w.previous ?? null;
+  let log = [...w.log, ...w.fresh];
+  for (let attempt = 0; attempt < MAX_WRITE_ATTEMPTS; attempt++) {
+    if (attempt > 0) {
+      [previous, log] = await Promise.all([deps.profiles.get(w.customerId), deps.eventLog.load(w.customerId)]);
+    }
     if (log.length === 0) return; // erased concurrently
-    await backfillEmbeddings(customerId, log, ctx);
+    await backfillEmbeddings(w.customerId, log, ctx);
     const features = foldEvents(log, now, deps.settings.features);
     const model = await deps.models.forProfile(previous?.assignment?.modelVersion);
     const evaluation = evaluateCustomer({
-      customerId,
+      customerId: w.customerId,
       features,
       previous,
       model,
@@ -216,10 +327,10 @@ async function processCustomer(customerId: string, events: LoggedEvent[], ctx: C
     }
     if (evaluation.segmentChanged) stats.segmentChanges += 1;
     if (evaluation.lifecycleChanged) stats.lifecycleChanges += 1;
-    written = evaluation.profile.outbox;
+    w.written = evaluation.profile;
+    return;
   }
-  if (written === null) throw new Error('profile write kept conflicting');
-  await flushOutbox(customerId, written, deps, stats);
+  throw new Error('profile write kept conflicting');
 }
 
 /** Events whose embedding was missed during an outage get one on the next healthy batch. */

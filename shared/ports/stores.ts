@@ -38,7 +38,13 @@ export interface AppendResult {
 
 /** The customer's event log: the source of truth that features are folded from. */
 export interface EventLog {
+  /** Conditional appends, one request per event: reports exactly which ids were already there. */
   append(customerId: string, events: readonly LoggedEvent[], expiresAt: number): Promise<AppendResult>;
+  /**
+   * Unconditional batched appends of events the caller knows to be new (it loaded the log first). A concurrent
+   * writer of the same event id writes the same item, so the overwrite is harmless.
+   */
+  appendMany(events: readonly { customerId: string; logged: LoggedEvent }[], expiresAt: number): Promise<void>;
   load(customerId: string): Promise<LoggedEvent[]>;
   setEmbeddings(customerId: string, updates: readonly { eventId: string; embedding: Float32Array }[]): Promise<void>;
   /** Deletes every item held for the customer (events, profile, history). Returns how many. */
@@ -49,10 +55,16 @@ export type WriteOutcome = 'written' | 'conflict';
 
 export interface ProfileStore {
   get(customerId: string): Promise<CustomerProfile | null>;
+  /** Strongly consistent batched read; absent customers are absent from the map. */
+  getMany(customerIds: readonly string[]): Promise<Map<string, CustomerProfile>>;
   /** Writes the profile if the stored revision is still `expectedRev` (null: must not exist). */
   put(profile: CustomerProfile, expectedRev: number | null): Promise<WriteOutcome>;
-  /** Drops published entries from the outbox and records them in the transition history. */
-  completeOutbox(customerId: string, published: readonly OutboxEntry[]): Promise<void>;
+  /**
+   * Drops published entries from the outbox and records them in the transition history. With `written`, the caller
+   * says it published the whole outbox of the revision it wrote: one conditional update clears it, falling back to
+   * per-entry removal if the profile moved on meanwhile.
+   */
+  completeOutbox(customerId: string, published: readonly OutboxEntry[], written?: { rev: number }): Promise<void>;
   /** Profiles with pending outbox entries (for the sweeper). */
   pendingOutbox(limit: number): Promise<CustomerProfile[]>;
   /** Parallel-scan segment `shard` of `totalShards` over all profiles. */

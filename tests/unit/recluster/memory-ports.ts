@@ -24,6 +24,14 @@ export class MemoryProfileStore implements ProfileStore {
     const p = this.items.get(customerId);
     return p ? structuredClone(p) : null;
   }
+  async getMany(customerIds: readonly string[]) {
+    const out = new Map<string, CustomerProfile>();
+    for (const id of customerIds) {
+      const p = this.items.get(id);
+      if (p) out.set(id, structuredClone(p));
+    }
+    return out;
+  }
   async put(profile: CustomerProfile, expectedRev: number | null): Promise<WriteOutcome> {
     this.beforePut?.(profile);
     const current = this.items.get(profile.customerId);
