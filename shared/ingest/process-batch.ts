@@ -242,34 +242,11 @@ export async function processBatch(records: readonly IngestRecord[], deps: Inges
   });
 
   // 3e. Publish every outbox of the batch together; what fails stays in its outbox for the sweeper.
-  const writers = live().filter((w) => w.written && w.written.outbox.length > 0);
-  if (writers.length) {
-    try {
-      const result = await deps.publisher.publish(writers.flatMap((w) => w.written!.outbox));
-      const failedKeys = new Set(result.failed.map((f) => f.dedupeKey));
-      if (failedKeys.size) {
-        deps.metrics.count('PublishDeferred', failedKeys.size);
-        stats.publishDeferred += failedKeys.size;
-      }
-      await mapLimit(writers, concurrency, async (w) => {
-        const outbox = w.written!.outbox;
-        const published = outbox.filter((e) => !failedKeys.has(e.dedupeKey));
-        try {
-          await deps.profiles.completeOutbox(
-            w.customerId,
-            published,
-            published.length === outbox.length ? { rev: w.written!.rev } : undefined,
-          );
-        } catch (err) {
-          // Published but still listed: the sweeper republishes with the same dedupe keys.
-          deps.log.warn('outbox not cleared', { customerId: w.customerId, error: (err as Error).name });
-        }
-      });
-    } catch (err) {
-      deps.metrics.count('PublishDeferred', writers.length);
-      deps.log.warn('publish failed; outboxes kept for the sweeper', { error: (err as Error).name });
-    }
-  }
+  stats.publishDeferred += await publishOutboxes(
+    live().flatMap((w) => (w.written ? [w.written] : [])),
+    deps,
+    concurrency,
+  );
 
   deps.metrics.count('EventsIngested', stats.appended);
   deps.metrics.count('DuplicateEvents', stats.duplicates);
@@ -348,6 +325,39 @@ async function backfillEmbeddings(customerId: string, log: LoggedEvent[], ctx: C
     }
   }
   await ctx.deps.eventLog.setEmbeddings(customerId, updates);
+}
+
+/**
+ * Publishes the outboxes of freshly written profiles together (PutEvents takes 10 entries per call), then clears
+ * each: in one conditional update when its whole outbox went out. Whatever fails stays in its outbox for the next
+ * write or the sweeper. Returns how many entries were deferred.
+ */
+export async function publishOutboxes(
+  written: readonly CustomerProfile[],
+  deps: Pick<IngestDeps, 'publisher' | 'profiles' | 'metrics' | 'log'>,
+  concurrency = 8,
+): Promise<number> {
+  const writers = written.filter((p) => p.outbox.length > 0);
+  if (writers.length === 0) return 0;
+  let failedKeys: Set<string>;
+  try {
+    const result = await deps.publisher.publish(writers.flatMap((p) => p.outbox));
+    failedKeys = new Set(result.failed.map((f) => f.dedupeKey));
+  } catch (err) {
+    deps.log.warn('publish failed; outboxes kept for the sweeper', { error: (err as Error).name });
+    failedKeys = new Set(writers.flatMap((p) => p.outbox.map((e) => e.dedupeKey)));
+  }
+  if (failedKeys.size) deps.metrics.count('PublishDeferred', failedKeys.size);
+  await mapLimit(writers, concurrency, async (p) => {
+    const published = p.outbox.filter((e) => !failedKeys.has(e.dedupeKey));
+    try {
+      await deps.profiles.completeOutbox(p.customerId, published, published.length === p.outbox.length ? { rev: p.rev } : undefined);
+    } catch (err) {
+      // Published but still listed: the sweeper republishes with the same dedupe keys.
+      deps.log.warn('outbox not cleared', { customerId: p.customerId, error: (err as Error).name });
+    }
+  });
+  return failedKeys.size;
 }
 
 /** Publishes what the outbox holds; whatever fails stays there for the next write or the sweeper. */

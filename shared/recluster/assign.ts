@@ -1,7 +1,7 @@
 import type { Traits } from '../contracts/outbound';
 import type { AssignOutput, AssignTask } from '../contracts/recluster';
 import { evaluateCustomer } from '../domain/evaluate';
-import { flushOutbox } from '../ingest/process-batch';
+import { publishOutboxes } from '../ingest/process-batch';
 import type { CustomerProfile } from '../ports/stores';
 import type { SegmentationModel } from '../segmentation/model';
 import { mapLimit } from '../util/concurrency';
@@ -17,6 +17,8 @@ export interface CustomerAssignResult {
   outcome: AssignOutcome;
   lifecycleChanged: boolean;
   conflicts: number;
+  /** The profile as written (or as stored, when only its outbox is pending): its outbox is published by the caller. */
+  toPublish: CustomerProfile | null;
 }
 
 function closeEnough(a: number, b: number): boolean {
@@ -57,7 +59,7 @@ export function needsWrite(stored: CustomerProfile, next: CustomerProfile): bool
  * 'recluster'; across versions the aligned id decides, hysteresis does not apply), features refreshed to the run's
  * asOf, then a conditional write on `rev`. A concurrent real-time write wins the race: the profile is re-read and
  * re-evaluated. A profile already placed by a newer model version is left alone (an older run never overwrites a
- * newer one). Pending outbox entries, new or left over, are published with their dedupe keys.
+ * newer one). Pending outbox entries, new or left over, are returned for the shard to publish with their dedupe keys.
  */
 export async function assignCustomer(
   initial: CustomerProfile,
@@ -68,8 +70,10 @@ export async function assignCustomer(
   let profile: CustomerProfile | null = initial;
   let conflicts = 0;
   for (let attempt = 0; attempt < MAX_ASSIGN_WRITE_ATTEMPTS; attempt++) {
-    if (!profile) return { outcome: 'gone', lifecycleChanged: false, conflicts };
-    if ((profile.assignment?.modelVersion ?? 0) > model.version) return { outcome: 'newer', lifecycleChanged: false, conflicts };
+    if (!profile) return { outcome: 'gone', lifecycleChanged: false, conflicts, toPublish: null };
+    if ((profile.assignment?.modelVersion ?? 0) > model.version) {
+      return { outcome: 'newer', lifecycleChanged: false, conflicts, toPublish: null };
+    }
     const at = evaluationTime(asOf, profile.updatedAt);
     const features = refreshFeatures(profile.features, new Date(profile.updatedAt), at, deps.settings.features);
     const evaluation = evaluateCustomer({
@@ -82,19 +86,18 @@ export async function assignCustomer(
       reason: 'recluster',
     });
     if (evaluation.changes.length === 0 && !needsWrite(profile, evaluation.profile)) {
-      if (profile.outbox.length) await flushOutbox(profile.customerId, profile.outbox, deps);
-      return { outcome: 'unchanged', lifecycleChanged: false, conflicts };
+      return { outcome: 'unchanged', lifecycleChanged: false, conflicts, toPublish: profile.outbox.length ? profile : null };
     }
     if ((await deps.profiles.put(evaluation.profile, profile.rev)) === 'conflict') {
       conflicts += 1;
       profile = await deps.profiles.get(profile.customerId);
       continue;
     }
-    await flushOutbox(profile.customerId, evaluation.profile.outbox, deps);
     return {
       outcome: evaluation.segmentChanged ? 'moved' : 'updated',
       lifecycleChanged: evaluation.lifecycleChanged,
       conflicts,
+      toPublish: evaluation.profile,
     };
   }
   throw new Error(`customer ${initial.customerId}: profile write kept conflicting`);
@@ -116,12 +119,16 @@ export async function assignShard(task: AssignTask, deps: ReclusterDeps): Promis
   let lifecycleChanged = 0;
   let conflicts = 0;
   const run = async (chunk: CustomerProfile[]) => {
+    const toPublish: CustomerProfile[] = [];
     await mapLimit(chunk, deps.concurrency ?? 16, async (profile) => {
       const r = await assignCustomer(profile, model, asOf, deps);
       tally[r.outcome] += 1;
       if (r.lifecycleChanged) lifecycleChanged += 1;
       conflicts += r.conflicts;
+      if (r.toPublish) toPublish.push(r.toPublish);
     });
+    // One PutEvents per 10 changes across the chunk, as the real-time path does.
+    await publishOutboxes(toPublish, deps, deps.concurrency ?? 16);
   };
   let chunk: CustomerProfile[] = [];
   for await (const profile of deps.profiles.scanShard(task.shard, task.totalShards)) {
