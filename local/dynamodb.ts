@@ -40,7 +40,7 @@ export function tableDefinition(tableName: string): CreateTableCommandInput {
         { AttributeName: ix.partitionKey, KeyType: 'HASH' as const },
         { AttributeName: ix.sortKey, KeyType: 'RANGE' as const },
       ],
-      Projection: { ProjectionType: 'ALL' as const },
+      Projection: { ProjectionType: 'KEYS_ONLY' as const },
     })),
   };
 }

@@ -91,7 +91,8 @@ export async function runLocal(opts: RunOptions): Promise<RunSummary> {
     const handlers = buildReclusterHandlers(reclusterDepsForStack(stack, { objects, clock: () => clock }));
     const ingest = makeHandler(stack.ingestDeps());
     const profiles = new DynamoProfileStore(documentClient(stack.dynamo.client), stack.dynamo.tableName, 730);
-    const recorder = opts.record ? createNdjsonRecorder(opts.record) : null;
+    // With arrival times, a replay of the recording is the same stream (late events stay late).
+    const recorder = opts.record ? createNdjsonRecorder(opts.record, { arrivalTime: true }) : null;
 
     const rejected: Record<string, number> = {};
     let delivered = 0;
@@ -113,7 +114,8 @@ export async function runLocal(opts: RunOptions): Promise<RunSummary> {
         Detail: JSON.stringify(d.detail),
         Time: d.arrivalAt,
       }));
-      clock = pending[pending.length - 1]!.arrivalAt;
+      // The clock never runs backwards: a late delivery keeps the latest arrival time seen.
+      for (const d of pending) if (d.arrivalAt > clock) clock = d.arrivalAt;
       for (let i = 0; i < entries.length; i += 10) {
         const slice = entries.slice(i, i + 10);
         const routedBefore = stack.queue.stats.sent;

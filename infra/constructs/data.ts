@@ -68,14 +68,17 @@ export class ShoalData extends Construct {
       indexName: TABLE.bySegmentIndex.name,
       partitionKey: { name: TABLE.bySegmentIndex.partitionKey, type: dynamodb.AttributeType.STRING },
       sortKey: { name: TABLE.bySegmentIndex.sortKey, type: dynamodb.AttributeType.STRING },
-      projectionType: dynamodb.ProjectionType.ALL,
+      // Keys only: the customer id is the sort key, and an audience export needs nothing else. Projecting ALL would
+      // copy every ~5 KB profile on every write (the nightly run rewrites each one).
+      projectionType: dynamodb.ProjectionType.KEYS_ONLY,
     });
     // Sparse: only profiles with unpublished outbox entries carry obpk/obsk.
     this.table.addGlobalSecondaryIndex({
       indexName: TABLE.outboxIndex.name,
       partitionKey: { name: TABLE.outboxIndex.partitionKey, type: dynamodb.AttributeType.STRING },
       sortKey: { name: TABLE.outboxIndex.sortKey, type: dynamodb.AttributeType.STRING },
-      projectionType: dynamodb.ProjectionType.ALL,
+      // Keys only: the sweeper re-reads each profile for its current outbox anyway.
+      projectionType: dynamodb.ProjectionType.KEYS_ONLY,
     });
   }
 

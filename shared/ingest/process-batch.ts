@@ -221,10 +221,8 @@ export async function processBatch(records: readonly IngestRecord[], deps: Inges
   } catch {
     await mapLimit(appending, concurrency, async (w) => {
       try {
-        const { duplicates } = await deps.eventLog.append(w.customerId, w.fresh, expiresAt);
-        const dup = new Set(duplicates);
-        stats.duplicates += dup.size;
-        w.fresh = w.fresh.filter((e) => !dup.has(e.event.detail.eventId));
+        // Ids already present now were written by the failed batch write's completed chunks: they count as ours.
+        await deps.eventLog.append(w.customerId, w.fresh, expiresAt);
       } catch (err) {
         fail(w, err);
       }

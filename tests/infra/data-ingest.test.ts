@@ -43,6 +43,7 @@ describe('data', () => {
             { AttributeName: TABLE.bySegmentIndex.partitionKey, KeyType: 'HASH' },
             { AttributeName: TABLE.bySegmentIndex.sortKey, KeyType: 'RANGE' },
           ],
+          Projection: { ProjectionType: 'KEYS_ONLY' },
         }),
         Match.objectLike({
           IndexName: TABLE.outboxIndex.name,
@@ -50,6 +51,7 @@ describe('data', () => {
             { AttributeName: TABLE.outboxIndex.partitionKey, KeyType: 'HASH' },
             { AttributeName: TABLE.outboxIndex.sortKey, KeyType: 'RANGE' },
           ],
+          Projection: { ProjectionType: 'KEYS_ONLY' },
         }),
       ]),
     });

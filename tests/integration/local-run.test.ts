@@ -84,7 +84,8 @@ async function allEventItems(stack: EmbeddedStack): Promise<{ pk: string; sk: st
         ExclusiveStartKey: start,
       }),
     );
-    for (const item of page.Items ?? []) out.push({ pk: String(item[TABLE.partitionKey]), sk: String(item[TABLE.sortKey]) });
+    for (const item of page.Items ?? [])
+      out.push({ pk: String(item[TABLE.partitionKey]), sk: String(item[TABLE.sortKey]) });
     start = page.LastEvaluatedKey;
   } while (start);
   return out;
@@ -102,7 +103,10 @@ interface EventLogCheck {
 }
 
 /** Looks every expected event up in its customer's partition (one Query per customer). */
-async function checkEventLog(stack: EmbeddedStack, expected: Map<string, { customerId: string }>): Promise<EventLogCheck> {
+async function checkEventLog(
+  stack: EmbeddedStack,
+  expected: Map<string, { customerId: string }>,
+): Promise<EventLogCheck> {
   const customers = new Set([...expected.values()].map((e) => e.customerId));
   const copies = new Map<string, number>();
   const types = new Map<string, string>();
@@ -140,6 +144,18 @@ function readSummary(outDir: string): RunSummary {
   const path = join(outDir, 'summary.json');
   expect(existsSync(path)).toBe(true);
   return JSON.parse(readFileSync(path, 'utf8')) as RunSummary;
+}
+
+/** A value set by a callback (`beforeClose`) and read after the call that runs it. */
+class Captured<T> {
+  private value: T | undefined;
+  set(value: T): void {
+    this.value = value;
+  }
+  get(): T {
+    if (this.value === undefined) throw new Error('beforeClose was not called');
+    return this.value;
+  }
 }
 
 async function collect(items: AsyncIterable<ReplayItem>): Promise<ReplayItem[]> {
@@ -211,6 +227,7 @@ function expectSimulation(): SimulatedExpectation {
 // --- 1. simulation ---------------------------------------------------------------------------------------------
 
 let sim: { summary: RunSummary; expected: SimulatedExpectation; recordPath: string } | null = null;
+let replay: RunSummary | null = null;
 
 describe('runLocal end to end', () => {
   test('a small simulation: outputs, and every delivered event accounted for', async () => {
@@ -223,7 +240,7 @@ describe('runLocal end to end', () => {
     expect(expected.rejected.occurred_in_future ?? 0).toBeGreaterThan(0);
     expect(expected.duplicates).toBeGreaterThan(0);
 
-    let inspected: {
+    const inspected = new Captured<{
       log: EventLogCheck;
       quarantine: Map<string, string>;
       busInbound: Record<string, number>;
@@ -231,7 +248,7 @@ describe('runLocal end to end', () => {
       lifecycleEvents: number;
       queue: { sent: number; dead: number; retried: number };
       failures: number;
-    } | null = null;
+    }>();
 
     const summary = await runLocal({
       source: { kind: 'simulate', ...SIM },
@@ -249,19 +266,22 @@ describe('runLocal end to end', () => {
         }
         const busInbound: Record<string, number> = {};
         for (const e of stack.bus.events) if (e.source === stack.settings.source) bump(busInbound, e['detail-type']);
-        inspected = {
+        inspected.set({
           log,
           quarantine,
           busInbound,
           segmentEvents: stack.bus.eventsOf('segment.changed').length,
           lifecycleEvents: stack.bus.eventsOf('lifecycle.changed').length,
-          queue: { sent: stack.queue.stats.sent, dead: stack.queue.deadLetters.length, retried: stack.queue.stats.retried },
+          queue: {
+            sent: stack.queue.stats.sent,
+            dead: stack.queue.deadLetters.length,
+            retried: stack.queue.stats.retried,
+          },
           failures: stack.metrics.counts.CustomerFailures ?? 0,
-        };
+        });
       },
     });
-    if (!inspected) throw new Error('beforeClose was not called');
-    const seen: NonNullable<typeof inspected> = inspected;
+    const seen = inspected.get();
 
     // summary.json: what runLocal returned, on disk.
     const onDisk = readSummary(outDir);
@@ -356,23 +376,24 @@ describe('runLocal end to end', () => {
   test('a replay of the recorded NDJSON delivers the same stream to the same customers', async () => {
     if (!sim) throw new Error('needs the simulation test (same file) to have passed');
     const recorded = await collect(readNdjson(sim.recordPath));
-    const lines = readFileSync(sim.recordPath, 'utf8').split('\n').filter((l) => l.trim() !== '');
+    const lines = readFileSync(sim.recordPath, 'utf8')
+      .split('\n')
+      .filter((l) => l.trim() !== '');
     expect(lines).toHaveLength(sim.expected.deliveries.length);
     expect(recorded.filter((r) => r.kind === 'rejected')).toEqual([]);
-    // The recorder writes no arrival time (runLocal opens it without `arrivalTime`): a replay arrives each event
-    // at its detail.occurredAt.
-    expect(lines.some((l) => 'time' in (JSON.parse(l) as Record<string, unknown>))).toBe(false);
+    // Whether the recording carries EventBridge's `time` (the arrival). Today runLocal opens the recorder without
+    // `arrivalTime` (local/run.ts), so a replay arrives each event at its detail.occurredAt.
+    const withTime = lines.filter((l) => 'time' in (JSON.parse(l) as Record<string, unknown>)).length;
+    expect([0, lines.length]).toContain(withTime);
 
     const outDir = join(dir, 'replay');
-    let logged: EventLogCheck | null = null;
+    const logged = new Captured<EventLogCheck>();
+    const valid = sim.expected.valid;
     const summary = await runLocal({
       source: { kind: 'replay', path: sim.recordPath },
       outDir,
-      beforeClose: async (stack) => {
-        logged = await checkEventLog(stack, sim!.expected.valid);
-      },
+      beforeClose: async (stack) => logged.set(await checkEventLog(stack, valid)),
     });
-    console.log("REPLAY", JSON.stringify({ e: summary.events, c: summary.customers, m: summary.model, n: summary.nightlyRuns, sim: sim.summary.events, simN: sim.summary.nightlyRuns }));
     expect(readSummary(outDir)).toEqual(JSON.parse(JSON.stringify(summary)));
     expect(summary.events.delivered).toBe(recorded.length);
     expect(summary.events.delivered).toBe(sim.summary.events.delivered);
@@ -381,8 +402,7 @@ describe('runLocal end to end', () => {
       [...sim.expected.customers].sort(),
     );
     // Every event the simulation logged is logged by the replay too, once.
-    const log: EventLogCheck | null = logged;
-    if (!log) throw new Error('beforeClose was not called');
+    const log = logged.get();
     expect([...sim.expected.valid.keys()].filter((id) => log.copies.get(id) !== 1)).toEqual([]);
     expect(summary.events.duplicates).toBe(sim.summary.events.duplicates);
 
@@ -397,6 +417,43 @@ describe('runLocal end to end', () => {
     expect(summary.events.ingested - sim.summary.events.ingested).toBe(
       (sim.summary.events.rejected.occurred_in_future ?? 0) - (summary.events.rejected.occurred_in_future ?? 0),
     );
+    if (withTime > 0) {
+      // With arrival times recorded, the replay is the same stream: identical books.
+      expect(summary.events).toEqual(sim.summary.events);
+    }
+    replay = summary;
+  });
+
+  // --- regressions: the recorder keeps arrival times, so a replay re-clusters on the recorded nights (a future-dated
+  //     malformed event used to move the replay's night forward); and the local clock never runs backwards.
+  test('a replay of a recording re-clusters on the same nights as the recorded run', () => {
+    if (!sim || !replay) throw new Error('needs the two tests above');
+    const attempts = (s: RunSummary) => s.nightlyRuns.succeeded + s.nightlyRuns.failed;
+    expect(attempts(replay)).toBe(attempts(sim.summary));
+  });
+
+  test('a late event last in a replay batch does not make its batch-mates "future"', async () => {
+    const path = join(dir, 'late-last.ndjson');
+    const search = (eventId: string, occurredAt: string) =>
+      JSON.stringify({
+        'detail-type': 'search.performed',
+        detail: {
+          eventId,
+          customerId: 'cust-late',
+          occurredAt,
+          schemaVersion: 1,
+          query: 'garden hose',
+          channel: 'web',
+        },
+      });
+    writeFileSync(
+      path,
+      `${search('evt-on-time', '2026-01-08T12:00:00Z')}\n${search('evt-late', '2026-01-06T10:00:00Z')}\n`,
+    );
+    const summary = await runLocal({ source: { kind: 'replay', path }, outDir: join(dir, 'late-last') });
+    expect(summary.events.delivered).toBe(2);
+    expect(summary.events.rejected).toEqual({});
+    expect(summary.events.ingested).toBe(2);
   });
 
   // --- 3. Online Retail ---------------------------------------------------------------------------------------------
@@ -411,19 +468,15 @@ describe('runLocal end to end', () => {
     expect(events.map((e) => idsOf(e.detail).eventId).sort()).toEqual([...fixture.events.keys()].sort());
 
     const outDir = join(dir, 'retail');
-    let logged: EventLogCheck | null = null;
+    const logged = new Captured<EventLogCheck>();
     const summary = await runLocal({
       source: { kind: 'replay', path, format: 'online-retail' },
       outDir,
       minCustomersToCluster: 5,
-      beforeClose: async (stack) => {
-        logged = await checkEventLog(stack, fixture.events);
-      },
+      beforeClose: async (stack) => logged.set(await checkEventLog(stack, fixture.events)),
     });
-    const log: EventLogCheck | null = logged;
-    if (!log) throw new Error('beforeClose was not called');
+    const log = logged.get();
 
-    console.log('RETAIL', JSON.stringify({ e: summary.events, c: summary.customers, m: summary.model, n: summary.nightlyRuns, seg: summary.segments.length, t: summary.timings }));
     expect(summary.events.rejected).toEqual(fixture.rejected);
     expect(summary.events.rejected.missing_customer).toBe(fixture.linesWithoutCustomer);
     expect(summary.events.rejected.adjustment_invoice).toBe(fixture.adjustments);
@@ -481,7 +534,9 @@ function onlineRetailFixture(): RetailFixture {
     return d.toISOString().slice(0, 16).replace('T', ' ');
   };
   const line = (inv: string, p: [string, string, number], qty: number, when: string, customer: string, price = p[2]) =>
-    rows.push(`${inv},${p[0]},${p[1]},${qty},${when},${price},${customer === '' ? '' : `${customer}.0`},United Kingdom`);
+    rows.push(
+      `${inv},${p[0]},${p[1]},${qty},${when},${price},${customer === '' ? '' : `${customer}.0`},United Kingdom`,
+    );
 
   let linesWithoutCustomer = 0;
   let adjustments = 0;
