@@ -328,6 +328,7 @@ export async function runLocal(opts: RunOptions): Promise<RunSummary> {
       transitions,
       projection: model ? projection(model, all, asOf, settings) : [],
       qualityOverRuns,
+      profiles: model ? profileHeatmap(model) : [],
       clvBySegment: all
         .filter((p) => p.assignment && p.traits)
         .slice(0, 5_000)
@@ -358,6 +359,19 @@ async function countQuarantine(stack: Awaited<ReturnType<typeof startEmbeddedSta
     for (const item of page.Items ?? []) bump(rejected, String(item.reason));
     start = page.LastEvaluatedKey;
   } while (start);
+}
+
+/** Per-segment feature means, standardised across segments, for the profile heatmap. */
+function profileHeatmap(model: SegmentationModel): NonNullable<ReportData['profiles']> {
+  const features = Object.keys(model.profiles[0]?.features ?? {});
+  const out: NonNullable<ReportData['profiles']> = [];
+  for (const feature of features) {
+    const means = model.profiles.map((p) => p.features[feature]?.mean ?? 0);
+    const mu = means.reduce((a, b) => a + b, 0) / Math.max(1, means.length);
+    const sd = Math.sqrt(means.reduce((a, b) => a + (b - mu) ** 2, 0) / Math.max(1, means.length)) || 1;
+    model.profiles.forEach((p, i) => out.push({ segmentId: p.segmentId, name: p.name, feature, value: (means[i]! - mu) / sd }));
+  }
+  return out;
 }
 
 function nameOf(model: SegmentationModel | null, segmentId: string): string {
