@@ -84,8 +84,8 @@ function printSummary(s: RunSummary): void {
 
 const program = new Command('npm start')
   .description('Run Shoal locally on embedded AWS stand-ins')
-  .option('--customers <n>', 'simulated customers', (v) => Number.parseInt(v, 10), 400)
-  .option('--days <n>', 'simulated days', (v) => Number.parseInt(v, 10), 21)
+  .option('--customers <n>', 'simulated customers', (v) => Number.parseInt(v, 10), 300)
+  .option('--days <n>', 'simulated days', (v) => Number.parseInt(v, 10), 14)
   .option('--seed <n>', 'simulation seed', (v) => Number.parseInt(v, 10), 7)
   .option('--out <dir>', 'output folder', 'out')
   .option('--record <file>', 'write the delivered inbound stream as NDJSON (replayable)')
