@@ -180,6 +180,7 @@ export async function runLocal(opts: RunOptions): Promise<RunSummary> {
       }
     };
 
+    const rateOf = (n: number) => Math.round(n / Math.max(1e-3, (performance.now() - started) / 1000));
     let truth: ReturnType<typeof simulateStore>['truth'] | null = null;
     if (opts.source.kind === 'simulate') {
       const store = simulateStore({ customers: opts.source.customers, days: opts.source.days, seed: opts.source.seed });
@@ -196,7 +197,7 @@ export async function runLocal(opts: RunOptions): Promise<RunSummary> {
         const night = new Date(day.date.getTime() + DAY_MS);
         if ((day.day + 1) % (opts.reclusterEvery ?? 1) === 0) await nightly(night);
         else await drain();
-        progress.update(day.day + 1, { events: delivered, model: models[models.length - 1]?.version ?? '-' });
+        progress.update(day.day + 1, { events: delivered, rate: rateOf(delivered), runs: runs.succeeded + runs.failed, model: models[models.length - 1]?.version ?? '-' });
       }
     } else {
       progress.start('replayed events', 0);
@@ -219,7 +220,7 @@ export async function runLocal(opts: RunOptions): Promise<RunSummary> {
         noteActive(d);
         pending.push(d);
         if (pending.length >= 500) await drain();
-        if (delivered % 1000 === 0) progress.update(delivered, { model: models[models.length - 1]?.version ?? '-' });
+        if (delivered % 1000 === 0) progress.update(delivered, { events: delivered, rate: rateOf(delivered), runs: runs.succeeded + runs.failed, model: models[models.length - 1]?.version ?? '-' });
       }
       if (lastNight !== null) await nightly(new Date((lastNight + 1) * DAY_MS));
     }

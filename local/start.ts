@@ -21,10 +21,10 @@ function terminalProgress(): Progress {
       total = n;
       if (tty) {
         bar = new SingleBar(
-          { format: `${phase.padEnd(16)} [{bar}] {value}/{total} | {events} events | model v{model} | {duration}s`, hideCursor: true },
+          { format: `${phase.padEnd(16)} [{bar}] {value}/{total} | {events} events, {rate}/s | {runs} nightly runs, model v{model} | {duration}s`, hideCursor: true },
           Presets.shades_classic,
         );
-        bar.start(Math.max(n, 1), 0, { events: 0, model: '-' });
+        bar.start(Math.max(n, 1), 0, { events: 0, rate: 0, runs: 0, model: '-' });
       } else {
         console.log(`${phase}: starting (${n || 'streaming'})`);
       }
