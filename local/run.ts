@@ -260,7 +260,7 @@ export async function runLocal(opts: RunOptions): Promise<RunSummary> {
 
     const model = models[models.length - 1] ?? null;
     const segments = model ? segmentTable(model, all) : [];
-    const transitions = models.length >= 2 ? lastTransitions(segmentEvents, model!) : [];
+    const transitions = models.length >= 2 ? lastTransitions(segmentEvents, model!, models[models.length - 2]!) : [];
 
     // Flapping: real-time moves (reason "event", not a first assignment) per active customer-day, excluding
     // customers whose persona switched on purpose.
@@ -405,11 +405,17 @@ function segmentTable(model: SegmentationModel, all: CustomerProfile[]): RunSumm
 }
 
 /** Moves made by the last nightly run (reason "recluster" with the last model version), as a from→to matrix. */
-function lastTransitions(events: { detail: SegmentChanged }[], model: SegmentationModel): RunSummary['transitions'] {
+function lastTransitions(
+  events: { detail: SegmentChanged }[],
+  model: SegmentationModel,
+  previous: SegmentationModel,
+): RunSummary['transitions'] {
   const cells = new Map<string, number>();
   for (const e of events) {
     if (e.detail.reason !== 'recluster' || e.detail.modelVersion !== model.version) continue;
-    const key = `${e.detail.from?.name ?? 'none'}\u0000${e.detail.to.name}`;
+    // A retired segment is named by the model that had it.
+    const from = e.detail.from ? (previous.segmentIds.includes(e.detail.from.segmentId) ? nameOf(previous, e.detail.from.segmentId) : e.detail.from.name) : 'none';
+    const key = `${from}\u0000${e.detail.to.name}`;
     cells.set(key, (cells.get(key) ?? 0) + 1);
   }
   return [...cells.entries()].map(([k, count]) => {
