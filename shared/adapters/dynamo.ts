@@ -45,7 +45,10 @@ function toFloat32(bytes: Uint8Array): Float32Array {
   return new Float32Array(copy.buffer, 0, copy.byteLength / 4);
 }
 
-async function* queryAll(doc: DynamoDBDocumentClient, input: QueryCommandInput): AsyncGenerator<Record<string, unknown>> {
+async function* queryAll(
+  doc: DynamoDBDocumentClient,
+  input: QueryCommandInput,
+): AsyncGenerator<Record<string, unknown>> {
   let start: Record<string, unknown> | undefined;
   do {
     const page = await doc.send(new QueryCommand({ ...input, ExclusiveStartKey: start }));
@@ -54,10 +57,15 @@ async function* queryAll(doc: DynamoDBDocumentClient, input: QueryCommandInput):
   } while (start);
 }
 
-type WriteRequest = { PutRequest: { Item: Record<string, unknown> } } | { DeleteRequest: { Key: Record<string, unknown> } };
+type WriteRequest =
+  { PutRequest: { Item: Record<string, unknown> } } | { DeleteRequest: { Key: Record<string, unknown> } };
 
 /** BatchWriteItem in chunks of 25 (the API limit), chunks in parallel, unprocessed items retried with backoff. */
-async function batchWrite(doc: DynamoDBDocumentClient, tableName: string, requests: readonly WriteRequest[]): Promise<void> {
+async function batchWrite(
+  doc: DynamoDBDocumentClient,
+  tableName: string,
+  requests: readonly WriteRequest[],
+): Promise<void> {
   const chunks: WriteRequest[][] = [];
   for (let i = 0; i < requests.length; i += 25) chunks.push(requests.slice(i, i + 25));
   await mapLimit(chunks, 4, async (chunk) => {
@@ -69,6 +77,30 @@ async function batchWrite(doc: DynamoDBDocumentClient, tableName: string, reques
       pending = (res.UnprocessedItems?.[tableName] ?? []) as WriteRequest[];
     }
   });
+}
+
+/** PutItem conditional on the stored revision (null: the item must not exist): the optimistic-concurrency write. */
+async function putIfRevision(
+  doc: DynamoDBDocumentClient,
+  tableName: string,
+  item: Record<string, unknown>,
+  expectedRev: number | null,
+): Promise<WriteOutcome> {
+  try {
+    await doc.send(
+      new PutCommand({
+        TableName: tableName,
+        Item: item,
+        ConditionExpression: expectedRev === null ? 'attribute_not_exists(#pk)' : '#rev = :rev',
+        ExpressionAttributeNames: expectedRev === null ? { '#pk': PK } : { '#rev': 'rev' },
+        ...(expectedRev === null ? {} : { ExpressionAttributeValues: { ':rev': expectedRev } }),
+      }),
+    );
+    return 'written';
+  } catch (err) {
+    if (isConditionFailure(err)) return 'conflict';
+    throw err;
+  }
 }
 
 function isConditionFailure(err: unknown): boolean {
@@ -183,7 +215,11 @@ export class DynamoEventLog implements EventLog {
     })) {
       keysToDelete.push({ [PK]: item[PK], [SK]: item[SK] });
     }
-    await batchWrite(this.doc, this.tableName, keysToDelete.map((Key) => ({ DeleteRequest: { Key } })));
+    await batchWrite(
+      this.doc,
+      this.tableName,
+      keysToDelete.map((Key) => ({ DeleteRequest: { Key } })),
+    );
     return keysToDelete.length;
   }
 }
@@ -271,24 +307,14 @@ export class DynamoProfileStore implements ProfileStore {
           }
         : {}),
     };
-    try {
-      await this.doc.send(
-        new PutCommand({
-          TableName: this.tableName,
-          Item: item,
-          ConditionExpression: expectedRev === null ? 'attribute_not_exists(#pk)' : '#rev = :rev',
-          ExpressionAttributeNames: expectedRev === null ? { '#pk': PK } : { '#rev': 'rev' },
-          ...(expectedRev === null ? {} : { ExpressionAttributeValues: { ':rev': expectedRev } }),
-        }),
-      );
-      return 'written';
-    } catch (err) {
-      if (isConditionFailure(err)) return 'conflict';
-      throw err;
-    }
+    return putIfRevision(this.doc, this.tableName, item, expectedRev);
   }
 
-  async completeOutbox(customerId: string, published: readonly OutboxEntry[], written?: { rev: number }): Promise<void> {
+  async completeOutbox(
+    customerId: string,
+    published: readonly OutboxEntry[],
+    written?: { rev: number },
+  ): Promise<void> {
     if (published.length === 0) return;
     const expiresAt = Math.floor(Date.now() / 1000) + this.historyTtlDays * 86_400;
     // History first: if we crash after it, the entry stays in the outbox and is republished with the same key.
@@ -310,7 +336,11 @@ export class DynamoProfileStore implements ProfileStore {
     const key = { [PK]: keys.customer(customerId), [SK]: keys.profile };
     const clearAll = {
       UpdateExpression: 'REMOVE #o, #obpk, #obsk',
-      ExpressionAttributeNames: { '#o': 'outbox', '#obpk': TABLE.outboxIndex.partitionKey, '#obsk': TABLE.outboxIndex.sortKey },
+      ExpressionAttributeNames: {
+        '#o': 'outbox',
+        '#obpk': TABLE.outboxIndex.partitionKey,
+        '#obsk': TABLE.outboxIndex.sortKey,
+      },
     };
     if (written) {
       try {
@@ -412,7 +442,11 @@ export class DynamoModelStore implements ModelStore {
 
   async getActive(): Promise<SegmentationModel | null> {
     const res = await this.doc.send(
-      new GetCommand({ TableName: this.tableName, Key: { [PK]: keys.modelPk, [SK]: keys.activeModel }, ConsistentRead: true }),
+      new GetCommand({
+        TableName: this.tableName,
+        Key: { [PK]: keys.modelPk, [SK]: keys.activeModel },
+        ConsistentRead: true,
+      }),
     );
     const version = res.Item?.version as number | undefined;
     return version === undefined ? null : this.getVersion(version);
@@ -444,7 +478,8 @@ export class DynamoModelStore implements ModelStore {
         }),
       );
     } catch (err) {
-      if (isConditionFailure(err)) throw new Error(`model version ${model.version} belongs to another run`, { cause: err });
+      if (isConditionFailure(err))
+        throw new Error(`model version ${model.version} belongs to another run`, { cause: err });
       throw err;
     }
   }
@@ -455,7 +490,8 @@ export class DynamoModelStore implements ModelStore {
         new PutCommand({
           TableName: this.tableName,
           Item: { [PK]: keys.modelPk, [SK]: keys.activeModel, version, activatedAt: new Date().toISOString() },
-          ConditionExpression: expected === null ? 'attribute_not_exists(#pk) OR version = :v' : 'version = :e OR version = :v',
+          ConditionExpression:
+            expected === null ? 'attribute_not_exists(#pk) OR version = :v' : 'version = :e OR version = :v',
           ExpressionAttributeNames: expected === null ? { '#pk': PK } : undefined,
           ExpressionAttributeValues: expected === null ? { ':v': version } : { ':e': expected, ':v': version },
         }),
@@ -538,34 +574,29 @@ export class DynamoRunStore implements RunStore {
 
   async get(runId: string): Promise<RunRecord | null> {
     const res = await this.doc.send(
-      new GetCommand({ TableName: this.tableName, Key: { [PK]: keys.run(runId), [SK]: keys.runSk }, ConsistentRead: true }),
+      new GetCommand({
+        TableName: this.tableName,
+        Key: { [PK]: keys.run(runId), [SK]: keys.runSk },
+        ConsistentRead: true,
+      }),
     );
     return res.Item ? (JSON.parse(res.Item.data as string) as RunRecord) : null;
   }
 
   async put(record: RunRecord, expectedRev: number | null): Promise<WriteOutcome> {
-    try {
-      await this.doc.send(
-        new PutCommand({
-          TableName: this.tableName,
-          Item: {
-            [PK]: keys.run(record.runId),
-            [SK]: keys.runSk,
-            runId: record.runId,
-            status: record.status,
-            rev: record.rev,
-            updatedAt: record.updatedAt,
-            data: JSON.stringify(record),
-          },
-          ConditionExpression: expectedRev === null ? 'attribute_not_exists(#pk)' : '#rev = :rev',
-          ExpressionAttributeNames: expectedRev === null ? { '#pk': PK } : { '#rev': 'rev' },
-          ...(expectedRev === null ? {} : { ExpressionAttributeValues: { ':rev': expectedRev } }),
-        }),
-      );
-      return 'written';
-    } catch (err) {
-      if (isConditionFailure(err)) return 'conflict';
-      throw err;
-    }
+    return putIfRevision(
+      this.doc,
+      this.tableName,
+      {
+        [PK]: keys.run(record.runId),
+        [SK]: keys.runSk,
+        runId: record.runId,
+        status: record.status,
+        rev: record.rev,
+        updatedAt: record.updatedAt,
+        data: JSON.stringify(record),
+      },
+      expectedRev,
+    );
   }
 }
