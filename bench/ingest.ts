@@ -51,18 +51,25 @@ function makeEvents(customers: number, perCustomer: number): InboundEvent[] {
           },
         });
       } else if (r < 0.7) {
-        out.push({ type: 'product.viewed', detail: { ...base, sku: `s${seq}`, title, category: cat, price: 10, channel: 'app' } });
+        out.push({
+          type: 'product.viewed',
+          detail: { ...base, sku: `s${seq}`, title, category: cat, price: 10, channel: 'app' },
+        });
       } else if (r < 0.85) {
         out.push({ type: 'search.performed', detail: { ...base, query: `${cat} ${noun}`, channel: 'web' } });
       } else {
-        out.push({ type: 'cart.updated', detail: { ...base, sku: `s${seq}`, title, category: cat, action: 'added', quantity: 1 } });
+        out.push({
+          type: 'cart.updated',
+          detail: { ...base, sku: `s${seq}`, title, category: cat, action: 'added', quantity: 1 },
+        });
       }
     }
   }
   return out;
 }
 
-const body = (e: InboundEvent) => JSON.stringify({ version: '0', 'detail-type': e.type, source: 'storefront', detail: e.detail });
+const body = (e: InboundEvent) =>
+  JSON.stringify({ version: '0', 'detail-type': e.type, source: 'storefront', detail: e.detail });
 
 function syntheticModel(dim: number): SegmentationModel {
   const b = BEHAVIOUR_FEATURES.length;
@@ -172,16 +179,23 @@ async function main() {
   const refSec = Math.min(...refRuns);
   const computeRate = computed / computeSec;
   console.log(`(a) pure compute path (validate + fold of a 50-event log + vector + assign), one core, best of 5:`);
-  console.log(`    ${computed} events in ${computeSec.toFixed(3)} s = ${Math.round(computeRate).toLocaleString('en')} events/s (target >= 20,000)`);
-  console.log(`    reference JSON.parse of the same bodies: ${Math.round(parsed / refSec).toLocaleString('en')} events/s; compute/parse time ratio ${(computeSec / refSec).toFixed(1)}x`);
+  console.log(
+    `    ${computed} events in ${computeSec.toFixed(3)} s = ${Math.round(computeRate).toLocaleString('en')} events/s (target >= 20,000)`,
+  );
+  console.log(
+    `    reference JSON.parse of the same bodies: ${Math.round(parsed / refSec).toLocaleString('en')} events/s; compute/parse time ratio ${(computeSec / refSec).toFixed(1)}x`,
+  );
 
   // (b) end to end against the embedded servers
   const stack = await startEmbeddedStack({ settings, clock: () => now });
   let ddbRequests = 0;
-  stack.dynamo.client.middlewareStack.add((next) => async (args) => {
-    ddbRequests += 1;
-    return next(args);
-  }, { step: 'initialize', name: 'countRequests' });
+  stack.dynamo.client.middlewareStack.add(
+    (next) => async (args) => {
+      ddbRequests += 1;
+      return next(args);
+    },
+    { step: 'initialize', name: 'countRequests' },
+  );
   await stack.modelStore.putVersion(model);
   await stack.modelStore.activate(1, null);
   const handler = makeHandler(stack.ingestDeps());
@@ -191,16 +205,22 @@ async function main() {
   const t0 = performance.now();
   let failed = 0;
   for (let i = 0; i < e2eEvents.length; i += 100) {
-    const Records = e2eEvents.slice(i, i + 100).map((b, j) => ({ messageId: `m${i + j}`, body: b })) as unknown as SQSEvent['Records'];
+    const Records = e2eEvents
+      .slice(i, i + 100)
+      .map((b, j) => ({ messageId: `m${i + j}`, body: b })) as unknown as SQSEvent['Records'];
     const res = await handler({ Records }, {} as never);
     failed += res.batchItemFailures.length;
   }
   const e2eSec = (performance.now() - t0) / 1000;
   const calls = stack.embeddingServer.stats.invocations - invocationsBefore;
   console.log(`(b) ingest handler end to end (dynalite + local SageMaker + local bus), batch size 100:`);
-  console.log(`    ${e2eEvents.length} events in ${e2eSec.toFixed(2)} s = ${Math.round(e2eEvents.length / e2eSec).toLocaleString('en')} events/s, ${failed} failed records`);
+  console.log(
+    `    ${e2eEvents.length} events in ${e2eSec.toFixed(2)} s = ${Math.round(e2eEvents.length / e2eSec).toLocaleString('en')} events/s, ${failed} failed records`,
+  );
   console.log(`    DynamoDB requests per event: ${(ddbRequests / e2eEvents.length).toFixed(2)}`);
-  console.log(`    embedding calls per event: ${(calls / e2eEvents.length).toFixed(4)} (= 1/${Math.round(e2eEvents.length / Math.max(1, calls))}; target <= 1/20)`);
+  console.log(
+    `    embedding calls per event: ${(calls / e2eEvents.length).toFixed(4)} (= 1/${Math.round(e2eEvents.length / Math.max(1, calls))}; target <= 1/20)`,
+  );
   await stack.close();
   const ok = computeRate >= 20_000 && calls / e2eEvents.length <= 1 / 20 && failed === 0;
   console.log(ok ? 'targets met' : 'TARGETS NOT MET');

@@ -33,7 +33,9 @@ const fmt = (v: number, d = 4): string => v.toFixed(d);
 const verdict = (ok: boolean): string => (ok ? 'MET' : 'NOT MET');
 const results: string[] = [];
 
-console.log(`value bench — node ${process.version}, cores (os.availableParallelism): ${os.availableParallelism()}, predictions on one core (single thread)`);
+console.log(
+  `value bench — node ${process.version}, cores (os.availableParallelism): ${os.availableParallelism()}, predictions on one core (single thread)`,
+);
 
 // --- 1. CDNOW ------------------------------------------------------------------------------
 const cdnowFile = path.join(DATA_DIR, 'cdnow_customers_summary_with_transactions.csv');
@@ -66,7 +68,9 @@ const truth: BgNbdParams = { r: 0.5, alpha: 6, a: 0.7, b: 3 };
 const spendTruth: GammaGammaParams = { p: 6, q: 4, v: 15 };
 let t0 = performance.now();
 const population = simulateBgNbd(truth, N, createRng(20240601), { spend: spendTruth });
-console.log(`synthetic: drew ${N.toLocaleString('en-US')} customers (seed 20240601) in ${fmt(seconds(t0), 2)} s; true BG/NBD r=0.5 alpha=6 a=0.7 b=3, Gamma-Gamma p=6 q=4 v=15`);
+console.log(
+  `synthetic: drew ${N.toLocaleString('en-US')} customers (seed 20240601) in ${fmt(seconds(t0), 2)} s; true BG/NBD r=0.5 alpha=6 a=0.7 b=3, Gamma-Gamma p=6 q=4 v=15`,
+);
 
 t0 = performance.now();
 const compressed = compressRfm(population);
@@ -115,10 +119,14 @@ const M = 20_000;
 t0 = performance.now();
 for (let i = 0; i < M; i++) customerValue(model, population[N - 1 - i] as (typeof population)[number], opts);
 const single = seconds(t0);
-console.log(`without the (x, T) memo (customerValue, one at a time): ${Math.round(M / single).toLocaleString('en-US')} customers/s on ${M.toLocaleString('en-US')} customers`);
+console.log(
+  `without the (x, T) memo (customerValue, one at a time): ${Math.round(M / single).toLocaleString('en-US')} customers/s on ${M.toLocaleString('en-US')} customers`,
+);
 
 // Small store: falls back to priors instead of throwing.
 const small = fitValueModel(population.slice(0, 12));
-console.log(`small store (12 customers): BG/NBD source=${small.bgnbd.source} (${small.bgnbd.reason}); Gamma-Gamma source=${small.gammaGamma.source}`);
+console.log(
+  `small store (12 customers): BG/NBD source=${small.bgnbd.source} (${small.bgnbd.reason}); Gamma-Gamma source=${small.gammaGamma.source}`,
+);
 
 console.log(`targets: ${results.join('; ')}`);

@@ -32,7 +32,8 @@ import {
 function nonNegative(name: string) {
   return (v: string): number => {
     const n = Number(v);
-    if (v.trim() === '' || !Number.isFinite(n) || n < 0) throw new InvalidArgumentError(`${name} must be a number >= 0`);
+    if (v.trim() === '' || !Number.isFinite(n) || n < 0)
+      throw new InvalidArgumentError(`${name} must be a number >= 0`);
     return n;
   };
 }
@@ -61,7 +62,11 @@ function addThresholdOptions(cmd: Command): Command {
   return cmd
     .option('--min-customers <n>', 'fewer customers: use the BG/NBD prior', nonNegative('--min-customers'))
     .option('--min-repeat <n>', 'fewer repeat customers: use the BG/NBD prior', nonNegative('--min-repeat'))
-    .option('--min-spend <n>', 'fewer repeat customers with zbar: use the Gamma-Gamma prior', nonNegative('--min-spend'));
+    .option(
+      '--min-spend <n>',
+      'fewer repeat customers with zbar: use the Gamma-Gamma prior',
+      nonNegative('--min-spend'),
+    );
 }
 
 /** Writes to stdout; a closed pipe (e.g. `| head`) ends the command quietly instead of crashing. */
@@ -81,7 +86,9 @@ const fmt6 = (v: number): string => (Number.isFinite(v) ? v.toFixed(6) : '');
 const fmt4 = (v: number): string => (Number.isFinite(v) ? v.toFixed(4) : '');
 
 export function registerValueCommands(program: Command): void {
-  const value = program.command('value').description('customer value models: BG/NBD, Gamma-Gamma, CLV (time unit: weeks)');
+  const value = program
+    .command('value')
+    .description('customer value models: BG/NBD, Gamma-Gamma, CLV (time unit: weeks)');
 
   addThresholdOptions(
     value
@@ -155,7 +162,11 @@ export function registerValueCommands(program: Command): void {
     .command('summarize')
     .description('summarise raw transactions into a calibration summary CSV (weeks, 2 decimals)')
     .requiredOption('--transactions <file>', 'transactions file')
-    .option('--format <format>', 'cdnow (CDNOW_sample/master .txt) or csv (header with customer id, date, optional value)', 'cdnow')
+    .option(
+      '--format <format>',
+      'cdnow (CDNOW_sample/master .txt) or csv (header with customer id, date, optional value)',
+      'cdnow',
+    )
     .requiredOption('--calibration-end <date>', 'last day of the calibration period, YYYY-MM-DD (inclusive)')
     .option('--with-spend', 'print ID,x,t_x,T,zbar instead of ID,frequency,recency,T')
     .action((o: { transactions: string; format: string; calibrationEnd: string; withSpend?: boolean }) => {

@@ -56,7 +56,10 @@ export interface LocalDynamo {
  * Runs dynalite in a child process, so that DynamoDB work gets its own core while the handlers run in this one.
  * The child exits with its parent (stdin closes) and on close().
  */
-async function startDynaliteChild(opts: { path?: string; port?: number }): Promise<{ port: number; close(): Promise<void> }> {
+async function startDynaliteChild(opts: {
+  path?: string;
+  port?: number;
+}): Promise<{ port: number; close(): Promise<void> }> {
   const code = `
     const dynalite = require(${JSON.stringify(require.resolve('dynalite'))});
     const server = dynalite({ createTableMs: 0, path: process.env.DYNALITE_PATH || undefined });

@@ -79,7 +79,11 @@ export class LocalObjectStore implements ObjectStore {
 }
 
 function checkKey(key: string): string {
-  if (key === '' || key.startsWith('/') || key.split('/').some((part) => part === '' || part === '.' || part === '..')) {
+  if (
+    key === '' ||
+    key.startsWith('/') ||
+    key.split('/').some((part) => part === '' || part === '.' || part === '..')
+  ) {
     throw new Error(`invalid object key: ${JSON.stringify(key)}`);
   }
   return key;

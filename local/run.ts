@@ -54,7 +54,17 @@ export interface RunSummary {
   events: { delivered: number; ingested: number; duplicates: number; rejected: Record<string, number> };
   customers: number;
   model: { version: number; k: number; quality: SegmentationModel['quality'] } | null;
-  segments: { id: string; name: string; size: number; share: number; meanOrders: number; meanRevenue: number; meanClv: number | null; meanChurnRisk: number | null; topCategories: string[] }[];
+  segments: {
+    id: string;
+    name: string;
+    size: number;
+    share: number;
+    meanOrders: number;
+    meanRevenue: number;
+    meanClv: number | null;
+    meanChurnRisk: number | null;
+    topCategories: string[];
+  }[];
   changes: { segment: number; lifecycle: number; segmentByReason: Record<string, number> };
   nightlyRuns: { succeeded: number; failed: number; reasons: string[] };
   flappingRate: number;
@@ -67,7 +77,10 @@ export interface RunSummary {
 /** The settings a local run uses: the dev stage's, with a small shard count for one machine. */
 export function localSettings(): Settings {
   const dev = stageConfig('dev').settings;
-  return settingsSchema.parse({ ...dev, recluster: { ...dev.recluster, shardCount: 2, nInit: 2, silhouetteSubsample: 1_500 } });
+  return settingsSchema.parse({
+    ...dev,
+    recluster: { ...dev.recluster, shardCount: 2, nInit: 2, silhouetteSubsample: 1_500 },
+  });
 }
 
 const bump = (m: Record<string, number>, key: string, n = 1) => {
@@ -154,7 +167,8 @@ export async function runLocal(opts: RunOptions): Promise<RunSummary> {
         if (model && models[models.length - 1]?.version !== model.version) {
           models.push(model);
           const day = night.toISOString().slice(0, 10);
-          for (const p of model.profiles) sizesOverTime.push({ day, segmentId: p.segmentId, name: p.name, size: p.size });
+          for (const p of model.profiles)
+            sizesOverTime.push({ day, segmentId: p.segmentId, name: p.name, size: p.size });
           qualityOverRuns.push({
             run: models.length,
             day,
@@ -197,7 +211,12 @@ export async function runLocal(opts: RunOptions): Promise<RunSummary> {
         const night = new Date(day.date.getTime() + DAY_MS);
         if ((day.day + 1) % (opts.reclusterEvery ?? 1) === 0) await nightly(night);
         else await drain();
-        progress.update(day.day + 1, { events: delivered, rate: rateOf(delivered), runs: runs.succeeded + runs.failed, model: models[models.length - 1]?.version ?? '-' });
+        progress.update(day.day + 1, {
+          events: delivered,
+          rate: rateOf(delivered),
+          runs: runs.succeeded + runs.failed,
+          model: models[models.length - 1]?.version ?? '-',
+        });
       }
     } else {
       progress.start('replayed events', 0);
@@ -220,7 +239,13 @@ export async function runLocal(opts: RunOptions): Promise<RunSummary> {
         noteActive(d);
         pending.push(d);
         if (pending.length >= 500) await drain();
-        if (delivered % 1000 === 0) progress.update(delivered, { events: delivered, rate: rateOf(delivered), runs: runs.succeeded + runs.failed, model: models[models.length - 1]?.version ?? '-' });
+        if (delivered % 1000 === 0)
+          progress.update(delivered, {
+            events: delivered,
+            rate: rateOf(delivered),
+            runs: runs.succeeded + runs.failed,
+            model: models[models.length - 1]?.version ?? '-',
+          });
       }
       if (lastNight !== null) await nightly(new Date((lastNight + 1) * DAY_MS));
     }
@@ -241,7 +266,12 @@ export async function runLocal(opts: RunOptions): Promise<RunSummary> {
     const asOf = clock;
     mkdirSync(opts.outDir, { recursive: true });
     const lines = all.map((p) => {
-      const features = refreshFeatures(p.features, new Date(p.updatedAt), evaluationTime(asOf, p.updatedAt), settings.features);
+      const features = refreshFeatures(
+        p.features,
+        new Date(p.updatedAt),
+        evaluationTime(asOf, p.updatedAt),
+        settings.features,
+      );
       return JSON.stringify({
         customerId: p.customerId,
         features: { ...features, interest: undefined },
@@ -265,7 +295,9 @@ export async function runLocal(opts: RunOptions): Promise<RunSummary> {
     // Flapping: real-time moves (reason "event", not a first assignment) per active customer-day, excluding
     // customers whose persona switched on purpose.
     const switched = new Set([...(truth?.entries() ?? [])].filter(([, t]) => t.switchedAt).map(([id]) => id));
-    const flaps = segmentEvents.filter((e) => e.detail.reason === 'event' && e.detail.from !== null && !switched.has(e.detail.customerId)).length;
+    const flaps = segmentEvents.filter(
+      (e) => e.detail.reason === 'event' && e.detail.from !== null && !switched.has(e.detail.customerId),
+    ).length;
     let activeCustomerDays = 0;
     for (const [id, days] of activeDays) if (!switched.has(id)) activeCustomerDays += days.size;
     const flappingRate = activeCustomerDays ? flaps / activeCustomerDays : 0;
@@ -283,7 +315,11 @@ export async function runLocal(opts: RunOptions): Promise<RunSummary> {
         planted.push(personaIndex.get(persona)!);
         found.push(model.segmentIds.indexOf(p.assignment.segmentId));
       }
-      const movedSwitched = new Set(segmentEvents.filter((e) => switched.has(e.detail.customerId) && e.detail.from !== null).map((e) => e.detail.customerId));
+      const movedSwitched = new Set(
+        segmentEvents
+          .filter((e) => switched.has(e.detail.customerId) && e.detail.from !== null)
+          .map((e) => e.detail.customerId),
+      );
       truthSummary = {
         ari: planted.length ? adjustedRandIndex(planted, found) : 0,
         switchedCustomers: switched.size,
@@ -293,7 +329,10 @@ export async function runLocal(opts: RunOptions): Promise<RunSummary> {
 
     const seconds = (performance.now() - started) / 1000;
     const summary: RunSummary = {
-      source: opts.source.kind === 'simulate' ? `simulator (${opts.source.customers} customers, ${opts.source.days} days, seed ${opts.source.seed})` : `replay ${opts.source.path}`,
+      source:
+        opts.source.kind === 'simulate'
+          ? `simulator (${opts.source.customers} customers, ${opts.source.days} days, seed ${opts.source.seed})`
+          : `replay ${opts.source.path}`,
       events: { delivered, ingested, duplicates, rejected },
       customers: all.length,
       model: model ? { version: model.version, k: model.k, quality: model.quality } : null,
@@ -333,7 +372,11 @@ export async function runLocal(opts: RunOptions): Promise<RunSummary> {
       clvBySegment: all
         .filter((p) => p.assignment && p.traits)
         .slice(0, 5_000)
-        .map((p) => ({ segmentId: p.assignment!.segmentId, name: nameOf(model, p.assignment!.segmentId), clv: p.traits!.clv })),
+        .map((p) => ({
+          segmentId: p.assignment!.segmentId,
+          name: nameOf(model, p.assignment!.segmentId),
+          clv: p.traits!.clv,
+        })),
     });
     await opts.beforeClose?.(stack);
     return summary;
@@ -342,7 +385,10 @@ export async function runLocal(opts: RunOptions): Promise<RunSummary> {
   }
 }
 
-async function countQuarantine(stack: Awaited<ReturnType<typeof startEmbeddedStack>>, rejected: Record<string, number>) {
+async function countQuarantine(
+  stack: Awaited<ReturnType<typeof startEmbeddedStack>>,
+  rejected: Record<string, number>,
+) {
   // The quarantine is partitioned by arrival day; scan it once at the end of a run.
   const { ScanCommand } = await import('@aws-sdk/lib-dynamodb');
   const doc = documentClient(stack.dynamo.client);
@@ -370,7 +416,9 @@ function profileHeatmap(model: SegmentationModel): NonNullable<ReportData['profi
     const means = model.profiles.map((p) => p.features[feature]?.mean ?? 0);
     const mu = means.reduce((a, b) => a + b, 0) / Math.max(1, means.length);
     const sd = Math.sqrt(means.reduce((a, b) => a + (b - mu) ** 2, 0) / Math.max(1, means.length)) || 1;
-    model.profiles.forEach((p, i) => out.push({ segmentId: p.segmentId, name: p.name, feature, value: (means[i]! - mu) / sd }));
+    model.profiles.forEach((p, i) =>
+      out.push({ segmentId: p.segmentId, name: p.name, feature, value: (means[i]! - mu) / sd }),
+    );
   }
   return out;
 }
@@ -414,7 +462,11 @@ function lastTransitions(
   for (const e of events) {
     if (e.detail.reason !== 'recluster' || e.detail.modelVersion !== model.version) continue;
     // A retired segment is named by the model that had it.
-    const from = e.detail.from ? (previous.segmentIds.includes(e.detail.from.segmentId) ? nameOf(previous, e.detail.from.segmentId) : e.detail.from.name) : 'none';
+    const from = e.detail.from
+      ? previous.segmentIds.includes(e.detail.from.segmentId)
+        ? nameOf(previous, e.detail.from.segmentId)
+        : e.detail.from.name
+      : 'none';
     const key = `${from}\u0000${e.detail.to.name}`;
     cells.set(key, (cells.get(key) ?? 0) + 1);
   }
@@ -424,7 +476,12 @@ function lastTransitions(
   });
 }
 
-function projection(model: SegmentationModel, all: CustomerProfile[], asOf: Date, settings: Settings): ReportData['projection'] {
+function projection(
+  model: SegmentationModel,
+  all: CustomerProfile[],
+  asOf: Date,
+  settings: Settings,
+): ReportData['projection'] {
   const members = all.filter((p) => p.assignment).slice(0, 3_000);
   const vectors = new Float64Array(members.length * model.dim);
   members.forEach((p, i) => {
@@ -432,6 +489,10 @@ function projection(model: SegmentationModel, all: CustomerProfile[], asOf: Date
     vectors.set(buildVector(behaviourRow(f), f.interest, model), i * model.dim);
   });
   const { x, y } = projectTo2d(vectors, members.length, model.dim, 1);
-  return members.map((p, i) => ({ x: x[i]!, y: y[i]!, segmentId: p.assignment!.segmentId, name: nameOf(model, p.assignment!.segmentId) }));
+  return members.map((p, i) => ({
+    x: x[i]!,
+    y: y[i]!,
+    segmentId: p.assignment!.segmentId,
+    name: nameOf(model, p.assignment!.segmentId),
+  }));
 }
-

@@ -76,7 +76,11 @@ export async function startEmbeddedStack(opts: {
       },
     });
   }
-  const eventbridge = new EventBridgeClient({ endpoint: busServer.endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
+  const eventbridge = new EventBridgeClient({
+    endpoint: busServer.endpoint,
+    region: LOCAL_REGION,
+    credentials: LOCAL_CREDENTIALS,
+  });
   const sagemaker = new SageMakerRuntimeClient({
     endpoint: embeddingServer.endpoint,
     region: LOCAL_REGION,

@@ -21,7 +21,10 @@ function terminalProgress(): Progress {
       total = n;
       if (tty) {
         bar = new SingleBar(
-          { format: `${phase.padEnd(16)} [{bar}] {value}/{total} | {events} events, {rate}/s | {runs} nightly runs, model v{model} | {duration}s`, hideCursor: true },
+          {
+            format: `${phase.padEnd(16)} [{bar}] {value}/{total} | {events} events, {rate}/s | {runs} nightly runs, model v{model} | {duration}s`,
+            hideCursor: true,
+          },
           Presets.shades_classic,
         );
         bar.start(Math.max(n, 1), 0, { events: 0, rate: 0, runs: 0, model: '-' });
@@ -35,7 +38,11 @@ function terminalProgress(): Progress {
         bar.update(done, info);
       } else if (Date.now() - lastLine > 2_000) {
         lastLine = Date.now();
-        console.log(`${label}: ${done}${total ? `/${total}` : ''} ${Object.entries(info).map(([k, v]) => `${k}=${v}`).join(' ')}`);
+        console.log(
+          `${label}: ${done}${total ? `/${total}` : ''} ${Object.entries(info)
+            .map(([k, v]) => `${k}=${v}`)
+            .join(' ')}`,
+        );
       }
     },
     stop() {
@@ -49,13 +56,19 @@ function terminalProgress(): Progress {
 function printSummary(s: RunSummary): void {
   const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
   console.log(`\n${s.source}`);
-  console.log(`events: ${s.events.delivered} delivered, ${s.events.ingested} ingested, ${s.events.duplicates} duplicates`);
+  console.log(
+    `events: ${s.events.delivered} delivered, ${s.events.ingested} ingested, ${s.events.duplicates} duplicates`,
+  );
   const rejected = Object.entries(s.events.rejected);
   console.log(`rejected: ${rejected.length ? rejected.map(([r, n]) => `${r} ${n}`).join(', ') : 'none'}`);
-  console.log(`customers: ${s.customers}; nightly runs: ${s.nightlyRuns.succeeded} published, ${s.nightlyRuns.failed} refused or failed`);
+  console.log(
+    `customers: ${s.customers}; nightly runs: ${s.nightlyRuns.succeeded} published, ${s.nightlyRuns.failed} refused or failed`,
+  );
   if (s.model) {
     const q = s.model.quality;
-    console.log(`model v${s.model.version}: k=${s.model.k}, silhouette ${q.silhouette.toFixed(3)}, Davies–Bouldin ${q.daviesBouldin.toFixed(3)}, stability ${q.stability === null ? '-' : q.stability.toFixed(3)}`);
+    console.log(
+      `model v${s.model.version}: k=${s.model.k}, silhouette ${q.silhouette.toFixed(3)}, Davies–Bouldin ${q.daviesBouldin.toFixed(3)}, stability ${q.stability === null ? '-' : q.stability.toFixed(3)}`,
+    );
     console.table(
       s.segments.map((g) => ({
         id: g.id,
@@ -71,14 +84,26 @@ function printSummary(s: RunSummary): void {
   } else {
     console.log('no model published (too few customers or every run refused)');
   }
-  console.log(`changes: ${s.changes.segment} segment (${Object.entries(s.changes.segmentByReason).map(([r, n]) => `${r} ${n}`).join(', ') || 'none'}), ${s.changes.lifecycle} lifecycle; flapping rate ${s.flappingRate.toFixed(4)} per active customer-day`);
+  console.log(
+    `changes: ${s.changes.segment} segment (${
+      Object.entries(s.changes.segmentByReason)
+        .map(([r, n]) => `${r} ${n}`)
+        .join(', ') || 'none'
+    }), ${s.changes.lifecycle} lifecycle; flapping rate ${s.flappingRate.toFixed(4)} per active customer-day`,
+  );
   if (s.transitions.length) {
     console.log('transitions in the last re-cluster:');
-    for (const t of [...s.transitions].sort((a, b) => b.count - a.count).slice(0, 10)) console.log(`  ${t.from} -> ${t.to}: ${t.count}`);
+    for (const t of [...s.transitions].sort((a, b) => b.count - a.count).slice(0, 10))
+      console.log(`  ${t.from} -> ${t.to}: ${t.count}`);
   }
-  if (s.truth) console.log(`planted personas: ARI ${s.truth.ari.toFixed(3)}; ${pct(s.truth.switchedMovedShare)} of the ${s.truth.switchedCustomers} customers who switched persona moved segment`);
+  if (s.truth)
+    console.log(
+      `planted personas: ARI ${s.truth.ari.toFixed(3)}; ${pct(s.truth.switchedMovedShare)} of the ${s.truth.switchedCustomers} customers who switched persona moved segment`,
+    );
   for (const r of s.nightlyRuns.reasons.slice(0, 3)) console.log(`  refused: ${r}`);
-  console.log(`${s.timings.seconds.toFixed(1)} s (${s.timings.reclusterSeconds.toFixed(1)} s in nightly runs), ${Math.round(s.timings.eventsPerSecond)} events/s`);
+  console.log(
+    `${s.timings.seconds.toFixed(1)} s (${s.timings.reclusterSeconds.toFixed(1)} s in nightly runs), ${Math.round(s.timings.eventsPerSecond)} events/s`,
+  );
   console.log(`wrote ${s.files.join(', ')}`);
 }
 
@@ -92,16 +117,29 @@ const program = new Command('npm start')
   .option('--replay <file>', 'feed history from a file instead of simulating')
   .addOption(new Option('--format <format>', 'replay format').choices(['ndjson', 'online-retail']))
   .option('--recluster-every <nights>', 're-cluster every N nights', (v) => Number.parseInt(v, 10), 1)
-  .action(async (o: { customers: number; days: number; seed: number; out: string; record?: string; replay?: string; format?: 'ndjson' | 'online-retail'; reclusterEvery: number }) => {
-    const summary = await runLocal({
-      source: o.replay ? { kind: 'replay', path: resolve(o.replay), format: o.format } : { kind: 'simulate', customers: o.customers, days: o.days, seed: o.seed },
-      outDir: resolve(o.out),
-      record: o.record ? resolve(o.record) : undefined,
-      reclusterEvery: o.reclusterEvery,
-      progress: terminalProgress(),
-    });
-    printSummary(summary);
-  });
+  .action(
+    async (o: {
+      customers: number;
+      days: number;
+      seed: number;
+      out: string;
+      record?: string;
+      replay?: string;
+      format?: 'ndjson' | 'online-retail';
+      reclusterEvery: number;
+    }) => {
+      const summary = await runLocal({
+        source: o.replay
+          ? { kind: 'replay', path: resolve(o.replay), format: o.format }
+          : { kind: 'simulate', customers: o.customers, days: o.days, seed: o.seed },
+        outDir: resolve(o.out),
+        record: o.record ? resolve(o.record) : undefined,
+        reclusterEvery: o.reclusterEvery,
+        progress: terminalProgress(),
+      });
+      printSummary(summary);
+    },
+  );
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   console.error(err instanceof Error ? err.stack : err);

@@ -100,7 +100,10 @@ export interface LocalDefinition {
  * without a timeout get the Lambda maximum (the library's default is 60 s). Every Task must map to a recluster task,
  * by state name or by the function its FunctionName names.
  */
-export function localDefinition(source: { template?: unknown; definition?: AslDefinition }, taskTimeoutSeconds = 900): LocalDefinition {
+export function localDefinition(
+  source: { template?: unknown; definition?: AslDefinition },
+  taskTimeoutSeconds = 900,
+): LocalDefinition {
   let definition: AslDefinition;
   let functions: Record<string, ReclusterTask> = {};
   if (source.template !== undefined) {
@@ -121,7 +124,8 @@ export function localDefinition(source: { template?: unknown; definition?: AslDe
     const task = RECLUSTER_TASK_STATES[name as ReclusterTaskState] ?? byFunction;
     if (!task) throw new Error(`Task state "${name}" maps to no recluster task`);
     taskStates[name] = task;
-    if (state.TimeoutSeconds === undefined && state.TimeoutSecondsPath === undefined) state.TimeoutSeconds = taskTimeoutSeconds;
+    if (state.TimeoutSeconds === undefined && state.TimeoutSecondsPath === undefined)
+      state.TimeoutSeconds = taskTimeoutSeconds;
   });
   return { definition: inline, taskStates };
 }
@@ -184,7 +188,10 @@ function preparedMachine(source: { template?: unknown; definition?: AslDefinitio
   const cached = key && typeof key === 'object' ? prepared.get(key) : undefined;
   if (cached) return cached;
   const local = localDefinition(source);
-  const result = { ...local, machine: new StateMachine(local.definition as unknown as ConstructorParameters<typeof StateMachine>[0]) };
+  const result = {
+    ...local,
+    machine: new StateMachine(local.definition as unknown as ConstructorParameters<typeof StateMachine>[0]),
+  };
   if (key && typeof key === 'object') prepared.set(key, result);
   return result;
 }
@@ -259,7 +266,13 @@ export async function runReclusterLocally(options: RunReclusterLocallyOptions): 
   } catch (err) {
     if (!(err instanceof ExecutionError)) throw err;
     const cause = err.cause as { name?: string; message?: string } | undefined;
-    result = { status: 'FAILED', executionName, error: cause?.name ?? 'ExecutionError', cause: cause?.message ?? err.message, visited };
+    result = {
+      status: 'FAILED',
+      executionName,
+      error: cause?.name ?? 'ExecutionError',
+      cause: cause?.message ?? err.message,
+      visited,
+    };
   }
   while (inFlight.size) await Promise.allSettled([...inFlight]);
   await logging;

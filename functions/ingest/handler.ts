@@ -1,4 +1,10 @@
-import { DynamoEventLog, DynamoModelStore, DynamoProfileStore, DynamoQuarantine, documentClient } from '../../shared/adapters/dynamo';
+import {
+  DynamoEventLog,
+  DynamoModelStore,
+  DynamoProfileStore,
+  DynamoQuarantine,
+  documentClient,
+} from '../../shared/adapters/dynamo';
 import { EventBridgePublisher } from '../../shared/adapters/eventbridge-publisher';
 import { SageMakerEmbedder } from '../../shared/adapters/sagemaker-embedder';
 import { ingestEnvSchema, parseEnv } from '../../shared/config/env';
@@ -20,7 +26,10 @@ export const handler = withPowertools(
     eventLog: new DynamoEventLog(doc, env.TABLE_NAME),
     profiles: new DynamoProfileStore(doc, env.TABLE_NAME, settings.retention.historyDays),
     models: new ModelCache(new DynamoModelStore(doc, env.TABLE_NAME)),
-    embedder: new SageMakerEmbedder({ ...settings.embedding, client: telemetry.tracer.captureAWSv3Client(clients.sagemaker) }),
+    embedder: new SageMakerEmbedder({
+      ...settings.embedding,
+      client: telemetry.tracer.captureAWSv3Client(clients.sagemaker),
+    }),
     publisher: new EventBridgePublisher({
       client: telemetry.tracer.captureAWSv3Client(clients.eventbridge),
       eventBusName: env.EVENT_BUS_NAME,

@@ -86,7 +86,10 @@ const raw: Record<StageName, unknown> = {
       fitMemoryMb: 3008,
       reportRetentionDays: 30,
     },
-    settings: { ...baseSettings, recluster: { ...baseSettings.recluster, quality: { minSilhouette: 0, maxDaviesBouldin: 5, minStability: 0.3 } } },
+    settings: {
+      ...baseSettings,
+      recluster: { ...baseSettings.recluster, quality: { minSilhouette: 0, maxDaviesBouldin: 5, minStability: 0.3 } },
+    },
   },
   staging: {
     stage: 'staging',

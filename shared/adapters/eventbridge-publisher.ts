@@ -57,7 +57,9 @@ export class EventBridgePublisher implements Publisher {
       if (attempt > 0) await this.sleep(this.baseDelayMs * 2 ** (attempt - 1) * (0.5 + Math.random() / 2));
       let results: { ErrorCode?: string }[];
       try {
-        const res = await this.options.client.send(new PutEventsCommand({ Entries: pending.map((e) => this.toEntry(e)) }));
+        const res = await this.options.client.send(
+          new PutEventsCommand({ Entries: pending.map((e) => this.toEntry(e)) }),
+        );
         results = res.Entries ?? [];
       } catch (err) {
         // The whole call failed (throttled, network): every entry is retried.

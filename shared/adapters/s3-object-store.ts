@@ -24,13 +24,20 @@ export class S3ObjectStore implements ObjectStore {
 
   async put(key: string, body: Uint8Array | string, contentType = 'application/octet-stream'): Promise<void> {
     await this.options.client.send(
-      new PutObjectCommand({ Bucket: this.options.bucket, Key: this.prefix + key, Body: body, ContentType: contentType }),
+      new PutObjectCommand({
+        Bucket: this.options.bucket,
+        Key: this.prefix + key,
+        Body: body,
+        ContentType: contentType,
+      }),
     );
   }
 
   async get(key: string): Promise<Uint8Array | null> {
     try {
-      const res = await this.options.client.send(new GetObjectCommand({ Bucket: this.options.bucket, Key: this.prefix + key }));
+      const res = await this.options.client.send(
+        new GetObjectCommand({ Bucket: this.options.bucket, Key: this.prefix + key }),
+      );
       if (!res.Body) return new Uint8Array(0);
       return await res.Body.transformToByteArray();
     } catch (err) {

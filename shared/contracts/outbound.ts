@@ -121,4 +121,6 @@ export type ErasureCompleted = z.infer<typeof erasureCompletedSchema>;
 export type OutboundDetailByType = { [K in OutboundDetailType]: z.infer<(typeof OUTBOUND_SCHEMAS)[K]> };
 
 /** An outbound event ready for PutEvents. */
-export type OutboundEvent = { [K in OutboundDetailType]: { detailType: K; detail: OutboundDetailByType[K] } }[OutboundDetailType];
+export type OutboundEvent = {
+  [K in OutboundDetailType]: { detailType: K; detail: OutboundDetailByType[K] };
+}[OutboundDetailType];

@@ -7,7 +7,14 @@ import { z } from 'zod';
  *   PlanShards -> Map(ScanShard) -> FitModel -> QualityGate -> Map(AssignShard) -> Publish
  *   any Catch  -> MarkFailed -> Fail
  */
-export const RECLUSTER_STATES = ['PlanShards', 'ScanShards', 'FitModel', 'QualityGate', 'AssignShards', 'Publish'] as const;
+export const RECLUSTER_STATES = [
+  'PlanShards',
+  'ScanShards',
+  'FitModel',
+  'QualityGate',
+  'AssignShards',
+  'Publish',
+] as const;
 export type ReclusterState = (typeof RECLUSTER_STATES)[number];
 
 const runId = z.string().regex(/^[A-Za-z0-9._:-]{1,80}$/);
@@ -86,5 +93,12 @@ export const markFailedInputSchema = z.object({
 export type MarkFailedInput = z.infer<typeof markFailedInputSchema>;
 
 /** Names of the Lambda-backed tasks; the CDK app and the local runner map each to its handler. */
-export const RECLUSTER_TASKS = ['plan-shards', 'scan-shard', 'fit-model', 'assign-shard', 'publish', 'mark-failed'] as const;
+export const RECLUSTER_TASKS = [
+  'plan-shards',
+  'scan-shard',
+  'fit-model',
+  'assign-shard',
+  'publish',
+  'mark-failed',
+] as const;
 export type ReclusterTask = (typeof RECLUSTER_TASKS)[number];

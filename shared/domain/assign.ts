@@ -57,7 +57,12 @@ export interface HysteresisSettings {
 
 export type AssignmentDecision =
   | { move: false; segmentId: string; why: 'same_segment' | 'within_margin' | 'dwell' }
-  | { move: true; segmentId: string; from: string | null; why: 'first_assignment' | 'closer' | 'new_model' | 'retired' };
+  | {
+      move: true;
+      segmentId: string;
+      from: string | null;
+      why: 'first_assignment' | 'closer' | 'new_model' | 'retired';
+    };
 
 /**
  * Decides whether a customer moves. Within one model version: only if d²(new) < (1 − margin)·d²(current)
@@ -91,7 +96,11 @@ export function assignWithHysteresis(input: {
 }
 
 /** The top-n segment probabilities, highest first. */
-export function topProbabilities(soft: SoftAssignment, segmentIds: readonly string[], n = 3): { segmentId: string; p: number }[] {
+export function topProbabilities(
+  soft: SoftAssignment,
+  segmentIds: readonly string[],
+  n = 3,
+): { segmentId: string; p: number }[] {
   return soft.probabilities
     .map((p, i) => ({ segmentId: segmentIds[i]!, p }))
     .sort((a, b) => b.p - a.p || (a.segmentId < b.segmentId ? -1 : 1))

@@ -38,7 +38,12 @@ export function evaluateCustomer(input: {
   const { customerId, features, previous, model, now, settings, reason } = input;
   const rev = (previous?.rev ?? 0) + 1;
   const nowIso = now.toISOString();
-  const traits: Traits = computeTraits(features, model?.value ?? null, previous?.lifecycleStage ?? null, settings.value);
+  const traits: Traits = computeTraits(
+    features,
+    model?.value ?? null,
+    previous?.lifecycleStage ?? null,
+    settings.value,
+  );
   const changes: OutboxEntry[] = [];
 
   let assignment: Assignment | null = previous?.assignment ?? null;

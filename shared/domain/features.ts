@@ -133,7 +133,6 @@ function decay(ageMs: number, halfLifeDays: number): number {
   return Math.exp((-Math.LN2 * Math.max(0, ageMs)) / (halfLifeDays * DAY_MS));
 }
 
-
 /**
  * Folds a customer's event log into features as of `asOf`. Exact for late, duplicated and
  * out-of-order events: the result depends only on the set of distinct events and `asOf`.
@@ -166,7 +165,8 @@ export function foldEvents(events: readonly LoggedEvent[], asOf: Date, settings:
     switch (event.type) {
       case 'order.placed': {
         const d = event.detail;
-        if (!orders.has(d.orderId)) orders.set(d.orderId, { total: d.total, discount: d.discount, at: d.occurredAt, t });
+        if (!orders.has(d.orderId))
+          orders.set(d.orderId, { total: d.total, discount: d.discount, at: d.occurredAt, t });
         channelCounts[d.channel] += 1;
         for (const item of d.items) touchCategory(item.category, 3 * item.quantity);
         break;

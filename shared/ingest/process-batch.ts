@@ -5,7 +5,15 @@ import { dedupeKey, evaluateCustomer } from '../domain/evaluate';
 import { eventText, foldEvents, type LoggedEvent } from '../domain/features';
 import type { Embedder } from '../ports/embedder';
 import type { ModelCache } from '../ports/models';
-import type { CustomerProfile, EventLog, OutboxEntry, ProfileStore, Publisher, Quarantine, QuarantineEntry } from '../ports/stores';
+import type {
+  CustomerProfile,
+  EventLog,
+  OutboxEntry,
+  ProfileStore,
+  Publisher,
+  Quarantine,
+  QuarantineEntry,
+} from '../ports/stores';
 import type { LogSink, MetricsSink } from '../ports/telemetry';
 import { mapLimit } from '../util/concurrency';
 
@@ -80,7 +88,12 @@ export async function processBatch(records: readonly IngestRecord[], deps: Inges
   for (const record of records) {
     const result = validateInbound(record.body, now);
     if (!result.ok) {
-      rejects.push({ messageId: record.messageId, receivedAt: now.toISOString(), rejection: result.rejection, raw: record.body });
+      rejects.push({
+        messageId: record.messageId,
+        receivedAt: now.toISOString(),
+        rejection: result.rejection,
+        raw: record.body,
+      });
       stats.rejected[result.rejection.reason] = (stats.rejected[result.rejection.reason] ?? 0) + 1;
       continue;
     }
@@ -180,7 +193,9 @@ export async function processBatch(records: readonly IngestRecord[], deps: Inges
     if (!erasure) return;
     try {
       await eraseCustomer(w.customerId, erasure.event.detail as CustomerErased, ctx);
-      w.events = w.events.filter((e) => e.event.type !== 'customer.erased' && e.event.detail.occurredAt > erasure.event.detail.occurredAt);
+      w.events = w.events.filter(
+        (e) => e.event.type !== 'customer.erased' && e.event.detail.occurredAt > erasure.event.detail.occurredAt,
+      );
     } catch (err) {
       fail(w, err);
     }
@@ -349,7 +364,11 @@ export async function publishOutboxes(
   await mapLimit(writers, concurrency, async (p) => {
     const published = p.outbox.filter((e) => !failedKeys.has(e.dedupeKey));
     try {
-      await deps.profiles.completeOutbox(p.customerId, published, published.length === p.outbox.length ? { rev: p.rev } : undefined);
+      await deps.profiles.completeOutbox(
+        p.customerId,
+        published,
+        published.length === p.outbox.length ? { rev: p.rev } : undefined,
+      );
     } catch (err) {
       // Published but still listed: the sweeper republishes with the same dedupe keys.
       deps.log.warn('outbox not cleared', { customerId: p.customerId, error: (err as Error).name });

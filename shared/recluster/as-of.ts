@@ -28,7 +28,12 @@ export function evaluationTime(asOf: Date, updatedAt: string): Date {
  * - the interest vector is a decayed *mean*, L2-normalised: the common factor cancels, so it does not move.
  * Everything else is a function of the event set alone. `at` not after `from` returns the features unchanged.
  */
-export function refreshFeatures(features: CustomerFeatures, from: Date, at: Date, settings: FeatureSettings): CustomerFeatures {
+export function refreshFeatures(
+  features: CustomerFeatures,
+  from: Date,
+  at: Date,
+  settings: FeatureSettings,
+): CustomerFeatures {
   const deltaMs = at.getTime() - from.getTime();
   if (!(deltaMs > 0)) return features;
   const now = at.getTime();
@@ -36,12 +41,17 @@ export function refreshFeatures(features: CustomerFeatures, from: Date, at: Date
   const firstOrderDay = features.firstOrderAt ? Math.floor(Date.parse(features.firstOrderAt) / DAY_MS) : null;
   const purchase =
     features.orders > 0 && firstOrderDay !== null && Number.isFinite(firstOrderDay)
-      ? { ...features.purchase, T: Math.max(features.purchase.tx, Math.max(0, now / DAY_MS - firstOrderDay) / WEEK_DAYS) }
+      ? {
+          ...features.purchase,
+          T: Math.max(features.purchase.tx, Math.max(0, now / DAY_MS - firstOrderDay) / WEEK_DAYS),
+        }
       : features.purchase;
   return {
     ...features,
     daysSinceLastOrder: features.lastOrderAt ? Math.max(0, (now - Date.parse(features.lastOrderAt)) / DAY_MS) : null,
-    tenureDays: features.firstSeenAt ? Math.max(0, (now - Date.parse(features.firstSeenAt)) / DAY_MS) : features.tenureDays,
+    tenureDays: features.firstSeenAt
+      ? Math.max(0, (now - Date.parse(features.firstSeenAt)) / DAY_MS)
+      : features.tenureDays,
     decayedViews: features.decayedViews * activity,
     decayedSearches: features.decayedSearches * activity,
     decayedCartAdds: features.decayedCartAdds * activity,

@@ -86,7 +86,12 @@ export async function assignCustomer(
       reason: 'recluster',
     });
     if (evaluation.changes.length === 0 && !needsWrite(profile, evaluation.profile)) {
-      return { outcome: 'unchanged', lifecycleChanged: false, conflicts, toPublish: profile.outbox.length ? profile : null };
+      return {
+        outcome: 'unchanged',
+        lifecycleChanged: false,
+        conflicts,
+        toPublish: profile.outbox.length ? profile : null,
+      };
     }
     if ((await deps.profiles.put(evaluation.profile, profile.rev)) === 'conflict') {
       conflicts += 1;

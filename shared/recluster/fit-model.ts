@@ -80,7 +80,9 @@ export async function fitModel(input: FitInput, deps: ReclusterDeps): Promise<Fi
   const reserved = version;
   const nowIso = deps.clock().toISOString();
   await updateRun(deps.runs, runId, (current) =>
-    current?.modelVersion === reserved ? null : { ...(current ?? newRun(runId, nowIso)), modelVersion: reserved, updatedAt: nowIso },
+    current?.modelVersion === reserved
+      ? null
+      : { ...(current ?? newRun(runId, nowIso)), modelVersion: reserved, updatedAt: nowIso },
   );
 
   const value = fitValueModel(rows.map(valueRowOf), {

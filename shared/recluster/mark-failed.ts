@@ -56,7 +56,14 @@ export async function markFailed(input: MarkFailedInput, deps: ReclusterDeps): P
     return {
       ...base,
       status: 'failed',
-      failure: { state: input.state, error, ...(cause === undefined ? {} : { cause }), failedAt: nowIso, attempt: base.attempts, eventSent: false },
+      failure: {
+        state: input.state,
+        error,
+        ...(cause === undefined ? {} : { cause }),
+        failedAt: nowIso,
+        attempt: base.attempts,
+        eventSent: false,
+      },
       updatedAt: nowIso,
     };
   });
@@ -80,7 +87,10 @@ export async function markFailed(input: MarkFailedInput, deps: ReclusterDeps): P
   ]);
   if (sent.failed.length) throw new Error(`segmentation.run.failed not accepted (${sent.failed[0]!.errorCode})`);
   await updateRun(deps.runs, runId, (current) =>
-    current?.status === 'failed' && current.failure && !current.failure.eventSent && current.failure.failedAt === failure.failedAt
+    current?.status === 'failed' &&
+    current.failure &&
+    !current.failure.eventSent &&
+    current.failure.failedAt === failure.failedAt
       ? { ...current, failure: { ...current.failure, eventSent: true }, updatedAt: deps.clock().toISOString() }
       : null,
   );

@@ -42,7 +42,8 @@ export async function publishModel(input: PublishInput, deps: ReclusterDeps): Pr
 
   const customersAssigned = input.assignments.reduce((s, a) => s + a.assigned, 0);
   const customersMoved = input.assignments.reduce((s, a) => s + a.moved, 0);
-  const publishedAt = run.published?.modelVersion === modelVersion ? run.published.publishedAt : deps.clock().toISOString();
+  const publishedAt =
+    run.published?.modelVersion === modelVersion ? run.published.publishedAt : deps.clock().toISOString();
 
   const report = buildRunReport({ run, model, assignments: input.assignments, publishedAt });
   await Promise.all([
@@ -90,7 +91,9 @@ export async function publishModel(input: PublishInput, deps: ReclusterDeps): Pr
   const sent = await deps.publisher.publish([entry]);
   if (sent.failed.length) {
     deps.metrics.count('PublishDeferred');
-    throw new Error(`segmentation.model.published not accepted (${sent.failed[0]!.errorCode}); rerun the run to send it`);
+    throw new Error(
+      `segmentation.model.published not accepted (${sent.failed[0]!.errorCode}); rerun the run to send it`,
+    );
   }
   await updateRun(deps.runs, runId, (current) =>
     current?.published && !current.published.eventSent

@@ -41,7 +41,11 @@ export function buildRunReport(input: {
     sample: run.fit ? { size: run.fit.sampleSize, population: run.fit.population } : null,
     segments: model.profiles,
     retiredSegmentIds: model.retiredSegmentIds,
-    customers: { assigned: sum((a) => a.assigned), moved: sum((a) => a.moved), lifecycleChanged: sum((a) => a.lifecycleChanged) },
+    customers: {
+      assigned: sum((a) => a.assigned),
+      moved: sum((a) => a.moved),
+      lifecycleChanged: sum((a) => a.lifecycleChanged),
+    },
     shards: [...assignments].sort((a, b) => a.shard - b.shard),
     valueModel: { bgnbd: { ...model.value.bgnbd }, gammaGamma: { ...model.value.gammaGamma } },
   };

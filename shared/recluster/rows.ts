@@ -57,7 +57,10 @@ export function valueRowOf(row: Pick<ScanRow, 'purchase'>): ValueRow {
  * (shared/domain/traits.ts): P(alive) is 0 for a customer who never ordered, churn risk is 1 − P(alive).
  */
 export function withTraits(rows: readonly ScanRow[], value: ValueModel, settings: Settings['value']): SampleRow[] {
-  const predict = createValuePredictor(value, { horizonWeeks: settings.horizonWeeks, discountRatePerWeek: settings.discountRatePerWeek });
+  const predict = createValuePredictor(value, {
+    horizonWeeks: settings.horizonWeeks,
+    discountRatePerWeek: settings.discountRatePerWeek,
+  });
   return rows.map((row) => {
     const v = predict(valueRowOf(row));
     const pAlive = row.orders === 0 ? 0 : v.pAlive;

@@ -42,14 +42,16 @@ export interface RfmRow {
 
 export function assertBgNbdParams(p: BgNbdParams): void {
   for (const k of ['r', 'alpha', 'a', 'b'] as const) {
-    if (!(Number.isFinite(p[k]) && p[k] > 0)) throw new RangeError(`BG/NBD parameter ${k} must be finite and > 0, got ${p[k]}`);
+    if (!(Number.isFinite(p[k]) && p[k] > 0))
+      throw new RangeError(`BG/NBD parameter ${k} must be finite and > 0, got ${p[k]}`);
   }
 }
 
 export function assertRfmRow(x: number, tx: number, T: number): void {
   if (!(Number.isInteger(x) && x >= 0)) throw new RangeError(`x must be a non-negative integer, got ${x}`);
   if (!(Number.isFinite(T) && T >= 0)) throw new RangeError(`T must be finite and >= 0, got ${T}`);
-  if (!(Number.isFinite(tx) && tx >= 0 && tx <= T * (1 + 1e-9) + 1e-9)) throw new RangeError(`t_x must be in [0, T], got t_x=${tx}, T=${T}`);
+  if (!(Number.isFinite(tx) && tx >= 0 && tx <= T * (1 + 1e-9) + 1e-9))
+    throw new RangeError(`t_x must be in [0, T], got t_x=${tx}, T=${T}`);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -420,7 +422,7 @@ export function aliveSeries(p: BgNbdParams, x: number, w: number, maxTerms: numb
   if (!converged) return undefined;
   const h = term1 - eL * sum;
   // Reject when cancellation between the two parts would cost more than ~5 digits.
-  if (!(h > 0) || !Number.isFinite(h) || (abs(term1) + eL * sumAbs) > 1e5 * h) return undefined;
+  if (!(h > 0) || !Number.isFinite(h) || abs(term1) + eL * sumAbs > 1e5 * h) return undefined;
   return h;
 }
 
@@ -478,11 +480,7 @@ export function aliveQuadrature(p: BgNbdParams, x: number, w: number): number {
           );
       }
     } else {
-      total += tanhSinh(
-        (q) => exp((a - 1) * log(q) + (bb - 1) * log1p(-q) - lnB) * psi(q),
-        lo,
-        hi,
-      );
+      total += tanhSinh((q) => exp((a - 1) * log(q) + (bb - 1) * log1p(-q) - lnB) * psi(q), lo, hi);
     }
   }
   return total;
@@ -515,4 +513,9 @@ export function bgnbdConditionalExpectedPurchases(p: BgNbdParams, t: number, x: 
 }
 
 /** Published maximum-likelihood estimates on the CDNOW sample (FHL 2005), used as the default prior. */
-export const CDNOW_BGNBD_PARAMS: Readonly<BgNbdParams> = Object.freeze({ r: 0.2426, alpha: 4.4135, a: 0.7929, b: 2.4258 });
+export const CDNOW_BGNBD_PARAMS: Readonly<BgNbdParams> = Object.freeze({
+  r: 0.2426,
+  alpha: 4.4135,
+  a: 0.7929,
+  b: 2.4258,
+});

@@ -73,7 +73,11 @@ export interface FitValueModelOptions {
   rescaleSpendPrior?: boolean;
 }
 
-export const DEFAULT_FIT_THRESHOLDS = Object.freeze({ minCustomers: 30, minRepeatCustomers: 10, minSpendCustomers: 20 });
+export const DEFAULT_FIT_THRESHOLDS = Object.freeze({
+  minCustomers: 30,
+  minRepeatCustomers: 10,
+  minSpendCustomers: 20,
+});
 
 export function fitValueModel(rows: readonly ValueRow[], opts: FitValueModelOptions = {}): ValueModel {
   const minCustomers = opts.minCustomers ?? DEFAULT_FIT_THRESHOLDS.minCustomers;
@@ -103,7 +107,11 @@ export function fitValueModel(rows: readonly ValueRow[], opts: FitValueModelOpti
   } else {
     const fit = fitBgNbd(rfm);
     if (!fit.converged || fit.atBoundary || !Number.isFinite(fit.logLikelihood)) {
-      bgnbd = bgPriorModel(fit.atBoundary ? 'the BG/NBD maximum likelihood is on the boundary (unidentified)' : 'the BG/NBD fit did not converge');
+      bgnbd = bgPriorModel(
+        fit.atBoundary
+          ? 'the BG/NBD maximum likelihood is on the boundary (unidentified)'
+          : 'the BG/NBD fit did not converge',
+      );
     } else {
       bgnbd = { ...fit.params, source: 'fit', logLikelihood: fit.logLikelihood, converged: true };
     }
@@ -126,7 +134,9 @@ export function fitValueModel(rows: readonly ValueRow[], opts: FitValueModelOpti
     const fit = fitGammaGamma(spendRows);
     if (!fit.converged || fit.atBoundary || !(fit.params.q > 1)) {
       gammaGamma = ggPriorModel(
-        !(fit.params.q > 1) ? 'the Gamma-Gamma fit has q <= 1 (infinite mean spend)' : 'the Gamma-Gamma fit did not converge or is on the boundary',
+        !(fit.params.q > 1)
+          ? 'the Gamma-Gamma fit has q <= 1 (infinite mean spend)'
+          : 'the Gamma-Gamma fit did not converge or is on the boundary',
       );
     } else {
       gammaGamma = { ...fit.params, source: 'fit', logLikelihood: fit.logLikelihood, converged: true };
@@ -167,7 +177,8 @@ export interface CustomerValue {
 export const NINETY_DAYS_IN_WEEKS = 90 / 7;
 
 function assertOptions(o: CustomerValueOptions): void {
-  if (!(Number.isFinite(o.horizonWeeks) && o.horizonWeeks >= 0)) throw new RangeError(`horizonWeeks must be finite and >= 0, got ${o.horizonWeeks}`);
+  if (!(Number.isFinite(o.horizonWeeks) && o.horizonWeeks >= 0))
+    throw new RangeError(`horizonWeeks must be finite and >= 0, got ${o.horizonWeeks}`);
   if (!(Number.isFinite(o.discountRatePerWeek) && o.discountRatePerWeek > -1)) {
     throw new RangeError(`discountRatePerWeek must be finite and > -1, got ${o.discountRatePerWeek}`);
   }
@@ -197,7 +208,10 @@ interface AliveTerms {
 }
 
 function aliveTerms(p: BgNbdParams, x: number, T: number, o: CustomerValueOptions): AliveTerms {
-  return { orders90: bgnbdExpectedPurchasesIfAlive(p, NINETY_DAYS_IN_WEEKS, x, T), discounted: discountedOrdersIfAlive(p, x, T, o) };
+  return {
+    orders90: bgnbdExpectedPurchasesIfAlive(p, NINETY_DAYS_IN_WEEKS, x, T),
+    discounted: discountedOrdersIfAlive(p, x, T, o),
+  };
 }
 
 function combine(model: ValueModel, c: ValueRow, pAlive: number, terms: AliveTerms): CustomerValue {
@@ -259,4 +273,3 @@ export function createValuePredictor(
     return combine(model, c, pAlive, terms);
   };
 }
-

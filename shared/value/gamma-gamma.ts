@@ -29,7 +29,8 @@ export interface SpendRow {
 
 export function assertGammaGammaParams(g: GammaGammaParams): void {
   for (const k of ['p', 'q', 'v'] as const) {
-    if (!(Number.isFinite(g[k]) && g[k] > 0)) throw new RangeError(`Gamma-Gamma parameter ${k} must be finite and > 0, got ${g[k]}`);
+    if (!(Number.isFinite(g[k]) && g[k] > 0))
+      throw new RangeError(`Gamma-Gamma parameter ${k} must be finite and > 0, got ${g[k]}`);
   }
   if (!(g.q > 1)) throw new RangeError(`Gamma-Gamma q must be > 1 for a finite mean spend, got ${g.q}`);
 }
@@ -44,7 +45,13 @@ export function gammaGammaLogLikelihoodOne(g: GammaGammaParams, x: number, m: nu
   const { p, q, v } = g;
   const px = p * x;
   return (
-    gammaln(px + q) - gammaln(px) - gammaln(q) + q * log(v) + (px - 1) * log(m) + px * log(x) - (px + q) * log(x * m + v)
+    gammaln(px + q) -
+    gammaln(px) -
+    gammaln(q) +
+    q * log(v) +
+    (px - 1) * log(m) +
+    px * log(x) -
+    (px + q) * log(x * m + v)
   );
 }
 
@@ -149,7 +156,8 @@ function subsample(d: CompressedSpend, size: number): CompressedSpend {
   const m: number[] = [];
   for (let k = 0; k < d.xs.length; k++) {
     const start = m.length;
-    for (let i = d.offsets[k] as number; i < (d.offsets[k + 1] as number); i++) if (rng.next() < keep) m.push(d.m[i] as number);
+    for (let i = d.offsets[k] as number; i < (d.offsets[k + 1] as number); i++)
+      if (rng.next() < keep) m.push(d.m[i] as number);
     if (m.length > start) {
       xs.push(d.xs[k] as number);
       offsets.push(start);
@@ -191,7 +199,12 @@ export function fitGammaGamma(rows: readonly SpendRow[]): GammaGammaFit {
   const e = d.n > 5000 ? subsample(d, 5000) : d;
   const objective = (theta: number[]): number => {
     for (const t of theta) if (!(abs(t) < 20)) return Infinity;
-    return -logLikelihoodCompressed({ p: exp(theta[0] as number), q: exp(theta[1] as number), v: exp(theta[2] as number) }, e) / e.n;
+    return (
+      -logLikelihoodCompressed(
+        { p: exp(theta[0] as number), q: exp(theta[1] as number), v: exp(theta[2] as number) },
+        e,
+      ) / e.n
+    );
   };
   // Starts: generic shapes with v set so that the implied mean p·v/(q−1) matches the data.
   const starts = [
@@ -204,7 +217,10 @@ export function fitGammaGamma(rows: readonly SpendRow[]): GammaGammaFit {
   const polish = bfgs(
     (theta) => {
       for (const t of theta) if (!(abs(t) < 20)) return [Infinity, theta.map(() => 0)];
-      const [ll, grad] = logLikelihoodGradient({ p: exp(theta[0] as number), q: exp(theta[1] as number), v: exp(theta[2] as number) }, d);
+      const [ll, grad] = logLikelihoodGradient(
+        { p: exp(theta[0] as number), q: exp(theta[1] as number), v: exp(theta[2] as number) },
+        d,
+      );
       return [-ll / d.n, grad.map((gi) => -gi / d.n)];
     },
     res.x,
@@ -234,7 +250,8 @@ export function gammaGammaPopulationMean(g: GammaGammaParams): number {
  * spend observed) it is the population mean.
  */
 export function gammaGammaExpectedSpend(g: GammaGammaParams, x: number, meanSpend?: number): number {
-  if (!(x > 0) || meanSpend === undefined || !(meanSpend > 0) || !Number.isFinite(meanSpend)) return gammaGammaPopulationMean(g);
+  if (!(x > 0) || meanSpend === undefined || !(meanSpend > 0) || !Number.isFinite(meanSpend))
+    return gammaGammaPopulationMean(g);
   return (g.p * (g.v + x * meanSpend)) / (g.p * x + g.q - 1);
 }
 

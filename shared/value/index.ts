@@ -67,5 +67,12 @@ export {
   formatSummaryCsv,
 } from './summary';
 export { hyp2f1, gammaln, digamma, lbeta, tanhSinh, type SeriesResult } from './special';
-export { nelderMead, minimizeMultiStart, bfgs, type MinimizeResult, type MultiStartResult, type NelderMeadOptions } from './optimize';
+export {
+  nelderMead,
+  minimizeMultiStart,
+  bfgs,
+  type MinimizeResult,
+  type MultiStartResult,
+  type NelderMeadOptions,
+} from './optimize';
 export { simulateBgNbd, sampleGamma, type SimulatedCustomer, type SimulateOptions } from './simulate';

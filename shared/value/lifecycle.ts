@@ -52,9 +52,11 @@ export interface LifecycleInput {
 export function lifecycleStage(input: LifecycleInput, thresholds: Partial<LifecycleThresholds> = {}): LifecycleStage {
   const th = { ...DEFAULT_LIFECYCLE_THRESHOLDS, ...thresholds };
   const { tenureDays, pAlive, ordersTotal, previousStage } = input;
-  if (!(Number.isFinite(tenureDays) && tenureDays >= 0)) throw new RangeError(`tenureDays must be finite and >= 0, got ${tenureDays}`);
+  if (!(Number.isFinite(tenureDays) && tenureDays >= 0))
+    throw new RangeError(`tenureDays must be finite and >= 0, got ${tenureDays}`);
   if (!(pAlive >= 0 && pAlive <= 1)) throw new RangeError(`pAlive must be in [0, 1], got ${pAlive}`);
-  if (!(Number.isInteger(ordersTotal) && ordersTotal >= 0)) throw new RangeError(`ordersTotal must be a non-negative integer, got ${ordersTotal}`);
+  if (!(Number.isInteger(ordersTotal) && ordersTotal >= 0))
+    throw new RangeError(`ordersTotal must be a non-negative integer, got ${ordersTotal}`);
   const recency = input.daysSinceLastOrder ?? tenureDays;
   if (!(recency >= 0)) throw new RangeError(`daysSinceLastOrder must be >= 0, got ${input.daysSinceLastOrder}`);
 

@@ -33,7 +33,11 @@ function safe(f: (x: number[]) => number): (x: number[]) => number {
   };
 }
 
-export function nelderMead(objective: (x: number[]) => number, x0: readonly number[], opts: NelderMeadOptions = {}): MinimizeResult {
+export function nelderMead(
+  objective: (x: number[]) => number,
+  x0: readonly number[],
+  opts: NelderMeadOptions = {},
+): MinimizeResult {
   const f = safe(objective);
   const n = x0.length;
   const step = opts.step ?? 0.5;
@@ -213,7 +217,11 @@ export interface BfgsOptions {
  * gradient is known analytically. `fg` returns [f, ∇f]; non-finite f counts as +∞.
  * `converged` means max|∇f| ≤ gTol at the returned point.
  */
-export function bfgs(fg: (x: number[]) => [number, number[]], x0: readonly number[], opts: BfgsOptions = {}): MinimizeResult {
+export function bfgs(
+  fg: (x: number[]) => [number, number[]],
+  x0: readonly number[],
+  opts: BfgsOptions = {},
+): MinimizeResult {
   const n = x0.length;
   const gTol = opts.gTol ?? 1e-9;
   const maxIter = opts.maxIter ?? 200;
@@ -239,7 +247,8 @@ export function bfgs(fg: (x: number[]) => [number, number[]], x0: readonly numbe
   while (!converged && iterations < maxIter && Number.isFinite(f)) {
     iterations++;
     const dir = new Array<number>(n).fill(0);
-    for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) dir[i] = (dir[i] as number) - (H[i * n + j] as number) * (g[j] as number);
+    for (let i = 0; i < n; i++)
+      for (let j = 0; j < n; j++) dir[i] = (dir[i] as number) - (H[i * n + j] as number) * (g[j] as number);
     let slope = dir.reduce((s, di, i) => s + di * (g[i] as number), 0);
     if (!(slope < 0)) {
       // Not a descent direction: fall back to steepest descent.
@@ -269,7 +278,8 @@ export function bfgs(fg: (x: number[]) => [number, number[]], x0: readonly numbe
       // H ← (I − ρ s yᵀ) H (I − ρ y sᵀ) + ρ s sᵀ
       const rho = 1 / sy;
       const Hy = new Array<number>(n).fill(0);
-      for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) Hy[i] = (Hy[i] as number) + (H[i * n + j] as number) * (y[j] as number);
+      for (let i = 0; i < n; i++)
+        for (let j = 0; j < n; j++) Hy[i] = (Hy[i] as number) + (H[i * n + j] as number) * (y[j] as number);
       const yHy = y.reduce((acc, yi, i) => acc + yi * (Hy[i] as number), 0);
       for (let i = 0; i < n; i++) {
         for (let j = 0; j < n; j++) {

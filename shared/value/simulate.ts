@@ -50,7 +50,12 @@ export interface SimulateOptions {
  * alive, and after each repeat purchase the customer drops out with probability p. T is a whole
  * number of days (as in real data); purchase times are continuous.
  */
-export function simulateBgNbd(params: BgNbdParams, n: number, rng: Rng, opts: SimulateOptions = {}): SimulatedCustomer[] {
+export function simulateBgNbd(
+  params: BgNbdParams,
+  n: number,
+  rng: Rng,
+  opts: SimulateOptions = {},
+): SimulatedCustomer[] {
   const cohortDays = opts.cohortDays ?? 84;
   const calibrationDays = opts.calibrationDays ?? 273;
   const out: SimulatedCustomer[] = new Array(n);

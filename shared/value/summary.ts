@@ -64,7 +64,8 @@ export function summarizeTransactions(transactions: readonly Transaction[], cali
   // customer → day → summed value (calibration transactions only).
   const byCustomer = new Map<string, Map<number, number>>();
   for (const t of transactions) {
-    if (!Number.isFinite(t.value)) throw new RangeError(`transaction value must be finite (customer ${t.customerId}, ${t.date})`);
+    if (!Number.isFinite(t.value))
+      throw new RangeError(`transaction value must be finite (customer ${t.customerId}, ${t.date})`);
     const day = dayNumber(t.date);
     if (day > end) continue;
     let days = byCustomer.get(t.customerId);
@@ -107,7 +108,11 @@ export function parseCdnowTransactions(text: string): Transaction[] {
     if (!/^\d{8}$/.test(ymd)) throw new RangeError(`CDNOW line ${i + 1}: bad date '${ymd}'`);
     const v = Number(value);
     if (!Number.isFinite(v)) throw new RangeError(`CDNOW line ${i + 1}: bad value '${value}'`);
-    out.push({ customerId: id.replace(/^0+(?=\d)/, ''), date: `${ymd.slice(0, 4)}-${ymd.slice(4, 6)}-${ymd.slice(6, 8)}`, value: v });
+    out.push({
+      customerId: id.replace(/^0+(?=\d)/, ''),
+      date: `${ymd.slice(0, 4)}-${ymd.slice(4, 6)}-${ymd.slice(6, 8)}`,
+      value: v,
+    });
   }
   return out;
 }
@@ -124,7 +129,8 @@ export function parseTransactionsCsv(text: string): Transaction[] {
   const iId = header.findIndex((h) => ['customerid', 'customer_id', 'customer', 'cust', 'id'].includes(h));
   const iDate = header.indexOf('date');
   const iValue = header.findIndex((h) => ['value', 'amount', 'sales'].includes(h));
-  if (iId < 0 || iDate < 0) throw new RangeError(`transactions CSV needs a customer id and a date column; got '${lines[0]}'`);
+  if (iId < 0 || iDate < 0)
+    throw new RangeError(`transactions CSV needs a customer id and a date column; got '${lines[0]}'`);
   return lines.slice(1).map((line, k) => {
     const f = line.split(',').map((x) => x.trim());
     const value = iValue >= 0 ? Number(f[iValue]) : 0;
@@ -159,7 +165,8 @@ export function parseSummaryCsv(text: string): CustomerSummary[] {
     const f = line.split(',').map((s) => s.trim());
     const num = (i: number, name: string): number => {
       const v = Number(f[i]);
-      if (f[i] === undefined || f[i] === '' || !Number.isFinite(v)) throw new RangeError(`summary CSV line ${k + 2}: bad ${name} '${f[i]}'`);
+      if (f[i] === undefined || f[i] === '' || !Number.isFinite(v))
+        throw new RangeError(`summary CSV line ${k + 2}: bad ${name} '${f[i]}'`);
       return v;
     };
     const row: CustomerSummary = {

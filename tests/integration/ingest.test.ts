@@ -1,7 +1,13 @@
 import type { SQSEvent } from 'aws-lambda';
 import { makeHandler } from '../../functions/ingest/app';
 import { makeHandler as makeOutboxHandler } from '../../functions/outbox/app';
-import { DynamoEventLog, DynamoModelStore, DynamoProfileStore, DynamoQuarantine, documentClient } from '../../shared/adapters/dynamo';
+import {
+  DynamoEventLog,
+  DynamoModelStore,
+  DynamoProfileStore,
+  DynamoQuarantine,
+  documentClient,
+} from '../../shared/adapters/dynamo';
 import type { InboundEvent } from '../../shared/contracts/inbound';
 import type { SegmentChanged } from '../../shared/contracts/outbound';
 import { foldEvents } from '../../shared/domain/features';
@@ -17,7 +23,13 @@ const now = new Date('2026-11-10T12:00:00Z');
 let stack: EmbeddedStack;
 
 const garden = (customerId: string, n: number, day = '2026-11-0') => [
-  makeEvent('product.viewed', { customerId, eventId: `${customerId}-v${n}`, title: 'Ceramic plant pot', category: 'garden', occurredAt: `${day}${(n % 9) + 1}T08:00:00Z` }),
+  makeEvent('product.viewed', {
+    customerId,
+    eventId: `${customerId}-v${n}`,
+    title: 'Ceramic plant pot',
+    category: 'garden',
+    occurredAt: `${day}${(n % 9) + 1}T08:00:00Z`,
+  }),
   makeEvent('order.placed', {
     customerId,
     eventId: `${customerId}-o${n}`,
@@ -28,8 +40,20 @@ const garden = (customerId: string, n: number, day = '2026-11-0') => [
   }),
 ];
 const baby = (customerId: string, n: number) => [
-  makeEvent('search.performed', { customerId, eventId: `${customerId}-s${n}`, query: 'baby stroller', channel: 'app', occurredAt: `2026-11-0${n + 1}T10:00:00Z` }),
-  makeEvent('cart.updated', { customerId, eventId: `${customerId}-c${n}`, title: 'Baby stroller', category: 'baby', occurredAt: `2026-11-0${n + 1}T10:05:00Z` }),
+  makeEvent('search.performed', {
+    customerId,
+    eventId: `${customerId}-s${n}`,
+    query: 'baby stroller',
+    channel: 'app',
+    occurredAt: `2026-11-0${n + 1}T10:00:00Z`,
+  }),
+  makeEvent('cart.updated', {
+    customerId,
+    eventId: `${customerId}-c${n}`,
+    title: 'Baby stroller',
+    category: 'baby',
+    occurredAt: `2026-11-0${n + 1}T10:05:00Z`,
+  }),
 ];
 
 function sqsEvent(bodies: string[], prefix = 'm'): SQSEvent {
@@ -38,7 +62,12 @@ function sqsEvent(bodies: string[], prefix = 'm'): SQSEvent {
       messageId: `${prefix}-${i}`,
       receiptHandle: `rh-${i}`,
       body,
-      attributes: { ApproximateReceiveCount: '1', SentTimestamp: '0', SenderId: 'x', ApproximateFirstReceiveTimestamp: '0' },
+      attributes: {
+        ApproximateReceiveCount: '1',
+        SentTimestamp: '0',
+        SenderId: 'x',
+        ApproximateFirstReceiveTimestamp: '0',
+      },
       messageAttributes: {},
       md5OfBody: '',
       eventSource: 'aws:sqs',
@@ -74,7 +103,11 @@ describe('ingest handler against dynalite and the local SageMaker server', () =>
       ...bodiesOf([g[3]!, g[1]!, b[2]!, g[0]!]), // out of order
       '{"not json',
       envelope('order.teleported', { eventId: 'x', customerId: 'cust-g' }),
-      envelope('order.placed', { ...g[1]!.detail, eventId: 'neg', items: [{ sku: 'a', title: 't', category: 'garden', price: 1, quantity: -3 }] }),
+      envelope('order.placed', {
+        ...g[1]!.detail,
+        eventId: 'neg',
+        items: [{ sku: 'a', title: 't', category: 'garden', price: 1, quantity: -3 }],
+      }),
       ...bodiesOf([g[2]!, b[0]!, b[1]!, b[3]!]),
       ...bodiesOf([g[1]!, b[0]!]), // duplicates within the batch
     ];
@@ -133,7 +166,8 @@ describe('ingest handler against dynalite and the local SageMaker server', () =>
       pendingOutbox: deps.profiles.pendingOutbox.bind(deps.profiles),
       scanShard: deps.profiles.scanShard.bind(deps.profiles),
       put: async (p, rev) => {
-        if (p.customerId === 'cust-x') throw Object.assign(new Error('throttled'), { name: 'ProvisionedThroughputExceededException' });
+        if (p.customerId === 'cust-x')
+          throw Object.assign(new Error('throttled'), { name: 'ProvisionedThroughputExceededException' });
         return deps.profiles.put(p, rev);
       },
     };
@@ -159,7 +193,14 @@ describe('ingest handler against dynalite and the local SageMaker server', () =>
     const fresh = garden('cust-e', 2).map((e) =>
       e.type === 'product.viewed' ? makeEvent('product.viewed', { ...e.detail, title: 'Galvanised watering can' }) : e,
     );
-    fresh.push(makeEvent('search.performed', { customerId: 'cust-e', eventId: 'cust-e-s2', query: 'hedge trimmer', occurredAt: '2026-11-03T10:00:00Z' }));
+    fresh.push(
+      makeEvent('search.performed', {
+        customerId: 'cust-e',
+        eventId: 'cust-e-s2',
+        query: 'hedge trimmer',
+        occurredAt: '2026-11-03T10:00:00Z',
+      }),
+    );
     const res = await makeHandler(deps)(sqsEvent(bodiesOf(fresh), 'e2'), lambdaContext);
 
     expect(res.batchItemFailures).toEqual([]);
@@ -181,11 +222,22 @@ describe('ingest handler against dynalite and the local SageMaker server', () =>
     const deps = stack.ingestDeps();
     const store = new DynamoModelStore(doc(), stack.dynamo.tableName);
     const v1 = await store.getVersion(1);
-    const v2 = { ...v1!, version: 2, runId: 'test-2', segmentIds: ['seg-001', 'seg-003'], names: ['Keen gardeners', 'Parents v2'] };
+    const v2 = {
+      ...v1!,
+      version: 2,
+      runId: 'test-2',
+      segmentIds: ['seg-001', 'seg-003'],
+      names: ['Keen gardeners', 'Parents v2'],
+    };
     await store.putVersion(v2); // stored but not active: the nightly run assigns before it flips ACTIVE
     await makeHandler(deps)(sqsEvent(bodiesOf(baby('cust-n', 1)), 'n1'), lambdaContext);
     const p = (await deps.profiles.get('cust-n'))!;
-    expect(await deps.profiles.put({ ...p, rev: p.rev + 1, assignment: { ...p.assignment!, modelVersion: 2, segmentId: 'seg-003' } }, p.rev)).toBe('written');
+    expect(
+      await deps.profiles.put(
+        { ...p, rev: p.rev + 1, assignment: { ...p.assignment!, modelVersion: 2, segmentId: 'seg-003' } },
+        p.rev,
+      ),
+    ).toBe('written');
 
     await makeHandler(deps)(sqsEvent(bodiesOf(baby('cust-n', 2)), 'n2'), lambdaContext);
 
@@ -196,7 +248,11 @@ describe('ingest handler against dynalite and the local SageMaker server', () =>
   test('customer.erased deletes everything held and confirms', async () => {
     const deps = stack.ingestDeps();
     await makeHandler(deps)(sqsEvent(bodiesOf(garden('cust-z', 1)), 'z1'), lambdaContext);
-    const erase = makeEvent('customer.erased', { customerId: 'cust-z', eventId: 'erase-z', occurredAt: '2026-11-10T11:00:00Z' });
+    const erase = makeEvent('customer.erased', {
+      customerId: 'cust-z',
+      eventId: 'erase-z',
+      occurredAt: '2026-11-10T11:00:00Z',
+    });
 
     const res = await makeHandler(deps)(sqsEvent(bodiesOf([erase]), 'z2'), lambdaContext);
 
@@ -204,24 +260,49 @@ describe('ingest handler against dynalite and the local SageMaker server', () =>
     expect(await deps.profiles.get('cust-z')).toBeNull();
     expect(await deps.eventLog.load('cust-z')).toEqual([]);
     const done = stack.bus.eventsOf<{ customerId: string; itemsDeleted: number }>('customer.erasure.completed');
-    expect(done.map((e) => e.detail)).toEqual([expect.objectContaining({ customerId: 'cust-z', itemsDeleted: expect.any(Number) })]);
+    expect(done.map((e) => e.detail)).toEqual([
+      expect.objectContaining({ customerId: 'cust-z', itemsDeleted: expect.any(Number) }),
+    ]);
     expect(done[0]!.detail.itemsDeleted).toBeGreaterThanOrEqual(4); // 2 events, profile, history
   });
 
   test('a crash between the profile write and the publish loses nothing: the sweeper publishes with the same key', async () => {
     const deps = stack.ingestDeps();
-    const down = { publish: async (entries: readonly { dedupeKey: string }[]) => ({ published: 0, failed: entries.map((e) => ({ dedupeKey: e.dedupeKey, errorCode: 'InternalFailure' })) }) };
+    const down = {
+      publish: async (entries: readonly { dedupeKey: string }[]) => ({
+        published: 0,
+        failed: entries.map((e) => ({ dedupeKey: e.dedupeKey, errorCode: 'InternalFailure' })),
+      }),
+    };
     await makeHandler({ ...deps, publisher: down })(sqsEvent(bodiesOf(garden('cust-o', 1)), 'o1'), lambdaContext);
     const stuck = (await deps.profiles.get('cust-o'))!.outbox;
     expect(stuck.map((e) => e.event.detailType).sort()).toEqual(['lifecycle.changed', 'segment.changed']);
-    expect(stack.bus.eventsOf<SegmentChanged>('segment.changed').filter((e) => e.detail.customerId === 'cust-o')).toHaveLength(0);
+    expect(
+      stack.bus.eventsOf<SegmentChanged>('segment.changed').filter((e) => e.detail.customerId === 'cust-o'),
+    ).toHaveLength(0);
 
-    const swept = await makeOutboxHandler({ profiles: deps.profiles, publisher: deps.publisher, metrics: deps.metrics, log: deps.log })();
+    const swept = await makeOutboxHandler({
+      profiles: deps.profiles,
+      publisher: deps.publisher,
+      metrics: deps.metrics,
+      log: deps.log,
+    })();
 
     expect(swept).toEqual({ profiles: 1, published: 2 });
-    const published = stack.bus.eventsOf<SegmentChanged>('segment.changed').filter((e) => e.detail.customerId === 'cust-o');
-    expect(published.map((e) => e.detail.dedupeKey)).toEqual(stuck.filter((e) => e.event.detailType === 'segment.changed').map((e) => e.dedupeKey));
+    const published = stack.bus
+      .eventsOf<SegmentChanged>('segment.changed')
+      .filter((e) => e.detail.customerId === 'cust-o');
+    expect(published.map((e) => e.detail.dedupeKey)).toEqual(
+      stuck.filter((e) => e.event.detailType === 'segment.changed').map((e) => e.dedupeKey),
+    );
     expect((await deps.profiles.get('cust-o'))!.outbox).toEqual([]);
-    expect(await makeOutboxHandler({ profiles: deps.profiles, publisher: deps.publisher, metrics: deps.metrics, log: deps.log })()).toEqual({ profiles: 0, published: 0 });
+    expect(
+      await makeOutboxHandler({
+        profiles: deps.profiles,
+        publisher: deps.publisher,
+        metrics: deps.metrics,
+        log: deps.log,
+      })(),
+    ).toEqual({ profiles: 0, published: 0 });
   });
 });

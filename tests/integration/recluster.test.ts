@@ -18,7 +18,13 @@ import {
 import { DynamoRunStore, documentClient } from '../../shared/adapters/dynamo';
 import type { Settings } from '../../shared/config/settings';
 import type { InboundEvent } from '../../shared/contracts/inbound';
-import { modelPublishedSchema, runFailedSchema, type ModelPublished, type RunFailed, type SegmentChanged } from '../../shared/contracts/outbound';
+import {
+  modelPublishedSchema,
+  runFailedSchema,
+  type ModelPublished,
+  type RunFailed,
+  type SegmentChanged,
+} from '../../shared/contracts/outbound';
 import type { ReclusterTask } from '../../shared/contracts/recluster';
 import { processBatch } from '../../shared/ingest/process-batch';
 import type { CustomerProfile } from '../../shared/ports/stores';
@@ -163,12 +169,24 @@ function personaEvents(customerId: string, p: Persona, rng: Rng): InboundEvent[]
   }
   for (let i = 0; i < between(rng, p.searches); i++) {
     events.push(
-      makeEvent('search.performed', { customerId, eventId: `${customerId}-s${i}`, occurredAt: at(), query: pick(rng, p.queries), channel: p.channel }),
+      makeEvent('search.performed', {
+        customerId,
+        eventId: `${customerId}-s${i}`,
+        occurredAt: at(),
+        query: pick(rng, p.queries),
+        channel: p.channel,
+      }),
     );
   }
   for (let i = 0; i < between(rng, p.cartAdds); i++) {
     events.push(
-      makeEvent('cart.updated', { customerId, eventId: `${customerId}-c${i}`, occurredAt: at(), title: pick(rng, p.titles), category: p.category }),
+      makeEvent('cart.updated', {
+        customerId,
+        eventId: `${customerId}-c${i}`,
+        occurredAt: at(),
+        title: pick(rng, p.titles),
+        category: p.category,
+      }),
     );
   }
   return events;
@@ -216,7 +234,10 @@ function deps(overrides: { settings?: Settings } = {}) {
   return reclusterDepsForStack(stack, { objects, clock: () => clock, ...overrides });
 }
 
-function run(runId: string, handlers: ReclusterHandlers = buildReclusterHandlers(deps())): Promise<LocalExecutionResult> {
+function run(
+  runId: string,
+  handlers: ReclusterHandlers = buildReclusterHandlers(deps()),
+): Promise<LocalExecutionResult> {
   return runReclusterLocally({ template, handlers, input: { runId, asOf: AS_OF }, executionName: `exec-${runId}` });
 }
 
@@ -231,7 +252,8 @@ async function activeVersion(): Promise<number | null> {
 }
 
 const eventsOf = <T>(type: string) => stack.bus.eventsOf<T>(type).map((e) => e.detail);
-const publishedOf = (runId: string) => eventsOf<ModelPublished>('segmentation.model.published').filter((d) => d.runId === runId);
+const publishedOf = (runId: string) =>
+  eventsOf<ModelPublished>('segmentation.model.published').filter((d) => d.runId === runId);
 const failedOf = (runId: string) => eventsOf<RunFailed>('segmentation.run.failed').filter((d) => d.runId === runId);
 
 /** Planted persona labels against assigned segments, over every customer. */
@@ -257,7 +279,11 @@ function modelShape(m: SegmentationModel) {
 }
 
 /** Throws once in `task` (the first shard's invocation for Map tasks), before or after the real handler ran. */
-function failingOnce(handlers: ReclusterHandlers, task: ReclusterTask, when: 'before' | 'after' = 'before'): ReclusterHandlers {
+function failingOnce(
+  handlers: ReclusterHandlers,
+  task: ReclusterTask,
+  when: 'before' | 'after' = 'before',
+): ReclusterHandlers {
   let armed = true;
   const real = handlers[task];
   return {
@@ -295,7 +321,16 @@ describe('nightly recluster: the synthesized state machine, run locally', () => 
     const result = await run('night-1');
 
     expect(result).toMatchObject({ status: 'SUCCEEDED' });
-    expect(result.visited).toEqual(['PlanShards', 'ScanShards', 'ScanShard', 'FitModel', 'QualityGate', 'AssignShards', 'AssignShard', 'Publish']);
+    expect(result.visited).toEqual([
+      'PlanShards',
+      'ScanShards',
+      'ScanShard',
+      'FitModel',
+      'QualityGate',
+      'AssignShards',
+      'AssignShard',
+      'Publish',
+    ]);
     expect(await activeVersion()).toBe(1);
 
     const profiles = await allProfiles();
@@ -318,11 +353,15 @@ describe('nightly recluster: the synthesized state machine, run locally', () => 
     const report = JSON.parse((await objects.getText(runObjectKeys.reportJson('night-1')))!) as RunReport;
     expect(report).toMatchObject({ modelVersion: 1, customers: { assigned: planted.size } });
     expect(await objects.getText(runObjectKeys.reportHtml('night-1'))).toContain('<table>');
-    expect(await new DynamoRunStore(documentClient(stack.dynamo.client), stack.dynamo.tableName).get('night-1')).toMatchObject({
+    expect(
+      await new DynamoRunStore(documentClient(stack.dynamo.client), stack.dynamo.tableName).get('night-1'),
+    ).toMatchObject({
       status: 'published',
       published: { modelVersion: 1, eventSent: true },
     });
-    console.info(`first run: k=${published!.k}, ARI vs planted ${ari.toFixed(4)}, silhouette ${published!.quality.silhouette.toFixed(3)}`);
+    console.info(
+      `first run: k=${published!.k}, ARI vs planted ${ari.toFixed(4)}, silhouette ${published!.quality.silhouette.toFixed(3)}`,
+    );
   });
 
   test('a second run on unchanged data publishes version 2 and keeps everyone where they were', async () => {
@@ -333,12 +372,18 @@ describe('nightly recluster: the synthesized state machine, run locally', () => 
     expect(result).toMatchObject({ status: 'SUCCEEDED' });
     expect(await activeVersion()).toBe(2);
     const after = await allProfiles();
-    const kept = after.filter((p) => p.assignment?.modelVersion === 2 && p.assignment.segmentId === before.get(p.customerId)).length;
+    const kept = after.filter(
+      (p) => p.assignment?.modelVersion === 2 && p.assignment.segmentId === before.get(p.customerId),
+    ).length;
     expect(kept / after.length).toBeGreaterThanOrEqual(0.99);
     reference = (await stack.modelStore.getVersion(2))!;
     expect(reference.quality.stability).toBeGreaterThanOrEqual(0.98);
     const [published] = publishedOf('night-2');
-    expect(published).toMatchObject({ modelVersion: 2, customersAssigned: planted.size, customersMoved: after.length - kept });
+    expect(published).toMatchObject({
+      modelVersion: 2,
+      customersAssigned: planted.size,
+      customersMoved: after.length - kept,
+    });
     console.info(`second run: kept ${kept}/${after.length}, stability ARI ${reference.quality.stability?.toFixed(4)}`);
   });
 
@@ -363,7 +408,12 @@ describe('nightly recluster: the synthesized state machine, run locally', () => 
       expect(await activeVersion()).toBe(active);
       const events = failedOf(runId).filter((e) => e.state === state);
       expect(events).toHaveLength(when === 'after' ? 2 : 1); // the 'before' attempt in this state sent the first
-      expect(runFailedSchema.parse(events.at(-1))).toMatchObject({ runId, state, error: 'Error', cause: `injected failure in ${task}` });
+      expect(runFailedSchema.parse(events.at(-1))).toMatchObject({
+        runId,
+        state,
+        error: 'Error',
+        cause: `injected failure in ${task}`,
+      });
       expect(publishedOf(runId)).toEqual([]);
     }
     const afterAssign = await allProfiles();

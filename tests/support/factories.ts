@@ -38,7 +38,8 @@ const builders: { [K in InboundDetailType]: (over: DetailInput<K>) => InboundDet
       channel: 'app',
       ...o,
     }),
-  'search.performed': (o) => INBOUND_SCHEMAS['search.performed'].parse({ ...common(o), query: 'rose seeds', channel: 'web', ...o }),
+  'search.performed': (o) =>
+    INBOUND_SCHEMAS['search.performed'].parse({ ...common(o), query: 'rose seeds', channel: 'web', ...o }),
   'cart.updated': (o) =>
     INBOUND_SCHEMAS['cart.updated'].parse({
       ...common(o),
@@ -50,7 +51,13 @@ const builders: { [K in InboundDetailType]: (over: DetailInput<K>) => InboundDet
       ...o,
     }),
   'review.submitted': (o) =>
-    INBOUND_SCHEMAS['review.submitted'].parse({ ...common(o), sku: 'SKU-1', rating: 4, text: 'Sturdy pot, nice glaze', ...o }),
+    INBOUND_SCHEMAS['review.submitted'].parse({
+      ...common(o),
+      sku: 'SKU-1',
+      rating: 4,
+      text: 'Sturdy pot, nice glaze',
+      ...o,
+    }),
   'campaign.responded': (o) =>
     INBOUND_SCHEMAS['campaign.responded'].parse({
       ...common(o),

@@ -6,5 +6,8 @@ import type { Telemetry } from '../../../shared/runtime/powertools';
 
 /** AssignShard (one Map item): reassigns a shard's customers with the new model version and publishes their changes. */
 export function makeHandler(deps: ReclusterDeps, telemetry?: Telemetry): ReclusterLambda<AssignOutput> {
-  return withTelemetry(async (event) => assignShard(parseTaskInput(assignTaskSchema, event, 'AssignShard'), deps), telemetry);
+  return withTelemetry(
+    async (event) => assignShard(parseTaskInput(assignTaskSchema, event, 'AssignShard'), deps),
+    telemetry,
+  );
 }

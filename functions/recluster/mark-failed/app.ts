@@ -6,5 +6,8 @@ import type { Telemetry } from '../../../shared/runtime/powertools';
 
 /** MarkFailed: records the failed run and emits segmentation.run.failed once; never touches MODEL/ACTIVE. */
 export function makeHandler(deps: ReclusterDeps, telemetry?: Telemetry): ReclusterLambda<MarkFailedOutput> {
-  return withTelemetry(async (event) => markFailed(parseTaskInput(markFailedInputSchema, event, 'MarkFailed'), deps), telemetry);
+  return withTelemetry(
+    async (event) => markFailed(parseTaskInput(markFailedInputSchema, event, 'MarkFailed'), deps),
+    telemetry,
+  );
 }

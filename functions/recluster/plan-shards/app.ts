@@ -6,5 +6,8 @@ import type { Telemetry } from '../../../shared/runtime/powertools';
 
 /** PlanShards: records the run and returns its shards. Payload: the execution input plus `executionName`. */
 export function makeHandler(deps: ReclusterDeps, telemetry?: Telemetry): ReclusterLambda<PlanOutput> {
-  return withTelemetry(async (event) => planShards(parseTaskInput(planInputSchema, event, 'PlanShards'), deps), telemetry);
+  return withTelemetry(
+    async (event) => planShards(parseTaskInput(planInputSchema, event, 'PlanShards'), deps),
+    telemetry,
+  );
 }

@@ -6,5 +6,8 @@ import type { Telemetry } from '../../../shared/runtime/powertools';
 
 /** Publish: flips MODEL/ACTIVE, writes the report and emits segmentation.model.published (the state discards the result). */
 export function makeHandler(deps: ReclusterDeps, telemetry?: Telemetry): ReclusterLambda<PublishOutput> {
-  return withTelemetry(async (event) => publishModel(parseTaskInput(publishInputSchema, event, 'Publish'), deps), telemetry);
+  return withTelemetry(
+    async (event) => publishModel(parseTaskInput(publishInputSchema, event, 'Publish'), deps),
+    telemetry,
+  );
 }

@@ -6,5 +6,8 @@ import type { Telemetry } from '../../../shared/runtime/powertools';
 
 /** ScanShard (one Map item): folds a shard's profiles into vectors and a reservoir sample in the object store. */
 export function makeHandler(deps: ReclusterDeps, telemetry?: Telemetry): ReclusterLambda<ScanOutput> {
-  return withTelemetry(async (event) => scanShard(parseTaskInput(shardTaskSchema, event, 'ScanShard'), deps), telemetry);
+  return withTelemetry(
+    async (event) => scanShard(parseTaskInput(shardTaskSchema, event, 'ScanShard'), deps),
+    telemetry,
+  );
 }

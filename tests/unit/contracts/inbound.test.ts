@@ -6,7 +6,11 @@ const NOW = new Date('2026-11-02T00:00:00Z');
 
 /** One invalid variant per detail-type; `satisfies` makes a missing type a compile error. */
 const invalidCases = {
-  'order.placed': { name: 'negative item quantity', detail: { items: [{ sku: 'a', title: 't', category: 'c', price: 1, quantity: -2 }] }, path: 'items.0.quantity' },
+  'order.placed': {
+    name: 'negative item quantity',
+    detail: { items: [{ sku: 'a', title: 't', category: 'c', price: 1, quantity: -2 }] },
+    path: 'items.0.quantity',
+  },
   'order.refunded': { name: 'negative amount', detail: { amount: -5 }, path: 'amount' },
   'product.viewed': { name: 'unknown channel', detail: { channel: 'fax' }, path: 'channel' },
   'search.performed': { name: 'oversized query', detail: { query: 'x'.repeat(513) }, path: 'query' },
@@ -41,8 +45,16 @@ describe('inbound contracts', () => {
   const edgeCases: { name: string; body: string; reason: RejectionReason }[] = [
     { name: 'not JSON', body: '{"detail-type": ', reason: 'invalid_json' },
     { name: 'no detail', body: JSON.stringify({ 'detail-type': 'order.placed' }), reason: 'not_an_event' },
-    { name: 'detail is an array', body: JSON.stringify({ 'detail-type': 'order.placed', detail: [] }), reason: 'not_an_event' },
-    { name: 'unknown detail-type', body: envelope('order.teleported', makeDetail('order.placed')), reason: 'unknown_detail_type' },
+    {
+      name: 'detail is an array',
+      body: JSON.stringify({ 'detail-type': 'order.placed', detail: [] }),
+      reason: 'not_an_event',
+    },
+    {
+      name: 'unknown detail-type',
+      body: envelope('order.teleported', makeDetail('order.placed')),
+      reason: 'unknown_detail_type',
+    },
     {
       name: 'two days in the future',
       body: envelope('search.performed', makeDetail('search.performed', { occurredAt: '2026-11-04T00:00:01Z' })),

@@ -15,13 +15,21 @@ describe('published JSON Schemas', () => {
 
   test('there is one schema per inbound and outbound detail-type', () => {
     expect(Object.keys(renderSchemas()).sort()).toEqual(
-      [...INBOUND_DETAIL_TYPES.map((t) => `inbound.${t}.json`), ...OUTBOUND_DETAIL_TYPES.map((t) => `outbound.${t}.json`)].sort(),
+      [
+        ...INBOUND_DETAIL_TYPES.map((t) => `inbound.${t}.json`),
+        ...OUTBOUND_DETAIL_TYPES.map((t) => `outbound.${t}.json`),
+      ].sort(),
     );
   });
 
   test('inbound schemas keep unknown fields and require the common ids', () => {
-    const schema = JSON.parse(renderSchemas()['inbound.order.placed.json']!) as { required: string[]; additionalProperties?: unknown };
-    expect(schema.required).toEqual(expect.arrayContaining(['eventId', 'customerId', 'occurredAt', 'schemaVersion', 'orderId', 'items']));
+    const schema = JSON.parse(renderSchemas()['inbound.order.placed.json']!) as {
+      required: string[];
+      additionalProperties?: unknown;
+    };
+    expect(schema.required).toEqual(
+      expect.arrayContaining(['eventId', 'customerId', 'occurredAt', 'schemaVersion', 'orderId', 'items']),
+    );
     expect(schema.additionalProperties).not.toBe(false);
   });
 });

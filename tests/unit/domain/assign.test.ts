@@ -24,20 +24,23 @@ describe('softAssign', () => {
 
   test('property: assignment is invariant to centroid order', () => {
     fc.assert(
-      fc.property(fc.tuple(fc.double({ min: -20, max: 20, noNaN: true }), fc.double({ min: -20, max: 20, noNaN: true })), ([x, y]) => {
-        const perm = [2, 0, 1];
-        const permuted: Centroids = {
-          ...model,
-          centroids: perm.flatMap((c) => [model.centroids[c * 2] as number, model.centroids[c * 2 + 1] as number]),
-          segmentIds: perm.map((c) => model.segmentIds[c]!),
-        };
-        const a = softAssign([x, y], model);
-        const b = softAssign([x, y], permuted);
-        const da = a.d2[a.nearest]!;
-        const db = b.d2[b.nearest]!;
-        expect(db).toBeCloseTo(da, 9);
-        if (new Set(a.d2).size === 3) expect(permuted.segmentIds[b.nearest]).toBe(model.segmentIds[a.nearest]);
-      }),
+      fc.property(
+        fc.tuple(fc.double({ min: -20, max: 20, noNaN: true }), fc.double({ min: -20, max: 20, noNaN: true })),
+        ([x, y]) => {
+          const perm = [2, 0, 1];
+          const permuted: Centroids = {
+            ...model,
+            centroids: perm.flatMap((c) => [model.centroids[c * 2] as number, model.centroids[c * 2 + 1] as number]),
+            segmentIds: perm.map((c) => model.segmentIds[c]!),
+          };
+          const a = softAssign([x, y], model);
+          const b = softAssign([x, y], permuted);
+          const da = a.d2[a.nearest]!;
+          const db = b.d2[b.nearest]!;
+          expect(db).toBeCloseTo(da, 9);
+          if (new Set(a.d2).size === 3) expect(permuted.segmentIds[b.nearest]).toBe(model.segmentIds[a.nearest]);
+        },
+      ),
     );
   });
 });
@@ -45,13 +48,48 @@ describe('softAssign', () => {
 describe('assignWithHysteresis', () => {
   const since = (hoursAgo: number) => new Date(NOW.getTime() - hoursAgo * 3_600_000).toISOString();
   const cases = [
-    { name: 'first assignment goes to the nearest', current: null, point: [9, 0], expected: { move: true, segmentId: 'seg-002', why: 'first_assignment' } },
-    { name: 'already nearest: stays', current: { segmentId: 'seg-002', modelVersion: 2, since: since(1) }, point: [9, 0], expected: { move: false, segmentId: 'seg-002', why: 'same_segment' } },
-    { name: 'just past the midpoint but within the margin: stays', current: { segmentId: 'seg-001', modelVersion: 2, since: since(100) }, point: [5.2, 0], expected: { move: false, segmentId: 'seg-001', why: 'within_margin' } },
-    { name: 'clearly closer but dwell not reached: stays', current: { segmentId: 'seg-001', modelVersion: 2, since: since(2) }, point: [9, 0], expected: { move: false, segmentId: 'seg-001', why: 'dwell' } },
-    { name: 'clearly closer after the dwell: moves', current: { segmentId: 'seg-001', modelVersion: 2, since: since(30) }, point: [9, 0], expected: { move: true, segmentId: 'seg-002', why: 'closer' } },
-    { name: 'new model version: the aligned id decides, no dwell', current: { segmentId: 'seg-001', modelVersion: 1, since: since(1) }, point: [5.2, 0], expected: { move: true, segmentId: 'seg-002', why: 'new_model' } },
-    { name: 'retired segment: moves at once', current: { segmentId: 'seg-009', modelVersion: 2, since: since(1) }, point: [0, 9], expected: { move: true, segmentId: 'seg-003', why: 'retired' } },
+    {
+      name: 'first assignment goes to the nearest',
+      current: null,
+      point: [9, 0],
+      expected: { move: true, segmentId: 'seg-002', why: 'first_assignment' },
+    },
+    {
+      name: 'already nearest: stays',
+      current: { segmentId: 'seg-002', modelVersion: 2, since: since(1) },
+      point: [9, 0],
+      expected: { move: false, segmentId: 'seg-002', why: 'same_segment' },
+    },
+    {
+      name: 'just past the midpoint but within the margin: stays',
+      current: { segmentId: 'seg-001', modelVersion: 2, since: since(100) },
+      point: [5.2, 0],
+      expected: { move: false, segmentId: 'seg-001', why: 'within_margin' },
+    },
+    {
+      name: 'clearly closer but dwell not reached: stays',
+      current: { segmentId: 'seg-001', modelVersion: 2, since: since(2) },
+      point: [9, 0],
+      expected: { move: false, segmentId: 'seg-001', why: 'dwell' },
+    },
+    {
+      name: 'clearly closer after the dwell: moves',
+      current: { segmentId: 'seg-001', modelVersion: 2, since: since(30) },
+      point: [9, 0],
+      expected: { move: true, segmentId: 'seg-002', why: 'closer' },
+    },
+    {
+      name: 'new model version: the aligned id decides, no dwell',
+      current: { segmentId: 'seg-001', modelVersion: 1, since: since(1) },
+      point: [5.2, 0],
+      expected: { move: true, segmentId: 'seg-002', why: 'new_model' },
+    },
+    {
+      name: 'retired segment: moves at once',
+      current: { segmentId: 'seg-009', modelVersion: 2, since: since(1) },
+      point: [0, 9],
+      expected: { move: true, segmentId: 'seg-003', why: 'retired' },
+    },
   ];
   test.each(cases)('$name', ({ current, point, expected }) => {
     const decision = assignWithHysteresis({ current, soft: softAssign(point, model), model, now: NOW, settings });

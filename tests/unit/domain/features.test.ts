@@ -11,7 +11,16 @@ function unit(values: number[]): Float32Array {
 }
 
 const log: LoggedEvent[] = [
-  { event: makeEvent('order.placed', { eventId: 'o1', orderId: 'A', total: 100, discount: 20, occurredAt: '2026-11-01T10:00:00Z' }), embedding: unit([1, 0, 0]) },
+  {
+    event: makeEvent('order.placed', {
+      eventId: 'o1',
+      orderId: 'A',
+      total: 100,
+      discount: 20,
+      occurredAt: '2026-11-01T10:00:00Z',
+    }),
+    embedding: unit([1, 0, 0]),
+  },
   {
     event: makeEvent('order.placed', {
       eventId: 'o2',
@@ -23,13 +32,34 @@ const log: LoggedEvent[] = [
     }),
     embedding: unit([0, 1, 0]),
   },
-  { event: makeEvent('order.refunded', { eventId: 'r1', orderId: 'B', amount: 50, occurredAt: '2026-11-04T09:00:00Z' }), embedding: null },
-  { event: makeEvent('product.viewed', { eventId: 'v1', occurredAt: '2026-11-09T00:00:00Z' }), embedding: unit([1, 1, 0]) },
-  { event: makeEvent('search.performed', { eventId: 's1', occurredAt: '2026-10-27T00:00:00Z' }), embedding: unit([0, 0, 1]) },
-  { event: makeEvent('cart.updated', { eventId: 'c1', occurredAt: '2026-11-09T12:00:00Z' }), embedding: unit([1, 0, 1]) },
-  { event: makeEvent('cart.updated', { eventId: 'c2', action: 'removed', occurredAt: '2026-11-09T13:00:00Z' }), embedding: null },
-  { event: makeEvent('review.submitted', { eventId: 'w1', rating: 2, occurredAt: '2026-11-05T00:00:00Z' }), embedding: unit([0, 1, 1]) },
-  { event: makeEvent('review.submitted', { eventId: 'w2', rating: 5, text: '', occurredAt: '2026-11-06T00:00:00Z' }), embedding: null },
+  {
+    event: makeEvent('order.refunded', { eventId: 'r1', orderId: 'B', amount: 50, occurredAt: '2026-11-04T09:00:00Z' }),
+    embedding: null,
+  },
+  {
+    event: makeEvent('product.viewed', { eventId: 'v1', occurredAt: '2026-11-09T00:00:00Z' }),
+    embedding: unit([1, 1, 0]),
+  },
+  {
+    event: makeEvent('search.performed', { eventId: 's1', occurredAt: '2026-10-27T00:00:00Z' }),
+    embedding: unit([0, 0, 1]),
+  },
+  {
+    event: makeEvent('cart.updated', { eventId: 'c1', occurredAt: '2026-11-09T12:00:00Z' }),
+    embedding: unit([1, 0, 1]),
+  },
+  {
+    event: makeEvent('cart.updated', { eventId: 'c2', action: 'removed', occurredAt: '2026-11-09T13:00:00Z' }),
+    embedding: null,
+  },
+  {
+    event: makeEvent('review.submitted', { eventId: 'w1', rating: 2, occurredAt: '2026-11-05T00:00:00Z' }),
+    embedding: unit([0, 1, 1]),
+  },
+  {
+    event: makeEvent('review.submitted', { eventId: 'w2', rating: 5, text: '', occurredAt: '2026-11-06T00:00:00Z' }),
+    embedding: null,
+  },
   { event: makeEvent('campaign.responded', { eventId: 'm1', occurredAt: '2026-11-07T00:00:00Z' }), embedding: null },
 ];
 
@@ -61,7 +91,10 @@ describe('foldEvents', () => {
     expect(f.purchase.tx).toBeCloseTo(2 / 7, 12);
     expect(f.purchase.T).toBeCloseTo(9 / 7, 12);
     expect(f.purchase.meanRepeatSpend).toBe(50);
-    expect(f.channelShares.web + f.channelShares.app + f.channelShares.store + f.channelShares.marketplace).toBeCloseTo(1, 12);
+    expect(f.channelShares.web + f.channelShares.app + f.channelShares.store + f.channelShares.marketplace).toBeCloseTo(
+      1,
+      12,
+    );
     expect(Math.hypot(...(f.interest ?? []))).toBeCloseTo(1, 6);
   });
 

@@ -8,11 +8,34 @@ const c = 'cust-asof';
 const events = withLocalEmbeddings(
   [
     makeEvent('product.viewed', { customerId: c, eventId: 'v1', occurredAt: '2026-06-01T08:00:00Z' }),
-    makeEvent('order.placed', { customerId: c, eventId: 'o1', orderId: 'ord-1', total: 50, occurredAt: '2026-06-02T09:30:00Z' }),
-    makeEvent('search.performed', { customerId: c, eventId: 's1', query: 'rose seeds', occurredAt: '2026-07-15T10:00:00Z' }),
+    makeEvent('order.placed', {
+      customerId: c,
+      eventId: 'o1',
+      orderId: 'ord-1',
+      total: 50,
+      occurredAt: '2026-06-02T09:30:00Z',
+    }),
+    makeEvent('search.performed', {
+      customerId: c,
+      eventId: 's1',
+      query: 'rose seeds',
+      occurredAt: '2026-07-15T10:00:00Z',
+    }),
     makeEvent('cart.updated', { customerId: c, eventId: 'c1', occurredAt: '2026-08-20T11:00:00Z' }),
-    makeEvent('order.placed', { customerId: c, eventId: 'o2', orderId: 'ord-2', total: 80, occurredAt: '2026-09-03T23:59:00Z' }),
-    makeEvent('order.placed', { customerId: c, eventId: 'o3', orderId: 'ord-3', total: 20, occurredAt: '2026-09-10T00:01:00Z' }),
+    makeEvent('order.placed', {
+      customerId: c,
+      eventId: 'o2',
+      orderId: 'ord-2',
+      total: 80,
+      occurredAt: '2026-09-03T23:59:00Z',
+    }),
+    makeEvent('order.placed', {
+      customerId: c,
+      eventId: 'o3',
+      orderId: 'ord-3',
+      total: 20,
+      occurredAt: '2026-09-10T00:01:00Z',
+    }),
     makeEvent('product.viewed', { customerId: c, eventId: 'v2', occurredAt: '2026-10-01T08:00:00Z' }),
   ],
   32,
@@ -25,7 +48,8 @@ function expectClose(actual: CustomerFeatures, expected: CustomerFeatures): void
     const got = (a as Record<string, unknown>)[key];
     if (typeof value === 'number') expect([key, got]).toEqual([key, expect.closeTo(value, 9)]);
     else if (key === 'purchase') {
-      for (const [k, v] of Object.entries(value as Record<string, number>)) expect((got as Record<string, number>)[k]).toBeCloseTo(v, 9);
+      for (const [k, v] of Object.entries(value as Record<string, number>))
+        expect((got as Record<string, number>)[k]).toBeCloseTo(v, 9);
     } else expect([key, got]).toEqual([key, value]);
   }
   expect(ai).not.toBeNull();
@@ -48,7 +72,12 @@ describe('refreshFeatures: time-dependent features as of a later instant, withou
     const t0 = new Date('2026-10-02T12:00:00Z');
     const t1 = new Date('2026-10-20T03:00:00Z');
     const t2 = new Date('2026-11-30T03:00:00Z');
-    const stepwise = refreshFeatures(refreshFeatures(foldEvents(events, t0, settings), t0, t1, settings), t1, t2, settings);
+    const stepwise = refreshFeatures(
+      refreshFeatures(foldEvents(events, t0, settings), t0, t1, settings),
+      t1,
+      t2,
+      settings,
+    );
     expectClose(stepwise, foldEvents(events, t2, settings));
   });
 
@@ -60,7 +89,10 @@ describe('refreshFeatures: time-dependent features as of a later instant, withou
   });
 
   test('a customer who never ordered keeps no recency and no purchase clock', () => {
-    const browse = withLocalEmbeddings([makeEvent('product.viewed', { customerId: 'b', eventId: 'b1', occurredAt: '2026-09-01T00:00:00Z' })], 32);
+    const browse = withLocalEmbeddings(
+      [makeEvent('product.viewed', { customerId: 'b', eventId: 'b1', occurredAt: '2026-09-01T00:00:00Z' })],
+      32,
+    );
     const from = new Date('2026-09-02T00:00:00Z');
     const to = new Date('2026-10-02T00:00:00Z');
     const refreshed = refreshFeatures(foldEvents(browse, from, settings), from, to, settings);

@@ -18,7 +18,11 @@ const definition: AslDefinition = {
   StartAt: 'PlanShards',
   States: {
     PlanShards: invoke('Plan', {
-      Parameters: { FunctionName: FN('Plan'), 'Payload.$': "States.JsonMerge(States.StringToJson(States.Format('\\{\"executionName\":\"{}\"\\}', $$.Execution.Name)), $, false)" },
+      Parameters: {
+        FunctionName: FN('Plan'),
+        'Payload.$':
+          'States.JsonMerge(States.StringToJson(States.Format(\'\\{"executionName":"{}"\\}\', $$.Execution.Name)), $, false)',
+      },
       ResultSelector: { 'runId.$': '$.Payload.runId', 'shards.$': '$.Payload.shards' },
       Retry: [{ ErrorEquals: ['ThrottlingException'], IntervalSeconds: 30, MaxAttempts: 2 }],
       Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'MarkFailed' }],
@@ -42,7 +46,9 @@ const definition: AslDefinition = {
   },
 };
 
-function handlers(overrides: Partial<ReclusterHandlers> = {}): ReclusterHandlers & { calls: Record<string, unknown[]> } {
+function handlers(
+  overrides: Partial<ReclusterHandlers> = {},
+): ReclusterHandlers & { calls: Record<string, unknown[]> } {
   const calls: Record<string, unknown[]> = {};
   const record = (task: string, f: (input: unknown) => unknown) => async (input: unknown) => {
     (calls[task] ??= []).push(input);
@@ -50,7 +56,10 @@ function handlers(overrides: Partial<ReclusterHandlers> = {}): ReclusterHandlers
   };
   return {
     calls,
-    'plan-shards': record('plan-shards', (i) => ({ runId: (i as { executionName: string }).executionName, shards: [{ shard: 0 }, { shard: 1 }] })),
+    'plan-shards': record('plan-shards', (i) => ({
+      runId: (i as { executionName: string }).executionName,
+      shards: [{ shard: 0 }, { shard: 1 }],
+    })),
     'scan-shard': record('scan-shard', (i) => ({ shard: (i as { shard: number }).shard, ignored: true })),
     'fit-model': record('fit-model', () => null),
     'assign-shard': record('assign-shard', () => null),
@@ -69,7 +78,12 @@ describe('runReclusterLocally', () => {
     expect(map.Label).toBeUndefined();
 
     const h = handlers();
-    const result = await runReclusterLocally({ definition, handlers: h, input: { asOf: '2026-11-11T03:00:00Z' }, executionName: 'exec-1' });
+    const result = await runReclusterLocally({
+      definition,
+      handlers: h,
+      input: { asOf: '2026-11-11T03:00:00Z' },
+      executionName: 'exec-1',
+    });
 
     expect(result).toEqual({
       status: 'SUCCEEDED',

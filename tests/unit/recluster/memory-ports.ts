@@ -65,7 +65,8 @@ export class MemoryModelStore implements ModelStore {
   }
   async putVersion(model: SegmentationModel) {
     const existing = this.versions.get(model.version);
-    if (existing && existing.runId !== model.runId) throw new Error(`model version ${model.version} belongs to another run`);
+    if (existing && existing.runId !== model.runId)
+      throw new Error(`model version ${model.version} belongs to another run`);
     this.versions.set(model.version, structuredClone(model));
   }
   async activate(version: number, expected: number | null) {

@@ -30,15 +30,25 @@ describe('planShards', () => {
     const plan = await planShards({ runId: 'night-1', asOf: '2026-11-11T03:00:00+01:00' }, deps);
     expect(plan.runId).toBe('night-1');
     expect(plan.asOf).toBe('2026-11-11T02:00:00.000Z');
-    expect(plan.shards).toEqual([0, 1, 2, 3].map((shard) => ({ runId: 'night-1', asOf: plan.asOf, shard, totalShards: 4 })));
-    expect(await deps.runs.get('night-1')).toMatchObject({ status: 'running', attempts: 1, shardCount: 4, asOf: plan.asOf });
+    expect(plan.shards).toEqual(
+      [0, 1, 2, 3].map((shard) => ({ runId: 'night-1', asOf: plan.asOf, shard, totalShards: 4 })),
+    );
+    expect(await deps.runs.get('night-1')).toMatchObject({
+      status: 'running',
+      attempts: 1,
+      shardCount: 4,
+      asOf: plan.asOf,
+    });
   });
 
   test('a rerun keeps the first asOf and shard count, and restarts a failed run', async () => {
     const deps = memoryDeps();
     await planShards({ runId: 'r', asOf: '2026-11-11T03:00:00Z' }, deps);
     await markFailed({ runId: 'r', state: 'FitModel', error: { Error: 'Error', Cause: 'x' } }, deps);
-    const again = await planShards({ runId: 'r', asOf: '2026-12-01T00:00:00Z' }, { ...deps, settings: { ...deps.settings, recluster: { ...deps.settings.recluster, shardCount: 8 } } });
+    const again = await planShards(
+      { runId: 'r', asOf: '2026-12-01T00:00:00Z' },
+      { ...deps, settings: { ...deps.settings, recluster: { ...deps.settings.recluster, shardCount: 8 } } },
+    );
     expect(again.asOf).toBe('2026-11-11T03:00:00.000Z');
     expect(again.shards).toHaveLength(4);
     expect(await deps.runs.get('r')).toMatchObject({ status: 'running', attempts: 2 });
@@ -65,13 +75,20 @@ describe('markFailed', () => {
   test('records the failure and emits segmentation.run.failed once, however often it is invoked', async () => {
     const deps = memoryDeps();
     await planShards({ runId: 'r' }, deps);
-    const input = { runId: 'r', state: 'ScanShards', error: { Error: 'Error', Cause: JSON.stringify({ errorType: 'Error', errorMessage: 'boom' }) } };
+    const input = {
+      runId: 'r',
+      state: 'ScanShards',
+      error: { Error: 'Error', Cause: JSON.stringify({ errorType: 'Error', errorMessage: 'boom' }) },
+    };
     expect(await markFailed(input, deps)).toEqual({ runId: 'r', recorded: true, emitted: true });
     expect(await markFailed(input, deps)).toEqual({ runId: 'r', recorded: false, emitted: false });
     expect(deps.publisher.of('segmentation.run.failed')).toEqual([
       { runId: 'r', state: 'ScanShards', error: 'Error', cause: 'boom', failedAt: '2026-11-11T03:05:00.000Z' },
     ]);
-    expect(await deps.runs.get('r')).toMatchObject({ status: 'failed', failure: { state: 'ScanShards', eventSent: true, attempt: 1 } });
+    expect(await deps.runs.get('r')).toMatchObject({
+      status: 'failed',
+      failure: { state: 'ScanShards', eventSent: true, attempt: 1 },
+    });
   });
 
   test('an event that did not go out is sent by the retried invocation', async () => {
@@ -89,10 +106,16 @@ describe('markFailed', () => {
     await markFailed({ runId: 'r', state: 'FitModel', error: { Error: 'Error' } }, deps);
     await planShards({ runId: 'r' }, deps);
     await markFailed({ runId: 'r', state: 'Publish', error: { Error: 'Error' } }, deps);
-    expect(deps.publisher.of('segmentation.run.failed').map((d) => (d as { state: string }).state)).toEqual(['FitModel', 'Publish']);
+    expect(deps.publisher.of('segmentation.run.failed').map((d) => (d as { state: string }).state)).toEqual([
+      'FitModel',
+      'Publish',
+    ]);
 
     await updateRun(deps.runs, 'r', (c) => ({ ...c!, status: 'published' }));
-    expect(await markFailed({ runId: 'r', state: 'Publish', error: { Error: 'Error' } }, deps)).toMatchObject({ recorded: false, emitted: false });
+    expect(await markFailed({ runId: 'r', state: 'Publish', error: { Error: 'Error' } }, deps)).toMatchObject({
+      recorded: false,
+      emitted: false,
+    });
     expect((await deps.runs.get('r'))?.status).toBe('published');
   });
 

@@ -1,4 +1,10 @@
-import { GetObjectCommand, NoSuchKey, PutObjectCommand, S3Client, type GetObjectCommandOutput } from '@aws-sdk/client-s3';
+import {
+  GetObjectCommand,
+  NoSuchKey,
+  PutObjectCommand,
+  S3Client,
+  type GetObjectCommandOutput,
+} from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { S3ObjectStore } from '../../../shared/adapters/s3-object-store';
 
@@ -6,7 +12,8 @@ const s3 = mockClient(S3Client);
 afterEach(() => s3.reset());
 
 describe('S3ObjectStore', () => {
-  const store = () => new S3ObjectStore({ client: new S3Client({ region: 'us-east-1' }), bucket: 'runs-bucket', prefix: 'recluster/' });
+  const store = () =>
+    new S3ObjectStore({ client: new S3Client({ region: 'us-east-1' }), bucket: 'runs-bucket', prefix: 'recluster/' });
 
   test('puts under the prefix with a content type', async () => {
     s3.on(PutObjectCommand).resolves({});
@@ -21,10 +28,14 @@ describe('S3ObjectStore', () => {
 
   test('gets the bytes back, and null for a missing key', async () => {
     s3.on(GetObjectCommand, { Key: 'recluster/a' }).resolves({
-      Body: { transformToByteArray: async () => new Uint8Array([7, 8, 9]) } as unknown as GetObjectCommandOutput['Body'],
+      Body: {
+        transformToByteArray: async () => new Uint8Array([7, 8, 9]),
+      } as unknown as GetObjectCommandOutput['Body'],
     });
     s3.on(GetObjectCommand, { Key: 'recluster/missing' }).rejects(new NoSuchKey({ message: 'no', $metadata: {} }));
-    s3.on(GetObjectCommand, { Key: 'recluster/denied' }).rejects(Object.assign(new Error('denied'), { name: 'AccessDenied' }));
+    s3.on(GetObjectCommand, { Key: 'recluster/denied' }).rejects(
+      Object.assign(new Error('denied'), { name: 'AccessDenied' }),
+    );
     expect(Array.from((await store().get('a'))!)).toEqual([7, 8, 9]);
     expect(await store().get('missing')).toBeNull();
     await expect(store().get('denied')).rejects.toThrow('denied');

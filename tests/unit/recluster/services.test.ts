@@ -44,8 +44,25 @@ function customerEvents(customerId: string, g: (typeof GROUPS)[number], i: numbe
       }),
     );
   }
-  events.push(makeEvent('product.viewed', { customerId, eventId: `${customerId}-v`, title: g.title, category: g.category, channel: g.channel, occurredAt: day(2 + (i % 7)) }));
-  events.push(makeEvent('search.performed', { customerId, eventId: `${customerId}-s`, query: g.query, channel: g.channel, occurredAt: day(1 + (i % 3)) }));
+  events.push(
+    makeEvent('product.viewed', {
+      customerId,
+      eventId: `${customerId}-v`,
+      title: g.title,
+      category: g.category,
+      channel: g.channel,
+      occurredAt: day(2 + (i % 7)),
+    }),
+  );
+  events.push(
+    makeEvent('search.performed', {
+      customerId,
+      eventId: `${customerId}-s`,
+      query: g.query,
+      channel: g.channel,
+      occurredAt: day(1 + (i % 3)),
+    }),
+  );
   return events;
 }
 
@@ -54,8 +71,20 @@ function seed(deps: ReturnType<typeof memoryDeps>, perGroup = 15): Map<string, n
   GROUPS.forEach((g, gi) => {
     for (let i = 0; i < perGroup; i++) {
       const customerId = `${g.category}-${String(i).padStart(2, '0')}`;
-      const features = foldEvents(withLocalEmbeddings(customerEvents(customerId, g, i), deps.settings.embedding.dimension), INGESTED, deps.settings.features);
-      const { profile } = evaluateCustomer({ customerId, features, previous: null, model: null, now: INGESTED, settings: deps.settings, reason: 'event' });
+      const features = foldEvents(
+        withLocalEmbeddings(customerEvents(customerId, g, i), deps.settings.embedding.dimension),
+        INGESTED,
+        deps.settings.features,
+      );
+      const { profile } = evaluateCustomer({
+        customerId,
+        features,
+        previous: null,
+        model: null,
+        now: INGESTED,
+        settings: deps.settings,
+        reason: 'event',
+      });
       deps.profiles.items.set(customerId, { ...profile, outbox: [] });
       planted.set(customerId, gi);
     }
@@ -68,7 +97,9 @@ async function runServices(deps: ReturnType<typeof memoryDeps>, runId: string) {
   const scans = await Promise.all(plan.shards.map((s) => scanShard(s, deps)));
   const fit = await fitModel({ runId, asOf: plan.asOf, scans }, deps);
   if (!fit.gate.passed) return { plan, scans, fit, assignments: [] };
-  const assignments = await Promise.all(plan.shards.map((s) => assignShard({ ...s, modelVersion: fit.modelVersion }, deps)));
+  const assignments = await Promise.all(
+    plan.shards.map((s) => assignShard({ ...s, modelVersion: fit.modelVersion }, deps)),
+  );
   const published = await publishModel({ runId, modelVersion: fit.modelVersion, assignments }, deps);
   return { plan, scans, fit, assignments, published };
 }
@@ -106,7 +137,10 @@ describe('the recluster services over in-memory ports', () => {
     expect(sample.rows).toHaveLength(scans[0]!.sampled);
     const vectors = decodeVectors((await deps.objects.get(runObjectKeys.vectors('r1', 0)))!);
     expect(vectors.header.count).toBe(scans[0]!.customers);
-    expect(vectors.values[0]).toBeCloseTo(sample.rows.find((r) => r.customerId === vectors.header.customerIds[0])!.behaviour[0]!, 5);
+    expect(vectors.values[0]).toBeCloseTo(
+      sample.rows.find((r) => r.customerId === vectors.header.customerIds[0])!.behaviour[0]!,
+      5,
+    );
     expect(await deps.objects.getText(runObjectKeys.reportHtml('r1'))).toContain('Model version <b>1</b>');
   });
 
@@ -132,7 +166,16 @@ describe('the recluster services over in-memory ports', () => {
     seed(deps);
     const plan = await planShards({ runId: 'r1', asOf: AS_OF }, deps);
     const scans = await Promise.all(plan.shards.map((s) => scanShard(s, deps)));
-    const strict = { ...deps, settings: { ...deps.settings, recluster: { ...deps.settings.recluster, quality: { ...deps.settings.recluster.quality, minSilhouette: 0.999 } } } };
+    const strict = {
+      ...deps,
+      settings: {
+        ...deps.settings,
+        recluster: {
+          ...deps.settings.recluster,
+          quality: { ...deps.settings.recluster.quality, minSilhouette: 0.999 },
+        },
+      },
+    };
     const rejected = await fitModel({ runId: 'r1', asOf: plan.asOf, scans }, strict);
     expect(rejected).toMatchObject({ modelVersion: 1, gate: { passed: false } });
     expect(await deps.models.getVersion(1)).toBeNull(); // reserved, not stored
@@ -153,7 +196,9 @@ describe('the recluster services over in-memory ports', () => {
     deps.models.versions.set(7, { ...(await deps.models.getVersion(fit.modelVersion))!, version: 7, runId: 'r7' });
     deps.models.active = 7;
 
-    await expect(publishModel({ runId: 'r1', modelVersion: fit.modelVersion, assignments: [] }, deps)).rejects.toBeInstanceOf(ActiveModelChangedError);
+    await expect(
+      publishModel({ runId: 'r1', modelVersion: fit.modelVersion, assignments: [] }, deps),
+    ).rejects.toBeInstanceOf(ActiveModelChangedError);
     expect(deps.models.active).toBe(7);
     await markFailed({ runId: 'r1', state: 'Publish', error: { Error: 'ActiveModelChanged' } }, deps);
     expect(deps.publisher.of('segmentation.model.published')).toEqual([]);
@@ -166,14 +211,20 @@ describe('the recluster services over in-memory ports', () => {
     const scans = await Promise.all(plan.shards.map((s) => scanShard(s, deps)));
     const fit = await fitModel({ runId: 'r1', asOf: plan.asOf, scans }, deps);
     deps.publisher.failNext = 1;
-    await expect(publishModel({ runId: 'r1', modelVersion: fit.modelVersion, assignments: [] }, deps)).rejects.toThrow(/not accepted/);
+    await expect(publishModel({ runId: 'r1', modelVersion: fit.modelVersion, assignments: [] }, deps)).rejects.toThrow(
+      /not accepted/,
+    );
     expect(deps.models.active).toBe(fit.modelVersion); // the flip is the commit point
     await markFailed({ runId: 'r1', state: 'Publish', error: { Error: 'Error' } }, deps);
     expect((await deps.runs.get('r1'))?.status).toBe('published'); // never regressed to failed
     expect(deps.publisher.of('segmentation.run.failed')).toEqual([]);
 
-    expect(await publishModel({ runId: 'r1', modelVersion: fit.modelVersion, assignments: [] }, deps)).toMatchObject({ emitted: true });
-    expect(await publishModel({ runId: 'r1', modelVersion: fit.modelVersion, assignments: [] }, deps)).toMatchObject({ emitted: false });
+    expect(await publishModel({ runId: 'r1', modelVersion: fit.modelVersion, assignments: [] }, deps)).toMatchObject({
+      emitted: true,
+    });
+    expect(await publishModel({ runId: 'r1', modelVersion: fit.modelVersion, assignments: [] }, deps)).toMatchObject({
+      emitted: false,
+    });
     expect(deps.publisher.of('segmentation.model.published')).toHaveLength(1);
   });
 
@@ -190,7 +241,12 @@ describe('the recluster services over in-memory ports', () => {
       raced = true; // a real-time write lands first
       deps.profiles.items.set(id, { ...structuredClone(stored), rev: stored.rev + 1, assignment: null });
     };
-    const result = await assignCustomer({ ...stored, assignment: null }, { ...model, version: 2, runId: 'r2' }, new Date(AS_OF), deps);
+    const result = await assignCustomer(
+      { ...stored, assignment: null },
+      { ...model, version: 2, runId: 'r2' },
+      new Date(AS_OF),
+      deps,
+    );
     expect(result).toMatchObject({ outcome: 'moved', conflicts: 1 });
     expect(deps.profiles.items.get(id)).toMatchObject({ rev: stored.rev + 2, assignment: { modelVersion: 2 } });
 
@@ -213,7 +269,10 @@ describe('pure helpers', () => {
   });
 
   test('mergeShardSamples: a uniform sample in customer order, whatever the shard order', () => {
-    const shards = [0, 1, 2].map((s) => ({ rows: Array.from({ length: 30 }, (_, i) => row(`c${s}-${String(i).padStart(2, '0')}`)), population: 30 }));
+    const shards = [0, 1, 2].map((s) => ({
+      rows: Array.from({ length: 30 }, (_, i) => row(`c${s}-${String(i).padStart(2, '0')}`)),
+      population: 30,
+    }));
     const a = mergeShardSamples(shards, 50, 'run', 1);
     const b = mergeShardSamples([...shards].reverse(), 50, 'run', 1);
     expect(a).toHaveLength(50);
@@ -235,7 +294,10 @@ describe('pure helpers', () => {
   test('sample rows carry the traits computeTraits gives, and natural units without a recency for browsers', () => {
     const settings = testSettings();
     const value = fitValueModel([]);
-    for (const [g, i] of [[GROUPS[0], 1], [GROUPS[3], 2]] as const) {
+    for (const [g, i] of [
+      [GROUPS[0], 1],
+      [GROUPS[3], 2],
+    ] as const) {
       const id = `${g.category}-x`;
       const f = foldEvents(withLocalEmbeddings(customerEvents(id, g, i), 32), INGESTED, settings.features);
       const [row] = withTraits([scanRowOf(id, f)], value, settings.value);
@@ -251,8 +313,22 @@ describe('pure helpers', () => {
       rev: 1,
       updatedAt: AS_OF,
       features: {} as CustomerProfile['features'],
-      assignment: { segmentId: 'seg-001', modelVersion: 1, since: AS_OF, distance: 1, confidence: 0.9, topProbabilities: [] },
-      traits: { pAlive: 0.5, churnRisk: 0.5, expectedOrders90d: 1, expectedSpend: 10, clv: 100, lifecycleStage: 'active' },
+      assignment: {
+        segmentId: 'seg-001',
+        modelVersion: 1,
+        since: AS_OF,
+        distance: 1,
+        confidence: 0.9,
+        topProbabilities: [],
+      },
+      traits: {
+        pAlive: 0.5,
+        churnRisk: 0.5,
+        expectedOrders90d: 1,
+        expectedSpend: 10,
+        clv: 100,
+        lifecycleStage: 'active',
+      },
       lifecycleStage: 'active',
       outbox: [],
     };

@@ -70,8 +70,16 @@ describe('qualityGate', () => {
   });
 
   const waiver = [
-    { name: 'unstable but clearly better separated than the previous model: passes', silhouette: 0.3, expected: { passed: true, reasons: [] } },
-    { name: 'unstable and not better enough: refused', silhouette: 0.21, expected: { passed: false, reasons: ['stability 0.2 < 0.5'] } },
+    {
+      name: 'unstable but clearly better separated than the previous model: passes',
+      silhouette: 0.3,
+      expected: { passed: true, reasons: [] },
+    },
+    {
+      name: 'unstable and not better enough: refused',
+      silhouette: 0.21,
+      expected: { passed: false, reasons: ['stability 0.2 < 0.5'] },
+    },
   ];
   test.each(waiver)('$name', ({ silhouette, expected }) => {
     const previous = { silhouette: 0.2, daviesBouldin: 1, stability: 0.9 };

@@ -84,12 +84,17 @@ describe('BG/NBD formulas', () => {
 
   test('series and quadrature agree where both apply', () => {
     fc.assert(
-      fc.property(params, fc.integer({ min: 0, max: 60 }), fc.double({ min: 1e-3, max: 30, noNaN: true }), (p, x, w) => {
-        const s = aliveSeries(p, x, w, 100_000);
-        fc.pre(s !== undefined);
-        const q = aliveQuadrature(p, x, w);
-        expect(Math.abs(q - (s as number))).toBeLessThanOrEqual(1e-9 * (s as number));
-      }),
+      fc.property(
+        params,
+        fc.integer({ min: 0, max: 60 }),
+        fc.double({ min: 1e-3, max: 30, noNaN: true }),
+        (p, x, w) => {
+          const s = aliveSeries(p, x, w, 100_000);
+          fc.pre(s !== undefined);
+          const q = aliveQuadrature(p, x, w);
+          expect(Math.abs(q - (s as number))).toBeLessThanOrEqual(1e-9 * (s as number));
+        },
+      ),
       { numRuns: 150 },
     );
   });
@@ -164,18 +169,23 @@ describe('BG/NBD properties', () => {
 
   test('E[X(t)] increases with t', () => {
     fc.assert(
-      fc.property(params, fc.double({ min: 1e-4, max: 1e4, noNaN: true }), fc.double({ min: 1e-3, max: 10, noNaN: true }), (p, t, grow) => {
-        const e1 = bgnbdExpectedPurchases(p, t);
-        const e2 = bgnbdExpectedPurchases(p, t * (1 + grow));
-        expect(Number.isFinite(e1)).toBe(true);
-        expect(e1).toBeGreaterThan(0);
-        // Non-decreasing everywhere; strictly increasing while the increment is resolvable in double
-        // precision (E[X(t)] tends to a finite limit when everyone eventually drops out).
-        expect(e2).toBeGreaterThanOrEqual(e1 * (1 - 1e-12)); // up to rounding at the plateau
-        if (t <= 1e3 && (p.r * t * (1 + grow)) / p.alpha < 5) expect(e2).toBeGreaterThan(e1);
-        // Dropout only lowers the count below the Poisson mean r·t/α.
-        expect(e1).toBeLessThanOrEqual(((p.r * t) / p.alpha) * (1 + 1e-9));
-      }),
+      fc.property(
+        params,
+        fc.double({ min: 1e-4, max: 1e4, noNaN: true }),
+        fc.double({ min: 1e-3, max: 10, noNaN: true }),
+        (p, t, grow) => {
+          const e1 = bgnbdExpectedPurchases(p, t);
+          const e2 = bgnbdExpectedPurchases(p, t * (1 + grow));
+          expect(Number.isFinite(e1)).toBe(true);
+          expect(e1).toBeGreaterThan(0);
+          // Non-decreasing everywhere; strictly increasing while the increment is resolvable in double
+          // precision (E[X(t)] tends to a finite limit when everyone eventually drops out).
+          expect(e2).toBeGreaterThanOrEqual(e1 * (1 - 1e-12)); // up to rounding at the plateau
+          if (t <= 1e3 && (p.r * t * (1 + grow)) / p.alpha < 5) expect(e2).toBeGreaterThan(e1);
+          // Dropout only lowers the count below the Poisson mean r·t/α.
+          expect(e1).toBeLessThanOrEqual(((p.r * t) / p.alpha) * (1 + 1e-9));
+        },
+      ),
       { numRuns: 200 },
     );
   });
@@ -200,19 +210,26 @@ describe('BG/NBD properties', () => {
     const xs = fc.oneof(fc.constantFrom(0, 1, 2, 1000, 100_000), fc.integer({ min: 0, max: 100_000 }));
     const Ts = fc.oneof(fc.constantFrom(1e-9, 1e-3, 1e6), fc.double({ min: 0, max: 1e6, noNaN: true }));
     fc.assert(
-      fc.property(params, xs, Ts, fc.double({ min: 0, max: 1, noNaN: true }), fc.constantFrom(1e-6, 1, 13, 52, 1e3, 1e6), (p, x, T, frac, t) => {
-        const tx = x === 0 ? 0 : T * frac;
-        const pa = bgnbdPAlive(p, x, tx, T);
-        expect(pa).toBeGreaterThanOrEqual(0);
-        expect(pa).toBeLessThanOrEqual(1);
-        const h = bgnbdExpectedPurchasesIfAlive(p, t, x, T);
-        expect(Number.isFinite(h)).toBe(true);
-        expect(h).toBeGreaterThanOrEqual(0);
-        const ey = bgnbdConditionalExpectedPurchases(p, t, x, tx, T);
-        expect(Number.isFinite(ey)).toBe(true);
-        expect(ey).toBeGreaterThanOrEqual(0);
-        expect(Number.isFinite(bgnbdLogLikelihoodOne(p, x, tx, T))).toBe(true);
-      }),
+      fc.property(
+        params,
+        xs,
+        Ts,
+        fc.double({ min: 0, max: 1, noNaN: true }),
+        fc.constantFrom(1e-6, 1, 13, 52, 1e3, 1e6),
+        (p, x, T, frac, t) => {
+          const tx = x === 0 ? 0 : T * frac;
+          const pa = bgnbdPAlive(p, x, tx, T);
+          expect(pa).toBeGreaterThanOrEqual(0);
+          expect(pa).toBeLessThanOrEqual(1);
+          const h = bgnbdExpectedPurchasesIfAlive(p, t, x, T);
+          expect(Number.isFinite(h)).toBe(true);
+          expect(h).toBeGreaterThanOrEqual(0);
+          const ey = bgnbdConditionalExpectedPurchases(p, t, x, tx, T);
+          expect(Number.isFinite(ey)).toBe(true);
+          expect(ey).toBeGreaterThanOrEqual(0);
+          expect(Number.isFinite(bgnbdLogLikelihoodOne(p, x, tx, T))).toBe(true);
+        },
+      ),
       { numRuns: 150 },
     );
   });

@@ -34,7 +34,9 @@ describe('shoal value CLI', () => {
   let noSpend: string;
   beforeAll(() => {
     dir = mkdtempSync(path.join(os.tmpdir(), 'shoal-value-'));
-    const rows = simulateBgNbd(CDNOW_BGNBD_PARAMS, 1500, createRng(21), { spend: { p: 6, q: 4, v: 15 } }).map((r, i) => ({ customerId: String(i + 1), ...r }));
+    const rows = simulateBgNbd(CDNOW_BGNBD_PARAMS, 1500, createRng(21), { spend: { p: 6, q: 4, v: 15 } }).map(
+      (r, i) => ({ customerId: String(i + 1), ...r }),
+    );
     withSpend = path.join(dir, 'with.csv');
     noSpend = path.join(dir, 'plain.csv');
     writeFileSync(withSpend, formatSummaryCsv(rows, true));
@@ -44,7 +46,12 @@ describe('shoal value CLI', () => {
 
   test('fit prints the BG/NBD (and with --spend the Gamma-Gamma) as JSON', async () => {
     const out = JSON.parse(await run(['value', 'fit', '--summary', withSpend, '--spend']));
-    expect(out).toMatchObject({ converged: true, customers: 1500, bgnbd: { source: 'fit' }, gammaGamma: { source: 'fit' } });
+    expect(out).toMatchObject({
+      converged: true,
+      customers: 1500,
+      bgnbd: { source: 'fit' },
+      gammaGamma: { source: 'fit' },
+    });
     for (const k of ['r', 'alpha', 'a', 'b']) expect(out.bgnbd[k]).toBeGreaterThan(0);
     expect(out.logLikelihood).toBeLessThan(0);
     const plain = JSON.parse(await run(['value', 'fit', '--summary', noSpend]));
@@ -54,7 +61,11 @@ describe('shoal value CLI', () => {
   });
 
   test('predict writes one CSV row per customer; spend columns empty without zbar', async () => {
-    const lines = (await run(['value', 'predict', '--summary', withSpend, '--t', '39', '--horizon', '52', '--discount', '0.002'])).trim().split('\n');
+    const lines = (
+      await run(['value', 'predict', '--summary', withSpend, '--t', '39', '--horizon', '52', '--discount', '0.002'])
+    )
+      .trim()
+      .split('\n');
     expect(lines[0]).toBe('ID,pAlive,expectedPurchases,expectedSpend,clv');
     expect(lines).toHaveLength(1501);
     const cells = (lines[1] as string).split(',');
@@ -65,7 +76,16 @@ describe('shoal value CLI', () => {
   });
 
   (existsSync(SAMPLE) ? test : test.skip)('summarize reproduces the CDNOW calibration summary', async () => {
-    const out = await run(['value', 'summarize', '--transactions', SAMPLE, '--format', 'cdnow', '--calibration-end', '1997-09-30']);
+    const out = await run([
+      'value',
+      'summarize',
+      '--transactions',
+      SAMPLE,
+      '--format',
+      'cdnow',
+      '--calibration-end',
+      '1997-09-30',
+    ]);
     const lines = out.trim().split('\n');
     expect(lines.slice(0, 3)).toEqual(['ID,frequency,recency,T', '1,2,30.43,38.86', '2,1,1.71,38.86']);
     expect(lines).toHaveLength(2358);
@@ -73,6 +93,8 @@ describe('shoal value CLI', () => {
 
   test('rejects bad arguments', async () => {
     await expect(run(['value', 'predict', '--summary', noSpend, '--t', '-3'])).rejects.toThrow();
-    await expect(run(['value', 'summarize', '--transactions', noSpend, '--format', 'xml', '--calibration-end', '2020-01-01'])).rejects.toThrow(/format/);
+    await expect(
+      run(['value', 'summarize', '--transactions', noSpend, '--format', 'xml', '--calibration-end', '2020-01-01']),
+    ).rejects.toThrow(/format/);
   });
 });

@@ -34,7 +34,10 @@ describe('customerValue', () => {
     const c = { x: 2, tx: 30.43, T: 38.86, meanSpend: 22.35 };
     const v = customerValue(model, c, { horizonWeeks: 52, discountRatePerWeek: 0 });
     expect(v.pAlive).toBe(bgnbdPAlive(model.bgnbd, 2, 30.43, 38.86));
-    expect(v.expectedOrders90d).toBeCloseTo(bgnbdConditionalExpectedPurchases(model.bgnbd, NINETY_DAYS_IN_WEEKS, 2, 30.43, 38.86), 12);
+    expect(v.expectedOrders90d).toBeCloseTo(
+      bgnbdConditionalExpectedPurchases(model.bgnbd, NINETY_DAYS_IN_WEEKS, 2, 30.43, 38.86),
+      12,
+    );
     expect(v.expectedSpend).toBe(gammaGammaExpectedSpend(model.gammaGamma, 2, 22.35));
     // Undiscounted CLV = E[Y(52)] · spend exactly.
     expect(v.clv).toBeCloseTo(bgnbdConditionalExpectedPurchases(model.bgnbd, 52, 2, 30.43, 38.86) * v.expectedSpend, 9);
@@ -58,7 +61,9 @@ describe('customerValue', () => {
     expect(a).toBeCloseTo(bgnbdConditionalExpectedPurchases(model.bgnbd, 10.5, 3, 20, 30) * b.expectedSpend, 9);
     expect(() => customerValue(model, c, { horizonWeeks: -1, discountRatePerWeek: 0 })).toThrow(RangeError);
     expect(() => customerValue(model, c, { horizonWeeks: 5, discountRatePerWeek: NaN })).toThrow(RangeError);
-    expect(() => customerValue(model, { x: 1, tx: 40, T: 30 }, { horizonWeeks: 5, discountRatePerWeek: 0 })).toThrow(RangeError);
+    expect(() => customerValue(model, { x: 1, tx: 40, T: 30 }, { horizonWeeks: 5, discountRatePerWeek: 0 })).toThrow(
+      RangeError,
+    );
   });
 
   test('property: CLV increases with the horizon and decreases with the discount rate', () => {
@@ -105,7 +110,8 @@ describe('customerValue', () => {
       { x: 5, tx: 1e-9, T: 1e-9, meanSpend: 1e-6 },
     ]) {
       const v = customerValue(model, c, opts);
-      for (const k of ['pAlive', 'expectedOrders90d', 'expectedSpend', 'clv'] as const) expect(Number.isFinite(v[k])).toBe(true);
+      for (const k of ['pAlive', 'expectedOrders90d', 'expectedSpend', 'clv'] as const)
+        expect(Number.isFinite(v[k])).toBe(true);
     }
   });
 });
@@ -153,7 +159,11 @@ describe('fitValueModel', () => {
     const custom = fitValueModel(rows.slice(0, 5), { priors, rescaleSpendPrior: false });
     expect(custom.bgnbd).toMatchObject({ ...priors.bgnbd, source: 'prior' });
     expect(custom.gammaGamma).toMatchObject({ ...priors.gammaGamma, source: 'prior' });
-    const relaxed = fitValueModel(rows.slice(0, 200), { minCustomers: 50, minRepeatCustomers: 5, minSpendCustomers: 5 });
+    const relaxed = fitValueModel(rows.slice(0, 200), {
+      minCustomers: 50,
+      minRepeatCustomers: 5,
+      minSpendCustomers: 5,
+    });
     expect(relaxed.bgnbd.source).toBe('fit');
   });
 });

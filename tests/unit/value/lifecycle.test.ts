@@ -1,26 +1,76 @@
 import fc from 'fast-check';
-import { DEFAULT_LIFECYCLE_THRESHOLDS, LIFECYCLE_STAGES, lifecycleStage, type LifecycleInput, type LifecycleStage } from '../../../shared/value';
+import {
+  DEFAULT_LIFECYCLE_THRESHOLDS,
+  LIFECYCLE_STAGES,
+  lifecycleStage,
+  type LifecycleInput,
+  type LifecycleStage,
+} from '../../../shared/value';
 
 describe('lifecycleStage', () => {
   const cases: [string, LifecycleInput, LifecycleStage][] = [
     ['first order last week', { tenureDays: 7, pAlive: 1, ordersTotal: 1, daysSinceLastOrder: 7 }, 'new'],
-    ['signed up, never ordered, 10 days ago', { tenureDays: 10, pAlive: 1, ordersTotal: 0, daysSinceLastOrder: null }, 'new'],
-    ['two orders in the first month is no longer new', { tenureDays: 20, pAlive: 0.9, ordersTotal: 2, daysSinceLastOrder: 3 }, 'active'],
+    [
+      'signed up, never ordered, 10 days ago',
+      { tenureDays: 10, pAlive: 1, ordersTotal: 0, daysSinceLastOrder: null },
+      'new',
+    ],
+    [
+      'two orders in the first month is no longer new',
+      { tenureDays: 20, pAlive: 0.9, ordersTotal: 2, daysSinceLastOrder: 3 },
+      'active',
+    ],
     ['regular buyer', { tenureDays: 400, pAlive: 0.85, ordersTotal: 9, daysSinceLastOrder: 20 }, 'active'],
     ['P(alive) slipping', { tenureDays: 400, pAlive: 0.5, ordersTotal: 6, daysSinceLastOrder: 40 }, 'at_risk'],
     ['quiet for 100 days', { tenureDays: 400, pAlive: 0.8, ordersTotal: 6, daysSinceLastOrder: 100 }, 'at_risk'],
     ['P(alive) collapsed', { tenureDays: 400, pAlive: 0.2, ordersTotal: 6, daysSinceLastOrder: 60 }, 'lapsed'],
     ['no order for 200 days', { tenureDays: 400, pAlive: 0.9, ordersTotal: 2, daysSinceLastOrder: 200 }, 'lapsed'],
     ['never ordered, tenure 200 days', { tenureDays: 200, pAlive: 1, ordersTotal: 0 }, 'lapsed'],
-    ['back after a lapse', { tenureDays: 500, pAlive: 0.25, ordersTotal: 4, daysSinceLastOrder: 5, previousStage: 'lapsed' }, 'reactivated'],
-    ['back after being at risk', { tenureDays: 500, pAlive: 0.7, ordersTotal: 4, daysSinceLastOrder: 30, previousStage: 'at_risk' }, 'reactivated'],
-    ['lapsed before, last order 31 days ago', { tenureDays: 500, pAlive: 0.7, ordersTotal: 4, daysSinceLastOrder: 31, previousStage: 'lapsed' }, 'active'],
-    ['still lapsed', { tenureDays: 500, pAlive: 0.1, ordersTotal: 4, daysSinceLastOrder: 250, previousStage: 'lapsed' }, 'lapsed'],
-    ['reactivated earlier, healthy now', { tenureDays: 500, pAlive: 0.8, ordersTotal: 6, daysSinceLastOrder: 45, previousStage: 'reactivated' }, 'active'],
-    ['recent order but previously active is just active', { tenureDays: 500, pAlive: 0.8, ordersTotal: 6, daysSinceLastOrder: 2, previousStage: 'active' }, 'active'],
-    ['boundary: pAlive exactly 0.3 is at_risk, not lapsed', { tenureDays: 90, pAlive: 0.3, ordersTotal: 3, daysSinceLastOrder: 10 }, 'at_risk'],
-    ['boundary: pAlive exactly 0.6 is active', { tenureDays: 90, pAlive: 0.6, ordersTotal: 3, daysSinceLastOrder: 10 }, 'active'],
-    ['boundary: tenure exactly 30 days is not new', { tenureDays: 30, pAlive: 1, ordersTotal: 1, daysSinceLastOrder: 30 }, 'active'],
+    [
+      'back after a lapse',
+      { tenureDays: 500, pAlive: 0.25, ordersTotal: 4, daysSinceLastOrder: 5, previousStage: 'lapsed' },
+      'reactivated',
+    ],
+    [
+      'back after being at risk',
+      { tenureDays: 500, pAlive: 0.7, ordersTotal: 4, daysSinceLastOrder: 30, previousStage: 'at_risk' },
+      'reactivated',
+    ],
+    [
+      'lapsed before, last order 31 days ago',
+      { tenureDays: 500, pAlive: 0.7, ordersTotal: 4, daysSinceLastOrder: 31, previousStage: 'lapsed' },
+      'active',
+    ],
+    [
+      'still lapsed',
+      { tenureDays: 500, pAlive: 0.1, ordersTotal: 4, daysSinceLastOrder: 250, previousStage: 'lapsed' },
+      'lapsed',
+    ],
+    [
+      'reactivated earlier, healthy now',
+      { tenureDays: 500, pAlive: 0.8, ordersTotal: 6, daysSinceLastOrder: 45, previousStage: 'reactivated' },
+      'active',
+    ],
+    [
+      'recent order but previously active is just active',
+      { tenureDays: 500, pAlive: 0.8, ordersTotal: 6, daysSinceLastOrder: 2, previousStage: 'active' },
+      'active',
+    ],
+    [
+      'boundary: pAlive exactly 0.3 is at_risk, not lapsed',
+      { tenureDays: 90, pAlive: 0.3, ordersTotal: 3, daysSinceLastOrder: 10 },
+      'at_risk',
+    ],
+    [
+      'boundary: pAlive exactly 0.6 is active',
+      { tenureDays: 90, pAlive: 0.6, ordersTotal: 3, daysSinceLastOrder: 10 },
+      'active',
+    ],
+    [
+      'boundary: tenure exactly 30 days is not new',
+      { tenureDays: 30, pAlive: 1, ordersTotal: 1, daysSinceLastOrder: 30 },
+      'active',
+    ],
   ];
   test.each(cases)('%s', (_name, input, expected) => {
     expect(lifecycleStage(input)).toBe(expected);
@@ -30,7 +80,9 @@ describe('lifecycleStage', () => {
     const input = { tenureDays: 400, pAlive: 0.5, ordersTotal: 6, daysSinceLastOrder: 40 };
     expect(lifecycleStage(input)).toBe('at_risk');
     expect(lifecycleStage(input, { atRiskPAlive: 0.4 })).toBe('active');
-    expect(lifecycleStage({ tenureDays: 40, pAlive: 1, ordersTotal: 1, daysSinceLastOrder: 40 }, { newMaxTenureDays: 60 })).toBe('new');
+    expect(
+      lifecycleStage({ tenureDays: 40, pAlive: 1, ordersTotal: 1, daysSinceLastOrder: 40 }, { newMaxTenureDays: 60 }),
+    ).toBe('new');
     expect(DEFAULT_LIFECYCLE_THRESHOLDS.lapsedDays).toBe(180);
   });
 

@@ -49,7 +49,8 @@ describe('quadrature and optimisers', () => {
 
   const rosenbrock = (x: number[]): number => {
     let s = 0;
-    for (let i = 0; i + 1 < x.length; i++) s += 100 * ((x[i + 1] as number) - (x[i] as number) ** 2) ** 2 + (1 - (x[i] as number)) ** 2;
+    for (let i = 0; i + 1 < x.length; i++)
+      s += 100 * ((x[i + 1] as number) - (x[i] as number) ** 2) ** 2 + (1 - (x[i] as number)) ** 2;
     return s;
   };
 
@@ -69,7 +70,13 @@ describe('quadrature and optimisers', () => {
   });
 
   test('BFGS converges on a quadratic and on Rosenbrock with exact gradients', () => {
-    const quad = bfgs((x) => [(x[0] as number) ** 2 + 10 * ((x[1] as number) - 1) ** 2, [2 * (x[0] as number), 20 * ((x[1] as number) - 1)]], [3, -4]);
+    const quad = bfgs(
+      (x) => [
+        (x[0] as number) ** 2 + 10 * ((x[1] as number) - 1) ** 2,
+        [2 * (x[0] as number), 20 * ((x[1] as number) - 1)],
+      ],
+      [3, -4],
+    );
     expect(quad.converged).toBe(true);
     expect(quad.x[1]).toBeCloseTo(1, 8);
     const rb = bfgs(

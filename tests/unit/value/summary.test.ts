@@ -17,7 +17,8 @@ const SUMMARY = path.join(DATA_DIR, 'cdnow_customers_summary.csv');
 const WITH_SPEND = path.join(DATA_DIR, 'cdnow_customers_summary_with_transactions.csv');
 const MASTER = path.join(DATA_DIR, 'CDNOW_master.txt');
 const haveCdnow = [SAMPLE, SUMMARY, WITH_SPEND].every(existsSync);
-if (!haveCdnow) console.warn(`[value tests] CDNOW files not found under ${DATA_DIR}: SKIPPING the summary reproduction checks`);
+if (!haveCdnow)
+  console.warn(`[value tests] CDNOW files not found under ${DATA_DIR}: SKIPPING the summary reproduction checks`);
 
 (haveCdnow ? describe : describe.skip)('summarize on CDNOW_sample.txt', () => {
   // Read in beforeAll: a skipped describe still runs its body to collect tests.
@@ -81,22 +82,30 @@ describe('parsers and formatting', () => {
       { customerId: '1', date: '1997-01-01', value: 29.33 },
       { customerId: '1', date: '1997-01-18', value: 29.73 },
     ]);
-    expect(parseCdnowTransactions(' customer_id  date number_of_cds  dollar_value\n 00001 19970101  1   11.77\n')).toEqual([
-      { customerId: '1', date: '1997-01-01', value: 11.77 },
-    ]);
+    expect(
+      parseCdnowTransactions(' customer_id  date number_of_cds  dollar_value\n 00001 19970101  1   11.77\n'),
+    ).toEqual([{ customerId: '1', date: '1997-01-01', value: 11.77 }]);
     expect(() => parseCdnowTransactions('1 2 3\n')).toThrow(/4 or 5 fields/);
   });
 
   test('summary CSVs in both layouts', () => {
-    expect(parseSummaryCsv('ID,frequency,recency,T\n1,2,30.43,38.86\n')).toEqual([{ customerId: '1', x: 2, tx: 30.43, T: 38.86 }]);
-    expect(parseSummaryCsv('ID,x,t_x,T,zbar\r\n1,2,30.43,38.86,22.35\r\n')).toEqual([{ customerId: '1', x: 2, tx: 30.43, T: 38.86, meanSpend: 22.35 }]);
+    expect(parseSummaryCsv('ID,frequency,recency,T\n1,2,30.43,38.86\n')).toEqual([
+      { customerId: '1', x: 2, tx: 30.43, T: 38.86 },
+    ]);
+    expect(parseSummaryCsv('ID,x,t_x,T,zbar\r\n1,2,30.43,38.86,22.35\r\n')).toEqual([
+      { customerId: '1', x: 2, tx: 30.43, T: 38.86, meanSpend: 22.35 },
+    ]);
     expect(() => parseSummaryCsv('ID,foo\n1,2\n')).toThrow(/needs columns/);
     expect(() => parseSummaryCsv('ID,x,t_x,T\n1,2,abc,3\n')).toThrow(/line 2/);
   });
 
   test('generic transactions CSV', () => {
-    expect(parseTransactionsCsv('cust,date\n1,2006-01-01\n')).toEqual([{ customerId: '1', date: '2006-01-01', value: 0 }]);
-    expect(parseTransactionsCsv('CustomerID,date,value\n7,2011-01-02 10:00:00,3.5\n')).toEqual([{ customerId: '7', date: '2011-01-02', value: 3.5 }]);
+    expect(parseTransactionsCsv('cust,date\n1,2006-01-01\n')).toEqual([
+      { customerId: '1', date: '2006-01-01', value: 0 },
+    ]);
+    expect(parseTransactionsCsv('CustomerID,date,value\n7,2011-01-02 10:00:00,3.5\n')).toEqual([
+      { customerId: '7', date: '2011-01-02', value: 3.5 },
+    ]);
   });
 
   test('formatFixed rounds half away from zero on the decimal value', () => {
