@@ -451,15 +451,44 @@ describe.each(['wasm', 'js'] as const)('kmeansParallel (%s distances)', (backend
 describe('backends', () => {
   afterAll(() => setKMeansBackend('auto'));
 
-  test('WebAssembly and JavaScript distances give the same fit on random data', () => {
+  // The two backends round the last bits differently, so on data with near-ties k-means++ may pick different
+  // seeds and both may land in different (equally valid) local optima. On separated blobs they must agree exactly;
+  // on any data each must be a fixed point: every label is a nearest centroid and the inertia is its own.
+  test('WebAssembly and JavaScript distances give the same fit on separated blobs', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 2 ** 31 - 1 }),
+        fc.integer({ min: 2, max: 6 }),
+        fc.integer({ min: 1, max: 6 }),
+        (seed, k, d) => {
+          const x = new Float32Array(blobs(seed, 40 * k, d, k, 60));
+          setKMeansBackend('wasm');
+          const w = kmeans(x, 40 * k, d, { k, seed, nInit: 2 });
+          setKMeansBackend('js');
+          const j = kmeans(x, 40 * k, d, { k, seed, nInit: 2 });
+          expect(relClose(w.inertia, j.inertia, 1e-6)).toBe(true);
+        },
+      ),
+      { numRuns: 30 },
+    );
+  });
+
+  test('each backend ends at a fixed point on random data', () => {
     fc.assert(
       fc.property(problem, (p) => {
         const x = new Float32Array(makeProblem(p));
-        setKMeansBackend('wasm');
-        const w = kmeans(x, p.n, p.d, { k: p.k, seed: p.seed, nInit: 2 });
-        setKMeansBackend('js');
-        const j = kmeans(x, p.n, p.d, { k: p.k, seed: p.seed, nInit: 2 });
-        expectSameFit(w, j);
+        for (const backend of ['wasm', 'js'] as const) {
+          setKMeansBackend(backend);
+          const r = kmeans(x, p.n, p.d, { k: p.k, seed: p.seed, nInit: 2 });
+          const nearest = assignNearest(x, p.n, p.d, r.centroids, p.k);
+          let inertia = 0;
+          for (let i = 0; i < p.n; i++) {
+            inertia += sq(x, i, r.centroids, r.labels[i]!, p.d);
+            // The assigned centroid is as near as the nearest one, up to float32 rounding.
+            expect(sq(x, i, r.centroids, r.labels[i]!, p.d)).toBeLessThanOrEqual(nearest.d2[i]! * (1 + 1e-5) + 1e-9);
+          }
+          expect(relClose(r.inertia, inertia, 1e-6)).toBe(true);
+        }
       }),
       { numRuns: 40 },
     );
