@@ -16,3 +16,11 @@ if (!(Promise as unknown as { withResolvers?: unknown }).withResolvers) {
     return { promise, resolve, reject };
   };
 }
+
+// Property tests explore new inputs on every developer run; CI replays one fixed seed so that a landing never
+// depends on the draw. A failure prints its seed and path either way. FC_SEED overrides.
+if (process.env.CI || process.env.FC_SEED) {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const fc = require('fast-check') as typeof import('fast-check');
+  fc.configureGlobal({ seed: Number(process.env.FC_SEED ?? 20261128) });
+}
