@@ -66,7 +66,13 @@ export interface RunSummary {
     topCategories: string[];
   }[];
   changes: { segment: number; lifecycle: number; segmentByReason: Record<string, number> };
-  nightlyRuns: { succeeded: number; failed: number; reasons: string[] };
+  nightlyRuns: {
+    succeeded: number;
+    failed: number;
+    reasons: string[];
+    customersAssigned: number;
+    profilesWritten: number;
+  };
   flappingRate: number;
   transitions: { from: string; to: string; count: number }[];
   timings: { seconds: number; eventsPerSecond: number; reclusterSeconds: number };
@@ -338,7 +344,11 @@ export async function runLocal(opts: RunOptions): Promise<RunSummary> {
       model: model ? { version: model.version, k: model.k, quality: model.quality } : null,
       segments,
       changes: { segment: segmentEvents.length, lifecycle: lifecycleEvents.length, segmentByReason },
-      nightlyRuns: runs,
+      nightlyRuns: {
+        ...runs,
+        customersAssigned: counts().ReclusterCustomersAssigned ?? 0,
+        profilesWritten: counts().ReclusterProfilesWritten ?? 0,
+      },
       flappingRate,
       transitions,
       timings: { seconds, eventsPerSecond: delivered / seconds, reclusterSeconds },

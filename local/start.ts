@@ -62,7 +62,7 @@ function printSummary(s: RunSummary): void {
   const rejected = Object.entries(s.events.rejected);
   console.log(`rejected: ${rejected.length ? rejected.map(([r, n]) => `${r} ${n}`).join(', ') : 'none'}`);
   console.log(
-    `customers: ${s.customers}; nightly runs: ${s.nightlyRuns.succeeded} published, ${s.nightlyRuns.failed} refused or failed`,
+    `customers: ${s.customers}; nightly runs: ${s.nightlyRuns.succeeded} published, ${s.nightlyRuns.failed} refused or failed; ${s.nightlyRuns.profilesWritten} of ${s.nightlyRuns.customersAssigned} nightly placements written`,
   );
   if (s.model) {
     const q = s.model.quality;

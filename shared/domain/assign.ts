@@ -66,8 +66,11 @@ export type AssignmentDecision =
 
 /**
  * Decides whether a customer moves. Within one model version: only if d²(new) < (1 − margin)·d²(current)
- * and the customer has dwelt at least minDwellHours. Across versions the aligned id decides (no hysteresis),
- * and a customer whose segment was retired always moves.
+ * and the customer has dwelt at least minDwellHours. A customer whose segment was retired always moves.
+ *
+ * When the nightly run places a customer with a new model version (`newModelDecides`), the aligned id decides:
+ * no hysteresis. The real-time path applies hysteresis across versions too: a profile still carrying an older
+ * version is one the nightly run left in the same (aligned) segment, or one it has not reached yet.
  */
 export function assignWithHysteresis(input: {
   current: CurrentAssignment | null;
@@ -75,6 +78,7 @@ export function assignWithHysteresis(input: {
   model: Centroids & { version: number };
   now: Date;
   settings: HysteresisSettings;
+  newModelDecides?: boolean;
 }): AssignmentDecision {
   const { current, soft, model, now, settings } = input;
   const nearestId = model.segmentIds[soft.nearest]!;
@@ -82,7 +86,7 @@ export function assignWithHysteresis(input: {
   if (current.segmentId === nearestId) return { move: false, segmentId: nearestId, why: 'same_segment' };
   const currentIndex = model.segmentIds.indexOf(current.segmentId);
   if (currentIndex < 0) return { move: true, segmentId: nearestId, from: current.segmentId, why: 'retired' };
-  if (current.modelVersion !== model.version) {
+  if (input.newModelDecides && current.modelVersion !== model.version) {
     return { move: true, segmentId: nearestId, from: current.segmentId, why: 'new_model' };
   }
   const dwellHours = (now.getTime() - Date.parse(current.since)) / 3_600_000;

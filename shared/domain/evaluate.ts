@@ -57,6 +57,7 @@ export function evaluateCustomer(input: {
       model,
       now,
       settings: settings.hysteresis,
+      newModelDecides: reason === 'recluster',
     });
     const index = model.segmentIds.indexOf(decision.segmentId);
     const top = topProbabilities(soft, model.segmentIds);

@@ -21,26 +21,32 @@ export interface CustomerAssignResult {
   toPublish: CustomerProfile | null;
 }
 
-function closeEnough(a: number, b: number): boolean {
-  return a === b || Math.abs(a - b) <= 1e-9 * Math.max(1, Math.abs(a), Math.abs(b));
+/** Trait drift below these is not worth a write: consumers see traits at most this stale between material moves. */
+export const TRAIT_TOLERANCE = { probability: 0.01, relative: 0.05 } as const;
+
+function near(a: number, b: number, abs: number, rel: number): boolean {
+  return Math.abs(a - b) <= Math.max(abs, rel * Math.max(Math.abs(a), Math.abs(b)));
 }
 
-function sameTraits(a: Traits | null, b: Traits | null): boolean {
+function similarTraits(a: Traits | null, b: Traits | null): boolean {
   if (a === null || b === null) return a === b;
+  const { probability: p, relative: r } = TRAIT_TOLERANCE;
   return (
     a.lifecycleStage === b.lifecycleStage &&
-    closeEnough(a.pAlive, b.pAlive) &&
-    closeEnough(a.churnRisk, b.churnRisk) &&
-    closeEnough(a.expectedOrders90d, b.expectedOrders90d) &&
-    closeEnough(a.expectedSpend, b.expectedSpend) &&
-    closeEnough(a.clv, b.clv)
+    near(a.pAlive, b.pAlive, p, 0) &&
+    near(a.churnRisk, b.churnRisk, p, 0) &&
+    near(a.expectedOrders90d, b.expectedOrders90d, 0.01, r) &&
+    near(a.expectedSpend, b.expectedSpend, 0.01, r) &&
+    near(a.clv, b.clv, 0.01, r)
   );
 }
 
 /**
- * Whether a re-evaluated profile differs from the stored one in anything a consumer reads: the segment or the model
- * version it was placed with, the lifecycle stage, or a trait. Features refreshed to the run's asOf alone are not
- * worth a write (every consumer re-evaluates time-dependent features at read time).
+ * Whether a re-evaluated profile differs from the stored one in anything a consumer reads: the segment, the
+ * lifecycle stage, or a trait beyond TRAIT_TOLERANCE. A new model version alone is not worth a write: a customer
+ * the run leaves in the same (aligned) segment keeps its stored assignment, and the real-time path applies
+ * hysteresis to it as usual. Features refreshed to the run's asOf alone are not worth one either (every consumer
+ * re-evaluates time-dependent features at read time). This is what keeps a night's writes proportional to what moved.
  */
 export function needsWrite(stored: CustomerProfile, next: CustomerProfile): boolean {
   const a = stored.assignment;
@@ -48,9 +54,8 @@ export function needsWrite(stored: CustomerProfile, next: CustomerProfile): bool
   if (a === null || b === null) return a !== b;
   return (
     a.segmentId !== b.segmentId ||
-    a.modelVersion !== b.modelVersion ||
     stored.lifecycleStage !== next.lifecycleStage ||
-    !sameTraits(stored.traits, next.traits)
+    !similarTraits(stored.traits, next.traits)
   );
 }
 
@@ -148,6 +153,7 @@ export async function assignShard(task: AssignTask, deps: ReclusterDeps): Promis
   const assigned = tally.moved + tally.updated + tally.unchanged;
   deps.metrics.count('ReclusterCustomersAssigned', assigned);
   deps.metrics.count('ReclusterCustomersMoved', tally.moved);
+  deps.metrics.count('ReclusterProfilesWritten', tally.moved + tally.updated);
   deps.metrics.count('ReclusterWriteConflicts', conflicts);
   deps.log.info('shard assigned', {
     runId: task.runId,

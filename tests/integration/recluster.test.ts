@@ -372,10 +372,12 @@ describe('nightly recluster: the synthesized state machine, run locally', () => 
     expect(result).toMatchObject({ status: 'SUCCEEDED' });
     expect(await activeVersion()).toBe(2);
     const after = await allProfiles();
-    const kept = after.filter(
-      (p) => p.assignment?.modelVersion === 2 && p.assignment.segmentId === before.get(p.customerId),
-    ).length;
+    const kept = after.filter((p) => p.assignment?.segmentId === before.get(p.customerId)).length;
     expect(kept / after.length).toBeGreaterThanOrEqual(0.99);
+    // Only what changed is written: a customer left in its (aligned) segment with steady traits keeps its stored
+    // assignment, so most profiles still carry version 1.
+    const rewritten = after.filter((p) => p.assignment?.modelVersion === 2).length;
+    expect(rewritten).toBeLessThan(after.length / 2);
     reference = (await stack.modelStore.getVersion(2))!;
     expect(reference.quality.stability).toBeGreaterThanOrEqual(0.98);
     const [published] = publishedOf('night-2');
@@ -417,7 +419,8 @@ describe('nightly recluster: the synthesized state machine, run locally', () => 
       expect(publishedOf(runId)).toEqual([]);
     }
     const afterAssign = await allProfiles();
-    expect(afterAssign.every((p) => p.assignment?.modelVersion === active! + 1)).toBe(true); // assigned, not active
+    // Assigned but not active: changed customers carry the new version, the rest keep the one they had.
+    expect(afterAssign.every((p) => (p.assignment?.modelVersion ?? 0) <= active! + 1)).toBe(true);
 
     // The last attempt succeeds, even though one ScanShard invocation is throttled (the Retry takes it).
     const throttled = failingOnce(buildReclusterHandlers(deps()), 'scan-shard');
@@ -442,7 +445,11 @@ describe('nightly recluster: the synthesized state machine, run locally', () => 
     expect(publishedOf(runId)).toHaveLength(1);
     expect(failedOf(runId).map((e) => e.state)).toEqual(attempts.map(([state]) => state));
     const profiles = await allProfiles();
-    expect(profiles.every((p) => p.assignment?.modelVersion === published.version && p.outbox.length === 0)).toBe(true);
+    expect(profiles.every((p) => (p.assignment?.modelVersion ?? 0) <= published.version && p.outbox.length === 0)).toBe(
+      true,
+    );
+    // Every customer sits in a segment of the published model.
+    expect(profiles.every((p) => published.segmentIds.includes(p.assignment!.segmentId))).toBe(true);
 
     // Rerunning a published run changes nothing and sends nothing.
     const again = await run(runId);

@@ -82,7 +82,15 @@ describe('assignWithHysteresis', () => {
       name: 'new model version: the aligned id decides, no dwell',
       current: { segmentId: 'seg-001', modelVersion: 1, since: since(1) },
       point: [5.2, 0],
+      newModelDecides: true,
       expected: { move: true, segmentId: 'seg-002', why: 'new_model' },
+    },
+    {
+      name: 'real-time, older version on the profile: hysteresis still applies in the aligned segment',
+      current: { segmentId: 'seg-001', modelVersion: 1, since: since(1) },
+      point: [5.2, 0],
+      newModelDecides: false,
+      expected: { move: false, segmentId: 'seg-001', why: 'within_margin' },
     },
     {
       name: 'retired segment: moves at once',
@@ -91,8 +99,15 @@ describe('assignWithHysteresis', () => {
       expected: { move: true, segmentId: 'seg-003', why: 'retired' },
     },
   ];
-  test.each(cases)('$name', ({ current, point, expected }) => {
-    const decision = assignWithHysteresis({ current, soft: softAssign(point, model), model, now: NOW, settings });
+  test.each(cases)('$name', ({ current, point, expected, newModelDecides }) => {
+    const decision = assignWithHysteresis({
+      current,
+      soft: softAssign(point, model),
+      model,
+      now: NOW,
+      settings,
+      newModelDecides: newModelDecides ?? false,
+    });
     expect(decision).toMatchObject(expected);
   });
 

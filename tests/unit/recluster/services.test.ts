@@ -307,7 +307,7 @@ describe('pure helpers', () => {
     }
   });
 
-  test('needsWrite: segment, version, stage or traits; not a refresh alone', () => {
+  test('needsWrite: segment, stage or a material trait move; not a new version or a refresh alone', () => {
     const base: CustomerProfile = {
       customerId: 'c',
       rev: 1,
@@ -333,10 +333,13 @@ describe('pure helpers', () => {
       outbox: [],
     };
     expect(needsWrite(base, { ...base, rev: 2, updatedAt: 'later' })).toBe(false);
-    expect(needsWrite(base, { ...base, assignment: { ...base.assignment!, modelVersion: 2 } })).toBe(true);
+    expect(needsWrite(base, { ...base, assignment: { ...base.assignment!, modelVersion: 2 } })).toBe(false);
     expect(needsWrite(base, { ...base, assignment: { ...base.assignment!, segmentId: 'seg-002' } })).toBe(true);
     expect(needsWrite(base, { ...base, lifecycleStage: 'at_risk' })).toBe(true);
     expect(needsWrite(base, { ...base, traits: { ...base.traits!, pAlive: 0.4 } })).toBe(true);
+    expect(needsWrite(base, { ...base, traits: { ...base.traits!, pAlive: 0.495, churnRisk: 0.505 } })).toBe(false);
+    expect(needsWrite(base, { ...base, traits: { ...base.traits!, clv: 103 } })).toBe(false);
+    expect(needsWrite(base, { ...base, traits: { ...base.traits!, clv: 110 } })).toBe(true);
     expect(needsWrite({ ...base, assignment: null }, base)).toBe(true);
   });
 });
