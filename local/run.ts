@@ -109,7 +109,11 @@ export async function runLocal(opts: RunOptions): Promise<RunSummary> {
     const objects = new LocalObjectStore();
     const handlers = buildReclusterHandlers(reclusterDepsForStack(stack, { objects, clock: () => clock }));
     const ingest = makeHandler(stack.ingestDeps());
-    const profiles = new DynamoProfileStore(documentClient(stack.dynamo.client), stack.dynamo.tableName, 730);
+    const profiles = new DynamoProfileStore(
+      documentClient(stack.dynamo.client),
+      stack.dynamo.tableName,
+      settings.retention.historyDays,
+    );
     // With arrival times, a replay of the recording is the same stream (late events stay late).
     const recorder = opts.record ? createNdjsonRecorder(opts.record, { arrivalTime: true }) : null;
 

@@ -13,7 +13,7 @@ const doc = documentClient(telemetry.tracer.captureAWSv3Client(clients.dynamodb)
 
 export const handler = withPowertools(
   makeHandler({
-    profiles: new DynamoProfileStore(doc, env.TABLE_NAME, 730),
+    profiles: new DynamoProfileStore(doc, env.TABLE_NAME, env.HISTORY_DAYS),
     publisher: new EventBridgePublisher({
       client: telemetry.tracer.captureAWSv3Client(clients.eventbridge),
       eventBusName: env.EVENT_BUS_NAME,

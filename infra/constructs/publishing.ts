@@ -40,7 +40,11 @@ export class ShoalPublishing extends Construct {
       description: 'Republishes outbox entries left unpublished',
       config,
       envSchema: outboxEnvSchema,
-      environment: { TABLE_NAME: data.table.tableName, EVENT_BUS_NAME: bus.eventBusName },
+      environment: {
+        TABLE_NAME: data.table.tableName,
+        EVENT_BUS_NAME: bus.eventBusName,
+        HISTORY_DAYS: String(config.settings.retention.historyDays),
+      },
       memorySize: 512,
       timeout: Duration.minutes(2),
       // One sweep at a time: overlapping sweeps would only race for the same entries.
