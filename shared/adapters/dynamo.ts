@@ -409,6 +409,18 @@ export class DynamoProfileStore implements ProfileStore {
     return out;
   }
 
+  async *audience(segmentId: string): AsyncIterable<string> {
+    for await (const item of queryAll(this.doc, {
+      TableName: this.tableName,
+      IndexName: TABLE.bySegmentIndex.name,
+      KeyConditionExpression: '#pk = :pk',
+      ExpressionAttributeNames: { '#pk': TABLE.bySegmentIndex.partitionKey },
+      ExpressionAttributeValues: { ':pk': keys.segment(segmentId) },
+    })) {
+      yield String(item[TABLE.bySegmentIndex.sortKey]).slice('C#'.length);
+    }
+  }
+
   async *scanShard(shard: number, totalShards: number): AsyncIterable<CustomerProfile> {
     let start: Record<string, unknown> | undefined;
     do {

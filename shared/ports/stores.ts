@@ -67,6 +67,8 @@ export interface ProfileStore {
   completeOutbox(customerId: string, published: readonly OutboxEntry[], written?: { rev: number }): Promise<void>;
   /** Profiles with pending outbox entries (for the sweeper). */
   pendingOutbox(limit: number): Promise<CustomerProfile[]>;
+  /** Customer ids currently assigned to a segment (the audience export), from the bySegment index. */
+  audience(segmentId: string): AsyncIterable<string>;
   /** Parallel-scan segment `shard` of `totalShards` over all profiles. */
   scanShard(shard: number, totalShards: number): AsyncIterable<CustomerProfile>;
 }

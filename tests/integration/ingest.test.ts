@@ -162,6 +162,7 @@ describe('ingest handler against dynalite and the local SageMaker server', () =>
       ...deps.profiles,
       get: deps.profiles.get.bind(deps.profiles),
       getMany: deps.profiles.getMany.bind(deps.profiles),
+      audience: deps.profiles.audience.bind(deps.profiles),
       completeOutbox: deps.profiles.completeOutbox.bind(deps.profiles),
       pendingOutbox: deps.profiles.pendingOutbox.bind(deps.profiles),
       scanShard: deps.profiles.scanShard.bind(deps.profiles),

@@ -24,6 +24,11 @@ export class MemoryProfileStore implements ProfileStore {
     const p = this.items.get(customerId);
     return p ? structuredClone(p) : null;
   }
+  async *audience(segmentId: string) {
+    for (const p of [...this.items.values()].sort((a, b) => (a.customerId < b.customerId ? -1 : 1))) {
+      if (p.assignment?.segmentId === segmentId) yield p.customerId;
+    }
+  }
   async getMany(customerIds: readonly string[]) {
     const out = new Map<string, CustomerProfile>();
     for (const id of customerIds) {
