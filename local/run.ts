@@ -13,7 +13,7 @@ import { evaluationTime, refreshFeatures } from '../shared/recluster/as-of';
 import { adjustedRandIndex } from '../shared/segmentation/metrics';
 import type { SegmentationModel } from '../shared/segmentation/model';
 import { LocalObjectStore } from './object-store';
-import { projectTo2d, writeReport, type ReportData } from './report';
+import { projectTo2d, writeReport, type ReportData, type ReportSegment } from './report';
 import { readReplay, type ReplayFormat } from './replay';
 import { createNdjsonRecorder, simulateStore, type Delivery } from './simulator';
 import { startEmbeddedStack, type EmbeddedStack } from './stack';
@@ -54,17 +54,7 @@ export interface RunSummary {
   events: { delivered: number; ingested: number; duplicates: number; rejected: Record<string, number> };
   customers: number;
   model: { version: number; k: number; quality: SegmentationModel['quality'] } | null;
-  segments: {
-    id: string;
-    name: string;
-    size: number;
-    share: number;
-    meanOrders: number;
-    meanRevenue: number;
-    meanClv: number | null;
-    meanChurnRisk: number | null;
-    topCategories: string[];
-  }[];
+  segments: ReportSegment[];
   changes: { segment: number; lifecycle: number; segmentByReason: Record<string, number> };
   nightlyRuns: {
     succeeded: number;

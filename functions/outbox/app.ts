@@ -1,4 +1,4 @@
-import { flushOutbox } from '../../shared/ingest/process-batch';
+import { publishOutboxes } from '../../shared/ingest/process-batch';
 import type { ProfileStore, Publisher } from '../../shared/ports/stores';
 import type { LogSink, MetricsSink } from '../../shared/ports/telemetry';
 
@@ -14,8 +14,8 @@ export interface OutboxDeps {
 export function makeHandler(deps: OutboxDeps): () => Promise<{ profiles: number; published: number }> {
   return async (): Promise<{ profiles: number; published: number }> => {
     const pending = await deps.profiles.pendingOutbox(deps.batchLimit ?? 500);
-    let published = 0;
-    for (const profile of pending) published += await flushOutbox(profile.customerId, profile.outbox, deps);
+    const entries = pending.reduce((n, p) => n + p.outbox.length, 0);
+    const published = entries - (await publishOutboxes(pending, deps));
     deps.metrics.count('OutboxRepublished', published);
     deps.log.info('outbox swept', { profiles: pending.length, published });
     return { profiles: pending.length, published };

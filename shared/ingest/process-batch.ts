@@ -5,15 +5,7 @@ import { dedupeKey, evaluateCustomer } from '../domain/evaluate';
 import { eventText, foldEvents, type LoggedEvent } from '../domain/features';
 import type { Embedder } from '../ports/embedder';
 import type { ModelCache } from '../ports/models';
-import type {
-  CustomerProfile,
-  EventLog,
-  OutboxEntry,
-  ProfileStore,
-  Publisher,
-  Quarantine,
-  QuarantineEntry,
-} from '../ports/stores';
+import type { CustomerProfile, EventLog, ProfileStore, Publisher, Quarantine, QuarantineEntry } from '../ports/stores';
 import type { LogSink, MetricsSink } from '../ports/telemetry';
 import { mapLimit } from '../util/concurrency';
 
@@ -343,7 +335,8 @@ async function backfillEmbeddings(customerId: string, log: LoggedEvent[], ctx: C
 /**
  * Publishes the outboxes of freshly written profiles together (PutEvents takes 10 entries per call), then clears
  * each: in one conditional update when its whole outbox went out. Whatever fails stays in its outbox for the next
- * write or the sweeper. Returns how many entries were deferred.
+ * write or the sweeper. Also the sweeper's path: the revision it read is the one it clears. Returns how many
+ * entries were deferred.
  */
 export async function publishOutboxes(
   written: readonly CustomerProfile[],
@@ -375,25 +368,6 @@ export async function publishOutboxes(
     }
   });
   return failedKeys.size;
-}
-
-/** Publishes what the outbox holds; whatever fails stays there for the next write or the sweeper. */
-export async function flushOutbox(
-  customerId: string,
-  outbox: readonly OutboxEntry[],
-  deps: Pick<IngestDeps, 'publisher' | 'profiles' | 'metrics'>,
-  stats?: { publishDeferred: number },
-): Promise<number> {
-  if (outbox.length === 0) return 0;
-  const result = await deps.publisher.publish(outbox);
-  const failedKeys = new Set(result.failed.map((f) => f.dedupeKey));
-  const published = outbox.filter((e) => !failedKeys.has(e.dedupeKey));
-  await deps.profiles.completeOutbox(customerId, published);
-  if (failedKeys.size) {
-    deps.metrics.count('PublishDeferred', failedKeys.size);
-    if (stats) stats.publishDeferred += failedKeys.size;
-  }
-  return published.length;
 }
 
 async function eraseCustomer(customerId: string, request: CustomerErased, ctx: CustomerContext): Promise<void> {
