@@ -1,114 +1,24 @@
-import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   BatchGetCommand,
-  BatchWriteCommand,
-  DynamoDBDocumentClient,
+  type DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
-  QueryCommand,
   ScanCommand,
   UpdateCommand,
-  type QueryCommandInput,
 } from '@aws-sdk/lib-dynamodb';
-import type { InboundEvent } from '../contracts/inbound';
-import { TABLE, keys } from '../contracts/table';
-import type { LoggedEvent } from '../domain/features';
+import type { InboundEvent } from '../../contracts/inbound';
+import { TABLE, keys } from '../../contracts/table';
+import type { LoggedEvent } from '../../domain/features';
 import type {
   AppendResult,
   CustomerProfile,
   EventLog,
-  ModelStore,
   OutboxEntry,
   ProfileStore,
-  Quarantine,
-  QuarantineEntry,
-  RunRecord,
-  RunStore,
   WriteOutcome,
-} from '../ports/stores';
-import type { SegmentationModel } from '../segmentation/model';
-import { mapLimit } from '../util/concurrency';
-
-const PK = TABLE.partitionKey;
-const SK = TABLE.sortKey;
-
-export function documentClient(client: DynamoDBClient): DynamoDBDocumentClient {
-  return DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
-}
-
-function toBytes(v: Float32Array): Uint8Array {
-  return new Uint8Array(v.buffer.slice(v.byteOffset, v.byteOffset + v.byteLength));
-}
-
-function toFloat32(bytes: Uint8Array): Float32Array {
-  const copy = new Uint8Array(bytes); // aligned copy
-  return new Float32Array(copy.buffer, 0, copy.byteLength / 4);
-}
-
-async function* queryAll(
-  doc: DynamoDBDocumentClient,
-  input: QueryCommandInput,
-): AsyncGenerator<Record<string, unknown>> {
-  let start: Record<string, unknown> | undefined;
-  do {
-    const page = await doc.send(new QueryCommand({ ...input, ExclusiveStartKey: start }));
-    for (const item of page.Items ?? []) yield item;
-    start = page.LastEvaluatedKey;
-  } while (start);
-}
-
-type WriteRequest =
-  { PutRequest: { Item: Record<string, unknown> } } | { DeleteRequest: { Key: Record<string, unknown> } };
-
-/** BatchWriteItem in chunks of 25 (the API limit), chunks in parallel, unprocessed items retried with backoff. */
-async function batchWrite(
-  doc: DynamoDBDocumentClient,
-  tableName: string,
-  requests: readonly WriteRequest[],
-): Promise<void> {
-  const chunks: WriteRequest[][] = [];
-  for (let i = 0; i < requests.length; i += 25) chunks.push(requests.slice(i, i + 25));
-  await mapLimit(chunks, 4, async (chunk) => {
-    let pending = chunk;
-    for (let attempt = 0; pending.length > 0; attempt++) {
-      if (attempt > 8) throw new Error('BatchWriteItem: unprocessed items after retries');
-      if (attempt > 0) await new Promise((r) => setTimeout(r, 2 ** attempt * 20));
-      const res = await doc.send(new BatchWriteCommand({ RequestItems: { [tableName]: pending } }));
-      pending = (res.UnprocessedItems?.[tableName] ?? []) as WriteRequest[];
-    }
-  });
-}
-
-/** PutItem conditional on the stored revision (null: the item must not exist): the optimistic-concurrency write. */
-async function putIfRevision(
-  doc: DynamoDBDocumentClient,
-  tableName: string,
-  item: Record<string, unknown>,
-  expectedRev: number | null,
-): Promise<WriteOutcome> {
-  try {
-    await doc.send(
-      new PutCommand({
-        TableName: tableName,
-        Item: item,
-        ConditionExpression: expectedRev === null ? 'attribute_not_exists(#pk)' : '#rev = :rev',
-        ExpressionAttributeNames: expectedRev === null ? { '#pk': PK } : { '#rev': 'rev' },
-        ...(expectedRev === null ? {} : { ExpressionAttributeValues: { ':rev': expectedRev } }),
-      }),
-    );
-    return 'written';
-  } catch (err) {
-    if (isConditionFailure(err)) return 'conflict';
-    throw err;
-  }
-}
-
-function isConditionFailure(err: unknown): boolean {
-  return (
-    err instanceof ConditionalCheckFailedException ||
-    (err instanceof Error && err.name === 'ConditionalCheckFailedException')
-  );
-}
+} from '../../ports/stores';
+import { mapLimit } from '../../util/concurrency';
+import { PK, SK, batchWrite, isConditionFailure, putIfRevision, queryAll, toBytes, toFloat32 } from './client';
 
 /** A partition key spread for the sparse outbox index, so the sweeper's reads do not hit one hot key. */
 function outboxPartition(customerId: string): string {
@@ -444,171 +354,4 @@ export class DynamoProfileStore implements ProfileStore {
 function changedAtOf(entry: OutboxEntry): string {
   const d = entry.event.detail as { changedAt?: string; completedAt?: string };
   return d.changedAt ?? d.completedAt ?? new Date(0).toISOString();
-}
-
-export class DynamoModelStore implements ModelStore {
-  constructor(
-    private readonly doc: DynamoDBDocumentClient,
-    private readonly tableName: string,
-  ) {}
-
-  async getActive(): Promise<SegmentationModel | null> {
-    const res = await this.doc.send(
-      new GetCommand({
-        TableName: this.tableName,
-        Key: { [PK]: keys.modelPk, [SK]: keys.activeModel },
-        ConsistentRead: true,
-      }),
-    );
-    const version = res.Item?.version as number | undefined;
-    return version === undefined ? null : this.getVersion(version);
-  }
-
-  async getVersion(version: number): Promise<SegmentationModel | null> {
-    const res = await this.doc.send(
-      new GetCommand({ TableName: this.tableName, Key: { [PK]: keys.modelPk, [SK]: keys.modelVersion(version) } }),
-    );
-    return res.Item ? (JSON.parse(res.Item.model as string) as SegmentationModel) : null;
-  }
-
-  async putVersion(model: SegmentationModel): Promise<void> {
-    try {
-      await this.doc.send(
-        new PutCommand({
-          TableName: this.tableName,
-          Item: {
-            [PK]: keys.modelPk,
-            [SK]: keys.modelVersion(model.version),
-            version: model.version,
-            runId: model.runId,
-            model: JSON.stringify(model),
-          },
-          // A rerun of the same run may rewrite its own version; another run's version is never replaced.
-          ConditionExpression: 'attribute_not_exists(#pk) OR runId = :run',
-          ExpressionAttributeNames: { '#pk': PK },
-          ExpressionAttributeValues: { ':run': model.runId },
-        }),
-      );
-    } catch (err) {
-      if (isConditionFailure(err))
-        throw new Error(`model version ${model.version} belongs to another run`, { cause: err });
-      throw err;
-    }
-  }
-
-  async activate(version: number, expected: number | null): Promise<boolean> {
-    try {
-      await this.doc.send(
-        new PutCommand({
-          TableName: this.tableName,
-          Item: { [PK]: keys.modelPk, [SK]: keys.activeModel, version, activatedAt: new Date().toISOString() },
-          ConditionExpression:
-            expected === null ? 'attribute_not_exists(#pk) OR version = :v' : 'version = :e OR version = :v',
-          ExpressionAttributeNames: expected === null ? { '#pk': PK } : undefined,
-          ExpressionAttributeValues: expected === null ? { ':v': version } : { ':e': expected, ':v': version },
-        }),
-      );
-      return true;
-    } catch (err) {
-      if (isConditionFailure(err)) return false;
-      throw err;
-    }
-  }
-
-  async latestVersionNumber(): Promise<number> {
-    const res = await this.doc.send(
-      new QueryCommand({
-        TableName: this.tableName,
-        KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :v)',
-        ExpressionAttributeNames: { '#pk': PK, '#sk': SK },
-        ExpressionAttributeValues: { ':pk': keys.modelPk, ':v': 'V#' },
-        ProjectionExpression: 'version',
-        ScanIndexForward: false,
-        Limit: 1,
-      }),
-    );
-    return (res.Items?.[0]?.version as number | undefined) ?? 0;
-  }
-}
-
-export class DynamoQuarantine implements Quarantine {
-  constructor(
-    private readonly doc: DynamoDBDocumentClient,
-    private readonly tableName: string,
-    private readonly retentionDays: number,
-  ) {}
-
-  async put(entries: readonly QuarantineEntry[]): Promise<void> {
-    await mapLimit(entries, 8, (e) =>
-      this.doc.send(
-        new PutCommand({
-          TableName: this.tableName,
-          Item: {
-            [PK]: keys.quarantine(e.receivedAt.slice(0, 10)),
-            [SK]: `${e.receivedAt}#${e.messageId}`,
-            reason: e.rejection.reason,
-            rejection: JSON.stringify(e.rejection),
-            raw: e.raw,
-            messageId: e.messageId,
-            receivedAt: e.receivedAt,
-            [TABLE.ttlAttribute]: Math.floor(Date.parse(e.receivedAt) / 1000) + this.retentionDays * 86_400,
-          },
-        }),
-      ),
-    );
-  }
-
-  async list(day: string): Promise<QuarantineEntry[]> {
-    const out: QuarantineEntry[] = [];
-    for await (const item of queryAll(this.doc, {
-      TableName: this.tableName,
-      KeyConditionExpression: '#pk = :pk',
-      ExpressionAttributeNames: { '#pk': PK },
-      ExpressionAttributeValues: { ':pk': keys.quarantine(day) },
-    })) {
-      out.push({
-        messageId: item.messageId as string,
-        receivedAt: item.receivedAt as string,
-        rejection: JSON.parse(item.rejection as string) as QuarantineEntry['rejection'],
-        raw: item.raw as string,
-      });
-    }
-    return out;
-  }
-}
-
-/** `RUN#<runId>` / `RUN`: nightly run status. The record is one JSON attribute plus the keys conditions need. */
-export class DynamoRunStore implements RunStore {
-  constructor(
-    private readonly doc: DynamoDBDocumentClient,
-    private readonly tableName: string,
-  ) {}
-
-  async get(runId: string): Promise<RunRecord | null> {
-    const res = await this.doc.send(
-      new GetCommand({
-        TableName: this.tableName,
-        Key: { [PK]: keys.run(runId), [SK]: keys.runSk },
-        ConsistentRead: true,
-      }),
-    );
-    return res.Item ? (JSON.parse(res.Item.data as string) as RunRecord) : null;
-  }
-
-  async put(record: RunRecord, expectedRev: number | null): Promise<WriteOutcome> {
-    return putIfRevision(
-      this.doc,
-      this.tableName,
-      {
-        [PK]: keys.run(record.runId),
-        [SK]: keys.runSk,
-        runId: record.runId,
-        status: record.status,
-        rev: record.rev,
-        updatedAt: record.updatedAt,
-        data: JSON.stringify(record),
-      },
-      expectedRev,
-    );
-  }
 }
