@@ -126,6 +126,14 @@ export async function applyEvents(
       }
       outcome = { toLog: [...fresh, ...relog], fresh, droppedErased, duplicates };
 
+      // Ids left in `unlogged` by a write whose settle failed: those the log holds now are done with.
+      const batchIds = new Set(input.events.map((e) => e.event.detail.eventId));
+      const leftover = [...unlogged].filter((id) => !batchIds.has(id));
+      if (leftover.length) {
+        const found = await deps.eventLog.loggedIds(leftover.map((eventId) => ({ customerId, eventId })));
+        for (const id of leftover) if (found.has(eventKey(customerId, id))) unlogged.delete(id);
+      }
+
       const stale = current !== null && current.state.v < FEATURE_VERSION;
       let state: CustomerState;
       if (!current) state = emptyState();
