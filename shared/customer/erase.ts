@@ -74,6 +74,7 @@ export async function eraseCustomer(
             dedupeKey: key,
             // Ours to publish now, or, while another writer may still be publishing, the sweeper's after its lease.
             claimedAt: heldClaim ?? nowIso,
+            claimRev: heldClaim ? null : current.rev + 1,
             event: {
               detailType: 'customer.erasure.completed' as const,
               detail: {

@@ -54,6 +54,7 @@ export function evaluateCustomer(input: {
   const traits: Traits = computeTraits(features, model?.value ?? null, live?.lifecycleStage ?? null, settings.value);
   const changes: OutboxEntry[] = [];
   const claimedAt = input.claim ? nowIso : null;
+  const claimRev = input.claim ? rev : null;
 
   let assignment: Assignment | null = live?.assignment ?? null;
   let segmentChanged = false;
@@ -88,6 +89,7 @@ export function evaluateCustomer(input: {
       changes.push({
         dedupeKey: key,
         claimedAt,
+        claimRev,
         modelVersion: model.version,
         event: {
           detailType: 'segment.changed',
@@ -115,6 +117,7 @@ export function evaluateCustomer(input: {
     changes.push({
       dedupeKey: key,
       claimedAt,
+      claimRev,
       event: {
         detailType: 'lifecycle.changed',
         detail: {

@@ -118,6 +118,7 @@ const outboxEntrySchema = z.object({
   dedupeKey: z.string(),
   event: z.object({ detailType: z.string(), detail: z.record(z.string(), z.unknown()) }),
   claimedAt: z.string().nullable().optional(),
+  claimRev: z.number().int().nullable().optional(),
   modelVersion: z.number().int().optional(),
 });
 

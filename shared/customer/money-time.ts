@@ -14,10 +14,23 @@ export function toBase(amount: number, currency: string, settings: Pick<FeatureS
 }
 
 const formatters = new Map<string, Intl.DateTimeFormat>();
+/** Offsets by (zone, quarter hour): zone offsets only change on quarter-hour boundaries. */
+const offsets = new Map<string, number>();
+const QUARTER_HOUR_MS = 900_000;
 
 /** Offset of `timeZone` from UTC at instant `t` (ms), e.g. −5 h for America/New_York in winter. */
 export function zoneOffsetMs(t: number, timeZone: string): number {
   if (timeZone === 'UTC') return 0;
+  const key = `${timeZone}@${Math.floor(t / QUARTER_HOUR_MS)}`;
+  const cached = offsets.get(key);
+  if (cached !== undefined) return cached;
+  if (offsets.size > 100_000) offsets.clear();
+  const offset = computeOffset(t, timeZone);
+  offsets.set(key, offset);
+  return offset;
+}
+
+function computeOffset(t: number, timeZone: string): number {
   let f = formatters.get(timeZone);
   if (!f) {
     f = new Intl.DateTimeFormat('en-US', {

@@ -47,7 +47,7 @@ export async function publishWritten(
   const mine = ({ profile: p, ours }: Written) =>
     (ours ? p.outbox : []).filter(
       (e) =>
-        e.claimedAt === p.updatedAt &&
+        e.claimRev === p.rev &&
         now.getTime() - Date.parse(p.updatedAt) < WRITER_DEADLINE_MS &&
         releasable(e, opts.activeVersion),
     );
@@ -99,7 +99,7 @@ export async function claimAndPublish(
       ...p,
       rev: p.rev + 1,
       updatedAt: nowIso,
-      outbox: p.outbox.map((e) => (take.has(e.dedupeKey) ? { ...e, claimedAt: nowIso } : e)),
+      outbox: p.outbox.map((e) => (take.has(e.dedupeKey) ? { ...e, claimedAt: nowIso, claimRev: p.rev + 1 } : e)),
     };
     if ((await deps.profiles.put(next, p.rev)) === 'written') claimed.push({ profile: next, logged: [], ours: true });
   });

@@ -4,7 +4,8 @@ import type { CustomerState } from './state';
 
 /**
  * A change waiting to be published (the outbox). It stays on the profile until PutEvents succeeded.
- * `claimedAt`: when a writer took it to publish right after its write (null: nobody has; the sweeper may). A writer
+ * `claimedAt` and `claimRev`: when, and in which revision, a writer took it to publish right after its write (null:
+ * nobody has; the sweeper may). A writer
  * publishes only what it claimed itself, so two writers never deliver the same entry; a claim older than the lease
  * is the sweeper's. `modelVersion`: the model a segment change was decided with; held while that version is not
  * active yet (a nightly run's changes go out only after Publish activates its model).
@@ -13,6 +14,8 @@ export interface OutboxEntry {
   dedupeKey: string;
   event: OutboundEvent;
   claimedAt?: string | null;
+  /** The revision whose writer claimed it: only that writer publishes it (timestamps can tie, revisions cannot). */
+  claimRev?: number | null;
   modelVersion?: number;
 }
 
