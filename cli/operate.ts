@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { Option } from 'commander';
 import { documentClient, DynamoProfileStore } from '../shared/adapters/dynamo';
 import { DEFAULT_INBOUND_SOURCE } from '../shared/contracts/inbound';
-import { sendToBus, type BackfillEntry } from '../shared/backfill';
+import { sendToBus, type BackfillEntry, type BackfillResult } from '../shared/backfill';
 import { readReplay, type ReplayFormat } from '../local/replay';
 
 /**
@@ -39,17 +39,33 @@ export function registerOperateCommands(program: Command): void {
       async function* entries(): AsyncGenerator<BackfillEntry> {
         for await (const item of readReplay(o.file, o.format)) {
           if (item.kind === 'rejected') rejected.set(item.reason, (rejected.get(item.reason) ?? 0) + 1);
-          else yield { detailType: item.delivery.detailType, detail: item.delivery.detail };
+          else {
+            yield {
+              detailType: item.delivery.detailType,
+              detail: item.delivery.detail,
+              ...(item.line === undefined ? {} : { line: item.line }),
+            };
+          }
         }
       }
-      const result = await sendToBus(new EventBridgeClient({}), o.bus, o.source, entries(), {
-        onProgress: (sent) => {
-          if (sent % 10_000 < 10) process.stderr.write(`sent ${sent}\n`);
-        },
-      });
-      process.stdout.write(
-        `${JSON.stringify({ sent: result.sent, failed: result.failed, skipped: Object.fromEntries(rejected) })}\n`,
-      );
-      if (result.failed.length) process.exitCode = 2;
+      let result: BackfillResult = { sent: 0, failed: [], tooLarge: [] };
+      let error: string | undefined;
+      try {
+        result = await sendToBus(new EventBridgeClient({}), o.bus, o.source, entries(), {
+          onProgress: (sent) => {
+            if (sent % 10_000 < 10) process.stderr.write(`sent ${sent}\n`);
+          },
+        });
+      } catch (err) {
+        // Reading the file failed part-way (sendToBus itself never throws): say so, with what was sent.
+        error = err instanceof Error ? err.message : String(err);
+      }
+      // The summary is always printed; skipped lines are the file's own rejections, not failures of the send.
+      const summary = { ...result, skipped: Object.fromEntries(rejected), ...(error ? { error } : {}) };
+      for (const t of result.tooLarge) {
+        process.stderr.write(`line ${t.line}: event of ${t.bytes} bytes exceeds the 256 KiB PutEvents limit\n`);
+      }
+      process.stdout.write(`${JSON.stringify(summary)}\n`);
+      if (error || result.failed.length || result.tooLarge.length) process.exitCode = 2;
     });
 }

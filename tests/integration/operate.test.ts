@@ -76,9 +76,10 @@ describe('operating tools: backfill to the bus, audience export', () => {
     const result = await sendToBus(stack.clients.eventbridge, LOCAL_BUS_NAME, settings.source, entries);
     await stack.queue.drain((event) => makeHandler(stack.ingestDeps())(event, lambdaContext));
 
-    expect(result).toEqual({ sent: entries.length, failed: [] });
-    // the rule forwards inbound types only: the unknown type never reaches the queue
-    expect(stack.queue.stats.sent).toBe(history.length);
+    expect(result).toEqual({ sent: entries.length, failed: [], tooLarge: [] });
+    // the catch-all rule forwards every storefront event: the unknown type reaches the queue and is quarantined
+    expect(stack.queue.stats.sent).toBe(entries.length);
+    expect(stack.bus.failedDeliveries).toEqual([]);
     const profiles = stack.ingestDeps().profiles;
     const audience = async (id: string) => {
       const ids: string[] = [];
@@ -118,8 +119,43 @@ describe('operating tools: backfill to the bus, audience export', () => {
       { env },
     );
 
-    expect(JSON.parse(sent.stdout)).toEqual({ sent: 2, failed: [], skipped: { invalid_json: 1 } });
+    expect(JSON.parse(sent.stdout)).toEqual({ sent: 2, failed: [], tooLarge: [], skipped: { invalid_json: 1 } });
     expect(exported.stdout.trim().split('\n').sort()).toEqual(['b1', 'b2']);
     expect(exported.stderr).toContain('2 customers in seg-002');
+  });
+
+  test('the CLI backfills ten 31 KB orders, reports a 300 KB line by number, prints the summary and exits 2', async () => {
+    const env = {
+      ...process.env,
+      AWS_REGION: 'us-east-1',
+      AWS_ACCESS_KEY_ID: 'local',
+      AWS_SECRET_ACCESS_KEY: 'local',
+      AWS_ENDPOINT_URL_EVENTBRIDGE: stack.busServer.endpoint,
+    };
+    const order = (eventId: string, kb: number) => {
+      const detail = makeEvent('order.placed', { customerId: 'big', eventId }).detail;
+      const line = (note: string) => JSON.stringify({ 'detail-type': 'order.placed', detail: { ...detail, note } });
+      return line('n'.repeat(kb * 1024 - line('').length));
+    };
+    const lines = Array.from({ length: 10 }, (_, i) => order(`big-${i}`, 31));
+    lines.splice(5, 0, order('huge', 300)); // line 6
+    const file = join(mkdtempSync(join(tmpdir(), 'shoal-backfill-')), 'big.ndjson');
+    writeFileSync(file, lines.join('\n') + '\n');
+    const before = stack.bus.eventsOf('order.placed').length;
+
+    const failure = await run(process.execPath, ['bin/shoal.js', 'backfill', '--bus', LOCAL_BUS_NAME, '--file', file], {
+      env,
+    }).then(
+      () => null,
+      (err: { code: number; stdout: string; stderr: string }) => err,
+    );
+
+    expect(failure?.code).toBe(2);
+    const summary = JSON.parse(failure!.stdout) as { sent: number; failed: unknown[]; tooLarge: { line: number }[] };
+    expect(summary.sent).toBe(10);
+    expect(summary.failed).toEqual([]);
+    expect(summary.tooLarge.map((t) => t.line)).toEqual([6]);
+    expect(failure!.stderr).toContain('line 6:');
+    expect(stack.bus.eventsOf('order.placed').length - before).toBe(10);
   });
 });
