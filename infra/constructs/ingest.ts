@@ -119,10 +119,10 @@ export class ShoalIngest extends Construct {
     );
 
     // Customer partitions: the log (batched appends), the profile, erasure (batched deletes). Query on the base table
-    // only. The quarantine: stores rejects, erases a customer's entries, and reads them (the only role besides the
-    // operator that may).
+    // only. The quarantine: stores rejects and erases a customer's entries; reading raw payloads back is the
+    // operator's.
     data.grantTable(this.handler.role, { read: true, write: true, batchWrite: true, delete: true });
-    data.grantQuarantine(this.handler.role, { write: true, read: true, erase: true });
+    data.grantQuarantine(this.handler.role, { write: true, erase: true });
     this.handler.role.addToPrincipalPolicy(
       new iam.PolicyStatement({
         sid: 'InvokeEmbeddingEndpoint',
