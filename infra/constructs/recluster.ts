@@ -7,7 +7,7 @@ import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { reclusterEnvSchema, type ReclusterEnv } from '../../shared/config/env';
-import { RECLUSTER_TASKS, type ReclusterTask } from '../../shared/contracts/recluster';
+import { RECLUSTER_TASKS, RUN_OBJECT_RETENTION, type ReclusterTask } from '../../shared/contracts/recluster';
 import type { StageConfig } from '../config/stages';
 import { RECLUSTER_STATE_MACHINE_LOGICAL_ID } from '../state-machine-definition';
 import type { ShoalBuses } from './buses';
@@ -37,11 +37,9 @@ interface TaskSpec {
 }
 
 /** Run artifacts (shard samples and vectors hold customer ids): kept as long as a run needs them, then expired. */
-export const RUN_ARTIFACTS_PREFIX = 'runs/';
+const RUN_ARTIFACTS_PREFIX = RUN_OBJECT_RETENTION.artifacts.prefix;
 /** Run reports (aggregates only: segment sizes, medians, quality): kept for recluster.reportRetentionDays. */
-export const REPORTS_PREFIX = 'reports/';
-/** S3 lifecycle expiry of run artifacts. One day is S3's smallest unit; a run takes hours and a rerun re-scans. */
-export const RUN_ARTIFACT_EXPIRY_DAYS = 1;
+const REPORTS_PREFIX = RUN_OBJECT_RETENTION.reports.prefix;
 
 /** Partition keys of the run-only tasks: their run record and the model items. */
 const RUN_KEYS = ['RUN#*'];
@@ -146,7 +144,7 @@ export class ShoalRecluster extends Construct {
           // itself lives in the table.
           id: 'ExpireRunArtifacts',
           prefix: RUN_ARTIFACTS_PREFIX,
-          expiration: Duration.days(RUN_ARTIFACT_EXPIRY_DAYS),
+          expiration: Duration.days(RUN_OBJECT_RETENTION.artifacts.days),
           abortIncompleteMultipartUploadAfter: Duration.days(1),
         },
         {
