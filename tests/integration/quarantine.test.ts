@@ -126,6 +126,42 @@ describe('erasure finds quarantine entries by customer', () => {
   });
 });
 
+describe('fuzz: put never throws and stores every well-dated reject', () => {
+  it('arbitrary bodies (any Unicode, up to ~400 KB) and issue lists (up to 600) are all stored and read back', async () => {
+    let n = 0;
+    await fc.assert(
+      fc.asyncProperty(
+        fc.string({ unit: 'grapheme', maxLength: 300 }),
+        fc.integer({ min: 0, max: 1_400 }),
+        fc.integer({ min: 0, max: 600 }),
+        fc.option(fc.string({ minLength: 1, maxLength: 128 }), { nil: undefined }),
+        async (chunk, repeat, issueCount, customerId) => {
+          const raw = chunk.repeat(repeat);
+          const messageId = `fz-${++n}`;
+          const entry: QuarantineEntry = {
+            messageId,
+            receivedAt: '2026-11-12T00:00:00.000Z',
+            customerId: customerId ?? null,
+            rejection: {
+              reason: 'schema_violation',
+              ...(customerId ? { customerId } : {}),
+              issues: Array.from({ length: issueCount }, (_, i) => ({ path: `items.${i}`, code: 'c', message: chunk })),
+            },
+            raw,
+          };
+          const { failed } = await quarantine.put([entry]);
+          const back = (await quarantine.list('2026-11-12')).find((e) => e.messageId === messageId);
+          expect(failed).toEqual([]);
+          expect(back?.rawInfo?.sha256).toBe(createHash('sha256').update(raw).digest('hex'));
+          expect(raw.startsWith(back!.raw)).toBe(true);
+          expect(back!.rejection.issues.length).toBe(Math.min(issueCount, QUARANTINE_BOUNDS.maxIssues));
+        },
+      ),
+      { numRuns: 40 },
+    );
+  });
+});
+
 describe('bounds (pure)', () => {
   it('truncateUtf8 never splits a character and never exceeds the byte budget', () => {
     fc.assert(

@@ -129,7 +129,9 @@ export class DynamoQuarantine implements Quarantine {
     const receivedMs = Date.parse(e.receivedAt);
     if (!Number.isFinite(receivedMs)) throw new Error('receivedAt is not a date');
     const raw = truncateUtf8(e.raw, QUARANTINE_BOUNDS.rawMaxBytes);
-    const customerId = e.customerId ?? e.rejection.customerId ?? null;
+    const named = e.customerId ?? e.rejection.customerId ?? null;
+    // An index key is at most 2,048 bytes; validation caps ids at 128 characters, so only a forged id is dropped.
+    const customerId = named && Buffer.byteLength(named, 'utf8') <= 1024 ? named : null;
     return {
       [QUARANTINE_TABLE.partitionKey]: keys.quarantine(e.receivedAt.slice(0, 10)),
       [QUARANTINE_TABLE.sortKey]: keys.quarantineEntry(e.receivedAt, e.messageId),
