@@ -30,10 +30,10 @@ export function registerOperateCommands(program: Command): void {
   program
     .command('backfill')
     .description('send history (NDJSON of inbound events, or the UCI Online Retail CSV) to the Shoal bus')
-    .requiredOption('--bus <name>', 'the Shoal bus (stack output EventBusName)')
+    .requiredOption('--bus <name>', 'the storefront bus (stack output StorefrontBusName or StorefrontBusArn)')
     .requiredOption('--file <path>', 'history file (.ndjson, .csv, optionally .gz)')
     .addOption(new Option('--format <format>', 'file format').choices(['ndjson', 'online-retail']))
-    .option('--source <source>', 'event source the bus rule expects', DEFAULT_INBOUND_SOURCE)
+    .option('--source <source>', 'event source the storefront bus accepts', DEFAULT_INBOUND_SOURCE)
     .action(async (o: { bus: string; file: string; format?: ReplayFormat; source: string }) => {
       const rejected = new Map<string, number>();
       async function* entries(): AsyncGenerator<BackfillEntry> {
