@@ -87,6 +87,11 @@ describe('operating tools: backfill to the bus, audience export', () => {
       return ids.sort();
     };
     expect(await audience('seg-001')).toEqual(['g1', 'g2', 'g3']);
+    const quarantined = await stack.ingestDeps().quarantine.list(now.toISOString().slice(0, 10));
+    expect(quarantined.map((q) => [q.rejection.detailType, q.rejection.reason])).toContainEqual([
+      'order.teleported',
+      'unknown_detail_type',
+    ]);
     expect(await audience('seg-002')).toEqual(['b1']);
     expect(await audience('seg-404')).toEqual([]);
   });
@@ -158,4 +163,26 @@ describe('operating tools: backfill to the bus, audience export', () => {
     expect(failure!.stderr).toContain('line 6:');
     expect(stack.bus.eventsOf('order.placed').length - before).toBe(10);
   });
+
+  test.each([
+    { name: 'mis-cased (Order.Placed)', detailType: 'Order.Placed' },
+    { name: 'unknown (order.created)', detailType: 'order.created' },
+  ])(
+    'a storefront event whose detail-type is $name reaches the quarantine as unknown_detail_type',
+    async ({ detailType }) => {
+      const event = makeEvent('order.placed', { customerId: 'q1', eventId: `q-${detailType}` });
+      const routedBefore = stack.queue.stats.sent;
+
+      const result = await sendToBus(stack.clients.eventbridge, LOCAL_BUS_NAME, settings.source, [
+        { detailType, detail: event.detail },
+      ]);
+      await stack.queue.drain((e) => makeHandler(stack.ingestDeps())(e, lambdaContext));
+
+      expect(result.sent).toBe(1);
+      expect(stack.queue.stats.sent - routedBefore).toBe(1);
+      const quarantined = await stack.ingestDeps().quarantine.list(now.toISOString().slice(0, 10));
+      const entry = quarantined.find((q) => q.rejection.eventId === `q-${detailType}`);
+      expect(entry?.rejection).toMatchObject({ reason: 'unknown_detail_type', detailType, customerId: 'q1' });
+    },
+  );
 });
