@@ -2,14 +2,14 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import type { Command } from 'commander';
 import { Option } from 'commander';
-import { documentClient, DynamoProfileStore } from '../shared/adapters/dynamo';
+import { documentClient, DynamoProfileStore, DynamoQuarantine } from '../shared/adapters/dynamo';
 import { DEFAULT_INBOUND_SOURCE } from '../shared/contracts/inbound';
 import { sendToBus, type BackfillEntry, type BackfillResult } from '../shared/backfill';
 import { readReplay, type ReplayFormat } from '../local/replay';
 
 /**
  * Operating a deployed stack (credentials and region from the usual AWS environment; AWS_ENDPOINT_URL_* points them
- * at a local stand-in): export an audience, backfill history.
+ * at a local stand-in): export an audience, backfill history, read the quarantine.
  */
 export function registerOperateCommands(program: Command): void {
   program
@@ -25,6 +25,24 @@ export function registerOperateCommands(program: Command): void {
         n += 1;
       }
       process.stderr.write(`${n} customers in ${o.segment}\n`);
+    });
+
+  program
+    .command('quarantine')
+    .description("print one day's quarantined records as NDJSON, raw payloads included (needs the operator role)")
+    .requiredOption('--table <name>', 'the quarantine table (stack output QuarantineTableName)')
+    .requiredOption('--day <yyyy-mm-dd>', 'arrival day (UTC)')
+    .action(async (o: { table: string; day: string }) => {
+      if (!/^\d{4}-\d{2}-\d{2}$/.test(o.day)) throw new Error(`--day must be yyyy-mm-dd, got ${o.day}`);
+      // Retention does not matter for reads; the table's TTL attribute was set when the entries were written.
+      const quarantine = new DynamoQuarantine(documentClient(new DynamoDBClient({})), o.table, 1);
+      const entries = await quarantine.list(o.day);
+      for (const e of entries) process.stdout.write(`${JSON.stringify(e)}\n`);
+      const byReason = new Map<string, number>();
+      for (const e of entries) byReason.set(e.rejection.reason, (byReason.get(e.rejection.reason) ?? 0) + 1);
+      process.stderr.write(
+        `${entries.length} quarantined on ${o.day}: ${JSON.stringify(Object.fromEntries(byReason))}\n`,
+      );
     });
 
   program

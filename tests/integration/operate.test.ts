@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { makeHandler } from '../../functions/ingest/app';
+import { DynamoQuarantine } from '../../shared/adapters/dynamo';
 import { LOCAL_BUS_NAME, startEmbeddedStack, type EmbeddedStack } from '../../local/stack';
 import { sendToBus } from '../../shared/backfill';
 import type { InboundEvent } from '../../shared/contracts/inbound';
@@ -185,4 +186,38 @@ describe('operating tools: backfill to the bus, audience export', () => {
       expect(entry?.rejection).toMatchObject({ reason: 'unknown_detail_type', detailType, customerId: 'q1' });
     },
   );
+
+  test('the CLI prints a day of the quarantine as NDJSON, raw payloads included, with a count by reason', async () => {
+    const env = {
+      ...process.env,
+      AWS_REGION: 'us-east-1',
+      AWS_ACCESS_KEY_ID: 'local',
+      AWS_SECRET_ACCESS_KEY: 'local',
+      AWS_ENDPOINT_URL_DYNAMODB: stack.dynamo.endpoint,
+    };
+    const { quarantine } = stack.ingestDeps();
+    const day = '2026-11-09';
+    const raw = '{"detail-type":"order.placed","detail":{"customerId":"c-9","total":-1}}';
+    await quarantine.put([
+      {
+        messageId: 'cli-1',
+        receivedAt: `${day}T10:00:00.000Z`,
+        customerId: 'c-9',
+        rejection: { reason: 'schema_violation', customerId: 'c-9', issues: [] },
+        raw,
+      },
+    ]);
+    // Whichever table the local stack keeps the quarantine in, the CLI reads that one.
+    if (!(quarantine instanceof DynamoQuarantine)) throw new Error('the local stack quarantines in DynamoDB');
+    const table = quarantine.tableName;
+
+    const out = await run(process.execPath, ['bin/shoal.js', 'quarantine', '--table', table, '--day', day], { env });
+
+    const lines = out.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { messageId: string; raw: string });
+    expect(lines.map((l) => [l.messageId, l.raw])).toEqual([['cli-1', raw]]);
+    expect(out.stderr).toContain(`1 quarantined on ${day}: {"schema_violation":1}`);
+  });
 });

@@ -71,7 +71,8 @@ export function boundRejection(rejection: Rejection): Rejection & { issueCount: 
 export class DynamoQuarantine implements Quarantine {
   constructor(
     private readonly doc: DynamoDBDocumentClient,
-    private readonly tableName: string,
+    /** The quarantine table (QUARANTINE_TABLE layout). */
+    readonly tableName: string,
     private readonly retentionDays: number,
   ) {}
 
