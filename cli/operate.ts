@@ -2,15 +2,15 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import type { Command } from 'commander';
 import { Option } from 'commander';
-import { documentClient, DynamoProfileStore } from '../shared/adapters/dynamo';
+import { documentClient, DynamoProfileStore, DynamoQuarantine } from '../shared/adapters/dynamo';
 import { DEFAULT_INBOUND_SOURCE } from '../shared/contracts/inbound';
 import { DEFAULT_FEATURE_SETTINGS } from '../shared/customer/update';
-import { sendToBus, type BackfillEntry } from '../shared/backfill';
+import { sendToBus, type BackfillEntry, type BackfillResult } from '../shared/backfill';
 import { readReplay, type ReplayFormat } from '../local/replay';
 
 /**
  * Operating a deployed stack (credentials and region from the usual AWS environment; AWS_ENDPOINT_URL_* points them
- * at a local stand-in): export an audience, backfill history.
+ * at a local stand-in): export an audience, backfill history, read the quarantine.
  */
 export function registerOperateCommands(program: Command): void {
   program
@@ -29,28 +29,62 @@ export function registerOperateCommands(program: Command): void {
     });
 
   program
+    .command('quarantine')
+    .description("print one day's quarantined records as NDJSON, raw payloads included (needs the operator role)")
+    .requiredOption('--table <name>', 'the quarantine table (stack output QuarantineTableName)')
+    .requiredOption('--day <yyyy-mm-dd>', 'arrival day (UTC)')
+    .action(async (o: { table: string; day: string }) => {
+      if (!/^\d{4}-\d{2}-\d{2}$/.test(o.day)) throw new Error(`--day must be yyyy-mm-dd, got ${o.day}`);
+      // Retention does not matter for reads; the table's TTL attribute was set when the entries were written.
+      const quarantine = new DynamoQuarantine(documentClient(new DynamoDBClient({})), o.table, 1);
+      const entries = await quarantine.list(o.day);
+      for (const e of entries) process.stdout.write(`${JSON.stringify(e)}\n`);
+      const byReason = new Map<string, number>();
+      for (const e of entries) byReason.set(e.rejection.reason, (byReason.get(e.rejection.reason) ?? 0) + 1);
+      process.stderr.write(
+        `${entries.length} quarantined on ${o.day}: ${JSON.stringify(Object.fromEntries(byReason))}\n`,
+      );
+    });
+
+  program
     .command('backfill')
     .description('send history (NDJSON of inbound events, or the UCI Online Retail CSV) to the Shoal bus')
-    .requiredOption('--bus <name>', 'the Shoal bus (stack output EventBusName)')
+    .requiredOption('--bus <name>', 'the storefront bus (stack output StorefrontBusName or StorefrontBusArn)')
     .requiredOption('--file <path>', 'history file (.ndjson, .csv, optionally .gz)')
     .addOption(new Option('--format <format>', 'file format').choices(['ndjson', 'online-retail']))
-    .option('--source <source>', 'event source the bus rule expects', DEFAULT_INBOUND_SOURCE)
+    .option('--source <source>', 'event source the storefront bus accepts', DEFAULT_INBOUND_SOURCE)
     .action(async (o: { bus: string; file: string; format?: ReplayFormat; source: string }) => {
       const rejected = new Map<string, number>();
       async function* entries(): AsyncGenerator<BackfillEntry> {
         for await (const item of readReplay(o.file, o.format)) {
           if (item.kind === 'rejected') rejected.set(item.reason, (rejected.get(item.reason) ?? 0) + 1);
-          else yield { detailType: item.delivery.detailType, detail: item.delivery.detail };
+          else {
+            yield {
+              detailType: item.delivery.detailType,
+              detail: item.delivery.detail,
+              ...(item.line === undefined ? {} : { line: item.line }),
+            };
+          }
         }
       }
-      const result = await sendToBus(new EventBridgeClient({}), o.bus, o.source, entries(), {
-        onProgress: (sent) => {
-          if (sent % 10_000 < 10) process.stderr.write(`sent ${sent}\n`);
-        },
-      });
-      process.stdout.write(
-        `${JSON.stringify({ sent: result.sent, failed: result.failed, skipped: Object.fromEntries(rejected) })}\n`,
-      );
-      if (result.failed.length) process.exitCode = 2;
+      let result: BackfillResult = { sent: 0, failed: [], tooLarge: [] };
+      let error: string | undefined;
+      try {
+        result = await sendToBus(new EventBridgeClient({}), o.bus, o.source, entries(), {
+          onProgress: (sent) => {
+            if (sent % 10_000 < 10) process.stderr.write(`sent ${sent}\n`);
+          },
+        });
+      } catch (err) {
+        // Reading the file failed part-way (sendToBus itself never throws): say so, with what was sent.
+        error = err instanceof Error ? err.message : String(err);
+      }
+      // The summary is always printed; skipped lines are the file's own rejections, not failures of the send.
+      const summary = { ...result, skipped: Object.fromEntries(rejected), ...(error ? { error } : {}) };
+      for (const t of result.tooLarge) {
+        process.stderr.write(`line ${t.line}: event of ${t.bytes} bytes exceeds the 256 KiB PutEvents limit\n`);
+      }
+      process.stdout.write(`${JSON.stringify(summary)}\n`);
+      if (error || result.failed.length || result.tooLarge.length) process.exitCode = 2;
     });
 }

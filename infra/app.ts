@@ -44,7 +44,16 @@ export function buildApp(
     outdir: options.outdir,
     builtinCloudFormationValidation: options.builtinCloudFormationValidation,
   });
-  const config = stageConfig(stage ?? String(app.node.tryGetContext('stage') ?? 'dev'));
+  const producers = app.node.tryGetContext('storefrontProducers') as string | string[] | undefined;
+  const config = stageConfig(stage ?? String(app.node.tryGetContext('stage') ?? 'dev'), {
+    ...(producers === undefined
+      ? {}
+      : {
+          storefrontProducers: (Array.isArray(producers) ? producers : producers.split(','))
+            .map((p) => p.trim())
+            .filter(Boolean),
+        }),
+  });
   const stack = new ShoalStack(app, `Shoal-${config.stage}`, {
     config,
     description: `Shoal (${config.stage}): behavioural customer segmentation`,

@@ -14,6 +14,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { EventBridgeEvent } from 'aws-lambda';
+import { PUT_EVENTS_MAX_ENTRIES, PUT_EVENTS_MAX_REQUEST_BYTES, putEventsEntrySize } from '../shared/events/entry-size';
 import { compilePattern, type CompiledEventPattern, type EventPattern } from '../shared/events/pattern';
 
 /** A PutEvents request entry (the SDK's `PutEventsRequestEntry` is assignable to it). */
@@ -79,9 +80,9 @@ export interface ListeningBus {
 }
 
 /** PutEvents accepts 1–10 entries per request. */
-export const MAX_ENTRIES_PER_REQUEST = 10;
+export const MAX_ENTRIES_PER_REQUEST = PUT_EVENTS_MAX_ENTRIES;
 /** PutEvents total request size limit (256 KiB), computed as in "Calculating PutEvents event entry size". */
-export const MAX_REQUEST_BYTES = 256 * 1024;
+export const MAX_REQUEST_BYTES = PUT_EVENTS_MAX_REQUEST_BYTES;
 
 const JSON_CONTENT_TYPE = 'application/x-amz-json-1.1';
 
@@ -98,15 +99,6 @@ function isRecord(v: unknown): v is Record<string, unknown> {
 /** EventBridge timestamps: ISO-8601 at second precision (`2017-12-22T18:43:48Z`). */
 function isoSeconds(ms: number): string {
   return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
-}
-
-/** Entry size per the EventBridge guide: Time 14 bytes + UTF-8 bytes of Source, DetailType, Detail and Resources. */
-function entrySize(entry: PutEventsEntry): number {
-  let size = entry.Time !== undefined ? 14 : 0;
-  for (const s of [entry.Source, entry.DetailType, entry.Detail, ...(entry.Resources ?? [])]) {
-    if (s !== undefined) size += Buffer.byteLength(s, 'utf8');
-  }
-  return size;
 }
 
 function timeToMillis(time: Date | string): number | undefined {
@@ -181,7 +173,7 @@ export class LocalEventBus {
           `less than or equal to ${MAX_ENTRIES_PER_REQUEST} and greater than or equal to 1`,
       );
     }
-    const total = entries.reduce((sum, e) => sum + entrySize(e), 0);
+    const total = entries.reduce((sum, e) => sum + putEventsEntrySize(e), 0);
     if (total > MAX_REQUEST_BYTES) {
       throw new PutEventsValidationError(
         `Total size of the entries in the request is over the limit (${total} bytes).`,

@@ -7,7 +7,7 @@ import {
   DynamoDBClient,
   type CreateTableCommandInput,
 } from '@aws-sdk/client-dynamodb';
-import { TABLE } from '../shared/contracts/table';
+import { QUARANTINE_TABLE, TABLE } from '../shared/contracts/table';
 
 // dynalite ships no type declarations.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -45,10 +45,37 @@ export function tableDefinition(tableName: string): CreateTableCommandInput {
   };
 }
 
+/** The quarantine table as the CDK data construct defines it: same keys, same sparse byCustomer index. */
+export function quarantineTableDefinition(tableName: string): CreateTableCommandInput {
+  const s = (name: string) => ({ AttributeName: name, AttributeType: 'S' as const });
+  const ix = QUARANTINE_TABLE.byCustomerIndex;
+  return {
+    TableName: tableName,
+    BillingMode: 'PAY_PER_REQUEST',
+    AttributeDefinitions: [s(QUARANTINE_TABLE.partitionKey), s(QUARANTINE_TABLE.sortKey), s(ix.partitionKey)],
+    KeySchema: [
+      { AttributeName: QUARANTINE_TABLE.partitionKey, KeyType: 'HASH' },
+      { AttributeName: QUARANTINE_TABLE.sortKey, KeyType: 'RANGE' },
+    ],
+    GlobalSecondaryIndexes: [
+      {
+        IndexName: ix.name,
+        KeySchema: [
+          { AttributeName: ix.partitionKey, KeyType: 'HASH' },
+          { AttributeName: ix.sortKey, KeyType: 'RANGE' },
+        ],
+        Projection: { ProjectionType: 'KEYS_ONLY' },
+      },
+    ],
+  };
+}
+
 export interface LocalDynamo {
   endpoint: string;
   client: DynamoDBClient;
   tableName: string;
+  /** The quarantine's own table (`<tableName>-quarantine`). */
+  quarantineTableName: string;
   close(): Promise<void>;
 }
 
@@ -107,20 +134,24 @@ export async function startLocalDynamo(
   const endpoint = `http://127.0.0.1:${port}`;
   const client = new DynamoDBClient({ endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS, maxAttempts: 3 });
   const tableName = opts.tableName ?? 'shoal-local';
-  try {
-    await client.send(new CreateTableCommand(tableDefinition(tableName)));
-  } catch (err) {
-    if ((err as Error).name !== 'ResourceInUseException') throw err;
-  }
-  for (let i = 0; i < 50; i++) {
-    const d = await client.send(new DescribeTableCommand({ TableName: tableName }));
-    if (d.Table?.TableStatus === 'ACTIVE') break;
-    await new Promise((r) => setTimeout(r, 20));
+  const quarantineTableName = `${tableName}-quarantine`;
+  for (const definition of [tableDefinition(tableName), quarantineTableDefinition(quarantineTableName)]) {
+    try {
+      await client.send(new CreateTableCommand(definition));
+    } catch (err) {
+      if ((err as Error).name !== 'ResourceInUseException') throw err;
+    }
+    for (let i = 0; i < 50; i++) {
+      const d = await client.send(new DescribeTableCommand({ TableName: definition.TableName }));
+      if (d.Table?.TableStatus === 'ACTIVE') break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
   }
   return {
     endpoint,
     client,
     tableName,
+    quarantineTableName,
     close: async () => {
       client.destroy();
       await stop();

@@ -13,6 +13,7 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import type { Context, SQSBatchResponse, SQSEvent, SQSMessageAttributes, SQSRecord } from 'aws-lambda';
+import { INGEST_QUEUE_MAX_MESSAGE_BYTES } from '../shared/events/entry-size';
 
 /** A Lambda SQS handler (a plain `(event) => …` works too); it gets a local invocation Context. */
 export type SQSBatchHandler = (
@@ -72,8 +73,23 @@ export interface SendOptions {
   messageAttributes?: SQSMessageAttributes;
 }
 
-/** SQS maximum message size (256 KiB). */
-export const MAX_MESSAGE_BYTES = 256 * 1024;
+/**
+ * SQS maximum message size: 1 MiB, counting the body and every message attribute's name, data type and value, as the
+ * Shoal ingest queue is configured (shared/events/entry-size.ts), so that whatever the local bus accepts, the queue
+ * takes.
+ */
+export const MAX_MESSAGE_BYTES = INGEST_QUEUE_MAX_MESSAGE_BYTES;
+
+/** A message's size as SQS counts it: body plus attribute names, data types and values (UTF-8 or binary bytes). */
+export function messageSize(body: string, attributes: SQSMessageAttributes = {}): number {
+  let size = Buffer.byteLength(body, 'utf8');
+  for (const [name, a] of Object.entries(attributes)) {
+    size += Buffer.byteLength(name, 'utf8') + Buffer.byteLength(a.dataType, 'utf8');
+    if (a.stringValue !== undefined) size += Buffer.byteLength(a.stringValue, 'utf8');
+    if (a.binaryValue !== undefined) size += Buffer.byteLength(a.binaryValue, 'base64');
+  }
+  return size;
+}
 const BATCH_ITEM_FAILURE = 'reported in batchItemFailures';
 
 function md5(text: string): string {
@@ -119,9 +135,9 @@ export class LocalQueue {
   /** Enqueues a message; returns its messageId. */
   send(body: string, options: SendOptions = {}): string {
     if (typeof body !== 'string') throw new TypeError('body must be a string');
-    const size = Buffer.byteLength(body, 'utf8');
-    if (size === 0 || size > MAX_MESSAGE_BYTES) {
-      throw new RangeError(`message body must be 1..${MAX_MESSAGE_BYTES} bytes, got ${size}`);
+    const size = messageSize(body, options.messageAttributes);
+    if (body === '' || size > MAX_MESSAGE_BYTES) {
+      throw new RangeError(`message (body and attributes) must be 1..${MAX_MESSAGE_BYTES} bytes, got ${size}`);
     }
     const message: QueuedMessage = {
       messageId: randomUUID(),

@@ -384,16 +384,14 @@ async function countQuarantine(
   stack: Awaited<ReturnType<typeof startEmbeddedStack>>,
   rejected: Record<string, number>,
 ) {
-  // The quarantine is partitioned by arrival day; scan it once at the end of a run.
+  // The quarantine has its own table; scan it once at the end of a run.
   const { ScanCommand } = await import('@aws-sdk/lib-dynamodb');
   const doc = documentClient(stack.dynamo.client);
   let start: Record<string, unknown> | undefined;
   do {
     const page = await doc.send(
       new ScanCommand({
-        TableName: stack.dynamo.tableName,
-        FilterExpression: 'begins_with(pk, :q)',
-        ExpressionAttributeValues: { ':q': 'Q#' },
+        TableName: stack.dynamo.quarantineTableName,
         ProjectionExpression: 'reason',
         ExclusiveStartKey: start,
       }),

@@ -6,7 +6,7 @@ import { busRules } from '../shared/events/rules';
 import type { IngestDeps } from '../shared/ingest/process-batch';
 import { ModelCache } from '../shared/ports/models';
 import { noLogs, TallyMetrics, type LogSink } from '../shared/ports/telemetry';
-import { busPublisher, embedderOf, tableAdapters } from '../shared/runtime/wiring';
+import { busPublisher, embedderOf, quarantineAdapter, tableAdapters } from '../shared/runtime/wiring';
 import { LocalEventBus, type ListeningBus } from './bus';
 import { LOCAL_CREDENTIALS, LOCAL_REGION, startLocalDynamo, type LocalDynamo } from './dynamodb';
 import { LocalQueue } from './queue';
@@ -106,7 +106,7 @@ export async function startEmbeddedStack(opts: {
       models,
       embedder,
       publisher: busPublisher(eventbridge, LOCAL_BUS_NAME),
-      quarantine: table.quarantine,
+      quarantine: quarantineAdapter(dynamo.client, dynamo.quarantineTableName, settings),
       settings,
       clock,
       metrics,

@@ -1,6 +1,6 @@
 import { ingestEnvSchema, parseEnv } from '../../shared/config/env';
 import { ModelCache } from '../../shared/ports/models';
-import { busPublisher, embedderOf, tableAdapters } from '../../shared/runtime/wiring';
+import { busPublisher, embedderOf, quarantineAdapter, tableAdapters } from '../../shared/runtime/wiring';
 import { createAwsClients } from '../../shared/runtime/clients';
 import { withPowertools } from '../../shared/runtime/middleware';
 import { createTelemetry } from '../../shared/runtime/powertools';
@@ -20,7 +20,11 @@ export const handler = withPowertools(
     models: new ModelCache(table.models),
     embedder: embedderOf(telemetry.tracer.captureAWSv3Client(clients.sagemaker), settings),
     publisher: busPublisher(telemetry.tracer.captureAWSv3Client(clients.eventbridge), env.EVENT_BUS_NAME),
-    quarantine: table.quarantine,
+    quarantine: quarantineAdapter(
+      telemetry.tracer.captureAWSv3Client(clients.dynamodb),
+      env.QUARANTINE_TABLE_NAME,
+      settings,
+    ),
     settings,
     clock: () => new Date(),
     metrics: telemetry.metricsSink,

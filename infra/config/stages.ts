@@ -7,6 +7,15 @@ export const stageConfigSchema = z.object({
   removalPolicy: z.enum(['destroy', 'retain']),
   logRetentionDays: z.number().int().positive(),
   pointInTimeRecovery: z.boolean(),
+  /**
+   * Who may put storefront events on the storefront bus from outside this account: 12-digit account ids or IAM role
+   * ARNs. Each gets PutEvents on that bus only, and only with `source` = settings.source. Principals in this account
+   * need an identity policy instead (see README, "Who may put what on the bus"). `-c storefrontProducers=a,b`
+   * overrides the list at deploy time.
+   */
+  storefrontProducers: z.array(
+    z.union([z.string().regex(/^\d{12}$/), z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/)]),
+  ),
   ingest: z.object({
     batchSize: z.number().int().min(1).max(10_000),
     maxBatchingWindowSeconds: z.number().int().min(0).max(300),
@@ -64,6 +73,7 @@ const raw: Record<StageName, unknown> = {
     removalPolicy: 'destroy',
     logRetentionDays: 14,
     pointInTimeRecovery: true,
+    storefrontProducers: [],
     ingest: {
       batchSize: 100,
       maxBatchingWindowSeconds: 5,
@@ -96,6 +106,7 @@ const raw: Record<StageName, unknown> = {
     removalPolicy: 'destroy',
     logRetentionDays: 30,
     pointInTimeRecovery: true,
+    storefrontProducers: [],
     ingest: {
       batchSize: 100,
       maxBatchingWindowSeconds: 5,
@@ -125,6 +136,7 @@ const raw: Record<StageName, unknown> = {
     removalPolicy: 'retain',
     logRetentionDays: 90,
     pointInTimeRecovery: true,
+    storefrontProducers: [],
     ingest: {
       batchSize: 100,
       maxBatchingWindowSeconds: 2,
@@ -155,10 +167,13 @@ const raw: Record<StageName, unknown> = {
   },
 };
 
-export function stageConfig(stage: string): StageConfig {
+export function stageConfig(stage: string, overrides: { storefrontProducers?: readonly string[] } = {}): StageConfig {
   const parsed = z.enum(STAGES).safeParse(stage);
   if (!parsed.success) throw new Error(`Unknown stage "${stage}": use one of ${STAGES.join(', ')}`);
-  const config = stageConfigSchema.parse(raw[parsed.data]);
+  const config = stageConfigSchema.parse({
+    ...(raw[parsed.data] as Record<string, unknown>),
+    ...(overrides.storefrontProducers ? { storefrontProducers: overrides.storefrontProducers } : {}),
+  });
   // Purchase days are calendar days of the stage's time zone, the one its nightly schedule runs in.
   return {
     ...config,

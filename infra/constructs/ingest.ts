@@ -5,8 +5,10 @@ import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { ingestEnvSchema, type IngestEnv } from '../../shared/config/env';
+import { INGEST_QUEUE_MAX_MESSAGE_BYTES } from '../../shared/events/entry-size';
 import { ingestRule } from '../../shared/events/rules';
 import type { StageConfig } from '../config/stages';
+import type { ShoalBuses } from './buses';
 import type { ShoalData } from './data';
 import { ShoalFunction } from './shoal-function';
 import { removalPolicyOf } from './util';
@@ -14,19 +16,21 @@ import { removalPolicyOf } from './util';
 export interface ShoalIngestProps {
   config: StageConfig;
   data: ShoalData;
+  buses: ShoalBuses;
 }
 
 export const INGEST_SERVICE_NAME = 'ingest';
 
 /**
- * Storefront events in: custom bus -> rule (pattern from shared/events/rules.ts, verbatim) -> SQS (+DLQ) -> ingest
- * Lambda in batches with partial-batch failure reporting.
+ * Storefront events in: storefront bus -> rule (pattern from shared/events/rules.ts, verbatim: every storefront event,
+ * whatever its detail-type) -> SQS (+DLQ) -> ingest Lambda in batches with partial-batch failure reporting. The
+ * Lambda publishes its changes on the Shoal bus.
  *
  * The queues use SQS-managed encryption: EventBridge can deliver to them with no key policy, whereas a customer key
  * would need a key policy naming the rule, and the rule names the queue that names the key (a dependency cycle).
  */
 export class ShoalIngest extends Construct {
-  readonly bus: events.EventBus;
+  readonly bus: events.IEventBus;
   readonly rule: events.CfnRule;
   readonly queue: sqs.Queue;
   readonly deadLetterQueue: sqs.Queue;
@@ -34,24 +38,17 @@ export class ShoalIngest extends Construct {
 
   constructor(scope: Construct, id: string, props: ShoalIngestProps) {
     super(scope, id);
-    const { config, data } = props;
+    const { config, data, buses } = props;
     const settings = config.settings;
     const removalPolicy = removalPolicyOf(config);
 
-    this.bus = new events.EventBus(this, 'Bus', {
-      description: `Shoal ${config.stage}: storefront events in, Shoal events out`,
-    });
-    // Replay and backfill ("engineers replay history"): keep the storefront's events for as long as the event log.
-    this.bus.archive('Archive', {
-      description: 'Storefront events, for replay',
-      eventPattern: { source: [settings.source] },
-      retention: Duration.days(settings.retention.eventDays),
-    });
+    this.bus = buses.storefrontBus;
 
     this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
       encryption: sqs.QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
       retentionPeriod: Duration.days(14),
+      maxMessageSizeBytes: INGEST_QUEUE_MAX_MESSAGE_BYTES,
       removalPolicy,
     });
     this.queue = new sqs.Queue(this, 'Queue', {
@@ -59,6 +56,8 @@ export class ShoalIngest extends Construct {
       enforceSSL: true,
       visibilityTimeout: Duration.seconds(config.ingest.visibilityTimeoutSeconds),
       retentionPeriod: Duration.days(4),
+      // EventBridge delivers the whole envelope: a 256 KiB entry arrives a few hundred bytes larger.
+      maxMessageSizeBytes: INGEST_QUEUE_MAX_MESSAGE_BYTES,
       deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: config.ingest.maxReceiveCount },
       removalPolicy,
     });
@@ -100,7 +99,8 @@ export class ShoalIngest extends Construct {
       envSchema: ingestEnvSchema,
       environment: {
         TABLE_NAME: data.table.tableName,
-        EVENT_BUS_NAME: this.bus.eventBusName,
+        QUARANTINE_TABLE_NAME: data.quarantineTable.tableName,
+        EVENT_BUS_NAME: buses.shoalBus.eventBusName,
         SHOAL_SETTINGS: JSON.stringify(settings),
       },
       memorySize: config.ingest.memoryMb,
@@ -118,8 +118,11 @@ export class ShoalIngest extends Construct {
       }),
     );
 
-    // Reads and writes customer partitions and quarantine items; Query on the base table only.
-    data.grantTable(this.handler.role, { read: true, write: true });
+    // Customer partitions: the log (batched appends), the profile, erasure (batched deletes). Query on the base table
+    // only. The quarantine: stores rejects and erases a customer's entries; reading raw payloads back is the
+    // operator's.
+    data.grantTable(this.handler.role, { read: true, write: true, batchWrite: true, delete: true });
+    data.grantQuarantine(this.handler.role, { write: true, erase: true });
     this.handler.role.addToPrincipalPolicy(
       new iam.PolicyStatement({
         sid: 'InvokeEmbeddingEndpoint',

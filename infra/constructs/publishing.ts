@@ -1,5 +1,4 @@
 import { Duration, Stack, Validations } from 'aws-cdk-lib';
-import type * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
@@ -7,6 +6,7 @@ import { Construct } from 'constructs';
 import { outboxEnvSchema, type OutboxEnv } from '../../shared/config/env';
 import { TABLE } from '../../shared/contracts/table';
 import type { StageConfig } from '../config/stages';
+import type { ShoalBuses } from './buses';
 import type { ShoalData } from './data';
 import { ShoalFunction } from './shoal-function';
 import { logicalIdOf } from './util';
@@ -14,17 +14,18 @@ import { logicalIdOf } from './util';
 export interface ShoalPublishingProps {
   config: StageConfig;
   data: ShoalData;
-  bus: events.IEventBus;
-  /** Functions that publish Shoal's outbound events (ingest, the recluster tasks). */
-  publishers: readonly iam.IGrantable[];
+  buses: ShoalBuses;
+  /** Roles that publish Shoal's outbound events (ingest, Publish, MarkFailed); the sweeper is added here. */
+  publishers: readonly iam.IRole[];
 }
 
 export const OUTBOX_SERVICE_NAME = 'outbox';
 export const OUTBOX_SWEEP_RATE = Duration.minutes(5);
 
 /**
- * Outbound events: PutEvents on the bus, granted per publisher and on this bus only, and the outbox sweeper that
- * republishes changes a crashed publisher left in a profile's outbox (found through the sparse outboxPending index).
+ * Outbound events: PutEvents on the Shoal bus with source `shoal`, granted to the publishing roles only (and denied to
+ * every other principal by the bus's resource policy), and the outbox sweeper that republishes changes a crashed
+ * publisher left in a profile's outbox (found through the sparse outboxPending index).
  */
 export class ShoalPublishing extends Construct {
   readonly sweeper: ShoalFunction<OutboxEnv>;
@@ -32,7 +33,7 @@ export class ShoalPublishing extends Construct {
 
   constructor(scope: Construct, id: string, props: ShoalPublishingProps) {
     super(scope, id);
-    const { config, data, bus } = props;
+    const { config, data, buses } = props;
 
     this.sweeper = new ShoalFunction(this, 'OutboxSweeper', {
       entry: 'functions/outbox/handler.ts',
@@ -42,7 +43,7 @@ export class ShoalPublishing extends Construct {
       envSchema: outboxEnvSchema,
       environment: {
         TABLE_NAME: data.table.tableName,
-        EVENT_BUS_NAME: bus.eventBusName,
+        EVENT_BUS_NAME: buses.shoalBus.eventBusName,
         SHOAL_SETTINGS: JSON.stringify(config.settings),
       },
       memorySize: 512,
@@ -50,11 +51,14 @@ export class ShoalPublishing extends Construct {
       // One sweep at a time: overlapping sweeps would only race for the same entries.
       reservedConcurrentExecutions: 1,
     });
-    data.grantTable(this.sweeper.role, { read: true, write: true, indexes: [TABLE.outboxIndex.name] });
-
-    for (const publisher of [...props.publishers, this.sweeper.role]) {
-      bus.grantPutEventsTo(publisher);
-    }
+    // Reads profiles, clears their outbox (UpdateItem) and writes the transition history in batches.
+    data.grantTable(this.sweeper.role, {
+      read: true,
+      write: true,
+      batchWrite: true,
+      indexes: [TABLE.outboxIndex.name],
+    });
+    buses.allowPublishers([...props.publishers, this.sweeper.role]);
 
     const scheduleRole = new iam.Role(this, 'ScheduleRole', {
       assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {

@@ -1,5 +1,4 @@
 import { Duration, Stack, TimeZone, Validations, type Acknowledgment } from 'aws-cdk-lib';
-import type * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
@@ -8,9 +7,10 @@ import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { reclusterEnvSchema, type ReclusterEnv } from '../../shared/config/env';
-import { RECLUSTER_TASKS, type ReclusterTask } from '../../shared/contracts/recluster';
+import { RECLUSTER_TASKS, RUN_OBJECT_RETENTION, type ReclusterTask } from '../../shared/contracts/recluster';
 import type { StageConfig } from '../config/stages';
 import { RECLUSTER_STATE_MACHINE_LOGICAL_ID } from '../state-machine-definition';
+import type { ShoalBuses } from './buses';
 import type { ShoalData, TableAccess } from './data';
 import { ReclusterWorkflow } from './recluster-workflow';
 import { ShoalFunction, retentionDays } from './shoal-function';
@@ -19,7 +19,13 @@ import { logicalIdOf, removalPolicyOf } from './util';
 export interface ShoalReclusterProps {
   config: StageConfig;
   data: ShoalData;
-  bus: events.IEventBus;
+  buses: ShoalBuses;
+}
+
+/** Bucket access of a task: object key prefixes it may read and write (`runs/`, `reports/`). */
+interface BucketAccess {
+  read: readonly string[];
+  write: readonly string[];
 }
 
 interface TaskSpec {
@@ -27,8 +33,18 @@ interface TaskSpec {
   memoryMb: (config: StageConfig) => number;
   timeout: Duration;
   table: TableAccess;
-  bucket: { read: boolean; write: boolean };
+  bucket: BucketAccess;
 }
+
+/** Run artifacts (shard samples and vectors hold customer ids): kept as long as a run needs them, then expired. */
+const RUN_ARTIFACTS_PREFIX = RUN_OBJECT_RETENTION.artifacts.prefix;
+/** Run reports (aggregates only: segment sizes, medians, quality): kept for recluster.reportRetentionDays. */
+const REPORTS_PREFIX = RUN_OBJECT_RETENTION.reports.prefix;
+
+/** Partition keys of the run-only tasks: their run record and the model items. */
+const RUN_KEYS = ['RUN#*'];
+const RUN_AND_MODEL_KEYS = ['RUN#*', 'MODEL'];
+const NO_BUCKET: BucketAccess = { read: [], write: [] };
 
 /** What each nightly task does, and so what it may touch. */
 const TASKS: Record<ReclusterTask, TaskSpec> = {
@@ -36,44 +52,50 @@ const TASKS: Record<ReclusterTask, TaskSpec> = {
     description: 'Plans the parallel-scan shards of a recluster run and records the run',
     memoryMb: () => 512,
     timeout: Duration.minutes(1),
-    table: { read: true, write: true },
-    bucket: { read: false, write: false },
+    // The run record only (RUN#<runId>): read, conditional put (run records are replaced whole).
+    table: { read: true, put: true, leadingKeys: RUN_KEYS },
+    bucket: NO_BUCKET,
   },
   'scan-shard': {
     description: 'Folds one shard of profiles into vectors and a reservoir sample in S3',
     memoryMb: () => 1769,
     timeout: Duration.minutes(15),
-    table: { read: true, scan: true },
-    bucket: { read: false, write: true },
+    // A parallel Scan of the profiles; no item reads or writes.
+    table: { scan: true },
+    bucket: { read: [], write: [RUN_ARTIFACTS_PREFIX] },
   },
   'fit-model': {
     description: 'Fits scaler, k-means, alignment, profiles, names, value model and quality on the sample',
     memoryMb: (config) => config.recluster.fitMemoryMb,
     timeout: Duration.minutes(15),
-    table: { read: true, write: true },
-    bucket: { read: true, write: true },
+    // Its run record, the previous model and the new version (MODEL partition).
+    table: { read: true, put: true, leadingKeys: RUN_AND_MODEL_KEYS },
+    bucket: { read: [RUN_ARTIFACTS_PREFIX], write: [RUN_ARTIFACTS_PREFIX] },
   },
   'assign-shard': {
     description: 'Reassigns one shard of customers to the new model and queues their change events',
     memoryMb: () => 1769,
     timeout: Duration.minutes(15),
+    // Scans profiles, rewrites them conditionally, reads the model; no deletes, no batch writes.
     table: { read: true, write: true, scan: true },
     // The model comes from the table (MODEL/V#n), not from the run's objects.
-    bucket: { read: false, write: false },
+    bucket: NO_BUCKET,
   },
   publish: {
     description: 'Activates the new model, emits segmentation.model.published and writes the run report',
     memoryMb: () => 1024,
     timeout: Duration.minutes(5),
-    table: { read: true, write: true },
-    bucket: { read: true, write: true },
+    // Its run record and the model pointer (MODEL/ACTIVE) and versions.
+    table: { read: true, put: true, leadingKeys: RUN_AND_MODEL_KEYS },
+    // Writes the report; reads nothing from the bucket.
+    bucket: { read: [], write: [REPORTS_PREFIX] },
   },
   'mark-failed': {
     description: 'Records a failed run and emits segmentation.run.failed',
     memoryMb: () => 256,
     timeout: Duration.minutes(1),
-    table: { read: true, write: true },
-    bucket: { read: false, write: false },
+    table: { read: true, put: true, leadingKeys: RUN_KEYS },
+    bucket: NO_BUCKET,
   },
 };
 
@@ -90,7 +112,7 @@ export class ShoalRecluster extends Construct {
 
   constructor(scope: Construct, id: string, props: ShoalReclusterProps) {
     super(scope, id);
-    const { config, data, bus } = props;
+    const { config, data, buses } = props;
     const removalPolicy = removalPolicyOf(config);
 
     this.accessLogBucket = new s3.Bucket(this, 'AccessLogBucket', {
@@ -118,7 +140,22 @@ export class ShoalRecluster extends Construct {
       serverAccessLogsPrefix: 'recluster/',
       lifecycleRules: [
         {
-          // Samples, vectors and reports are per run; the model itself lives in the table.
+          // Shard samples and vectors hold customer ids and vectors: kept only while a run needs them. The model
+          // itself lives in the table.
+          id: 'ExpireRunArtifacts',
+          prefix: RUN_ARTIFACTS_PREFIX,
+          expiration: Duration.days(RUN_OBJECT_RETENTION.artifacts.days),
+          abortIncompleteMultipartUploadAfter: Duration.days(1),
+        },
+        {
+          id: 'ExpireReports',
+          prefix: REPORTS_PREFIX,
+          expiration: Duration.days(config.recluster.reportRetentionDays),
+          abortIncompleteMultipartUploadAfter: Duration.days(1),
+        },
+        {
+          // Anything else written by hand: no longer than the reports.
+          id: 'ExpireEverythingElse',
           expiration: Duration.days(config.recluster.reportRetentionDays),
           abortIncompleteMultipartUploadAfter: Duration.days(1),
         },
@@ -128,7 +165,7 @@ export class ShoalRecluster extends Construct {
 
     const environment: ReclusterEnv = {
       TABLE_NAME: data.table.tableName,
-      EVENT_BUS_NAME: bus.eventBusName,
+      EVENT_BUS_NAME: buses.shoalBus.eventBusName,
       BUCKET_NAME: this.bucket.bucketName,
       SHOAL_SETTINGS: JSON.stringify(config.settings),
     };
@@ -202,30 +239,36 @@ export class ShoalRecluster extends Construct {
     this.acknowledgeStateMachineFindings(functions);
   }
 
-  private grantBucket(
-    fn: ShoalFunction<ReclusterEnv>,
-    access: { read: boolean; write: boolean },
-    data: ShoalData,
-  ): void {
-    if (!access.read && !access.write) return;
-    const objects = this.bucket.arnForObjects('*');
-    if (access.read) {
-      fn.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [objects] }));
+  private grantBucket(fn: ShoalFunction<ReclusterEnv>, access: BucketAccess, data: ShoalData): void {
+    if (access.read.length === 0 && access.write.length === 0) return;
+    const objects = (prefixes: readonly string[]) => prefixes.map((p) => this.bucket.arnForObjects(`${p}*`));
+    if (access.read.length > 0) {
       fn.role.addToPrincipalPolicy(
-        new iam.PolicyStatement({ actions: ['s3:ListBucket'], resources: [this.bucket.bucketArn] }),
+        new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: objects(access.read) }),
+      );
+      fn.role.addToPrincipalPolicy(
+        new iam.PolicyStatement({
+          actions: ['s3:ListBucket'],
+          resources: [this.bucket.bucketArn],
+          conditions: { StringLike: { 's3:prefix': access.read.map((p) => `${p}*`) } },
+        }),
       );
     }
-    if (access.write) {
+    if (access.write.length > 0) {
       fn.role.addToPrincipalPolicy(
-        new iam.PolicyStatement({ actions: ['s3:PutObject', 's3:AbortMultipartUpload'], resources: [objects] }),
+        new iam.PolicyStatement({
+          actions: ['s3:PutObject', 's3:AbortMultipartUpload'],
+          resources: objects(access.write),
+        }),
       );
     }
-    data.grantKey(fn.role, { write: access.write });
-    Validations.of(fn).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::<${logicalIdOf(this.bucket)}.Arn>/*]`,
-      reason:
-        'Run objects are keyed by runId and shard, which exist only at run time; access is limited to this one bucket.',
-    });
+    data.grantKey(fn.role, { write: access.write.length > 0 });
+    Validations.of(fn).acknowledge(
+      ...[...new Set([...access.read, ...access.write])].map((prefix) => ({
+        id: `AwsSolutions-IAM5[Resource::<${logicalIdOf(this.bucket)}.Arn>/${prefix}*]`,
+        reason: `Run objects under ${prefix} are keyed by runId and shard, which exist only at run time; this one bucket and prefix only.`,
+      })),
+    );
   }
 
   private acknowledgeStateMachineFindings(functions: Record<ReclusterTask, ShoalFunction<ReclusterEnv>>): void {

@@ -45,6 +45,6 @@ export async function* readNdjson(path: string): AsyncGenerator<ReplayItem> {
     const detail = value.detail;
     const arrivalAt = timeOf(value.time) ?? timeOf(isRecord(detail) ? detail.occurredAt : undefined) ?? previous;
     previous = arrivalAt;
-    yield { kind: 'event', delivery: { arrivalAt, detailType: value['detail-type'], detail } };
+    yield { kind: 'event', delivery: { arrivalAt, detailType: value['detail-type'], detail }, line };
   }
 }

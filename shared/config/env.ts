@@ -19,6 +19,9 @@ const settingsJson = z
 
 export const ingestEnvSchema = z.object({
   TABLE_NAME: z.string().min(3),
+  /** The quarantine's own table (raw rejected payloads; only the ingest and operator roles may read it). */
+  QUARANTINE_TABLE_NAME: z.string().min(3),
+  /** The Shoal bus (outbound events, source `shoal`). */
   EVENT_BUS_NAME: z.string().min(1),
   SHOAL_SETTINGS: settingsJson,
 });

@@ -102,3 +102,13 @@ export const RECLUSTER_TASKS = [
   'mark-failed',
 ] as const;
 export type ReclusterTask = (typeof RECLUSTER_TASKS)[number];
+
+/**
+ * Where a run's objects live in the recluster bucket, and how long each kind is kept (the bucket's lifecycle rules).
+ * Run artifacts (shard samples and vectors) hold customer ids and vectors: kept only while a run needs them, one day
+ * (S3's smallest lifecycle unit; a run takes hours, and a rerun re-scans). Reports hold aggregates only.
+ */
+export const RUN_OBJECT_RETENTION = {
+  artifacts: { prefix: 'runs/', days: 1 },
+  reports: { prefix: 'reports/' },
+} as const;

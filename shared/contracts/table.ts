@@ -6,7 +6,9 @@
  *   C#<customerId> / H#<changedAt>#<key>    transition history
  *   MODEL / ACTIVE, MODEL / V#<n>           segmentation model pointer and versions
  *   RUN#<runId> / RUN                       nightly run status
- *   Q#<yyyy-mm-dd> / <receivedAt>#<msgId>   quarantined inbound records, TTL-bounded
+ *
+ * Quarantined inbound records live in their own table (QUARANTINE_TABLE): they hold raw payloads, and a separate table
+ * is the only way IAM can keep them from roles that Scan the main table (dynamodb:LeadingKeys does not apply to Scan).
  */
 export const TABLE = {
   partitionKey: 'pk',
@@ -29,5 +31,21 @@ export const keys = {
   run: (runId: string) => `RUN#${runId}`,
   runSk: 'RUN',
   quarantine: (day: string) => `Q#${day}`,
+  quarantineEntry: (receivedAt: string, messageId: string) => `${receivedAt}#${messageId}`,
   segment: (segmentId: string) => `SEG#${segmentId}`,
+} as const;
+
+/**
+ * The quarantine table (raw rejected records, TTL-bounded), shared by the CDK data construct, the adapter and the
+ * local stack.
+ *
+ *   Q#<yyyy-mm-dd> / <receivedAt>#<msgId>   one rejected record; `cid` = its customer id when the rejection knew it
+ *
+ * The sparse byCustomer index (cid -> sk, keys only) finds a customer's entries for erasure.
+ */
+export const QUARANTINE_TABLE = {
+  partitionKey: 'pk',
+  sortKey: 'sk',
+  ttlAttribute: 'ttl',
+  byCustomerIndex: { name: 'byCustomer', partitionKey: 'cid', sortKey: 'sk' },
 } as const;

@@ -1,5 +1,3 @@
-import { INBOUND_DETAIL_TYPES } from '../contracts/inbound';
-
 /**
  * Bus rules as data, shared by the CDK app and the local bus so both route with the same pattern.
  * Patterns are in EventBridge's JSON form (kebab-case keys), exactly as they land in the template.
@@ -13,11 +11,17 @@ export interface RuleDefinition {
   target: RuleTarget;
 }
 
+/**
+ * Every event from the storefront source goes to the ingest queue, whatever its detail-type: the handler's
+ * validation quarantines an unknown or mis-cased type (`Order.Placed`, `order.created`) as `unknown_detail_type`, so
+ * nothing a storefront sends vanishes at the rule. The accepted types (INBOUND_DETAIL_TYPES) are checked there, not
+ * in the pattern.
+ */
 export function ingestRule(source: string): RuleDefinition {
   return {
     id: 'IngestRule',
-    description: 'Storefront behaviour events to the ingest queue',
-    eventPattern: { source: [source], 'detail-type': [...INBOUND_DETAIL_TYPES] },
+    description: `Every ${source} event to the ingest queue (unknown detail-types are quarantined there)`,
+    eventPattern: { source: [source] },
     target: 'ingestQueue',
   };
 }

@@ -90,6 +90,7 @@ export async function processBatch(records: readonly IngestRecord[], deps: Inges
     if (!result.ok) {
       rejects.push({
         messageId: record.messageId,
+        customerId: result.rejection.customerId ?? null,
         receivedAt: now.toISOString(),
         rejection: result.rejection,
         raw: record.body,
@@ -103,21 +104,23 @@ export async function processBatch(records: readonly IngestRecord[], deps: Inges
     byCustomer.set(result.event.detail.customerId, list);
   }
   if (rejects.length) {
+    let notKept: string[];
     try {
-      await deps.quarantine.put(rejects);
-      deps.metrics.count('QuarantinedEvents', rejects.length);
-      for (const r of rejects) {
-        deps.log.warn('event quarantined', {
-          messageId: r.messageId,
-          reason: r.rejection.reason,
-          eventId: r.rejection.eventId,
-          customerId: r.rejection.customerId,
-        });
-      }
+      notKept = (await deps.quarantine.put(rejects)).failed;
     } catch (err) {
-      // Not kept yet: hand them back so that nothing is silently dropped.
-      for (const r of rejects) failed.add(r.messageId);
+      notKept = rejects.map((r) => r.messageId);
       deps.log.error('quarantine write failed', { error: (err as Error).name, count: rejects.length });
+    }
+    // Not kept yet: hand them back so that nothing is silently dropped.
+    for (const id of notKept) failed.add(id);
+    deps.metrics.count('QuarantinedEvents', rejects.length - notKept.length);
+    for (const r of rejects) {
+      deps.log.warn('event quarantined', {
+        messageId: r.messageId,
+        reason: r.rejection.reason,
+        eventId: r.rejection.eventId,
+        customerId: r.rejection.customerId,
+      });
     }
   }
 

@@ -30,16 +30,26 @@ export interface Publisher {
 export interface QuarantineEntry {
   messageId: string;
   receivedAt: string;
+  /**
+   * The customer the rejected record names, when the rejection could read it (`rejection.customerId`); erasure finds
+   * the entry by it. Optional until every writer sets it; the adapter falls back to `rejection.customerId`.
+   */
+  customerId?: string | null;
   rejection: Rejection;
-  /** The raw record body exactly as received (bounded by the SQS message size). */
+  /** The raw record body as received. Stored truncated to QUARANTINE_RAW_MAX_BYTES (see `rawInfo`). */
   raw: string;
+  /** Set on entries read back: the original body's UTF-8 length, its SHA-256 (hex), and whether `raw` was cut. */
+  rawInfo?: { bytes: number; sha256: string; truncated: boolean };
 }
 
+/** Rejected inbound records, kept with their reason for `retention.quarantineDays`. */
 export interface Quarantine {
-  put(entries: readonly QuarantineEntry[]): Promise<void>;
-  /** Deletes the entries naming a customer (erasure); returns how many. */
-  eraseCustomer?(customerId: string): Promise<number>;
+  /** Stores each entry on its own; never throws because of one entry. Returns the message ids not stored. */
+  put(entries: readonly QuarantineEntry[]): Promise<{ failed: string[] }>;
+  /** Entries received on `day` (yyyy-mm-dd, UTC). */
   list(day: string): Promise<QuarantineEntry[]>;
+  /** Deletes every entry naming `customerId` (erasure). Returns how many were deleted. */
+  eraseCustomer(customerId: string): Promise<number>;
 }
 
 export interface ObjectStore {

@@ -19,7 +19,7 @@ import { SageMakerEmbedder } from '../adapters/sagemaker-embedder';
 import type { Settings } from '../config/settings';
 import { featureSettingsOf } from '../customer/update';
 
-/** Every store on the Shoal table: the customer (profiles and event log), the model, the runs, the quarantine. */
+/** Every store on the Shoal table: the customer (profiles and event log), the model, the runs. */
 export function tableAdapters(client: DynamoDBClient, tableName: string, settings: Settings) {
   const doc = documentClient(client);
   return {
@@ -27,8 +27,12 @@ export function tableAdapters(client: DynamoDBClient, tableName: string, setting
     profiles: new DynamoProfileStore(doc, tableName, featureSettingsOf(settings)),
     models: new DynamoModelStore(doc, tableName),
     runs: new DynamoRunStore(doc, tableName),
-    quarantine: new DynamoQuarantine(doc, tableName, settings.retention.quarantineDays),
   };
+}
+
+/** The quarantine, in its own table (it holds raw payloads that only ingest and the operator may read). */
+export function quarantineAdapter(client: DynamoDBClient, tableName: string, settings: Settings): DynamoQuarantine {
+  return new DynamoQuarantine(documentClient(client), tableName, settings.retention.quarantineDays);
 }
 
 export function busPublisher(client: EventBridgeClient, eventBusName: string): EventBridgePublisher {

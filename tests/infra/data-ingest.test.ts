@@ -1,7 +1,7 @@
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { stageConfig } from '../../infra/config/stages';
 import { settingsSchema } from '../../shared/config/settings';
-import { TABLE } from '../../shared/contracts/table';
+import { QUARANTINE_TABLE, TABLE } from '../../shared/contracts/table';
 import { ingestRule } from '../../shared/events/rules';
 import { resourcesOfType, stageTemplate, type TemplateJson } from './templates';
 
@@ -21,10 +21,24 @@ function onlyLogicalId(type: string, props: Record<string, unknown> = {}): strin
   expect(ids).toHaveLength(1);
   return ids[0]!;
 }
+/** The main table (the one with the bySegment index; the quarantine has its own table). */
+const mainTableId = () =>
+  onlyLogicalId('AWS::DynamoDB::Table', {
+    GlobalSecondaryIndexes: Match.arrayWith([Match.objectLike({ IndexName: TABLE.bySegmentIndex.name })]),
+  });
+/** The storefront bus (inbound) or the Shoal bus (outbound), by its construct id. */
+const busId = (which: 'Storefront' | 'Shoal') => {
+  const ids = resourcesOfType(json, 'AWS::Events::EventBus')
+    .map(([id]) => id)
+    .filter((id) => id.startsWith(`Buses${which}Bus`));
+  expect(ids).toHaveLength(1);
+  return ids[0]!;
+};
 
 describe('data', () => {
-  it('is one on-demand table with PITR, a customer-managed key, TTL and both GSIs', () => {
-    template.resourceCountIs('AWS::DynamoDB::Table', 1);
+  it('is one on-demand table with PITR, a customer-managed key, TTL and both GSIs (plus the quarantine table)', () => {
+    template.resourceCountIs('AWS::DynamoDB::Table', 2);
+    mainTableId();
     const keyId = onlyLogicalId('AWS::KMS::Key');
     template.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });
     template.hasResourceProperties('AWS::DynamoDB::Table', {
@@ -59,14 +73,14 @@ describe('data', () => {
 });
 
 describe('ingest', () => {
-  it('routes with the shared rule pattern, verbatim, from a custom bus to the queue', () => {
-    const busId = onlyLogicalId('AWS::Events::EventBus');
+  it('routes with the shared rule pattern, verbatim, from the storefront bus to the queue', () => {
+    const storefrontBusId = busId('Storefront');
     const queueId = onlyLogicalId('AWS::SQS::Queue', { VisibilityTimeout: config.ingest.visibilityTimeoutSeconds });
     const dlqId = onlyLogicalId('AWS::SQS::Queue', { MessageRetentionPeriod: 14 * 24 * 3600 });
     const [, rule] = resourcesOfType(json, 'AWS::Events::Rule')[0]!;
     expect(rule.EventPattern).toEqual(ingestRule('storefront').eventPattern);
     expect(rule).toMatchObject({
-      EventBusName: ref(busId),
+      EventBusName: ref(storefrontBusId),
       State: 'ENABLED',
       Targets: [{ Arn: arnOf(queueId), DeadLetterConfig: { Arn: arnOf(dlqId) } }],
     });
@@ -145,8 +159,8 @@ describe('functions', () => {
             POWERTOOLS_SERVICE_NAME: expect.any(String),
             POWERTOOLS_METRICS_NAMESPACE: 'Shoal',
             NODE_OPTIONS: '--enable-source-maps',
-            TABLE_NAME: ref(onlyLogicalId('AWS::DynamoDB::Table')),
-            EVENT_BUS_NAME: ref(onlyLogicalId('AWS::Events::EventBus')),
+            TABLE_NAME: ref(mainTableId()),
+            EVENT_BUS_NAME: ref(busId('Shoal')),
           }),
         },
       });
@@ -184,11 +198,19 @@ function statementsWith(action: string): Array<{ policy: string; statement: Stat
 }
 
 describe('least privilege', () => {
-  it('grants events:PutEvents on the Shoal bus only, to ingest, the outbox sweeper and the six recluster tasks', () => {
+  it('grants events:PutEvents on the Shoal bus to the four publishers only, and on the storefront bus to the operator', () => {
     const grants = statementsWith('events:PutEvents');
-    expect(grants).toHaveLength(8);
-    for (const { statement } of grants)
-      expect(statement.Resource).toEqual(arnOf(onlyLogicalId('AWS::Events::EventBus')));
+    const onShoal = grants.filter(
+      (g) => JSON.stringify(g.statement.Resource) === JSON.stringify(arnOf(busId('Shoal'))),
+    );
+    const onStorefront = grants.filter(
+      (g) => JSON.stringify(g.statement.Resource) === JSON.stringify(arnOf(busId('Storefront'))),
+    );
+    expect(onShoal.map((g) => g.policy.replace(/(Function)?RoleDefaultPolicy.*$/, '')).sort()).toEqual(
+      ['Ingest', 'PublishingOutboxSweeper', 'ReclusterMarkFailed', 'ReclusterPublish'].sort(),
+    );
+    expect(onStorefront.map((g) => g.policy)).toEqual([expect.stringMatching(/^OperatorRole/)]);
+    expect(grants).toHaveLength(onShoal.length + onStorefront.length);
   });
 
   it('grants sagemaker:InvokeEndpoint on the configured endpoint only (lower-cased), to ingest only', () => {
@@ -224,6 +246,10 @@ describe('least privilege', () => {
     const indexResources = JSON.stringify(json.Resources).match(/\/index\/[^"]*/g) ?? [];
     expect(indexResources.length).toBeGreaterThan(0);
     for (const resource of indexResources)
-      expect(resource).toMatch(new RegExp(`^/index/(${TABLE.bySegmentIndex.name}|${TABLE.outboxIndex.name})$`));
+      expect(resource).toMatch(
+        new RegExp(
+          `^/index/(${TABLE.bySegmentIndex.name}|${TABLE.outboxIndex.name}|${QUARANTINE_TABLE.byCustomerIndex.name})$`,
+        ),
+      );
   });
 });

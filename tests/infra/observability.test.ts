@@ -115,9 +115,16 @@ describe('alarm topic and dashboard', () => {
     }
   });
 
-  it('outputs the bus, table, bucket, state machine and alarm topic', () => {
+  it('outputs both buses, table, bucket, state machine and alarm topic', () => {
     expect(Object.keys(templates.dev.Outputs ?? {})).toEqual(
-      expect.arrayContaining(['EventBusName', 'TableName', 'BucketName', 'StateMachineArn', 'AlarmTopicArn']),
+      expect.arrayContaining([
+        'StorefrontBusName',
+        'ShoalBusName',
+        'TableName',
+        'BucketName',
+        'StateMachineArn',
+        'AlarmTopicArn',
+      ]),
     );
   });
 });

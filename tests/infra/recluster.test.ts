@@ -210,7 +210,7 @@ describe('schedule', () => {
 });
 
 describe('run bucket', () => {
-  it('is KMS-encrypted, TLS-only, private, logged and expires objects after the report retention', () => {
+  it('is KMS-encrypted, TLS-only, private, logged; run artifacts expire after 1 day, reports after their retention', () => {
     const bucketId = resourcesOfType(json, 'AWS::S3::Bucket').filter(([, b]) => b.LoggingConfiguration)[0]![0];
     template.hasResourceProperties('AWS::S3::Bucket', {
       BucketEncryption: {
@@ -226,7 +226,16 @@ describe('run bucket', () => {
       },
       LoggingConfiguration: { DestinationBucketName: Match.anyValue() },
       LifecycleConfiguration: {
-        Rules: [Match.objectLike({ ExpirationInDays: config.recluster.reportRetentionDays, Status: 'Enabled' })],
+        Rules: [
+          Match.objectLike({ Id: 'ExpireRunArtifacts', Prefix: 'runs/', ExpirationInDays: 1, Status: 'Enabled' }),
+          Match.objectLike({
+            Id: 'ExpireReports',
+            Prefix: 'reports/',
+            ExpirationInDays: config.recluster.reportRetentionDays,
+            Status: 'Enabled',
+          }),
+          Match.objectLike({ Id: 'ExpireEverythingElse', ExpirationInDays: config.recluster.reportRetentionDays }),
+        ],
       },
     });
     template.hasResourceProperties('AWS::S3::BucketPolicy', {

@@ -64,11 +64,11 @@ describe('per-stage differences', () => {
         for (const key of nameKeys) {
           const value = resource.Properties?.[key];
           if (typeof value !== 'string') continue;
-          // The one literal name is the bus's, which CDK generates from the construct path (stage included).
+          // The literal names are the buses', which CDK generates from the construct path (stage included).
           expect({ id, key, value }).toEqual({
             id,
             key: 'Name',
-            value: expect.stringMatching(new RegExp(`^Shoal${stage}IngestBus[0-9A-F]{8}$`)),
+            value: expect.stringMatching(new RegExp(`^Shoal${stage}Buses(Storefront|Shoal)Bus[0-9A-F]{8}$`)),
           });
         }
       }

@@ -117,7 +117,7 @@ describe('ingest handler against dynalite and the local SageMaker server', () =>
     // one hosted-model call for the whole batch
     expect(stack.embeddingServer.stats.invocations - before).toBe(1);
 
-    const quarantined = await new DynamoQuarantine(doc(), stack.dynamo.tableName, 30).list('2026-11-10');
+    const quarantined = await new DynamoQuarantine(doc(), stack.dynamo.quarantineTableName, 30).list('2026-11-10');
     expect(quarantined.map((q) => [q.messageId, q.rejection.reason]).sort()).toEqual([
       ['m-4', 'invalid_json'],
       ['m-5', 'unknown_detail_type'],

@@ -170,9 +170,9 @@ interface SimulatedExpectation {
   deliveries: Delivery[];
   /** Valid inbound deliveries by eventId (first delivery). */
   valid: Map<string, { customerId: string; detailType: string }>;
-  /** Rejections as the run reports them: unknown detail-types never reach the queue (`unrouted_detail_type`). */
+  /** Rejections as the run reports them: unknown detail-types reach the queue and are quarantined. */
   rejected: Record<string, number>;
-  /** What the quarantine holds: eventId → reason (unknown detail-types are not routed, so never quarantined). */
+  /** What the quarantine holds: eventId → reason, unknown detail-types included (the rule is a catch-all). */
   quarantined: Map<string, string>;
   duplicates: number;
   malformed: number;
@@ -196,13 +196,9 @@ function expectSimulation(): SimulatedExpectation {
       malformed += 1;
       // The simulator never sends a duplicate of a malformed event (emit() returns before the duplicate draw).
       expect(d.meta.duplicate).toBeUndefined();
-      if (d.meta.malformed === 'unknown_detail_type') {
-        expect(isInboundDetailType(d.detailType)).toBe(false);
-        bump(rejected, 'unrouted_detail_type');
-      } else {
-        bump(rejected, d.meta.malformed);
-        quarantined.set(eventId, d.meta.malformed);
-      }
+      if (d.meta.malformed === 'unknown_detail_type') expect(isInboundDetailType(d.detailType)).toBe(false);
+      bump(rejected, d.meta.malformed);
+      quarantined.set(eventId, d.meta.malformed);
       continue;
     }
     expect(isInboundDetailType(d.detailType)).toBe(true);
@@ -235,7 +231,7 @@ describe('runLocal end to end', () => {
     const recordPath = join(dir, 'rec.ndjson');
     const expected = expectSimulation();
     // Sanity of the chosen seed: every kind of noise is present.
-    expect(expected.rejected.unrouted_detail_type ?? 0).toBeGreaterThan(0);
+    expect(expected.rejected.unknown_detail_type ?? 0).toBeGreaterThan(0);
     expect(expected.rejected.schema_violation ?? 0).toBeGreaterThan(0);
     expect(expected.rejected.occurred_in_future ?? 0).toBeGreaterThan(0);
     expect(expected.duplicates).toBeGreaterThan(0);
@@ -257,7 +253,7 @@ describe('runLocal end to end', () => {
       beforeClose: async (stack) => {
         const log = await checkEventLog(stack, expected.valid);
         const quarantine = new Map<string, string>();
-        const store = new DynamoQuarantine(documentClient(stack.dynamo.client), stack.dynamo.tableName, 30);
+        const store = new DynamoQuarantine(documentClient(stack.dynamo.client), stack.dynamo.quarantineTableName, 30);
         const start = Date.parse('2026-01-05T00:00:00Z');
         for (let day = 0; day <= SIM.days; day++) {
           for (const entry of await store.list(new Date(start + day * DAY_MS).toISOString().slice(0, 10))) {
@@ -307,9 +303,10 @@ describe('runLocal end to end', () => {
     // duplicates valid events, so the count is exactly the planted duplicate deliveries.
     expect(summary.events.duplicates).toBe(expected.duplicates);
     expect(summary.events.delivered).toBe(summary.events.ingested + summary.events.duplicates + rejectedTotal);
-    // The bus saw every delivery; the rule routed every inbound one.
+    // The bus saw every delivery; the catch-all rule routed every one, unknown detail-types included.
     expect(Object.values(seen.busInbound).reduce((a, b) => a + b, 0)).toBe(expected.deliveries.length);
-    expect(seen.queue.sent).toBe(expected.deliveries.length - (expected.rejected.unrouted_detail_type ?? 0));
+    expect(seen.queue.sent).toBe(expected.deliveries.length);
+    expect(summary.events.rejected.unrouted_detail_type).toBeUndefined();
 
     // Customers and the model.
     expect(summary.customers).toBe(expected.customers.size);
@@ -407,7 +404,7 @@ describe('runLocal end to end', () => {
     expect(summary.events.duplicates).toBe(sim.summary.events.duplicates);
 
     // Rejections: unknown detail-types and schema violations do not depend on arrival time and match exactly.
-    expect(summary.events.rejected.unrouted_detail_type).toBe(sim.summary.events.rejected.unrouted_detail_type);
+    expect(summary.events.rejected.unknown_detail_type).toBe(sim.summary.events.rejected.unknown_detail_type);
     expect(summary.events.rejected.schema_violation).toBe(sim.summary.events.rejected.schema_violation);
     // Future-dated events: with no arrival time recorded, a replay can only reject them by comparing with the other
     // events of the same batch; whatever it accepts is logged. The run's own books must balance either way.

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { makeHandler } from '../../functions/ingest/app';
+import { DynamoQuarantine } from '../../shared/adapters/dynamo';
 import { LOCAL_BUS_NAME, startEmbeddedStack, type EmbeddedStack } from '../../local/stack';
 import { sendToBus } from '../../shared/backfill';
 import type { InboundEvent } from '../../shared/contracts/inbound';
@@ -76,9 +77,10 @@ describe('operating tools: backfill to the bus, audience export', () => {
     const result = await sendToBus(stack.clients.eventbridge, LOCAL_BUS_NAME, settings.source, entries);
     await stack.queue.drain((event) => makeHandler(stack.ingestDeps())(event, lambdaContext));
 
-    expect(result).toEqual({ sent: entries.length, failed: [] });
-    // the rule forwards inbound types only: the unknown type never reaches the queue
-    expect(stack.queue.stats.sent).toBe(history.length);
+    expect(result).toEqual({ sent: entries.length, failed: [], tooLarge: [] });
+    // the catch-all rule forwards every storefront event: the unknown type reaches the queue and is quarantined
+    expect(stack.queue.stats.sent).toBe(entries.length);
+    expect(stack.bus.failedDeliveries).toEqual([]);
     const profiles = stack.ingestDeps().profiles;
     const audience = async (id: string) => {
       const ids: string[] = [];
@@ -86,6 +88,11 @@ describe('operating tools: backfill to the bus, audience export', () => {
       return ids.sort();
     };
     expect(await audience('seg-001')).toEqual(['g1', 'g2', 'g3']);
+    const quarantined = await stack.ingestDeps().quarantine.list(now.toISOString().slice(0, 10));
+    expect(quarantined.map((q) => [q.rejection.detailType, q.rejection.reason])).toContainEqual([
+      'order.teleported',
+      'unknown_detail_type',
+    ]);
     expect(await audience('seg-002')).toEqual(['b1']);
     expect(await audience('seg-404')).toEqual([]);
   });
@@ -118,8 +125,99 @@ describe('operating tools: backfill to the bus, audience export', () => {
       { env },
     );
 
-    expect(JSON.parse(sent.stdout)).toEqual({ sent: 2, failed: [], skipped: { invalid_json: 1 } });
+    expect(JSON.parse(sent.stdout)).toEqual({ sent: 2, failed: [], tooLarge: [], skipped: { invalid_json: 1 } });
     expect(exported.stdout.trim().split('\n').sort()).toEqual(['b1', 'b2']);
     expect(exported.stderr).toContain('2 customers in seg-002');
+  });
+
+  test('the CLI backfills ten 31 KB orders, reports a 300 KB line by number, prints the summary and exits 2', async () => {
+    const env = {
+      ...process.env,
+      AWS_REGION: 'us-east-1',
+      AWS_ACCESS_KEY_ID: 'local',
+      AWS_SECRET_ACCESS_KEY: 'local',
+      AWS_ENDPOINT_URL_EVENTBRIDGE: stack.busServer.endpoint,
+    };
+    const order = (eventId: string, kb: number) => {
+      const detail = makeEvent('order.placed', { customerId: 'big', eventId }).detail;
+      const line = (note: string) => JSON.stringify({ 'detail-type': 'order.placed', detail: { ...detail, note } });
+      return line('n'.repeat(kb * 1024 - line('').length));
+    };
+    const lines = Array.from({ length: 10 }, (_, i) => order(`big-${i}`, 31));
+    lines.splice(5, 0, order('huge', 300)); // line 6
+    const file = join(mkdtempSync(join(tmpdir(), 'shoal-backfill-')), 'big.ndjson');
+    writeFileSync(file, lines.join('\n') + '\n');
+    const before = stack.bus.eventsOf('order.placed').length;
+
+    const failure = await run(process.execPath, ['bin/shoal.js', 'backfill', '--bus', LOCAL_BUS_NAME, '--file', file], {
+      env,
+    }).then(
+      () => null,
+      (err: { code: number; stdout: string; stderr: string }) => err,
+    );
+
+    expect(failure?.code).toBe(2);
+    const summary = JSON.parse(failure!.stdout) as { sent: number; failed: unknown[]; tooLarge: { line: number }[] };
+    expect(summary.sent).toBe(10);
+    expect(summary.failed).toEqual([]);
+    expect(summary.tooLarge.map((t) => t.line)).toEqual([6]);
+    expect(failure!.stderr).toContain('line 6:');
+    expect(stack.bus.eventsOf('order.placed').length - before).toBe(10);
+  });
+
+  test.each([
+    { name: 'mis-cased (Order.Placed)', detailType: 'Order.Placed' },
+    { name: 'unknown (order.created)', detailType: 'order.created' },
+  ])(
+    'a storefront event whose detail-type is $name reaches the quarantine as unknown_detail_type',
+    async ({ detailType }) => {
+      const event = makeEvent('order.placed', { customerId: 'q1', eventId: `q-${detailType}` });
+      const routedBefore = stack.queue.stats.sent;
+
+      const result = await sendToBus(stack.clients.eventbridge, LOCAL_BUS_NAME, settings.source, [
+        { detailType, detail: event.detail },
+      ]);
+      await stack.queue.drain((e) => makeHandler(stack.ingestDeps())(e, lambdaContext));
+
+      expect(result.sent).toBe(1);
+      expect(stack.queue.stats.sent - routedBefore).toBe(1);
+      const quarantined = await stack.ingestDeps().quarantine.list(now.toISOString().slice(0, 10));
+      const entry = quarantined.find((q) => q.rejection.eventId === `q-${detailType}`);
+      expect(entry?.rejection).toMatchObject({ reason: 'unknown_detail_type', detailType, customerId: 'q1' });
+    },
+  );
+
+  test('the CLI prints a day of the quarantine as NDJSON, raw payloads included, with a count by reason', async () => {
+    const env = {
+      ...process.env,
+      AWS_REGION: 'us-east-1',
+      AWS_ACCESS_KEY_ID: 'local',
+      AWS_SECRET_ACCESS_KEY: 'local',
+      AWS_ENDPOINT_URL_DYNAMODB: stack.dynamo.endpoint,
+    };
+    const { quarantine } = stack.ingestDeps();
+    const day = '2026-11-09';
+    const raw = '{"detail-type":"order.placed","detail":{"customerId":"c-9","total":-1}}';
+    await quarantine.put([
+      {
+        messageId: 'cli-1',
+        receivedAt: `${day}T10:00:00.000Z`,
+        customerId: 'c-9',
+        rejection: { reason: 'schema_violation', customerId: 'c-9', issues: [] },
+        raw,
+      },
+    ]);
+    // Whichever table the local stack keeps the quarantine in, the CLI reads that one.
+    if (!(quarantine instanceof DynamoQuarantine)) throw new Error('the local stack quarantines in DynamoDB');
+    const table = quarantine.tableName;
+
+    const out = await run(process.execPath, ['bin/shoal.js', 'quarantine', '--table', table, '--day', day], { env });
+
+    const lines = out.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { messageId: string; raw: string });
+    expect(lines.map((l) => [l.messageId, l.raw])).toEqual([['cli-1', raw]]);
+    expect(out.stderr).toContain(`1 quarantined on ${day}: {"schema_violation":1}`);
   });
 });

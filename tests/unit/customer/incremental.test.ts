@@ -103,7 +103,7 @@ function world(faults: Faults) {
     models: new ModelCache(models, 0),
     embedder,
     publisher,
-    quarantine: { put: async () => undefined, list: async () => [] },
+    quarantine: { put: async () => ({ failed: [] }), list: async () => [], eraseCustomer: async () => 0 },
     settings,
     clock: () => NOW,
     metrics: new TallyMetrics(),

@@ -2,8 +2,9 @@ import { createHash } from 'node:crypto';
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
-import { LocalEventBus, PutEventsValidationError, type BusEvent } from '../../../local/bus';
-import { LocalQueue } from '../../../local/queue';
+import { LocalEventBus, MAX_REQUEST_BYTES, PutEventsValidationError, type BusEvent } from '../../../local/bus';
+import { LocalQueue, MAX_MESSAGE_BYTES, messageSize } from '../../../local/queue';
+import { putEventsEntrySize } from '../../../shared/events/entry-size';
 import { INBOUND_DETAIL_TYPES } from '../../../shared/contracts/inbound';
 import { InvalidEventPatternError } from '../../../shared/events/pattern';
 import { busRules } from '../../../shared/events/rules';
@@ -67,9 +68,10 @@ describe('LocalEventBus', () => {
     expect(bus.events).toHaveLength(0);
   });
 
-  // The shape Shoal's CDK rule uses: { source: ['storefront'], 'detail-type': [...INBOUND_DETAIL_TYPES] }
-  // ("Event pattern syntax": the event must contain all the field names listed; a field matches any listed value).
-  test('routes by the Shoal ingest rule: source and detail-type list', async () => {
+  // The shape Shoal's CDK rule uses: { source: ['storefront'] }, a catch-all for the storefront source ("Event
+  // pattern syntax": a field matches any listed value; fields the pattern does not name are not constrained). Unknown
+  // and mis-cased detail-types reach the queue, where validation quarantines them as unknown_detail_type.
+  test('routes every storefront event to the ingest rule, whatever its detail-type; other sources not', async () => {
     const bus = new LocalEventBus();
     const ingested: BusEvent[] = [];
     for (const rule of busRules('storefront')) {
@@ -79,16 +81,20 @@ describe('LocalEventBus', () => {
       entry('order.placed'),
       entry('product.viewed'),
       entry('order.placed', {}, 'other-shop'),
-      entry('segment.changed'),
+      entry('segment.changed', {}, 'shoal'),
       entry('Order.Placed'),
+      entry('order.created'),
     ]);
     expect(result.FailedEntryCount).toBe(0);
-    expect(bus.events).toHaveLength(5); // the archive keeps everything, routed or not
+    expect(bus.events).toHaveLength(6); // the archive keeps everything, routed or not
     expect(ingested.map((e) => `${e.source}/${e['detail-type']}`)).toEqual([
       'storefront/order.placed',
       'storefront/product.viewed',
+      'storefront/Order.Placed',
+      'storefront/order.created',
     ]);
     expect(bus.matchingRules({ source: 'storefront', 'detail-type': INBOUND_DETAIL_TYPES[0] })).toEqual(['IngestRule']);
+    expect(bus.matchingRules({ source: 'shoal', 'detail-type': 'segment.changed' })).toEqual([]);
   });
 
   test('every matching rule receives the event; content filters on detail work', async () => {
@@ -412,7 +418,18 @@ describe('LocalQueue', () => {
     expect(() => new LocalQueue({ maxReceiveCount: 1001 })).toThrow(RangeError);
     const queue = new LocalQueue();
     expect(() => queue.send('')).toThrow(RangeError);
-    expect(() => queue.send('x'.repeat(256 * 1024 + 1))).toThrow(RangeError);
+    expect(() => queue.send('x'.repeat(1024 * 1024 + 1))).toThrow(RangeError);
+  });
+
+  // SQS quotas: the maximum message size is 1 MiB (1,048,576 bytes), and "all parts of the message attribute,
+  // including Name, Type, and Value, are part of the message size restriction".
+  test('accepts a message of exactly 1 MiB and counts attributes towards the limit', () => {
+    const queue = new LocalQueue();
+    expect(() => queue.send('x'.repeat(MAX_MESSAGE_BYTES))).not.toThrow();
+    const attrs = { k: { dataType: 'String', stringValue: 'v' } }; // 1 + 6 + 1 bytes
+    expect(messageSize('x'.repeat(10), attrs)).toBe(18);
+    expect(() => queue.send('x'.repeat(MAX_MESSAGE_BYTES - 8), { messageAttributes: attrs })).not.toThrow();
+    expect(() => queue.send('x'.repeat(MAX_MESSAGE_BYTES - 7), { messageAttributes: attrs })).toThrow(RangeError);
   });
 
   test('works with Powertools processPartialResponse (the handler shape Shoal uses)', async () => {
@@ -439,7 +456,7 @@ describe('bus → queue → consumer', () => {
 
     await bus.putEvents([
       entry('order.placed', { orderId: 'o-1' }),
-      entry('ignored.type'),
+      entry('ignored.type', { n: 1 }, 'other-shop'),
       entry('cart.updated', { items: 2 }),
     ]);
     expect(queue.depth).toBe(2);
@@ -453,5 +470,27 @@ describe('bus → queue → consumer', () => {
       ['cart.updated', { items: 2 }],
     ]);
     expect(consumed[0]?.id).toBe(bus.eventsOf('order.placed')[0]?.id);
+  });
+
+  // "Calculating PutEvents event entry size": the entries of a request total at most 256 KiB. EventBridge then wraps
+  // the entry in its envelope (id, account, time, region, resources), so the SQS body is larger than the entry.
+  test('an entry of exactly 256 KiB accepted by the bus reaches the queue; one byte more is refused by the bus', async () => {
+    const bus = new LocalEventBus({ now: () => FIXED_NOW });
+    const queue = new LocalQueue({ name: 'shoal-ingest' });
+    const rule = busRules('storefront')[0]!;
+    bus.addRule({ name: rule.id, eventPattern: rule.eventPattern, target: (e) => void queue.send(JSON.stringify(e)) });
+    const sized = (bytes: number) => {
+      const overhead = putEventsEntrySize(entry('order.placed', { pad: '' }));
+      return entry('order.placed', { pad: 'x'.repeat(bytes - overhead) });
+    };
+    expect(putEventsEntrySize(sized(MAX_REQUEST_BYTES))).toBe(256 * 1024);
+
+    const result = await bus.putEvents([sized(MAX_REQUEST_BYTES)]);
+
+    expect(result.FailedEntryCount).toBe(0);
+    expect(bus.failedDeliveries).toEqual([]);
+    expect(queue.depth).toBe(1);
+    expect(Buffer.byteLength(queue.messages[0]!.body)).toBeGreaterThan(256 * 1024);
+    await expect(bus.putEvents([sized(MAX_REQUEST_BYTES + 1)])).rejects.toThrow(PutEventsValidationError);
   });
 });

@@ -4,6 +4,7 @@ import { profileFromLog } from '../../support/memory-customer';
 import type { InboundEvent } from '../../../shared/contracts/inbound';
 import type { CustomerProfile } from '../../../shared/ports/stores';
 import { assignCustomer, assignShard, needsWrite } from '../../../shared/recluster/assign';
+import { RUN_OBJECT_RETENTION } from '../../../shared/contracts/recluster';
 import { decodeVectors, readShardSample, runObjectKeys } from '../../../shared/recluster/artifacts';
 import { fitModel, mergeShardSamples } from '../../../shared/recluster/fit-model';
 import { markFailed } from '../../../shared/recluster/mark-failed';
@@ -339,5 +340,29 @@ describe('pure helpers', () => {
     expect(needsWrite(base, { ...base, traits: { ...base.traits!, clv: 103 } })).toBe(false);
     expect(needsWrite(base, { ...base, traits: { ...base.traits!, clv: 110 } })).toBe(true);
     expect(needsWrite({ ...base, assignment: null }, base)).toBe(true);
+  });
+});
+
+describe('what a run leaves in the bucket (retention: RUN_OBJECT_RETENTION, pinned by the infra tests)', () => {
+  test('customer ids appear only under the run-artifact prefix (expired after a day); reports hold aggregates', async () => {
+    const deps = quietSettings(memoryDeps());
+    const planted = seed(deps);
+    await runServices(deps, 'r1');
+
+    const keys = await deps.objects.list();
+    const holdingIds: string[] = [];
+    for (const key of keys) {
+      const bytes = await deps.objects.get(key);
+      const text = Buffer.from(bytes!).toString('latin1'); // ids are ASCII, in JSON and in the vectors header alike
+      if ([...planted.keys()].some((id) => text.includes(`"${id}"`))) holdingIds.push(key);
+    }
+
+    expect(keys.filter((k) => k.startsWith(RUN_OBJECT_RETENTION.reports.prefix)).sort()).toEqual([
+      runObjectKeys.reportHtml('r1'),
+      runObjectKeys.reportJson('r1'),
+    ]);
+    expect(holdingIds.length).toBeGreaterThan(0);
+    expect(holdingIds.filter((k) => !k.startsWith(RUN_OBJECT_RETENTION.artifacts.prefix))).toEqual([]);
+    expect(keys.every((k) => Object.values(RUN_OBJECT_RETENTION).some((r) => k.startsWith(r.prefix)))).toBe(true);
   });
 });
