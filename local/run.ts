@@ -1,11 +1,11 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { createWriteStream, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { makeHandler } from '../functions/ingest/app';
 import { stageConfig } from '../infra/config/stages';
 import { synthTemplate } from '../infra/app';
 import { settingsSchema, type Settings } from '../shared/config/settings';
-import type { LifecycleChanged, SegmentChanged } from '../shared/contracts/outbound';
+import { OUTBOUND_SOURCE, type LifecycleChanged, type SegmentChanged } from '../shared/contracts/outbound';
 import { behaviourRow, buildVector } from '../shared/domain/vector';
 import type { CustomerProfile } from '../shared/ports/stores';
 import { featuresAsOf } from '../shared/recluster/as-of';
@@ -100,6 +100,16 @@ export async function runLocal(opts: RunOptions): Promise<RunSummary> {
     const handlers = buildReclusterHandlers(reclusterDepsForStack(stack, { objects, clock: () => clock }));
     const ingest = makeHandler(stack.ingestDeps());
     const profiles = stack.table.profiles;
+    // Every outbound event as put on the bus, in order, through a rule like a consumer's (source "shoal").
+    mkdirSync(opts.outDir, { recursive: true });
+    const changes = createWriteStream(join(opts.outDir, 'changes.ndjson'));
+    stack.bus.addRule({
+      name: 'local-changes-ndjson',
+      eventPattern: { source: [OUTBOUND_SOURCE] },
+      target: (event) => {
+        changes.write(`${JSON.stringify({ 'detail-type': event['detail-type'], time: event.time, detail: event.detail })}\n`);
+      },
+    });
     // With arrival times, a replay of the recording is the same stream (late events stay late).
     const recorder = opts.record ? createNdjsonRecorder(opts.record, { arrivalTime: true }) : null;
 
@@ -338,8 +348,9 @@ export async function runLocal(opts: RunOptions): Promise<RunSummary> {
       transitions,
       timings: { seconds, eventsPerSecond: delivered / seconds, reclusterSeconds },
       ...(truthSummary ? { truth: truthSummary } : {}),
-      files: ['summary.json', 'profiles.ndjson', 'report.html'].map((f) => join(opts.outDir, f)),
+      files: ['summary.json', 'profiles.ndjson', 'changes.ndjson', 'report.html'].map((f) => join(opts.outDir, f)),
     };
+    await new Promise<void>((resolve, reject) => changes.end((err?: Error | null) => (err ? reject(err) : resolve())));
     writeFileSync(join(opts.outDir, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
 
     writeReport(join(opts.outDir, 'report.html'), {

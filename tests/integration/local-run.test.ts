@@ -332,6 +332,18 @@ describe('runLocal end to end', () => {
     // Changes, as published on the bus.
     expect(summary.changes.segment).toBe(seen.segmentEvents);
     expect(summary.changes.lifecycle).toBe(seen.lifecycleEvents);
+    // changes.ndjson: every outbound event as put on the bus, in order, each change under its own dedupe key
+    const changeLines = readFileSync(join(outDir, 'changes.ndjson'), 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as { 'detail-type': string; detail: { dedupeKey: string } });
+    const customerChanges = changeLines.filter(
+      (l) => l['detail-type'] === 'segment.changed' || l['detail-type'] === 'lifecycle.changed',
+    );
+    expect(changeLines.filter((l) => l['detail-type'] === 'segment.changed')).toHaveLength(seen.segmentEvents);
+    expect(customerChanges).toHaveLength(seen.segmentEvents + seen.lifecycleEvents);
+    expect(new Set(customerChanges.map((l) => l.detail.dedupeKey)).size).toBe(customerChanges.length);
+    expect(changeLines.some((l) => l['detail-type'] === 'segmentation.model.published')).toBe(true);
     expect(Object.values(summary.changes.segmentByReason).reduce((a, b) => a + b, 0)).toBe(summary.changes.segment);
     expect(summary.changes.segment).toBeGreaterThan(0);
     expect(Number.isFinite(summary.flappingRate) && summary.flappingRate >= 0).toBe(true);
@@ -363,7 +375,9 @@ describe('runLocal end to end', () => {
     // report.html
     const report = readFileSync(join(outDir, 'report.html'), 'utf8');
     expect(report).toContain('vegaEmbed');
-    expect(summary.files).toEqual(['summary.json', 'profiles.ndjson', 'report.html'].map((f) => join(outDir, f)));
+    expect(summary.files).toEqual(
+      ['summary.json', 'profiles.ndjson', 'changes.ndjson', 'report.html'].map((f) => join(outDir, f)),
+    );
 
     sim = { summary, expected, recordPath };
   });
