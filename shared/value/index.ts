@@ -59,13 +59,24 @@ export {
   type CustomerSummary,
   dayNumber,
   compareIds,
+  type RefundDiagnostics,
+  type SummarizeResult,
+  type RejectedCsvRow,
+  CsvRowsError,
+  TRANSACTION_COLUMNS,
+  SUMMARY_COLUMNS_HELP,
   summarizeTransactions,
+  summarizeTransactionsWithRefunds,
+  netPurchaseDays,
+  isPurchaseDay,
+  emptyRefundDiagnostics,
   parseCdnowTransactions,
   parseTransactionsCsv,
   parseSummaryCsv,
   formatFixed,
   formatSummaryCsv,
 } from './summary';
+export { type BacktestOptions, type BacktestBin, type BacktestResult, backtestValueModel, pearson } from './backtest';
 export { hyp2f1, gammaln, digamma, lbeta, tanhSinh, type SeriesResult } from './special';
 export {
   nelderMead,
