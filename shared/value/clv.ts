@@ -73,6 +73,23 @@ export interface FitValueModelOptions {
   rescaleSpendPrior?: boolean;
 }
 
+/**
+ * The value-model inputs made valid for prediction: T ≥ 0 (a non-finite T is 0), 0 ≤ t_x ≤ T, x a non-negative
+ * integer (rounded), and a non-negative mean spend (0 when not finite).
+ * Clock skew is why this is needed: an order dated up to 24 h ahead of the clock (accepted at the edge) puts the
+ * last purchase day after "now", so t_x > T; the customer is then predicted as if that purchase were now.
+ */
+export function clampValueRow<R extends ValueRow>(row: R): R {
+  const T = Number.isFinite(row.T) && row.T > 0 ? row.T : 0;
+  const tx = Number.isFinite(row.tx) ? Math.min(Math.max(row.tx, 0), T) : 0;
+  const x = Number.isFinite(row.x) && row.x > 0 ? Math.round(row.x) : 0;
+  const clamped: R = { ...row, x, tx, T };
+  if (row.meanSpend !== undefined) {
+    clamped.meanSpend = Number.isFinite(row.meanSpend) && row.meanSpend > 0 ? row.meanSpend : 0;
+  }
+  return clamped;
+}
+
 export const DEFAULT_FIT_THRESHOLDS = Object.freeze({
   minCustomers: 30,
   minRepeatCustomers: 10,
