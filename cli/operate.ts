@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import { Option } from 'commander';
 import { documentClient, DynamoProfileStore } from '../shared/adapters/dynamo';
 import { DEFAULT_INBOUND_SOURCE } from '../shared/contracts/inbound';
+import { DEFAULT_FEATURE_SETTINGS } from '../shared/customer/update';
 import { sendToBus, type BackfillEntry } from '../shared/backfill';
 import { readReplay, type ReplayFormat } from '../local/replay';
 
@@ -18,7 +19,7 @@ export function registerOperateCommands(program: Command): void {
     .requiredOption('--table <name>', 'the Shoal table (stack output TableName)')
     .requiredOption('--segment <id>', 'segment id, e.g. seg-003')
     .action(async (o: { table: string; segment: string }) => {
-      const store = new DynamoProfileStore(documentClient(new DynamoDBClient({})), o.table, 1);
+      const store = new DynamoProfileStore(documentClient(new DynamoDBClient({})), o.table, DEFAULT_FEATURE_SETTINGS);
       let n = 0;
       for await (const id of store.audience(o.segment)) {
         process.stdout.write(`${id}\n`);

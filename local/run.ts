@@ -5,11 +5,11 @@ import { makeHandler } from '../functions/ingest/app';
 import { stageConfig } from '../infra/config/stages';
 import { synthTemplate } from '../infra/app';
 import { settingsSchema, type Settings } from '../shared/config/settings';
-import { documentClient, DynamoProfileStore } from '../shared/adapters/dynamo';
 import type { LifecycleChanged, SegmentChanged } from '../shared/contracts/outbound';
 import { behaviourRow, buildVector } from '../shared/domain/vector';
 import type { CustomerProfile } from '../shared/ports/stores';
-import { evaluationTime, refreshFeatures } from '../shared/recluster/as-of';
+import { featuresAsOf } from '../shared/recluster/as-of';
+import { documentClient } from '../shared/adapters/dynamo';
 import { adjustedRandIndex } from '../shared/segmentation/metrics';
 import type { SegmentationModel } from '../shared/segmentation/model';
 import { LocalObjectStore } from './object-store';
@@ -99,11 +99,7 @@ export async function runLocal(opts: RunOptions): Promise<RunSummary> {
     const objects = new LocalObjectStore();
     const handlers = buildReclusterHandlers(reclusterDepsForStack(stack, { objects, clock: () => clock }));
     const ingest = makeHandler(stack.ingestDeps());
-    const profiles = new DynamoProfileStore(
-      documentClient(stack.dynamo.client),
-      stack.dynamo.tableName,
-      settings.retention.historyDays,
-    );
+    const profiles = stack.table.profiles;
     // With arrival times, a replay of the recording is the same stream (late events stay late).
     const recorder = opts.record ? createNdjsonRecorder(opts.record, { arrivalTime: true }) : null;
 
@@ -266,12 +262,7 @@ export async function runLocal(opts: RunOptions): Promise<RunSummary> {
     const asOf = clock;
     mkdirSync(opts.outDir, { recursive: true });
     const lines = all.map((p) => {
-      const features = refreshFeatures(
-        p.features,
-        new Date(p.updatedAt),
-        evaluationTime(asOf, p.updatedAt),
-        settings.features,
-      );
+      const features = featuresAsOf(p, asOf, settings);
       return JSON.stringify({
         customerId: p.customerId,
         features: { ...features, interest: undefined },
@@ -489,7 +480,7 @@ function projection(
   const members = all.filter((p) => p.assignment).slice(0, 3_000);
   const vectors = new Float64Array(members.length * model.dim);
   members.forEach((p, i) => {
-    const f = refreshFeatures(p.features, new Date(p.updatedAt), evaluationTime(asOf, p.updatedAt), settings.features);
+    const f = featuresAsOf(p, asOf, settings);
     vectors.set(buildVector(behaviourRow(f), f.interest, model), i * model.dim);
   });
   const { x, y } = projectTo2d(vectors, members.length, model.dim, 1);

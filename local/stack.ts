@@ -1,19 +1,12 @@
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
-import {
-  DynamoEventLog,
-  DynamoModelStore,
-  DynamoProfileStore,
-  DynamoQuarantine,
-  documentClient,
-} from '../shared/adapters/dynamo';
-import { EventBridgePublisher } from '../shared/adapters/eventbridge-publisher';
-import { SageMakerEmbedder } from '../shared/adapters/sagemaker-embedder';
+import type { DynamoModelStore } from '../shared/adapters/dynamo';
 import type { Settings } from '../shared/config/settings';
 import { busRules } from '../shared/events/rules';
 import type { IngestDeps } from '../shared/ingest/process-batch';
 import { ModelCache } from '../shared/ports/models';
 import { noLogs, TallyMetrics, type LogSink } from '../shared/ports/telemetry';
+import { busPublisher, embedderOf, tableAdapters } from '../shared/runtime/wiring';
 import { LocalEventBus, type ListeningBus } from './bus';
 import { LOCAL_CREDENTIALS, LOCAL_REGION, startLocalDynamo, type LocalDynamo } from './dynamodb';
 import { LocalQueue } from './queue';
@@ -32,6 +25,8 @@ export interface EmbeddedStack {
   metrics: TallyMetrics;
   models: ModelCache;
   modelStore: DynamoModelStore;
+  /** Every store on the table, wired as the Lambdas wire them. */
+  table: ReturnType<typeof tableAdapters>;
   /** The ingest dependencies, wired with the same adapters as the Lambda, pointed at the embedded servers. */
   ingestDeps(overrides?: Partial<IngestDeps>): IngestDeps;
   close(): Promise<void>;
@@ -87,12 +82,11 @@ export async function startEmbeddedStack(opts: {
     credentials: LOCAL_CREDENTIALS,
     maxAttempts: 1,
   });
-  const doc = documentClient(dynamo.client);
-  const tableName = dynamo.tableName;
+  const table = tableAdapters(dynamo.client, dynamo.tableName, settings);
   const metrics = new TallyMetrics();
-  const modelStore = new DynamoModelStore(doc, tableName);
+  const modelStore = table.models;
   const models = new ModelCache(modelStore, 1_000);
-  const embedder = new SageMakerEmbedder({ ...settings.embedding, client: sagemaker });
+  const embedder = embedderOf(sagemaker, settings);
 
   return {
     settings,
@@ -105,13 +99,14 @@ export async function startEmbeddedStack(opts: {
     metrics,
     models,
     modelStore,
+    table,
     ingestDeps: (overrides = {}) => ({
-      eventLog: new DynamoEventLog(doc, tableName),
-      profiles: new DynamoProfileStore(doc, tableName, settings.retention.historyDays),
+      eventLog: table.eventLog,
+      profiles: table.profiles,
       models,
       embedder,
-      publisher: new EventBridgePublisher({ client: eventbridge, eventBusName: LOCAL_BUS_NAME }),
-      quarantine: new DynamoQuarantine(doc, tableName, settings.retention.quarantineDays),
+      publisher: busPublisher(eventbridge, LOCAL_BUS_NAME),
+      quarantine: table.quarantine,
       settings,
       clock,
       metrics,

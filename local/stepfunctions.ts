@@ -21,7 +21,7 @@ import {
   type AslDefinition,
   type ReclusterTaskState,
 } from '../infra/state-machine-definition';
-import { DynamoProfileStore, DynamoRunStore, documentClient } from '../shared/adapters/dynamo';
+import { tableAdapters } from '../shared/runtime/wiring';
 import { EventBridgePublisher } from '../shared/adapters/eventbridge-publisher';
 import type { Settings } from '../shared/config/settings';
 import { RECLUSTER_TASKS, type ReclusterInput, type ReclusterTask } from '../shared/contracts/recluster';
@@ -72,11 +72,11 @@ export function reclusterDepsForStack(
   options: { objects: ObjectStore; settings?: Settings; clock?: () => Date; log?: LogSink; concurrency?: number },
 ): ReclusterDeps {
   const settings = options.settings ?? stack.settings;
-  const doc = documentClient(stack.dynamo.client);
+  const table = tableAdapters(stack.dynamo.client, stack.dynamo.tableName, settings);
   return {
-    profiles: new DynamoProfileStore(doc, stack.dynamo.tableName, settings.retention.historyDays),
+    profiles: table.profiles,
     models: stack.modelStore,
-    runs: new DynamoRunStore(doc, stack.dynamo.tableName),
+    runs: table.runs,
     objects: options.objects,
     publisher: new EventBridgePublisher({ client: stack.clients.eventbridge, eventBusName: LOCAL_BUS_NAME }),
     settings,

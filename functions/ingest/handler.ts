@@ -1,14 +1,6 @@
-import {
-  DynamoEventLog,
-  DynamoModelStore,
-  DynamoProfileStore,
-  DynamoQuarantine,
-  documentClient,
-} from '../../shared/adapters/dynamo';
-import { EventBridgePublisher } from '../../shared/adapters/eventbridge-publisher';
-import { SageMakerEmbedder } from '../../shared/adapters/sagemaker-embedder';
 import { ingestEnvSchema, parseEnv } from '../../shared/config/env';
 import { ModelCache } from '../../shared/ports/models';
+import { busPublisher, embedderOf, tableAdapters } from '../../shared/runtime/wiring';
 import { createAwsClients } from '../../shared/runtime/clients';
 import { withPowertools } from '../../shared/runtime/middleware';
 import { createTelemetry } from '../../shared/runtime/powertools';
@@ -18,23 +10,17 @@ import { makeHandler } from './app';
 const env = parseEnv(ingestEnvSchema);
 const clients = createAwsClients();
 const telemetry = createTelemetry('ingest');
-const doc = documentClient(telemetry.tracer.captureAWSv3Client(clients.dynamodb));
 const settings = env.SHOAL_SETTINGS;
+const table = tableAdapters(telemetry.tracer.captureAWSv3Client(clients.dynamodb), env.TABLE_NAME, settings);
 
 export const handler = withPowertools(
   makeHandler({
-    eventLog: new DynamoEventLog(doc, env.TABLE_NAME),
-    profiles: new DynamoProfileStore(doc, env.TABLE_NAME, settings.retention.historyDays),
-    models: new ModelCache(new DynamoModelStore(doc, env.TABLE_NAME)),
-    embedder: new SageMakerEmbedder({
-      ...settings.embedding,
-      client: telemetry.tracer.captureAWSv3Client(clients.sagemaker),
-    }),
-    publisher: new EventBridgePublisher({
-      client: telemetry.tracer.captureAWSv3Client(clients.eventbridge),
-      eventBusName: env.EVENT_BUS_NAME,
-    }),
-    quarantine: new DynamoQuarantine(doc, env.TABLE_NAME, settings.retention.quarantineDays),
+    eventLog: table.eventLog,
+    profiles: table.profiles,
+    models: new ModelCache(table.models),
+    embedder: embedderOf(telemetry.tracer.captureAWSv3Client(clients.sagemaker), settings),
+    publisher: busPublisher(telemetry.tracer.captureAWSv3Client(clients.eventbridge), env.EVENT_BUS_NAME),
+    quarantine: table.quarantine,
     settings,
     clock: () => new Date(),
     metrics: telemetry.metricsSink,

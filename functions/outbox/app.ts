@@ -1,23 +1,26 @@
-import { publishOutboxes } from '../../shared/ingest/process-batch';
-import type { ProfileStore, Publisher } from '../../shared/ports/stores';
-import type { LogSink, MetricsSink } from '../../shared/ports/telemetry';
+import { sweepOutboxes, type OutboxDeps } from '../../shared/customer/outbox';
+import type { ModelStore } from '../../shared/ports/stores';
 
-export interface OutboxDeps {
-  profiles: ProfileStore;
-  publisher: Publisher;
-  metrics: MetricsSink;
-  log: LogSink;
+export interface SweeperDeps extends OutboxDeps {
+  models: Pick<ModelStore, 'getActive'>;
+  clock: () => Date;
   batchLimit?: number;
 }
 
-/** Sweeper: republishes changes left in an outbox by a crash or an EventBridge outage. */
-export function makeHandler(deps: OutboxDeps): () => Promise<{ profiles: number; published: number }> {
-  return async (): Promise<{ profiles: number; published: number }> => {
-    const pending = await deps.profiles.pendingOutbox(deps.batchLimit ?? 500);
-    const entries = pending.reduce((n, p) => n + p.outbox.length, 0);
-    const published = entries - (await publishOutboxes(pending, deps));
-    deps.metrics.count('OutboxRepublished', published);
-    deps.log.info('outbox swept', { profiles: pending.length, published });
-    return { profiles: pending.length, published };
+/**
+ * Sweeper: publishes outbox entries nobody is publishing (a crash, an EventBridge outage, a claim past its lease),
+ * and a nightly run's segment changes once its model is active.
+ */
+export function makeHandler(deps: SweeperDeps): () => Promise<{ profiles: number; published: number }> {
+  return async () => {
+    const active = await deps.models.getActive();
+    const result = await sweepOutboxes(deps, {
+      now: deps.clock,
+      activeVersion: active?.version ?? null,
+      limit: deps.batchLimit ?? 500,
+    });
+    deps.metrics.count('OutboxRepublished', result.published);
+    deps.log.info('outbox swept', result);
+    return result;
   };
 }

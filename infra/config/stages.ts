@@ -45,7 +45,7 @@ const baseSettings: SettingsInput = {
   currency: { base: 'GBP', rates: {} },
   vector: { behaviourWeight: 1, interestWeight: 1.5 },
   hysteresis: { margin: 0.15, minDwellHours: 24 },
-  retention: { eventDays: 400, quarantineDays: 30, historyDays: 730 },
+  retention: { eventDays: 400, quarantineDays: 30 },
   recluster: {
     shardCount: 4,
     sampleSize: 20_000,
@@ -160,5 +160,10 @@ const raw: Record<StageName, unknown> = {
 export function stageConfig(stage: string): StageConfig {
   const parsed = z.enum(STAGES).safeParse(stage);
   if (!parsed.success) throw new Error(`Unknown stage "${stage}": use one of ${STAGES.join(', ')}`);
-  return stageConfigSchema.parse(raw[parsed.data]);
+  const config = stageConfigSchema.parse(raw[parsed.data]);
+  // Purchase days are calendar days of the stage's time zone, the one its nightly schedule runs in.
+  return {
+    ...config,
+    settings: { ...config.settings, features: { ...config.settings.features, timeZone: config.recluster.timeZone } },
+  };
 }

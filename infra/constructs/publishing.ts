@@ -43,7 +43,7 @@ export class ShoalPublishing extends Construct {
       environment: {
         TABLE_NAME: data.table.tableName,
         EVENT_BUS_NAME: bus.eventBusName,
-        HISTORY_DAYS: String(config.settings.retention.historyDays),
+        SHOAL_SETTINGS: JSON.stringify(config.settings),
       },
       memorySize: 512,
       timeout: Duration.minutes(2),

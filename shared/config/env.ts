@@ -26,11 +26,7 @@ export const ingestEnvSchema = z.object({
 export const outboxEnvSchema = z.object({
   TABLE_NAME: z.string().min(3),
   EVENT_BUS_NAME: z.string().min(1),
-  /** Retention of the transition history the sweeper writes (settings.retention.historyDays). */
-  HISTORY_DAYS: z
-    .string()
-    .regex(/^[1-9]\d*$/)
-    .transform(Number),
+  SHOAL_SETTINGS: settingsJson,
 });
 
 export const reclusterEnvSchema = z.object({

@@ -54,8 +54,30 @@ export const settingsSchema = z.object({
       activityHalfLifeDays: z.number().positive().default(14),
       /** Half-life of a text's weight in the interest vector. */
       interestHalfLifeDays: z.number().positive().default(45),
+      /** IANA time zone whose calendar days are purchase days: the stage's (its nightly schedule's) time zone. */
+      timeZone: z
+        .string()
+        .refine((tz) => {
+          try {
+            new Intl.DateTimeFormat('en-US', { timeZone: tz });
+            return true;
+          } catch {
+            return false;
+          }
+        }, 'not an IANA time zone')
+        .default('UTC'),
     })
-    .default({ activityHalfLifeDays: 14, interestHalfLifeDays: 45 }),
+    .default({ activityHalfLifeDays: 14, interestHalfLifeDays: 45, timeZone: 'UTC' }),
+  /**
+   * Money: the store's base currency (ISO 4217) and fixed conversion rates (units of base per unit of the currency).
+   * Amounts in a currency without a rate are kept in the log but left out of money features, and counted.
+   */
+  currency: z
+    .object({
+      base: z.string().regex(/^[A-Z]{3}$/),
+      rates: z.record(z.string().regex(/^[A-Z]{3}$/), z.number().positive()).default({}),
+    })
+    .default({ base: 'GBP', rates: {} }),
   vector: z.object({
     behaviourWeight: z.number().nonnegative(),
     interestWeight: z.number().nonnegative(),
@@ -68,7 +90,6 @@ export const settingsSchema = z.object({
   retention: z.object({
     eventDays: z.number().int().positive(),
     quarantineDays: z.number().int().positive(),
-    historyDays: z.number().int().positive(),
   }),
   recluster: z.object({
     shardCount: z.number().int().min(1).max(10_000),

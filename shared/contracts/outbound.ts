@@ -114,7 +114,12 @@ export const runFailedSchema = z.object({
 
 export const erasureCompletedSchema = z.object({
   customerId: id,
+  /** Items deleted in all stores together. */
   itemsDeleted: z.number().int().nonnegative(),
+  /** Items deleted per store (`table`: event log and history items; `quarantine`: rejected records). */
+  deletedByStore: z.record(z.string(), z.number().int().nonnegative()).optional(),
+  /** The erasure instant: events dated at or before it are dropped, whenever they arrive. */
+  erasedAt: isoDateTime.optional(),
   completedAt: isoDateTime,
   dedupeKey: z.string().min(1),
 });

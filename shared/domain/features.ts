@@ -1,15 +1,30 @@
-import { CHANNELS, type InboundEvent } from '../contracts/inbound';
+import type { CHANNELS, InboundEvent } from '../contracts/inbound';
 
 /** An event as held in the customer's log: the validated detail plus, once known, its text embedding. */
 export interface LoggedEvent {
   event: InboundEvent;
-  /** Embedding of the event's text; null while the embedding endpoint was unavailable. */
-  embedding: Float32Array | null;
+  /**
+   * Embedding of the event's text; null while the embedding endpoint was unavailable; 'refused' when the model
+   * refused the text on its own (never retried).
+   */
+  embedding: Float32Array | null | 'refused';
+}
+
+/** Money: amounts are converted to `base` with fixed `rates` (units of base per unit of the currency). */
+export interface CurrencySettings {
+  base: string;
+  rates: Record<string, number>;
 }
 
 export interface FeatureSettings {
+  /** Half-life of the decayed view, search and cart-add counts, in days. */
   activityHalfLifeDays: number;
+  /** Half-life of a text's weight in the interest vector, in days. */
   interestHalfLifeDays: number;
+  /** IANA time zone whose calendar days are purchase days (the stage's schedule time zone). Default UTC. */
+  timeZone?: string;
+  /** Absent: every amount is taken as it is (one-currency stores and old callers). */
+  currency?: CurrencySettings;
 }
 
 export type Channel = (typeof CHANNELS)[number];
@@ -42,14 +57,32 @@ export interface CustomerFeatures {
   purchase: { x: number; tx: number; T: number; meanRepeatSpend: number };
   /** Interest: time-decayed mean of embeddings, L2-normalised; null when no text was embedded yet. */
   interest: number[] | null;
-  /** Events whose text still lacks an embedding (backfilled on the next successful call). */
+  /** Events whose text still lacks an embedding (merged when the endpoint is back). */
   pendingEmbeddings: number;
+  /** Top 10 categories (normalised) with their interaction weights: order item 3·quantity, cart add 2, view 1. */
+  categoryWeights: Record<string, number>;
+  /** Orders in a currency without a conversion rate: counted as orders, left out of every money feature. */
+  unpricedOrders: number;
+  /** Top 20 products by 3·ordered + 2·carted + viewed (quantities for orders and carts, events for views). */
+  products: { sku: string; ordered: number; carted: number; viewed: number }[];
+  /** Up to 20 most recent campaigns (by first response) with the responses seen and the segment delivered to. */
+  campaigns: {
+    campaignId: string;
+    segmentId: string;
+    delivered: boolean;
+    opened: boolean;
+    clicked: boolean;
+    converted: boolean;
+    firstAt: string;
+  }[];
+  /** Counts of ratings 1..5. */
+  ratings: number[];
+  /** Up to 30 terms of the customer's review texts (stop-worded, lower-cased, no digits) with counts. */
+  reviewTerms: Record<string, number>;
 }
 
-const DAY_MS = 86_400_000;
-const WEEK_DAYS = 7;
 /** How much a touched text counts in the interest vector, by event type. */
-const INTEREST_WEIGHT: Partial<Record<InboundEvent['type'], number>> = {
+export const INTEREST_WEIGHT: Partial<Record<InboundEvent['type'], number>> = {
   'order.placed': 3,
   'cart.updated': 2,
   'review.submitted': 2,
@@ -84,223 +117,34 @@ export function eventText(event: InboundEvent): string | null {
   }
 }
 
-interface Timed {
-  logged: LoggedEvent;
-  t: number;
-}
-
-/** Canonical order: by event time, then event id. Makes every float sum independent of arrival order. */
-function canonical(events: readonly LoggedEvent[]): Timed[] {
-  const byId = new Map<string, Timed>();
-  for (const logged of events) {
-    const e: Timed = { logged, t: Date.parse(logged.event.detail.occurredAt) };
-    const prev = byId.get(logged.event.detail.eventId);
-    // A duplicate id keeps one deterministic copy: the earliest occurrence, ties by content.
-    if (!prev || compareEvents(e, prev) < 0) byId.set(logged.event.detail.eventId, e);
-  }
-  return [...byId.values()].sort(compareEvents);
-}
-
-function compareEvents(a: Timed, b: Timed): number {
-  if (a.t !== b.t) return a.t - b.t;
-  const ia = a.logged.event.detail.eventId;
-  const ib = b.logged.event.detail.eventId;
-  if (ia !== ib) return ia < ib ? -1 : 1;
-  const ja = JSON.stringify(a.logged.event);
-  const jb = JSON.stringify(b.logged.event);
-  if (ja !== jb) return ja < jb ? -1 : 1;
-  // Same event: prefer the copy that carries an embedding.
-  return (b.logged.embedding ? 1 : 0) - (a.logged.embedding ? 1 : 0);
-}
-
-/** Whether an event has a text for the interest vector (cheaper than building it). */
-function hasText(event: InboundEvent): boolean {
-  switch (event.type) {
-    case 'order.placed':
-    case 'product.viewed':
-    case 'search.performed':
-      return true;
-    case 'cart.updated':
-      return event.detail.action === 'added';
-    case 'review.submitted':
-      return event.detail.text.trim() !== '';
-    default:
-      return false;
-  }
-}
-
-function decay(ageMs: number, halfLifeDays: number): number {
-  return Math.exp((-Math.LN2 * Math.max(0, ageMs)) / (halfLifeDays * DAY_MS));
-}
-
 /**
- * Folds a customer's event log into features as of `asOf`. Exact for late, duplicated and
- * out-of-order events: the result depends only on the set of distinct events and `asOf`.
+ * A category as one key, however the storefront spelled it: Unicode NFKC (full-width and composed forms fold
+ * together), case-folded, inner white space collapsed, trimmed. Empty means no category.
  */
-export function foldEvents(events: readonly LoggedEvent[], asOf: Date, settings: FeatureSettings): CustomerFeatures {
-  const now = asOf.getTime();
-  const log = canonical(events);
-  const orders = new Map<string, { total: number; discount: number; at: string; t: number }>();
-  const refunded = new Map<string, number>();
-  const channelCounts: Record<Channel, number> = { web: 0, app: 0, store: 0, marketplace: 0 };
-  const categoryWeight = new Map<string, number>();
-  let views = 0;
-  let searches = 0;
-  let cartAdds = 0;
-  let ratingSum = 0;
-  let reviewCount = 0;
-  let campaignResponses = 0;
-  let pendingEmbeddings = 0;
-  let interestSum: Float64Array | null = null;
-  let interestWeight = 0;
+export function normaliseCategory(raw: string): string {
+  return raw.normalize('NFKC').toLowerCase().replace(/\s+/gu, ' ').trim();
+}
 
-  const touchCategory = (category: string, weight: number) => {
-    const key = category.trim().toLowerCase();
-    if (key) categoryWeight.set(key, (categoryWeight.get(key) ?? 0) + weight);
-  };
+// A short English stop list: terms that say nothing about what sets a segment's reviews apart.
+const STOP_WORDS = new Set(
+  (
+    "the and for with this that was are but not you your have has had its it's our out all any can get got too very " +
+    'just one two from they them then than there their what when which who will would could should about after again ' +
+    'also been being before both did does doing down each few more most much such only own same some into over under ' +
+    'once here why how where while were she him her his hers mine ours yours myself itself these those because until ' +
+    'off per via yes nor now ever even still well really quite item product bought buy order ordered'
+  ).split(' '),
+);
 
-  for (const { logged, t } of log) {
-    const { event, embedding } = logged;
-    const age = now - t;
-    switch (event.type) {
-      case 'order.placed': {
-        const d = event.detail;
-        if (!orders.has(d.orderId))
-          orders.set(d.orderId, { total: d.total, discount: d.discount, at: d.occurredAt, t });
-        channelCounts[d.channel] += 1;
-        for (const item of d.items) touchCategory(item.category, 3 * item.quantity);
-        break;
-      }
-      case 'order.refunded':
-        refunded.set(event.detail.orderId, (refunded.get(event.detail.orderId) ?? 0) + event.detail.amount);
-        break;
-      case 'product.viewed':
-        views += decay(age, settings.activityHalfLifeDays);
-        channelCounts[event.detail.channel] += 0.25;
-        touchCategory(event.detail.category, 1);
-        break;
-      case 'search.performed':
-        searches += decay(age, settings.activityHalfLifeDays);
-        break;
-      case 'cart.updated':
-        if (event.detail.action === 'added') {
-          cartAdds += decay(age, settings.activityHalfLifeDays);
-          touchCategory(event.detail.category, 2);
-        }
-        break;
-      case 'review.submitted':
-        ratingSum += event.detail.rating;
-        reviewCount += 1;
-        break;
-      case 'campaign.responded':
-        campaignResponses += 1;
-        break;
-      case 'customer.erased':
-        break;
-      default: {
-        const unreachable: never = event;
-        throw new Error(`unhandled event ${String(unreachable)}`);
-      }
-    }
-    const weight = INTEREST_WEIGHT[event.type];
-    if (weight !== undefined && hasText(event)) {
-      if (embedding) {
-        interestSum ??= new Float64Array(embedding.length);
-        if (embedding.length === interestSum.length) {
-          const w = weight * decay(age, settings.interestHalfLifeDays);
-          for (let j = 0; j < embedding.length; j++) interestSum[j]! += w * embedding[j]!;
-          interestWeight += w;
-        }
-      } else {
-        pendingEmbeddings += 1;
-      }
-    }
+/** Distinct terms of a review text: letters only, 3 to 30 characters, lower-cased, no stop words, at most 50. */
+export function reviewTerms(text: string): string[] {
+  const terms = new Set<string>();
+  for (const m of text
+    .normalize('NFKC')
+    .toLowerCase()
+    .matchAll(/\p{L}{3,30}/gu)) {
+    if (!STOP_WORDS.has(m[0])) terms.add(m[0]);
+    if (terms.size >= 50) break;
   }
-
-  const orderList = [...orders.values()];
-  const gross = orderList.reduce((s, o) => s + o.total, 0);
-  const discount = orderList.reduce((s, o) => s + o.discount, 0);
-  let refundedAmount = 0;
-  let refundedOrders = 0;
-  for (const [orderId, amount] of refunded) {
-    refundedAmount += amount;
-    if (orders.has(orderId)) refundedOrders += 1;
-  }
-  const revenue = Math.max(0, gross - refundedAmount);
-  const first = log[0]?.logged.event.detail.occurredAt ?? null;
-  const last = log[log.length - 1]?.logged.event.detail.occurredAt ?? null;
-  // Orders were visited in time order.
-  const firstOrder = orderList[0];
-  const lastOrder = orderList[orderList.length - 1];
-  const firstOrderAt = firstOrder?.at ?? null;
-  const lastOrderAt = lastOrder?.at ?? null;
-
-  const channelTotal = CHANNELS.reduce((s, c) => s + channelCounts[c], 0);
-  const channelShares = Object.fromEntries(
-    CHANNELS.map((c) => [c, channelTotal > 0 ? channelCounts[c] / channelTotal : 0]),
-  ) as Record<Channel, number>;
-
-  const categories = [...categoryWeight.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
-  const catTotal = categories.reduce((s, [, w]) => s + w, 0);
-  let entropy = 0;
-  for (const [, w] of categories) {
-    const p = w / catTotal;
-    entropy -= p * Math.log2(p);
-  }
-
-  // Value-model inputs: one transaction per customer per UTC day (the CDNOW convention), in weeks.
-  const spendByDay = new Map<number, number>();
-  for (const o of orderList) {
-    const day = Math.floor(o.t / DAY_MS);
-    spendByDay.set(day, (spendByDay.get(day) ?? 0) + o.total);
-  }
-  const days = [...spendByDay.keys()].sort((a, b) => a - b);
-  const firstDay = days[0];
-  const lastDay = days[days.length - 1];
-  const nowDay = now / DAY_MS;
-  const repeatSpends = days.slice(1).map((d) => spendByDay.get(d) ?? 0);
-  const purchase =
-    firstDay === undefined || lastDay === undefined
-      ? { x: 0, tx: 0, T: 0, meanRepeatSpend: 0 }
-      : {
-          x: days.length - 1,
-          tx: (lastDay - firstDay) / WEEK_DAYS,
-          T: Math.max(0, nowDay - firstDay) / WEEK_DAYS,
-          meanRepeatSpend: repeatSpends.length ? repeatSpends.reduce((s, v) => s + v, 0) / repeatSpends.length : 0,
-        };
-
-  let interest: number[] | null = null;
-  if (interestSum && interestWeight > 0) {
-    let norm = 0;
-    for (let j = 0; j < interestSum.length; j++) norm += interestSum[j]! ** 2;
-    norm = Math.sqrt(norm);
-    interest = Array.from(interestSum, (v) => (norm > 0 ? v / norm : 0));
-  }
-
-  return {
-    eventCount: log.length,
-    orders: orderList.length,
-    revenue,
-    avgOrderValue: orderList.length ? gross / orderList.length : 0,
-    daysSinceLastOrder: lastOrder ? Math.max(0, (now - lastOrder.t) / DAY_MS) : null,
-    tenureDays: log[0] ? Math.max(0, (now - log[0].t) / DAY_MS) : 0,
-    refundRate: orderList.length ? Math.min(1, refundedOrders / orderList.length) : 0,
-    reviewCount,
-    reviewAverage: reviewCount ? ratingSum / reviewCount : null,
-    discountShare: gross + discount > 0 ? discount / (gross + discount) : 0,
-    channelShares,
-    categoryEntropy: entropy,
-    topCategories: categories.slice(0, 5).map(([c]) => c),
-    decayedViews: views,
-    decayedSearches: searches,
-    decayedCartAdds: cartAdds,
-    campaignResponses,
-    firstSeenAt: first,
-    lastEventAt: last,
-    firstOrderAt,
-    lastOrderAt,
-    purchase,
-    interest,
-    pendingEmbeddings,
-  };
+  return [...terms];
 }

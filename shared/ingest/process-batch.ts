@@ -1,8 +1,11 @@
 import type { Settings } from '../config/settings';
 import type { CustomerErased } from '../contracts/inbound';
 import { validateInbound, type RejectionReason } from '../contracts/validate';
-import { dedupeKey, evaluateCustomer } from '../domain/evaluate';
-import { eventText, foldEvents, type LoggedEvent } from '../domain/features';
+import { eraseCustomer } from '../customer/erase';
+import { publishWritten, type Written } from '../customer/outbox';
+import { eventKey } from '../customer/store';
+import { applyEvents, featureSettingsOf, type ApplyOutcome } from '../customer/update';
+import { eventText, type LoggedEvent } from '../domain/features';
 import type { Embedder } from '../ports/embedder';
 import type { ModelCache } from '../ports/models';
 import type { CustomerProfile, EventLog, ProfileStore, Publisher, Quarantine, QuarantineEntry } from '../ports/stores';
@@ -45,16 +48,19 @@ export interface BatchOutcome {
     embeddingFailed: boolean;
     publishDeferred: number;
     writeConflicts: number;
+    /** Events dated at or before their customer's erasure: dropped, nothing stored. */
+    erasedDropped: number;
   };
 }
 
-const MAX_WRITE_ATTEMPTS = 6;
 const DAY_SECONDS = 86_400;
 
 /**
- * The real-time path for one queue batch: validate → quarantine rejects → embed the batch's texts once →
- * append to each customer's log → fold → assign → conditional write (outbox) → publish.
- * A failure for one customer fails only that customer's records; a rejected record never fails.
+ * The real-time path for one queue batch: validate → quarantine rejects → erasures (tombstones) → one batched read
+ * of the profiles and of the batch's own event ids → embed the batch's texts once → per customer: merge the new events
+ * into the state, evaluate, conditional write with the outbox → batched log writes → publish → settle.
+ * Reads and writes per event do not depend on the customer's history. A failure for one customer fails only that
+ * customer's records; a rejected record never fails.
  */
 export async function processBatch(records: readonly IngestRecord[], deps: IngestDeps): Promise<BatchOutcome> {
   const now = deps.clock();
@@ -71,7 +77,9 @@ export async function processBatch(records: readonly IngestRecord[], deps: Inges
     embeddingFailed: false,
     publishDeferred: 0,
     writeConflicts: 0,
+    erasedDropped: 0,
   };
+  const expiresAt = Math.floor(now.getTime() / 1000) + deps.settings.retention.eventDays * DAY_SECONDS;
   const failed = new Set<string>();
 
   // 1. Validate; rejects go to quarantine with their reason and are never retried.
@@ -113,58 +121,16 @@ export async function processBatch(records: readonly IngestRecord[], deps: Inges
     }
   }
 
-  // 2. Embed the batch's texts in one call (the embedder dedupes, caches and chunks).
-  const texts = new Map<string, Float32Array | null>();
-  for (const list of byCustomer.values()) {
-    for (const { logged } of list) {
-      const text = eventText(logged.event);
-      if (text !== null) texts.set(text, null);
-    }
-  }
-  const embed = async (wanted: string[]): Promise<boolean> => {
-    const missing = wanted.filter((t) => !texts.get(t));
-    if (missing.length === 0) return true;
-    if (stats.embeddingFailed) return false;
-    try {
-      const vectors = await deps.embedder.embed(missing);
-      missing.forEach((t, i) => texts.set(t, vectors[i] ?? null));
-      return true;
-    } catch (err) {
-      stats.embeddingFailed = true;
-      deps.metrics.count('EmbeddingFailures');
-      deps.log.warn('embedding unavailable; keeping last interest vectors', {
-        error: (err as Error).name,
-        reason: (err as { reason?: string }).reason,
-        texts: missing.length,
-      });
-      return false;
-    }
-  };
-  await embed([...texts.keys()]);
-  for (const list of byCustomer.values()) {
-    for (const item of list) {
-      const text = eventText(item.logged.event);
-      if (text !== null) item.logged.embedding = texts.get(text) ?? null;
-    }
-  }
-
-  // 3. Append, fold, assign, write, publish. Reads and writes are batched across customers where DynamoDB allows
-  //    (BatchGetItem, BatchWriteItem, PutEvents of 10); the conditional profile write stays per customer. A failure
-  //    fails only the records of the customers it touched.
+  // 2. Erasures first: the tombstone fences every later write; events of the batch dated after it start a new epoch.
   stats.customers = byCustomer.size;
-  const expiresAt = Math.floor(now.getTime() / 1000) + deps.settings.retention.eventDays * DAY_SECONDS;
-  const ctx: CustomerContext = { deps, now, expiresAt, stats, embed, texts };
+  const featureSettings = featureSettingsOf(deps.settings);
+  const concurrency = deps.concurrency ?? 8;
   const work: CustomerWork[] = [...byCustomer.entries()].map(([customerId, items]) => ({
     customerId,
     messageIds: items.map((i) => i.messageId),
     events: items.map((i) => i.logged),
-    previous: undefined,
-    log: [],
-    fresh: [],
-    written: null,
     failed: false,
   }));
-  const concurrency = deps.concurrency ?? 8;
   const fail = (w: CustomerWork, err: unknown) => {
     w.failed = true;
     for (const id of w.messageIds) failed.add(id);
@@ -176,85 +142,153 @@ export async function processBatch(records: readonly IngestRecord[], deps: Inges
     });
   };
   const live = () => work.filter((w) => !w.failed && w.events.length > 0);
-
-  // 3a. Erasures first; events dated before the erasure request are erased with everything else.
+  const toPublish: Written[] = [];
   await mapLimit(work, concurrency, async (w) => {
-    const erasure = w.events
+    const erasures = w.events
       .filter((e) => e.event.type === 'customer.erased')
-      .sort((a, b) => (a.event.detail.occurredAt < b.event.detail.occurredAt ? 1 : -1))[0];
-    if (!erasure) return;
+      .sort((a, b) => Date.parse(b.event.detail.occurredAt) - Date.parse(a.event.detail.occurredAt));
+    if (erasures.length === 0) return;
     try {
-      await eraseCustomer(w.customerId, erasure.event.detail as CustomerErased, ctx);
-      w.events = w.events.filter(
-        (e) => e.event.type !== 'customer.erased' && e.event.detail.occurredAt > erasure.event.detail.occurredAt,
+      const outcome = await eraseCustomer(
+        erasures[0]!.event.detail as CustomerErased,
+        undefined,
+        now,
+        deps,
+        featureSettings,
       );
+      stats.erasures += 1;
+      if (outcome.written) toPublish.push(outcome.written);
+      deps.log.info('customer erased', { customerId: w.customerId, ...outcome.deletedByStore });
+      w.events = w.events.filter((e) => e.event.type !== 'customer.erased');
     } catch (err) {
       fail(w, err);
     }
   });
 
-  // 3b. Profiles in one batched read (falling back to single reads), logs per customer.
-  let prefetched: Map<string, CustomerProfile> | null = null;
+  // 3. One batched read of the profiles, one of the batch's own event ids in the log: no history is read.
+  let prefetched = new Map<string, CustomerProfile>();
+  let logged = new Set<string>();
   try {
-    prefetched = await deps.profiles.getMany(live().map((w) => w.customerId));
-  } catch {
-    prefetched = null;
+    [prefetched, logged] = await Promise.all([
+      deps.profiles.getMany(live().map((w) => w.customerId)),
+      deps.eventLog.loggedIds(
+        live().flatMap((w) => w.events.map((e) => ({ customerId: w.customerId, eventId: e.event.detail.eventId }))),
+      ),
+    ]);
+  } catch (err) {
+    for (const w of live()) fail(w, err);
   }
+
+  // 4. Embed the batch's texts, and texts that waited for an embedding on these profiles, in one call.
+  const texts = new Map<string, Float32Array | null>();
+  for (const w of live()) {
+    for (const e of w.events) {
+      const text = eventText(e.event);
+      if (text !== null) texts.set(text, null);
+    }
+    for (const p of prefetched.get(w.customerId)?.state.pending ?? []) texts.set(p.text, null);
+  }
+  const embedded = new Map<string, Float32Array | null>();
+  if (texts.size > 0) {
+    try {
+      const wanted = [...texts.keys()];
+      const vectors = await deps.embedder.embed(wanted);
+      wanted.forEach((t, i) => embedded.set(t, vectors[i] ?? null));
+      const refused = [...embedded.values()].filter((v) => v === null).length;
+      if (refused) deps.metrics.count('TextsNotEmbeddable', refused);
+    } catch (err) {
+      stats.embeddingFailed = true;
+      deps.metrics.count('EmbeddingFailures');
+      deps.log.warn('embedding unavailable; texts kept on the state until it is back', {
+        error: (err as Error).name,
+        reason: (err as { reason?: string }).reason,
+        texts: texts.size,
+      });
+    }
+  }
+  for (const w of live()) {
+    w.events = w.events.map((e) => {
+      const text = eventText(e.event);
+      if (text === null || !embedded.has(text)) return e;
+      const v = embedded.get(text);
+      return { ...e, embedding: v ?? 'refused' };
+    });
+  }
+
+  // 5. Merge, evaluate and write each profile conditionally (the state first: its `unlogged` ids make a crash
+  //    before the log write safe), then the log in batched writes.
+  const outcomes = new Map<CustomerWork, ApplyOutcome>();
   await mapLimit(live(), concurrency, async (w) => {
     try {
-      w.previous = prefetched ? (prefetched.get(w.customerId) ?? null) : await deps.profiles.get(w.customerId);
-      w.log = await deps.eventLog.load(w.customerId);
-      // What is new: not in the log, first copy within the batch. Everything else is a duplicate.
-      const known = new Set(w.log.map((e) => e.event.detail.eventId));
-      for (const e of w.events) {
-        if (known.has(e.event.detail.eventId)) stats.duplicates += 1;
-        else {
-          known.add(e.event.detail.eventId);
-          w.fresh.push(e);
-        }
-      }
+      const outcome = await applyEvents(
+        {
+          customerId: w.customerId,
+          events: w.events,
+          prefetched: prefetched.get(w.customerId) ?? null,
+          logged,
+          embedded,
+          now,
+        },
+        deps,
+      );
+      outcomes.set(w, outcome);
+      stats.duplicates += outcome.duplicates;
+      stats.erasedDropped += outcome.droppedErased.length;
+      stats.writeConflicts += outcome.conflicts;
+      if (outcome.evaluation?.segmentChanged) stats.segmentChanges += 1;
+      if (outcome.evaluation?.lifecycleChanged) stats.lifecycleChanges += 1;
     } catch (err) {
       fail(w, err);
     }
   });
-
-  // 3c. New events in batched writes; if the batch write fails, each customer appends on its own.
-  const appending = live().filter((w) => w.fresh.length > 0);
+  const appending = [...outcomes.entries()].filter(([w, o]) => !w.failed && o.toLog.length > 0);
   try {
     await deps.eventLog.appendMany(
-      appending.flatMap((w) => w.fresh.map((logged) => ({ customerId: w.customerId, logged }))),
+      appending.flatMap(([w, o]) => o.toLog.map((logged) => ({ customerId: w.customerId, logged }))),
       expiresAt,
     );
   } catch {
-    await mapLimit(appending, concurrency, async (w) => {
+    await mapLimit(appending, concurrency, async ([w, o]) => {
       try {
-        // Ids already present now were written by the failed batch write's completed chunks: they count as ours.
-        await deps.eventLog.append(w.customerId, w.fresh, expiresAt);
+        await deps.eventLog.appendMany(
+          o.toLog.map((logged) => ({ customerId: w.customerId, logged })),
+          expiresAt,
+        );
       } catch (err) {
-        fail(w, err);
+        fail(w, err); // applied but not logged: the redelivery finds the ids in `unlogged` and logs them
       }
     });
   }
-  for (const w of live()) stats.appended += w.fresh.length;
+  for (const [w, o] of outcomes) {
+    if (w.failed) continue;
+    stats.appended += o.fresh.length;
+    if (o.written) toPublish.push(o.written);
+  }
 
-  // 3d. Fold, assign and write each profile conditionally; a conflict re-reads and re-evaluates.
-  await mapLimit(live(), concurrency, async (w) => {
+  // 6. Publish what the writes claimed, settle the profiles; a customer erased meanwhile loses what we appended.
+  const active = await deps.models.getActive().catch(() => null);
+  const published = await publishWritten(toPublish, deps, {
+    now: deps.clock,
+    activeVersion: active?.version ?? null,
+    concurrency,
+  });
+  stats.publishDeferred += published.deferred;
+  await mapLimit([...outcomes.entries()], concurrency, async ([w, o]) => {
+    const stray = [
+      ...(published.gone.has(w.customerId) ? o.toLog : []),
+      ...o.droppedErased.filter((e) => logged.has(eventKey(w.customerId, e.event.detail.eventId))),
+    ].map((e) => e.event.detail.eventId);
+    if (stray.length === 0) return;
     try {
-      await evaluateAndWrite(w, ctx);
+      await deps.eventLog.deleteEvents(w.customerId, stray);
     } catch (err) {
-      fail(w, err);
+      fail(w, err); // retried: the tombstone drops the events again and the lookup finds these items
     }
   });
 
-  // 3e. Publish every outbox of the batch together; what fails stays in its outbox for the sweeper.
-  stats.publishDeferred += await publishOutboxes(
-    live().flatMap((w) => (w.written ? [w.written] : [])),
-    deps,
-    concurrency,
-  );
-
   deps.metrics.count('EventsIngested', stats.appended);
   deps.metrics.count('DuplicateEvents', stats.duplicates);
+  deps.metrics.count('ErasedEventsDropped', stats.erasedDropped);
   deps.metrics.count('SegmentChanges', stats.segmentChanges);
   deps.metrics.count('LifecycleChanges', stats.lifecycleChanges);
   return { failedMessageIds: [...failed], stats };
@@ -264,126 +298,5 @@ interface CustomerWork {
   customerId: string;
   messageIds: string[];
   events: LoggedEvent[];
-  /** undefined: not read yet; null: no profile yet. */
-  previous: CustomerProfile | null | undefined;
-  log: LoggedEvent[];
-  fresh: LoggedEvent[];
-  written: CustomerProfile | null;
   failed: boolean;
-}
-
-interface CustomerContext {
-  deps: IngestDeps;
-  now: Date;
-  expiresAt: number;
-  stats: BatchOutcome['stats'];
-  embed: (texts: string[]) => Promise<boolean>;
-  texts: Map<string, Float32Array | null>;
-}
-
-async function evaluateAndWrite(w: CustomerWork, ctx: CustomerContext): Promise<void> {
-  const { deps, now, stats } = ctx;
-  let previous = w.previous ?? null;
-  let log = [...w.log, ...w.fresh];
-  for (let attempt = 0; attempt < MAX_WRITE_ATTEMPTS; attempt++) {
-    if (attempt > 0) {
-      [previous, log] = await Promise.all([deps.profiles.get(w.customerId), deps.eventLog.load(w.customerId)]);
-    }
-    if (log.length === 0) return; // erased concurrently
-    await backfillEmbeddings(w.customerId, log, ctx);
-    const features = foldEvents(log, now, deps.settings.features);
-    const model = await deps.models.forProfile(previous?.assignment?.modelVersion);
-    const evaluation = evaluateCustomer({
-      customerId: w.customerId,
-      features,
-      previous,
-      model,
-      now,
-      settings: deps.settings,
-      reason: 'event',
-    });
-    const outcome = await deps.profiles.put(evaluation.profile, previous?.rev ?? null);
-    if (outcome === 'conflict') {
-      stats.writeConflicts += 1;
-      continue;
-    }
-    if (evaluation.segmentChanged) stats.segmentChanges += 1;
-    if (evaluation.lifecycleChanged) stats.lifecycleChanges += 1;
-    w.written = evaluation.profile;
-    return;
-  }
-  throw new Error('profile write kept conflicting');
-}
-
-/** Events whose embedding was missed during an outage get one on the next healthy batch. */
-async function backfillEmbeddings(customerId: string, log: LoggedEvent[], ctx: CustomerContext): Promise<void> {
-  const pending = log.filter((e) => e.embedding === null && eventText(e.event) !== null);
-  if (pending.length === 0 || ctx.stats.embeddingFailed) return;
-  const wanted = [...new Set(pending.map((e) => eventText(e.event)!))];
-  if (!(await ctx.embed(wanted))) return;
-  const updates: { eventId: string; embedding: Float32Array }[] = [];
-  for (const e of pending) {
-    const v = ctx.texts.get(eventText(e.event)!);
-    if (v) {
-      e.embedding = v;
-      updates.push({ eventId: e.event.detail.eventId, embedding: v });
-    }
-  }
-  await ctx.deps.eventLog.setEmbeddings(customerId, updates);
-}
-
-/**
- * Publishes the outboxes of freshly written profiles together (PutEvents takes 10 entries per call), then clears
- * each: in one conditional update when its whole outbox went out. Whatever fails stays in its outbox for the next
- * write or the sweeper. Also the sweeper's path: the revision it read is the one it clears. Returns how many
- * entries were deferred.
- */
-export async function publishOutboxes(
-  written: readonly CustomerProfile[],
-  deps: Pick<IngestDeps, 'publisher' | 'profiles' | 'metrics' | 'log'>,
-  concurrency = 8,
-): Promise<number> {
-  const writers = written.filter((p) => p.outbox.length > 0);
-  if (writers.length === 0) return 0;
-  let failedKeys: Set<string>;
-  try {
-    const result = await deps.publisher.publish(writers.flatMap((p) => p.outbox));
-    failedKeys = new Set(result.failed.map((f) => f.dedupeKey));
-  } catch (err) {
-    deps.log.warn('publish failed; outboxes kept for the sweeper', { error: (err as Error).name });
-    failedKeys = new Set(writers.flatMap((p) => p.outbox.map((e) => e.dedupeKey)));
-  }
-  if (failedKeys.size) deps.metrics.count('PublishDeferred', failedKeys.size);
-  await mapLimit(writers, concurrency, async (p) => {
-    const published = p.outbox.filter((e) => !failedKeys.has(e.dedupeKey));
-    try {
-      await deps.profiles.completeOutbox(
-        p.customerId,
-        published,
-        published.length === p.outbox.length ? { rev: p.rev } : undefined,
-      );
-    } catch (err) {
-      // Published but still listed: the sweeper republishes with the same dedupe keys.
-      deps.log.warn('outbox not cleared', { customerId: p.customerId, error: (err as Error).name });
-    }
-  });
-  return failedKeys.size;
-}
-
-async function eraseCustomer(customerId: string, request: CustomerErased, ctx: CustomerContext): Promise<void> {
-  const itemsDeleted = await ctx.deps.eventLog.eraseCustomer(customerId);
-  ctx.stats.erasures += 1;
-  const key = dedupeKey(customerId, 'customer.erasure.completed', request.eventId);
-  const result = await ctx.deps.publisher.publish([
-    {
-      dedupeKey: key,
-      event: {
-        detailType: 'customer.erasure.completed',
-        detail: { customerId, itemsDeleted, completedAt: ctx.now.toISOString(), dedupeKey: key },
-      },
-    },
-  ]);
-  // No profile is left to hold an outbox entry: fail the record so the (idempotent) erasure is retried.
-  if (result.failed.length) throw new Error('erasure confirmation not published');
-  ctx.deps.log.info('customer erased', { customerId, itemsDeleted });
 }

@@ -1,77 +1,12 @@
-import type { ModelQuality, OutboundEvent, Traits, LifecycleStage } from '../contracts/outbound';
+import type { ModelQuality } from '../contracts/outbound';
+import type { OutboxEntry } from '../customer/profile';
+import type { WriteOutcome } from '../customer/store';
 import type { Rejection } from '../contracts/validate';
-import type { CustomerFeatures, LoggedEvent } from '../domain/features';
 import type { SegmentationModel } from '../segmentation/model';
 
-/** A change waiting to be published. Kept on the profile until PutEvents succeeded (the outbox). */
-export interface OutboxEntry {
-  dedupeKey: string;
-  event: OutboundEvent;
-}
-
-export interface Assignment {
-  segmentId: string;
-  modelVersion: number;
-  since: string;
-  distance: number;
-  confidence: number;
-  topProbabilities: { segmentId: string; p: number }[];
-}
-
-export interface CustomerProfile {
-  customerId: string;
-  /** Optimistic-concurrency revision: every write is conditional on the revision it read. */
-  rev: number;
-  updatedAt: string;
-  /** Features as of `updatedAt` (time-dependent ones are re-evaluated at read time by consumers). */
-  features: CustomerFeatures;
-  assignment: Assignment | null;
-  traits: Traits | null;
-  lifecycleStage: LifecycleStage | null;
-  outbox: OutboxEntry[];
-}
-
-export interface AppendResult {
-  appended: string[];
-  duplicates: string[];
-}
-
-/** The customer's event log: the source of truth that features are folded from. */
-export interface EventLog {
-  /** Conditional appends, one request per event: reports exactly which ids were already there. */
-  append(customerId: string, events: readonly LoggedEvent[], expiresAt: number): Promise<AppendResult>;
-  /**
-   * Unconditional batched appends of events the caller knows to be new (it loaded the log first). A concurrent
-   * writer of the same event id writes the same item, so the overwrite is harmless.
-   */
-  appendMany(events: readonly { customerId: string; logged: LoggedEvent }[], expiresAt: number): Promise<void>;
-  load(customerId: string): Promise<LoggedEvent[]>;
-  setEmbeddings(customerId: string, updates: readonly { eventId: string; embedding: Float32Array }[]): Promise<void>;
-  /** Deletes every item held for the customer (events, profile, history). Returns how many. */
-  eraseCustomer(customerId: string): Promise<number>;
-}
-
-export type WriteOutcome = 'written' | 'conflict';
-
-export interface ProfileStore {
-  get(customerId: string): Promise<CustomerProfile | null>;
-  /** Strongly consistent batched read; absent customers are absent from the map. */
-  getMany(customerIds: readonly string[]): Promise<Map<string, CustomerProfile>>;
-  /** Writes the profile if the stored revision is still `expectedRev` (null: must not exist). */
-  put(profile: CustomerProfile, expectedRev: number | null): Promise<WriteOutcome>;
-  /**
-   * Drops published entries from the outbox and records them in the transition history. With `written`, the caller
-   * says it published the whole outbox of the revision it wrote: one conditional update clears it, falling back to
-   * per-entry removal if the profile moved on meanwhile.
-   */
-  completeOutbox(customerId: string, published: readonly OutboxEntry[], written?: { rev: number }): Promise<void>;
-  /** Profiles with pending outbox entries (for the sweeper). */
-  pendingOutbox(limit: number): Promise<CustomerProfile[]>;
-  /** Customer ids currently assigned to a segment (the audience export), from the bySegment index. */
-  audience(segmentId: string): AsyncIterable<string>;
-  /** Parallel-scan segment `shard` of `totalShards` over all profiles. */
-  scanShard(shard: number, totalShards: number): AsyncIterable<CustomerProfile>;
-}
+// The customer aggregate's types and ports live with it, in shared/customer.
+export type { Assignment, CustomerProfile, OutboxEntry, Transition } from '../customer/profile';
+export type { EventLog, ProfileStore, SettleOutcome, WriteOutcome } from '../customer/store';
 
 export interface ModelStore {
   getActive(): Promise<SegmentationModel | null>;
@@ -102,6 +37,8 @@ export interface QuarantineEntry {
 
 export interface Quarantine {
   put(entries: readonly QuarantineEntry[]): Promise<void>;
+  /** Deletes the entries naming a customer (erasure); returns how many. */
+  eraseCustomer?(customerId: string): Promise<number>;
   list(day: string): Promise<QuarantineEntry[]>;
 }
 

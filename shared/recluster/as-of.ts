@@ -1,3 +1,7 @@
+import type { Settings } from '../config/settings';
+import type { CustomerProfile } from '../customer/profile';
+import { featuresOf } from '../customer/state';
+import { featureSettingsOf } from '../customer/update';
 import type { CustomerFeatures, FeatureSettings } from '../domain/features';
 
 const DAY_MS = 86_400_000;
@@ -57,4 +61,16 @@ export function refreshFeatures(
     decayedCartAdds: features.decayedCartAdds * activity,
     purchase,
   };
+}
+
+/**
+ * A stored profile's features as of the run's `asOf` (never before the profile's own `updatedAt`): exact, from the
+ * mergeable state. A profile written before the state existed (state version 0) has only its stored features, which
+ * `refreshFeatures` brings forward in time.
+ */
+export function featuresAsOf(profile: CustomerProfile, asOf: Date, settings: Settings): CustomerFeatures {
+  const at = evaluationTime(asOf, profile.updatedAt);
+  if (profile.state.v === 0)
+    return refreshFeatures(profile.features, new Date(profile.updatedAt), at, settings.features);
+  return featuresOf(profile.state, at, featureSettingsOf(settings));
 }

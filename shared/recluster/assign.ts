@@ -1,14 +1,14 @@
 import type { Traits } from '../contracts/outbound';
 import type { AssignOutput, AssignTask } from '../contracts/recluster';
-import { evaluateCustomer } from '../domain/evaluate';
-import { publishOutboxes } from '../ingest/process-batch';
-import type { CustomerProfile } from '../ports/stores';
+import { evaluateCustomer } from '../customer/evaluate';
+import { claimAndPublish } from '../customer/outbox';
+import type { CustomerProfile } from '../customer/profile';
+import { writeOptimistically } from '../customer/update';
 import type { SegmentationModel } from '../segmentation/model';
 import { mapLimit } from '../util/concurrency';
-import { evaluationTime, refreshFeatures } from './as-of';
+import { evaluationTime, featuresAsOf } from './as-of';
 import type { ReclusterDeps } from './deps';
 
-export const MAX_ASSIGN_WRITE_ATTEMPTS = 6;
 const CHUNK = 128;
 
 export type AssignOutcome = 'moved' | 'updated' | 'unchanged' | 'newer' | 'gone';
@@ -62,10 +62,11 @@ export function needsWrite(stored: CustomerProfile, next: CustomerProfile): bool
 
 /**
  * Re-evaluates one customer with the run's model: the same `evaluateCustomer` as the real-time path (reason
- * 'recluster'; across versions the aligned id decides, hysteresis does not apply), features refreshed to the run's
- * asOf, then a conditional write on `rev`. A concurrent real-time write wins the race: the profile is re-read and
+ * 'recluster'; across versions the aligned id decides), features from the state as of the run's asOf, then the one
+ * optimistic write of the customer aggregate. A concurrent real-time write wins the race: the profile is re-read and
  * re-evaluated. A profile already placed by a newer model version is left alone (an older run never overwrites a
- * newer one). Pending outbox entries, new or left over, are returned for the shard to publish with their dedupe keys.
+ * newer one). The changes are queued for the run's model version, which is not active yet: they are held in the
+ * outbox until Publish activates it and releases them.
  */
 export async function assignCustomer(
   initial: CustomerProfile,
@@ -73,45 +74,50 @@ export async function assignCustomer(
   asOf: Date,
   deps: ReclusterDeps,
 ): Promise<CustomerAssignResult> {
-  let profile: CustomerProfile | null = initial;
-  let conflicts = 0;
-  for (let attempt = 0; attempt < MAX_ASSIGN_WRITE_ATTEMPTS; attempt++) {
-    if (!profile) return { outcome: 'gone', lifecycleChanged: false, conflicts, toPublish: null };
-    if ((profile.assignment?.modelVersion ?? 0) > model.version) {
-      return { outcome: 'newer', lifecycleChanged: false, conflicts, toPublish: null };
-    }
-    const at = evaluationTime(asOf, profile.updatedAt);
-    const features = refreshFeatures(profile.features, new Date(profile.updatedAt), at, deps.settings.features);
-    const evaluation = evaluateCustomer({
-      customerId: profile.customerId,
-      features,
-      previous: profile,
-      model,
-      now: at,
-      settings: deps.settings,
-      reason: 'recluster',
-    });
-    if (evaluation.changes.length === 0 && !needsWrite(profile, evaluation.profile)) {
-      return {
-        outcome: 'unchanged',
-        lifecycleChanged: false,
-        conflicts,
-        toPublish: profile.outbox.length ? profile : null,
-      };
-    }
-    if ((await deps.profiles.put(evaluation.profile, profile.rev)) === 'conflict') {
-      conflicts += 1;
-      profile = await deps.profiles.get(profile.customerId);
-      continue;
-    }
-    return {
-      outcome: evaluation.segmentChanged ? 'moved' : 'updated',
-      lifecycleChanged: evaluation.lifecycleChanged,
-      conflicts,
-      toPublish: evaluation.profile,
-    };
-  }
-  throw new Error(`customer ${initial.customerId}: profile write kept conflicting`);
+  let outcome: AssignOutcome = 'unchanged';
+  let lifecycleChanged = false;
+  const { result, current, conflicts } = await writeOptimistically(
+    initial.customerId,
+    deps.profiles,
+    initial,
+    async (profile) => {
+      if (!profile || profile.state.events === 0) {
+        outcome = 'gone';
+        return null;
+      }
+      if ((profile.assignment?.modelVersion ?? 0) > model.version) {
+        outcome = 'newer';
+        return null;
+      }
+      const at = evaluationTime(asOf, profile.updatedAt);
+      const evaluation = evaluateCustomer({
+        customerId: profile.customerId,
+        state: profile.state,
+        features: featuresAsOf(profile, asOf, deps.settings),
+        previous: profile,
+        epoch: profile.epoch,
+        erasedAt: profile.erasedAt,
+        model,
+        now: at,
+        settings: deps.settings,
+        reason: 'recluster',
+        claim: false,
+      });
+      if (evaluation.changes.length === 0 && !needsWrite(profile, evaluation.profile)) {
+        outcome = 'unchanged';
+        return null;
+      }
+      outcome = evaluation.segmentChanged ? 'moved' : 'updated';
+      lifecycleChanged = evaluation.lifecycleChanged;
+      return evaluation;
+    },
+  );
+  return {
+    outcome,
+    lifecycleChanged: result ? lifecycleChanged : false,
+    conflicts,
+    toPublish: result ? result.profile : current && current.outbox.length ? current : null,
+  };
 }
 
 /**
@@ -138,8 +144,14 @@ export async function assignShard(task: AssignTask, deps: ReclusterDeps): Promis
       conflicts += r.conflicts;
       if (r.toPublish) toPublish.push(r.toPublish);
     });
-    // One PutEvents per 10 changes across the chunk, as the real-time path does.
-    await publishOutboxes(toPublish, deps, deps.concurrency ?? 16);
+    // Lifecycle changes go out now (one PutEvents per 10 across the chunk, as the real-time path does); segment
+    // changes of this run's model wait in the outbox until Publish activates it.
+    const active = await deps.models.getActive().catch(() => null);
+    await claimAndPublish(toPublish, deps, {
+      now: deps.clock,
+      activeVersion: active?.version ?? null,
+      concurrency: deps.concurrency ?? 16,
+    });
   };
   let chunk: CustomerProfile[] = [];
   for await (const profile of deps.profiles.scanShard(task.shard, task.totalShards)) {

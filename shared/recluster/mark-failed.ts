@@ -1,6 +1,6 @@
 import { runFailedSchema } from '../contracts/outbound';
 import type { MarkFailedInput } from '../contracts/recluster';
-import { dedupeKey } from '../domain/evaluate';
+import { dedupeKey } from '../customer/evaluate';
 import type { ReclusterDeps } from './deps';
 import { newRun, updateRun } from './runs';
 

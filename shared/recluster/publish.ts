@@ -1,6 +1,7 @@
 import { modelPublishedSchema } from '../contracts/outbound';
 import type { PublishInput } from '../contracts/recluster';
-import { dedupeKey } from '../domain/evaluate';
+import { dedupeKey } from '../customer/evaluate';
+import { sweepOutboxes } from '../customer/outbox';
 import type { OutboxEntry } from '../ports/stores';
 import { putJson, runObjectKeys } from './artifacts';
 import type { ReclusterDeps } from './deps';
@@ -15,6 +16,9 @@ export interface PublishOutput {
   customersAssigned: number;
   customersMoved: number;
 }
+
+/** Held changes Publish releases itself; the outbox sweeper releases the rest. */
+const RELEASE_LIMIT = 10_000;
 
 /** MODEL/ACTIVE no longer points at the version the model was fitted against: another run published meanwhile. */
 export class ActiveModelChangedError extends Error {
@@ -67,6 +71,15 @@ export async function publishModel(input: PublishInput, deps: ReclusterDeps): Pr
       updatedAt: deps.clock().toISOString(),
     };
   });
+  // The run's segment changes were held in the customers' outboxes until its model was active: release them now
+  // (the sweeper, every few minutes, takes whatever is beyond this invocation's share).
+  const released = await sweepOutboxes(deps, {
+    now: deps.clock,
+    activeVersion: modelVersion,
+    limit: RELEASE_LIMIT,
+    concurrency: deps.concurrency ?? 16,
+  });
+  deps.metrics.count('ReclusterChangesReleased', released.published);
   const result = { runId, modelVersion, customersAssigned, customersMoved };
   if (after?.published?.eventSent) {
     deps.log.info('model already published by an earlier attempt', { runId, modelVersion });

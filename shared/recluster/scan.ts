@@ -2,7 +2,7 @@ import type { ScanOutput, ShardTask } from '../contracts/recluster';
 import { Reservoir } from '../segmentation/sample';
 import { createRng } from '../util/rng';
 import { putJson, runObjectKeys, SAMPLE_FORMAT, VectorsBuilder, type ShardSampleFile } from './artifacts';
-import { evaluationTime, refreshFeatures } from './as-of';
+import { featuresAsOf } from './as-of';
 import type { ReclusterDeps } from './deps';
 import { scanRowOf, type ScanRow } from './rows';
 import { seedFor, shardReservoirCapacity } from './seeds';
@@ -28,8 +28,7 @@ export async function scanShard(task: ShardTask, deps: ReclusterDeps): Promise<S
     interestDim: settings.embedding.dimension,
   });
   for await (const profile of deps.profiles.scanShard(task.shard, task.totalShards)) {
-    const at = evaluationTime(asOf, profile.updatedAt);
-    const features = refreshFeatures(profile.features, new Date(profile.updatedAt), at, settings.features);
+    const features = featuresAsOf(profile, asOf, settings);
     const row = scanRowOf(profile.customerId, features);
     reservoir.add(row);
     vectors.add(row.customerId, row.behaviour, row.interest);

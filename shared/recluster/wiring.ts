@@ -1,11 +1,10 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { z } from 'zod';
-import { DynamoModelStore, DynamoProfileStore, DynamoRunStore, documentClient } from '../adapters/dynamo';
-import { EventBridgePublisher } from '../adapters/eventbridge-publisher';
 import { S3ObjectStore } from '../adapters/s3-object-store';
 import type { reclusterEnvSchema } from '../config/env';
 import type { AwsClients } from '../runtime/clients';
 import type { Telemetry } from '../runtime/powertools';
+import { busPublisher, tableAdapters } from '../runtime/wiring';
 import type { ReclusterDeps } from './deps';
 
 /** The AWS adapters of a recluster Lambda, built once per cold start from its parsed environment. */
@@ -14,17 +13,14 @@ export function awsReclusterDeps(
   clients: Pick<AwsClients, 'dynamodb' | 'eventbridge'> & { s3: S3Client },
   telemetry: Telemetry,
 ): ReclusterDeps {
-  const doc = documentClient(telemetry.tracer.captureAWSv3Client(clients.dynamodb));
   const settings = env.SHOAL_SETTINGS;
+  const table = tableAdapters(telemetry.tracer.captureAWSv3Client(clients.dynamodb), env.TABLE_NAME, settings);
   return {
-    profiles: new DynamoProfileStore(doc, env.TABLE_NAME, settings.retention.historyDays),
-    models: new DynamoModelStore(doc, env.TABLE_NAME),
-    runs: new DynamoRunStore(doc, env.TABLE_NAME),
+    profiles: table.profiles,
+    models: table.models,
+    runs: table.runs,
     objects: new S3ObjectStore({ client: telemetry.tracer.captureAWSv3Client(clients.s3), bucket: env.BUCKET_NAME }),
-    publisher: new EventBridgePublisher({
-      client: telemetry.tracer.captureAWSv3Client(clients.eventbridge),
-      eventBusName: env.EVENT_BUS_NAME,
-    }),
+    publisher: busPublisher(telemetry.tracer.captureAWSv3Client(clients.eventbridge), env.EVENT_BUS_NAME),
     settings,
     clock: () => new Date(),
     metrics: telemetry.metricsSink,

@@ -160,17 +160,11 @@ describe('functions', () => {
     const withSettings = functions().filter(
       ([, fn]) => 'SHOAL_SETTINGS' in (fn.Environment as { Variables: object }).Variables,
     );
-    expect(withSettings).toHaveLength(7); // ingest + six recluster tasks; the outbox sweeper gets HISTORY_DAYS only
+    expect(withSettings).toHaveLength(8); // ingest, the outbox sweeper and six recluster tasks
     for (const [, fn] of withSettings) {
       const raw = (fn.Environment as { Variables: Record<string, string> }).Variables.SHOAL_SETTINGS!;
       expect(settingsSchema.parse(JSON.parse(raw))).toEqual(config.settings);
     }
-    const sweepers = functions().filter(
-      ([, fn]) => 'HISTORY_DAYS' in (fn.Environment as { Variables: object }).Variables,
-    );
-    expect(
-      sweepers.map(([, fn]) => (fn.Environment as { Variables: Record<string, string> }).Variables.HISTORY_DAYS),
-    ).toEqual([String(config.settings.retention.historyDays)]);
   });
 
   it('use roles without managed policies', () => {

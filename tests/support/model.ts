@@ -1,5 +1,6 @@
 import type { Settings } from '../../shared/config/settings';
-import { foldEvents, type LoggedEvent } from '../../shared/domain/features';
+import { foldEvents } from '../../shared/customer/fold';
+import { type LoggedEvent } from '../../shared/domain/features';
 import { BEHAVIOUR_FEATURES, behaviourRow, buildVector } from '../../shared/domain/vector';
 import { encodeText } from '../../shared/embedding/hashing-encoder';
 import { eventText } from '../../shared/domain/features';

@@ -2,21 +2,21 @@ import {
   BatchGetCommand,
   type DynamoDBDocumentClient,
   GetCommand,
-  PutCommand,
   ScanCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import type { InboundEvent } from '../../contracts/inbound';
 import { TABLE, keys } from '../../contracts/table';
-import type { LoggedEvent } from '../../domain/features';
-import type {
-  AppendResult,
-  CustomerProfile,
-  EventLog,
-  OutboxEntry,
-  ProfileStore,
-  WriteOutcome,
-} from '../../ports/stores';
+import { fromItem, toItem } from '../../customer/item';
+import { isTombstone, type CustomerProfile } from '../../customer/profile';
+import {
+  eventKey,
+  type EventLog,
+  type ProfileStore,
+  type SettleOutcome,
+  type WriteOutcome,
+} from '../../customer/store';
+import type { FeatureSettings, LoggedEvent } from '../../domain/features';
 import { mapLimit } from '../../util/concurrency';
 import { PK, SK, batchWrite, isConditionFailure, putIfRevision, queryAll, toBytes, toFloat32 } from './client';
 
@@ -27,11 +27,46 @@ function outboxPartition(customerId: string): string {
   return `OUTBOX#${Math.abs(h) % TABLE.outboxIndex.partitions}`;
 }
 
+/** BatchGetItem in chunks of 100 keys (the API limit), unprocessed keys retried with backoff. */
+async function batchGet(
+  doc: DynamoDBDocumentClient,
+  tableName: string,
+  keyList: readonly Record<string, unknown>[],
+  projection?: string,
+): Promise<Record<string, unknown>[]> {
+  const out: Record<string, unknown>[] = [];
+  const chunks: Record<string, unknown>[][] = [];
+  for (let i = 0; i < keyList.length; i += 100) chunks.push(keyList.slice(i, i + 100));
+  await mapLimit(chunks, 4, async (chunk) => {
+    let pending = chunk;
+    for (let attempt = 0; pending.length > 0; attempt++) {
+      if (attempt > 8) throw new Error('BatchGetItem: unprocessed keys after retries');
+      if (attempt > 0) await new Promise((r) => setTimeout(r, 2 ** attempt * 20));
+      const res = await doc.send(
+        new BatchGetCommand({
+          RequestItems: {
+            [tableName]: {
+              Keys: pending,
+              ConsistentRead: true,
+              ...(projection
+                ? { ProjectionExpression: projection, ExpressionAttributeNames: { '#pk': PK, '#sk': SK } }
+                : {}),
+            },
+          },
+        }),
+      );
+      out.push(...(res.Responses?.[tableName] ?? []));
+      pending = (res.UnprocessedKeys?.[tableName]?.Keys ?? []) as Record<string, unknown>[];
+    }
+  });
+  return out;
+}
+
+/** `C#<customerId>` / `E#<eventId>`: the event log. Never read on the per-event path, only looked up by key. */
 export class DynamoEventLog implements EventLog {
   constructor(
     private readonly doc: DynamoDBDocumentClient,
     private readonly tableName: string,
-    private readonly concurrency = 16,
   ) {}
 
   private eventItem(customerId: string, { event, embedding }: LoggedEvent, expiresAt: number): Record<string, unknown> {
@@ -41,9 +76,26 @@ export class DynamoEventLog implements EventLog {
       type: event.type,
       occurredAt: event.detail.occurredAt,
       detail: JSON.stringify(event.detail),
-      ...(embedding ? { emb: toBytes(embedding) } : {}),
+      ...(embedding instanceof Float32Array
+        ? { emb: toBytes(embedding) }
+        : embedding === 'refused'
+          ? { emb: 'refused' }
+          : {}),
       [TABLE.ttlAttribute]: expiresAt,
     };
+  }
+
+  async loggedIds(events: readonly { customerId: string; eventId: string }[]): Promise<Set<string>> {
+    const unique = new Map(events.map((e) => [eventKey(e.customerId, e.eventId), e]));
+    const items = await batchGet(
+      this.doc,
+      this.tableName,
+      [...unique.values()].map((e) => ({ [PK]: keys.customer(e.customerId), [SK]: keys.event(e.eventId) })),
+      '#pk, #sk',
+    );
+    return new Set(
+      items.map((item) => eventKey(String(item[PK]).slice('C#'.length), String(item[SK]).slice('E#'.length))),
+    );
   }
 
   async appendMany(events: readonly { customerId: string; logged: LoggedEvent }[], expiresAt: number): Promise<void> {
@@ -54,28 +106,12 @@ export class DynamoEventLog implements EventLog {
     );
   }
 
-  async append(customerId: string, events: readonly LoggedEvent[], expiresAt: number): Promise<AppendResult> {
-    const appended: string[] = [];
-    const duplicates: string[] = [];
-    await mapLimit(events, this.concurrency, async (logged) => {
-      const { event } = logged;
-      try {
-        await this.doc.send(
-          new PutCommand({
-            TableName: this.tableName,
-            Item: this.eventItem(customerId, logged, expiresAt),
-            // Idempotent by event id: a redelivered or re-sent event changes nothing.
-            ConditionExpression: 'attribute_not_exists(#pk)',
-            ExpressionAttributeNames: { '#pk': PK },
-          }),
-        );
-        appended.push(event.detail.eventId);
-      } catch (err) {
-        if (!isConditionFailure(err)) throw err;
-        duplicates.push(event.detail.eventId);
-      }
-    });
-    return { appended, duplicates };
+  async deleteEvents(customerId: string, eventIds: readonly string[]): Promise<void> {
+    await batchWrite(
+      this.doc,
+      this.tableName,
+      eventIds.map((id) => ({ DeleteRequest: { Key: { [PK]: keys.customer(customerId), [SK]: keys.event(id) } } })),
+    );
   }
 
   async load(customerId: string): Promise<LoggedEvent[]> {
@@ -88,29 +124,10 @@ export class DynamoEventLog implements EventLog {
       ConsistentRead: true,
     })) {
       const event = { type: item.type, detail: JSON.parse(item.detail as string) } as InboundEvent;
-      const emb = item.emb instanceof Uint8Array ? toFloat32(item.emb) : null;
+      const emb = item.emb instanceof Uint8Array ? toFloat32(item.emb) : item.emb === 'refused' ? 'refused' : null;
       out.push({ event, embedding: emb });
     }
     return out;
-  }
-
-  async setEmbeddings(customerId: string, updates: readonly { eventId: string; embedding: Float32Array }[]) {
-    await mapLimit(updates, this.concurrency, async ({ eventId, embedding }) => {
-      try {
-        await this.doc.send(
-          new UpdateCommand({
-            TableName: this.tableName,
-            Key: { [PK]: keys.customer(customerId), [SK]: keys.event(eventId) },
-            UpdateExpression: 'SET emb = :e',
-            ConditionExpression: 'attribute_exists(#pk)',
-            ExpressionAttributeNames: { '#pk': PK },
-            ExpressionAttributeValues: { ':e': toBytes(embedding) },
-          }),
-        );
-      } catch (err) {
-        if (!isConditionFailure(err)) throw err; // erased meanwhile: nothing to backfill
-      }
-    });
   }
 
   async eraseCustomer(customerId: string): Promise<number> {
@@ -123,7 +140,7 @@ export class DynamoEventLog implements EventLog {
       ProjectionExpression: '#pk, #sk',
       ConsistentRead: true,
     })) {
-      keysToDelete.push({ [PK]: item[PK], [SK]: item[SK] });
+      if (item[SK] !== keys.profile) keysToDelete.push({ [PK]: item[PK], [SK]: item[SK] });
     }
     await batchWrite(
       this.doc,
@@ -134,29 +151,17 @@ export class DynamoEventLog implements EventLog {
   }
 }
 
-interface ProfileItem {
-  customerId: string;
-  rev: number;
-  updatedAt: string;
-  data: string;
-  outbox?: Record<string, string>;
-}
-
-function profileFromItem(item: Record<string, unknown>): CustomerProfile {
-  const p = item as unknown as ProfileItem;
-  const data = JSON.parse(p.data) as Omit<CustomerProfile, 'customerId' | 'rev' | 'updatedAt' | 'outbox'>;
-  const outbox = Object.values(p.outbox ?? {})
-    .map((s) => JSON.parse(s) as OutboxEntry)
-    .sort((a, b) => (a.dedupeKey < b.dedupeKey ? -1 : 1));
-  return { customerId: p.customerId, rev: p.rev, updatedAt: p.updatedAt, outbox, ...data };
-}
-
+/** `C#<customerId>` / `PROFILE`: the customer aggregate (see shared/customer/item.ts for its stored form). */
 export class DynamoProfileStore implements ProfileStore {
   constructor(
     private readonly doc: DynamoDBDocumentClient,
     private readonly tableName: string,
-    private readonly historyTtlDays: number,
+    private readonly featureSettings: FeatureSettings,
   ) {}
+
+  private parse(item: Record<string, unknown>): CustomerProfile {
+    return fromItem(item, this.featureSettings);
+  }
 
   async get(customerId: string): Promise<CustomerProfile | null> {
     const res = await this.doc.send(
@@ -166,137 +171,120 @@ export class DynamoProfileStore implements ProfileStore {
         ConsistentRead: true,
       }),
     );
-    return res.Item ? profileFromItem(res.Item) : null;
+    return res.Item ? this.parse(res.Item) : null;
   }
 
   async getMany(customerIds: readonly string[]): Promise<Map<string, CustomerProfile>> {
-    const out = new Map<string, CustomerProfile>();
     const ids = [...new Set(customerIds)];
-    const chunks: string[][] = [];
-    for (let i = 0; i < ids.length; i += 100) chunks.push(ids.slice(i, i + 100));
-    await mapLimit(chunks, 4, async (chunk) => {
-      let pending: Record<string, unknown>[] = chunk.map((id) => ({ [PK]: keys.customer(id), [SK]: keys.profile }));
-      for (let attempt = 0; pending.length > 0; attempt++) {
-        if (attempt > 8) throw new Error('BatchGetItem: unprocessed keys after retries');
-        if (attempt > 0) await new Promise((r) => setTimeout(r, 2 ** attempt * 20));
-        const res = await this.doc.send(
-          new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: pending, ConsistentRead: true } } }),
-        );
-        for (const item of res.Responses?.[this.tableName] ?? []) {
-          const profile = profileFromItem(item);
-          out.set(profile.customerId, profile);
-        }
-        pending = (res.UnprocessedKeys?.[this.tableName]?.Keys ?? []) as Record<string, unknown>[];
-      }
-    });
+    const items = await batchGet(
+      this.doc,
+      this.tableName,
+      ids.map((id) => ({ [PK]: keys.customer(id), [SK]: keys.profile })),
+    );
+    const out = new Map<string, CustomerProfile>();
+    for (const item of items) {
+      const profile = this.parse(item);
+      out.set(profile.customerId, profile);
+    }
     return out;
   }
 
   async put(profile: CustomerProfile, expectedRev: number | null): Promise<WriteOutcome> {
-    const { customerId, rev, updatedAt, outbox, ...data } = profile;
     const segment = profile.assignment?.segmentId;
     const item: Record<string, unknown> = {
-      [PK]: keys.customer(customerId),
+      [PK]: keys.customer(profile.customerId),
       [SK]: keys.profile,
-      customerId,
-      rev,
-      updatedAt,
+      ...toItem(profile),
       modelVersion: profile.assignment?.modelVersion ?? 0,
-      data: JSON.stringify(data),
       ...(segment
         ? {
             [TABLE.bySegmentIndex.partitionKey]: keys.segment(segment),
-            [TABLE.bySegmentIndex.sortKey]: keys.customer(customerId),
+            [TABLE.bySegmentIndex.sortKey]: keys.customer(profile.customerId),
           }
         : {}),
-      ...(outbox.length
+      ...(profile.outbox.length
         ? {
-            outbox: Object.fromEntries(outbox.map((e) => [e.dedupeKey, JSON.stringify(e)])),
-            [TABLE.outboxIndex.partitionKey]: outboxPartition(customerId),
-            [TABLE.outboxIndex.sortKey]: updatedAt,
+            [TABLE.outboxIndex.partitionKey]: outboxPartition(profile.customerId),
+            [TABLE.outboxIndex.sortKey]: profile.updatedAt,
           }
         : {}),
     };
     return putIfRevision(this.doc, this.tableName, item, expectedRev);
   }
 
-  async completeOutbox(
+  async settle(
     customerId: string,
-    published: readonly OutboxEntry[],
-    written?: { rev: number },
-  ): Promise<void> {
-    if (published.length === 0) return;
-    const expiresAt = Math.floor(Date.now() / 1000) + this.historyTtlDays * 86_400;
-    // History first: if we crash after it, the entry stays in the outbox and is republished with the same key.
-    await batchWrite(
-      this.doc,
-      this.tableName,
-      published.map((entry) => ({
-        PutRequest: {
-          Item: {
-            [PK]: keys.customer(customerId),
-            [SK]: keys.history(changedAtOf(entry), entry.dedupeKey),
-            detailType: entry.event.detailType,
-            detail: JSON.stringify(entry.event.detail),
-            [TABLE.ttlAttribute]: expiresAt,
-          },
-        },
-      })),
-    );
+    written: { rev: number; epoch: number; outboxSize: number },
+    published: readonly string[],
+    logged: readonly string[],
+  ): Promise<SettleOutcome> {
+    if (published.length === 0 && logged.length === 0) return 'settled';
     const key = { [PK]: keys.customer(customerId), [SK]: keys.profile };
-    const clearAll = {
-      UpdateExpression: 'REMOVE #o, #obpk, #obsk',
-      ExpressionAttributeNames: {
-        '#o': 'outbox',
-        '#obpk': TABLE.outboxIndex.partitionKey,
-        '#obsk': TABLE.outboxIndex.sortKey,
-      },
-    };
-    if (written) {
+    const whole = published.length === written.outboxSize;
+    try {
+      // Nobody wrote since our revision: one update clears what went out and moves the revision.
+      await this.update(key, written.rev, whole ? 'all' : published, logged, whole);
+      return 'settled';
+    } catch (err) {
+      if (!isConditionFailure(err)) throw err;
+    }
+    for (let attempt = 0; attempt < 8; attempt++) {
+      const current = await this.get(customerId);
+      if (!current || current.epoch !== written.epoch) return 'gone';
+      const keysLeft = new Set(current.outbox.map((e) => e.dedupeKey));
+      const stillPending = published.filter((k) => keysLeft.has(k));
+      const idsLeft = new Set(current.unlogged);
+      const stillUnlogged = logged.filter((id) => idsLeft.has(id));
+      if (stillPending.length === 0 && stillUnlogged.length === 0) return 'moved';
       try {
-        // Nobody wrote since our revision, and we published its whole outbox: clear it in one request.
-        await this.doc.send(
-          new UpdateCommand({
-            TableName: this.tableName,
-            Key: key,
-            ...clearAll,
-            ConditionExpression: '#rev = :rev',
-            ExpressionAttributeNames: { ...clearAll.ExpressionAttributeNames, '#rev': 'rev' },
-            ExpressionAttributeValues: { ':rev': written.rev },
-          }),
-        );
-        return;
+        await this.update(key, current.rev, stillPending, stillUnlogged, stillPending.length === keysLeft.size);
+        return 'moved';
       } catch (err) {
-        if (!isConditionFailure(err)) throw err; // the profile moved on: remove entry by entry below
+        if (!isConditionFailure(err)) throw err;
       }
     }
-    const names: Record<string, string> = { '#o': 'outbox' };
-    const removes = published.map((e, i) => {
-      names[`#k${i}`] = e.dedupeKey;
-      return `#o.#k${i}`;
-    });
-    try {
-      await this.doc.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: key,
-          UpdateExpression: `REMOVE ${removes.join(', ')}`,
-          ConditionExpression: 'attribute_exists(#o)',
-          ExpressionAttributeNames: names,
-        }),
-      );
-      await this.doc.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: key,
-          ...clearAll,
-          ConditionExpression: 'size(#o) = :zero',
-          ExpressionAttributeValues: { ':zero': 0 },
-        }),
-      );
-    } catch (err) {
-      if (!isConditionFailure(err)) throw err; // erased, or new entries arrived meanwhile: keep them
+    throw new Error('outbox settle kept conflicting');
+  }
+
+  private async update(
+    key: Record<string, unknown>,
+    rev: number,
+    published: readonly string[] | 'all',
+    logged: readonly string[],
+    emptiesOutbox: boolean,
+  ): Promise<void> {
+    const names: Record<string, string> = { '#rev': 'rev' };
+    const values: Record<string, unknown> = { ':rev': rev, ':next': rev + 1 };
+    const removes: string[] = [];
+    if (published === 'all' || emptiesOutbox) {
+      names['#o'] = 'outbox';
+      names['#obpk'] = TABLE.outboxIndex.partitionKey;
+      names['#obsk'] = TABLE.outboxIndex.sortKey;
+      removes.push('#o', '#obpk', '#obsk');
+    } else if (published.length) {
+      names['#o'] = 'outbox';
+      published.forEach((k, i) => {
+        names[`#k${i}`] = k;
+        removes.push(`#o.#k${i}`);
+      });
     }
+    let expr = 'SET #rev = :next';
+    if (removes.length) expr += ` REMOVE ${removes.join(', ')}`;
+    if (logged.length) {
+      names['#u'] = 'unlogged';
+      values[':ids'] = new Set(logged);
+      expr += ' DELETE #u :ids';
+    }
+    await this.doc.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: key,
+        UpdateExpression: expr,
+        ConditionExpression: '#rev = :rev',
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: values,
+      }),
+    );
   }
 
   async pendingOutbox(limit: number): Promise<CustomerProfile[]> {
@@ -345,13 +333,11 @@ export class DynamoProfileStore implements ProfileStore {
           ExclusiveStartKey: start,
         }),
       );
-      for (const item of page.Items ?? []) yield profileFromItem(item);
+      for (const item of page.Items ?? []) {
+        const profile = this.parse(item);
+        if (!isTombstone(profile)) yield profile;
+      }
       start = page.LastEvaluatedKey;
     } while (start);
   }
-}
-
-function changedAtOf(entry: OutboxEntry): string {
-  const d = entry.event.detail as { changedAt?: string; completedAt?: string };
-  return d.changedAt ?? d.completedAt ?? new Date(0).toISOString();
 }

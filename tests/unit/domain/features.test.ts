@@ -1,5 +1,6 @@
 import fc from 'fast-check';
-import { foldEvents, type LoggedEvent } from '../../../shared/domain/features';
+import { foldEvents } from '../../../shared/customer/fold';
+import { type LoggedEvent } from '../../../shared/domain/features';
 import { makeEvent } from '../../support/factories';
 
 const SETTINGS = { activityHalfLifeDays: 14, interestHalfLifeDays: 45 };
@@ -75,8 +76,8 @@ describe('foldEvents', () => {
       reviewCount: 2,
       reviewAverage: 3.5,
       campaignResponses: 1,
-      firstSeenAt: '2026-10-27T00:00:00Z',
-      lastOrderAt: '2026-11-03T09:00:00Z',
+      firstSeenAt: '2026-10-27T00:00:00.000Z',
+      lastOrderAt: '2026-11-03T09:00:00.000Z',
       pendingEmbeddings: 0,
     });
     expect(f.discountShare).toBeCloseTo(20 / 170, 12);
@@ -86,11 +87,11 @@ describe('foldEvents', () => {
     expect(f.decayedSearches).toBeCloseTo(Math.exp((-Math.LN2 * 14) / 14), 12);
     expect(f.decayedCartAdds).toBeCloseTo(Math.exp((-Math.LN2 * 0.5) / 14), 12);
     expect(f.topCategories[0]).toBe('garden');
-    // two order days: x = 1 repeat, t_x = 47h in weeks, T from the first order day
-    expect(f.purchase.x).toBe(1);
-    expect(f.purchase.tx).toBeCloseTo(2 / 7, 12);
+    // order B was refunded in full: it is no purchase day, so A's day is the only one (x = 0), T from A's day
+    expect(f.purchase.x).toBe(0);
+    expect(f.purchase.tx).toBe(0);
     expect(f.purchase.T).toBeCloseTo(9 / 7, 12);
-    expect(f.purchase.meanRepeatSpend).toBe(50);
+    expect(f.purchase.meanRepeatSpend).toBe(0);
     expect(f.channelShares.web + f.channelShares.app + f.channelShares.store + f.channelShares.marketplace).toBeCloseTo(
       1,
       12,

@@ -1,4 +1,5 @@
-import { foldEvents, type CustomerFeatures } from '../../../shared/domain/features';
+import { foldEvents } from '../../../shared/customer/fold';
+import { type CustomerFeatures } from '../../../shared/domain/features';
 import { evaluationTime, refreshFeatures } from '../../../shared/recluster/as-of';
 import { makeEvent } from '../../support/factories';
 import { withLocalEmbeddings } from '../../support/model';

@@ -1,63 +1,14 @@
 /** In-memory ports for the recluster services' unit tests. */
-import type {
-  CustomerProfile,
-  ModelStore,
-  OutboxEntry,
-  ProfileStore,
-  PublishResult,
-  Publisher,
-  WriteOutcome,
-} from '../../../shared/ports/stores';
+import type { ModelStore, OutboxEntry, PublishResult, Publisher } from '../../../shared/ports/stores';
+import { MemoryProfileStore } from '../../support/memory-customer';
+
+export { MemoryProfileStore };
 import { noLogs, TallyMetrics } from '../../../shared/ports/telemetry';
 import type { ReclusterDeps } from '../../../shared/recluster/deps';
 import { MemoryRunStore } from '../../../shared/recluster/runs';
 import type { SegmentationModel } from '../../../shared/segmentation/model';
 import { LocalObjectStore } from '../../../local/object-store';
 import { testSettings } from '../../support/settings';
-
-export class MemoryProfileStore implements ProfileStore {
-  readonly items = new Map<string, CustomerProfile>();
-  /** Called before each put; may mutate the store to simulate a concurrent writer. */
-  beforePut?: (profile: CustomerProfile) => void;
-
-  async get(customerId: string) {
-    const p = this.items.get(customerId);
-    return p ? structuredClone(p) : null;
-  }
-  async *audience(segmentId: string) {
-    for (const p of [...this.items.values()].sort((a, b) => (a.customerId < b.customerId ? -1 : 1))) {
-      if (p.assignment?.segmentId === segmentId) yield p.customerId;
-    }
-  }
-  async getMany(customerIds: readonly string[]) {
-    const out = new Map<string, CustomerProfile>();
-    for (const id of customerIds) {
-      const p = this.items.get(id);
-      if (p) out.set(id, structuredClone(p));
-    }
-    return out;
-  }
-  async put(profile: CustomerProfile, expectedRev: number | null): Promise<WriteOutcome> {
-    this.beforePut?.(profile);
-    const current = this.items.get(profile.customerId);
-    if (expectedRev === null ? current !== undefined : current?.rev !== expectedRev) return 'conflict';
-    this.items.set(profile.customerId, structuredClone(profile));
-    return 'written';
-  }
-  async completeOutbox(customerId: string, published: readonly OutboxEntry[]) {
-    const p = this.items.get(customerId);
-    if (!p) return;
-    const done = new Set(published.map((e) => e.dedupeKey));
-    p.outbox = p.outbox.filter((e) => !done.has(e.dedupeKey));
-  }
-  async pendingOutbox() {
-    return [...this.items.values()].filter((p) => p.outbox.length > 0);
-  }
-  async *scanShard(shard: number, totalShards: number) {
-    const ids = [...this.items.keys()].sort();
-    for (let i = 0; i < ids.length; i++) if (i % totalShards === shard) yield structuredClone(this.items.get(ids[i]!)!);
-  }
-}
 
 export class MemoryModelStore implements ModelStore {
   readonly versions = new Map<number, SegmentationModel>();

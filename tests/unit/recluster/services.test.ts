@@ -1,5 +1,6 @@
-import { evaluateCustomer } from '../../../shared/domain/evaluate';
-import { foldEvents } from '../../../shared/domain/features';
+import { foldEvents } from '../../../shared/customer/fold';
+import { emptyState } from '../../../shared/customer/state';
+import { profileFromLog } from '../../support/memory-customer';
 import type { InboundEvent } from '../../../shared/contracts/inbound';
 import type { CustomerProfile } from '../../../shared/ports/stores';
 import { assignCustomer, assignShard, needsWrite } from '../../../shared/recluster/assign';
@@ -71,21 +72,13 @@ function seed(deps: ReturnType<typeof memoryDeps>, perGroup = 15): Map<string, n
   GROUPS.forEach((g, gi) => {
     for (let i = 0; i < perGroup; i++) {
       const customerId = `${g.category}-${String(i).padStart(2, '0')}`;
-      const features = foldEvents(
+      const profile = profileFromLog(
+        customerId,
         withLocalEmbeddings(customerEvents(customerId, g, i), deps.settings.embedding.dimension),
         INGESTED,
-        deps.settings.features,
+        deps.settings,
       );
-      const { profile } = evaluateCustomer({
-        customerId,
-        features,
-        previous: null,
-        model: null,
-        now: INGESTED,
-        settings: deps.settings,
-        reason: 'event',
-      });
-      deps.profiles.items.set(customerId, { ...profile, outbox: [] });
+      deps.profiles.items.set(customerId, profile);
       planted.set(customerId, gi);
     }
   });
@@ -312,6 +305,11 @@ describe('pure helpers', () => {
     const base: CustomerProfile = {
       customerId: 'c',
       rev: 1,
+      epoch: 0,
+      erasedAt: null,
+      state: emptyState(),
+      history: [],
+      unlogged: [],
       updatedAt: AS_OF,
       features: {} as CustomerProfile['features'],
       assignment: {

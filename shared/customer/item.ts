@@ -1,0 +1,176 @@
+/**
+ * The stored form of the customer aggregate, parsed on every read with zod and a schema version.
+ *
+ * Version 2 (this one): the mergeable state (`state`, JSON with the interest sum as base64 float64), the evaluation
+ * (`data`: assignment, traits, stage, history), the outbox (a map by dedupe key), `unlogged` (a string set) and the
+ * tombstone fields. Version 1 items (features only, before the incremental state) parse with an empty state of
+ * version 0: the ingest path rebuilds such a state from the log (a one-time refold) before it merges new events.
+ */
+import { z } from 'zod';
+import { LIFECYCLE_STAGES, traitsSchema } from '../contracts/outbound';
+import { CHANNELS } from '../contracts/inbound';
+import type { CustomerFeatures, FeatureSettings } from '../domain/features';
+import type { CustomerProfile, OutboxEntry } from './profile';
+import { emptyState, featuresOf, type CustomerState } from './state';
+
+export const PROFILE_SCHEMA_VERSION = 2;
+
+const num = z.number();
+const orderFact = z.object({
+  t: num,
+  eventId: z.string(),
+  placed: z.boolean(),
+  total: num,
+  discount: num,
+  currency: z.string(),
+  channel: z.enum(CHANNELS).nullable(),
+  refunds: z.record(z.string(), num),
+});
+
+const storedState = z.object({
+  v: z.number().int(),
+  events: z.number().int().nonnegative(),
+  firstT: num.nullable(),
+  lastT: num.nullable(),
+  orders: z.record(z.string(), orderFact),
+  channels: z.object({ web: num, app: num, store: num, marketplace: num }),
+  categories: z.record(z.string(), num),
+  ref: num.nullable(),
+  views: num,
+  searches: num,
+  cartAdds: num,
+  /** base64 of a float64 array, or null. */
+  interest: z.string().nullable(),
+  interestWeight: num,
+  pending: z.array(z.object({ text: z.string(), w: num, t: num })),
+  pendingOverflow: z.number().int().nonnegative(),
+  notEmbeddable: z.number().int().nonnegative(),
+  ratings: z.tuple([num, num, num, num, num]),
+  reviewTerms: z.record(z.string(), num),
+  products: z.record(z.string(), z.tuple([num, num, num])),
+  campaigns: z.record(z.string(), z.object({ segmentId: z.string(), responses: z.number().int(), firstT: num })),
+  campaignResponses: z.number().int().nonnegative(),
+});
+
+const assignmentSchema = z.object({
+  segmentId: z.string(),
+  name: z.string().optional(),
+  modelVersion: z.number().int(),
+  since: z.string(),
+  distance: num,
+  confidence: num,
+  topProbabilities: z.array(z.object({ segmentId: z.string(), p: num })),
+});
+
+const transitionSchema = z.object({
+  at: z.string(),
+  detailType: z.enum(['segment.changed', 'lifecycle.changed']),
+  from: z.string().nullable(),
+  to: z.string(),
+  reason: z.string(),
+  dedupeKey: z.string(),
+  modelVersion: z.number().int().optional(),
+});
+
+const dataSchema = z.object({
+  assignment: assignmentSchema.nullable(),
+  traits: traitsSchema.nullable(),
+  lifecycleStage: z.enum(LIFECYCLE_STAGES).nullable(),
+  history: z.array(transitionSchema).default([]),
+});
+
+/** The attributes of a profile item that are Shoal's own (keys and index attributes are the adapter's). */
+export const profileItemSchema = z.object({
+  customerId: z.string(),
+  schemaVersion: z.number().int().optional(),
+  rev: z.number().int().nonnegative(),
+  epoch: z.number().int().nonnegative().default(0),
+  updatedAt: z.string(),
+  erasedAt: z.string().optional(),
+  state: z.string().optional(),
+  data: z.string(),
+  outbox: z.record(z.string(), z.string()).optional(),
+  unlogged: z.union([z.set(z.string()), z.array(z.string())]).optional(),
+});
+export type ProfileItem = z.infer<typeof profileItemSchema>;
+
+function encodeVector(v: readonly number[] | null): string | null {
+  return v ? Buffer.from(Float64Array.from(v).buffer).toString('base64') : null;
+}
+
+function decodeVector(s: string | null): number[] | null {
+  if (s === null) return null;
+  const bytes = Buffer.from(s, 'base64');
+  const copy = new Uint8Array(bytes); // aligned
+  return Array.from(new Float64Array(copy.buffer, 0, copy.byteLength / 8));
+}
+
+export function encodeState(s: CustomerState): string {
+  return JSON.stringify({ ...s, interest: encodeVector(s.interest) });
+}
+
+export function decodeState(json: string): CustomerState {
+  const parsed = storedState.parse(JSON.parse(json));
+  return { ...parsed, interest: decodeVector(parsed.interest) } as CustomerState;
+}
+
+const outboxEntrySchema = z.object({
+  dedupeKey: z.string(),
+  event: z.object({ detailType: z.string(), detail: z.record(z.string(), z.unknown()) }),
+  claimedAt: z.string().nullable().optional(),
+  modelVersion: z.number().int().optional(),
+});
+
+/** The profile's own attributes as stored (the adapter adds keys and index attributes). */
+export function toItem(p: CustomerProfile): ProfileItem & { schemaVersion: number } {
+  return {
+    customerId: p.customerId,
+    schemaVersion: PROFILE_SCHEMA_VERSION,
+    rev: p.rev,
+    epoch: p.epoch,
+    updatedAt: p.updatedAt,
+    ...(p.erasedAt ? { erasedAt: p.erasedAt } : {}),
+    state: encodeState(p.state),
+    data: JSON.stringify({
+      assignment: p.assignment,
+      traits: p.traits,
+      lifecycleStage: p.lifecycleStage,
+      history: p.history,
+    }),
+    ...(p.outbox.length ? { outbox: Object.fromEntries(p.outbox.map((e) => [e.dedupeKey, JSON.stringify(e)])) } : {}),
+    ...(p.unlogged.length ? { unlogged: new Set(p.unlogged) } : {}),
+  };
+}
+
+/**
+ * Parses a stored profile item (any schema version) into the aggregate. Features are derived from the state as of
+ * `updatedAt`. Throws a ZodError on an item that is not a profile.
+ */
+export function fromItem(raw: Record<string, unknown>, settings: FeatureSettings): CustomerProfile {
+  const item = profileItemSchema.parse(raw);
+  const data = dataSchema.parse(JSON.parse(item.data));
+  const state = item.state ? decodeState(item.state) : { ...emptyState(), v: 0 };
+  const outbox = Object.values(item.outbox ?? {})
+    .map((s) => outboxEntrySchema.parse(JSON.parse(s)) as OutboxEntry)
+    .sort((a, b) => (a.dedupeKey < b.dedupeKey ? -1 : 1));
+  const features: CustomerFeatures =
+    state.v === 0 && !item.state
+      ? ((JSON.parse(item.data) as { features?: CustomerFeatures }).features ??
+        featuresOf(state, new Date(item.updatedAt), settings))
+      : featuresOf(state, new Date(item.updatedAt), settings);
+  return {
+    customerId: item.customerId,
+    rev: item.rev,
+    epoch: item.epoch,
+    updatedAt: item.updatedAt,
+    erasedAt: item.erasedAt ?? null,
+    state,
+    features,
+    assignment: data.assignment,
+    traits: data.traits,
+    lifecycleStage: data.lifecycleStage,
+    outbox,
+    history: data.history,
+    unlogged: [...(item.unlogged ?? [])].sort(),
+  };
+}

@@ -1,0 +1,485 @@
+/**
+ * The customer's mergeable state: every feature in `CustomerFeatures` as a merge of per-event contributions.
+ *
+ * A batch applies only its new events (`applyEvent`), so the work per event does not depend on how many events the
+ * customer has. Every contribution is commutative: counts, sums, min and max, per-category and per-channel tallies,
+ * the map of orders (keyed by order id, the canonical copy being the earliest by (time, event id)), and time-decayed
+ * sums kept relative to a reference instant `ref` that only moves forward. Applying any permutation of a set of
+ * distinct events gives the same state up to floating-point rounding (≤ 1e-12 relative), and `featuresOf` evaluates
+ * it at any instant. `foldEvents` (shared/domain/features.ts) is the reference: a replay of the whole log in
+ * canonical order.
+ *
+ * Bounded tallies (products, review terms, campaigns, categories, texts awaiting an embedding) keep a working set of
+ * fixed size, so a customer's item cannot outgrow DynamoDB's 400 KB; they are exact while the customer stays within
+ * the bound and approximate (heavy hitters) beyond it. The order map is not bounded: it holds the lifetime facts that
+ * outlive the event log's retention (first order, lifetime orders and revenue, purchase days), about 100 bytes per
+ * order.
+ */
+import { CHANNELS, type InboundEvent } from '../contracts/inbound';
+import {
+  INTEREST_WEIGHT,
+  eventText,
+  normaliseCategory,
+  reviewTerms,
+  type Channel,
+  type CustomerFeatures,
+  type FeatureSettings,
+} from '../domain/features';
+import { localDayNumber, toBase } from './money-time';
+
+/** Bumped whenever a feature definition changes: `npx shoal refold` rebuilds states of an older version. */
+export const FEATURE_VERSION = 2;
+
+export const BOUNDS = {
+  categories: 200,
+  products: 64,
+  reviewTerms: 64,
+  campaigns: 20,
+  pendingTexts: 32,
+} as const;
+
+/** Bucket for categories beyond `BOUNDS.categories`. */
+export const OTHER_CATEGORY = '(other)';
+
+export interface OrderFact {
+  /** Event time of the canonical order.placed copy (ms since the Unix epoch); refund-only entries: the refund's. */
+  t: number;
+  /** Event id of the canonical copy ('' while only refunds were seen). */
+  eventId: string;
+  placed: boolean;
+  total: number;
+  discount: number;
+  currency: string;
+  channel: Channel | null;
+  /** Refunded amounts by currency, as sent. */
+  refunds: Record<string, number>;
+}
+
+export interface CampaignFact {
+  segmentId: string;
+  /** Bit mask of responses seen: 1 delivered, 2 opened, 4 clicked, 8 converted. */
+  responses: number;
+  firstT: number;
+}
+
+export interface PendingText {
+  text: string;
+  /** Interest weight of the event (by type). */
+  w: number;
+  t: number;
+}
+
+export interface CustomerState {
+  v: number;
+  /** Distinct events applied. */
+  events: number;
+  firstT: number | null;
+  lastT: number | null;
+  orders: Record<string, OrderFact>;
+  channels: Record<Channel, number>;
+  categories: Record<string, number>;
+  /** Reference instant (ms) of every decayed sum below: the latest event time applied. */
+  ref: number | null;
+  views: number;
+  searches: number;
+  cartAdds: number;
+  /** Σ w·2^(−(ref − t)/h_interest)·embedding, and Σ of the weights alone. */
+  interest: number[] | null;
+  interestWeight: number;
+  pending: PendingText[];
+  /** Texts that could not be kept in `pending` (its bound was reached). */
+  pendingOverflow: number;
+  /** Texts the embedding model refused on their own: counted, never retried. */
+  notEmbeddable: number;
+  ratings: [number, number, number, number, number];
+  reviewTerms: Record<string, number>;
+  /** sku -> [ordered, carted, viewed]. */
+  products: Record<string, [number, number, number]>;
+  campaigns: Record<string, CampaignFact>;
+  campaignResponses: number;
+}
+
+export function emptyState(): CustomerState {
+  return {
+    v: FEATURE_VERSION,
+    events: 0,
+    firstT: null,
+    lastT: null,
+    orders: {},
+    channels: { web: 0, app: 0, store: 0, marketplace: 0 },
+    categories: {},
+    ref: null,
+    views: 0,
+    searches: 0,
+    cartAdds: 0,
+    interest: null,
+    interestWeight: 0,
+    pending: [],
+    pendingOverflow: 0,
+    notEmbeddable: 0,
+    ratings: [0, 0, 0, 0, 0],
+    reviewTerms: {},
+    products: {},
+    campaigns: {},
+    campaignResponses: 0,
+  };
+}
+
+const DAY_MS = 86_400_000;
+const RESPONSE_BIT = { delivered: 1, opened: 2, clicked: 4, converted: 8 } as const;
+
+/** 2^(−Δ/h) for Δ in ms and h in days. */
+function halfLifeFactor(deltaMs: number, halfLifeDays: number): number {
+  return Math.exp((-Math.LN2 * deltaMs) / (halfLifeDays * DAY_MS));
+}
+
+/** The embedding of an event's text: a vector, `null` while not embedded yet, or 'refused' (never embeddable). */
+export type EventEmbedding = Float32Array | null | 'refused';
+
+/**
+ * Merges one event into the state, in place. The caller guarantees the event id was not applied before
+ * (duplicates are found by id before this is called). Pure apart from mutating `s`.
+ */
+export function applyEvent(
+  s: CustomerState,
+  event: InboundEvent,
+  embedding: EventEmbedding,
+  settings: FeatureSettings,
+): void {
+  const t = Date.parse(event.detail.occurredAt);
+  s.events += 1;
+  s.firstT = s.firstT === null ? t : Math.min(s.firstT, t);
+  s.lastT = s.lastT === null ? t : Math.max(s.lastT, t);
+  moveRef(s, t, settings);
+  const ref = s.ref!;
+  const activity = halfLifeFactor(ref - t, settings.activityHalfLifeDays);
+
+  switch (event.type) {
+    case 'order.placed': {
+      const d = event.detail;
+      const fact = s.orders[d.orderId];
+      const canonical = !fact || !fact.placed || t < fact.t || (t === fact.t && d.eventId < fact.eventId);
+      if (canonical) {
+        s.orders[d.orderId] = {
+          t,
+          eventId: d.eventId,
+          placed: true,
+          total: d.total,
+          discount: d.discount,
+          currency: d.currency,
+          channel: d.channel,
+          refunds: fact?.refunds ?? {},
+        };
+      }
+      s.channels[d.channel] += 1;
+      for (const item of d.items) {
+        touchCategory(s, item.category, 3 * item.quantity);
+        touchProduct(s, item.sku, 0, item.quantity);
+      }
+      break;
+    }
+    case 'order.refunded': {
+      const d = event.detail;
+      const fact = s.orders[d.orderId] ?? {
+        t,
+        eventId: '',
+        placed: false,
+        total: 0,
+        discount: 0,
+        currency: d.currency,
+        channel: null,
+        refunds: {},
+      };
+      fact.refunds[d.currency] = (fact.refunds[d.currency] ?? 0) + d.amount;
+      s.orders[d.orderId] = fact;
+      break;
+    }
+    case 'product.viewed':
+      s.views += activity;
+      s.channels[event.detail.channel] += 0.25;
+      touchCategory(s, event.detail.category, 1);
+      touchProduct(s, event.detail.sku, 2, 1);
+      break;
+    case 'search.performed':
+      s.searches += activity;
+      break;
+    case 'cart.updated':
+      if (event.detail.action === 'added') {
+        s.cartAdds += activity;
+        touchCategory(s, event.detail.category, 2);
+        touchProduct(s, event.detail.sku, 1, event.detail.quantity);
+      }
+      break;
+    case 'review.submitted': {
+      const r = event.detail.rating;
+      s.ratings[r - 1] = (s.ratings[r - 1] ?? 0) + 1;
+      for (const term of reviewTerms(event.detail.text)) {
+        bump(s.reviewTerms, term, 1, BOUNDS.reviewTerms);
+      }
+      break;
+    }
+    case 'campaign.responded': {
+      const d = event.detail;
+      s.campaignResponses += 1;
+      const c = s.campaigns[d.campaignId];
+      if (c) {
+        c.responses |= RESPONSE_BIT[d.response];
+        // The segment it was delivered to: the delivery's own, else the earliest response's.
+        if (d.response === 'delivered' || t < c.firstT) c.segmentId = d.segmentId;
+        c.firstT = Math.min(c.firstT, t);
+      } else {
+        s.campaigns[d.campaignId] = { segmentId: d.segmentId, responses: RESPONSE_BIT[d.response], firstT: t };
+        boundCampaigns(s);
+      }
+      break;
+    }
+    case 'customer.erased':
+      break;
+    default: {
+      const unreachable: never = event;
+      throw new Error(`unhandled event ${String(unreachable)}`);
+    }
+  }
+
+  const weight = INTEREST_WEIGHT[event.type];
+  const text = weight === undefined ? null : eventText(event);
+  if (weight !== undefined && text !== null) {
+    if (embedding === 'refused') s.notEmbeddable += 1;
+    else if (embedding) addInterest(s, embedding, weight, t, settings);
+    else if (s.pending.length < BOUNDS.pendingTexts) s.pending.push({ text, w: weight, t });
+    else s.pendingOverflow += 1;
+  }
+}
+
+/** Adds an embedded text to the interest sum (also how a pending text is merged once the endpoint is back). */
+export function addInterest(
+  s: CustomerState,
+  embedding: Float32Array | readonly number[],
+  weight: number,
+  t: number,
+  settings: FeatureSettings,
+): void {
+  moveRef(s, t, settings);
+  const w = weight * halfLifeFactor(s.ref! - t, settings.interestHalfLifeDays);
+  if (!s.interest) s.interest = new Array<number>(embedding.length).fill(0);
+  if (embedding.length !== s.interest.length) return; // another model's dimension: ignored, like the fold
+  for (let j = 0; j < embedding.length; j++) s.interest[j]! += w * embedding[j]!;
+  s.interestWeight += w;
+}
+
+/** Rescales every decayed sum to a later reference instant; never moves backwards. */
+function moveRef(s: CustomerState, t: number, settings: FeatureSettings): void {
+  if (s.ref === null) {
+    s.ref = t;
+    return;
+  }
+  if (t <= s.ref) return;
+  const a = halfLifeFactor(t - s.ref, settings.activityHalfLifeDays);
+  const b = halfLifeFactor(t - s.ref, settings.interestHalfLifeDays);
+  s.views *= a;
+  s.searches *= a;
+  s.cartAdds *= a;
+  if (s.interest) for (let j = 0; j < s.interest.length; j++) s.interest[j]! *= b;
+  s.interestWeight *= b;
+  s.ref = t;
+}
+
+function touchCategory(s: CustomerState, raw: string, weight: number): void {
+  const key = normaliseCategory(raw);
+  if (!key) return;
+  if (key in s.categories || Object.keys(s.categories).length < BOUNDS.categories) {
+    s.categories[key] = (s.categories[key] ?? 0) + weight;
+  } else {
+    s.categories[OTHER_CATEGORY] = (s.categories[OTHER_CATEGORY] ?? 0) + weight;
+  }
+}
+
+function productWeight(p: readonly [number, number, number]): number {
+  return 3 * p[0] + 2 * p[1] + p[2];
+}
+
+function touchProduct(s: CustomerState, sku: string, slot: 0 | 1 | 2, amount: number): void {
+  let p = s.products[sku];
+  if (!p) {
+    evictLightest(s.products, BOUNDS.products, productWeight);
+    p = [0, 0, 0];
+    s.products[sku] = p;
+  }
+  p[slot] += amount;
+}
+
+function bump(tally: Record<string, number>, key: string, by: number, bound: number): void {
+  if (!(key in tally)) evictLightest(tally, bound, (v) => v);
+  tally[key] = (tally[key] ?? 0) + by;
+}
+
+/** Space-saving eviction: when full, the lightest entry (ties: the greatest key) makes room. */
+function evictLightest<V>(tally: Record<string, V>, bound: number, weight: (v: V) => number): void {
+  const keys = Object.keys(tally);
+  if (keys.length < bound) return;
+  let victim: string | null = null;
+  let least = Infinity;
+  for (const k of keys) {
+    const w = weight(tally[k]!);
+    if (w < least || (w === least && victim !== null && k > victim)) {
+      least = w;
+      victim = k;
+    }
+  }
+  if (victim !== null) delete tally[victim];
+}
+
+function boundCampaigns(s: CustomerState): void {
+  const ids = Object.keys(s.campaigns);
+  if (ids.length <= BOUNDS.campaigns) return;
+  ids.sort((a, b) => s.campaigns[a]!.firstT - s.campaigns[b]!.firstT || (a < b ? -1 : 1));
+  for (const id of ids.slice(0, ids.length - BOUNDS.campaigns)) delete s.campaigns[id];
+}
+
+/** Net spend of an order in the base currency (never below 0), or null when a currency has no rate. */
+function netSpend(o: OrderFact, settings: FeatureSettings): { gross: number; net: number; discount: number } | null {
+  const gross = toBase(o.total, o.currency, settings);
+  const discount = toBase(o.discount, o.currency, settings);
+  if (gross === null || discount === null) return null;
+  let refunded = 0;
+  for (const [currency, amount] of Object.entries(o.refunds)) {
+    const r = toBase(amount, currency, settings);
+    if (r === null) return { gross, net: gross, discount }; // a refund that cannot be converted is not subtracted
+    refunded += r;
+  }
+  return { gross, net: Math.max(0, gross - refunded), discount };
+}
+
+/**
+ * Features as of `asOf`, from the state alone. Time-dependent features (recency, tenure, decayed counts, T) are
+ * exact at any instant: decayed sums are rescaled from `ref` to `asOf` (an event dated after `asOf`, within the
+ * accepted clock skew, weighs 2^(skew/half-life) > 1, exactly as in the reference fold).
+ *
+ * Money is in the base currency (`settings.currency`); an order in a currency without a rate counts as an order and
+ * a purchase day but is left out of revenue, AOV, discount share and spend (counted in `unpricedOrders`). A fully
+ * refunded order is not a purchase: it is no purchase day and carries no spend; a partial refund nets its day's spend.
+ * Purchase days are calendar days in `settings.timeZone`.
+ */
+export function featuresOf(s: CustomerState, asOf: Date, settings: FeatureSettings): CustomerFeatures {
+  const now = asOf.getTime();
+  const placed = Object.values(s.orders).filter((o) => o.placed);
+  placed.sort((a, b) => a.t - b.t || (a.eventId < b.eventId ? -1 : 1));
+  let gross = 0;
+  let discount = 0;
+  let revenue = 0;
+  let priced = 0;
+  let refundedOrders = 0;
+  let unpricedOrders = 0;
+  const spendByDay = new Map<number, { spend: number; priced: boolean; bought: boolean }>();
+  for (const o of placed) {
+    const money = netSpend(o, settings);
+    if (Object.keys(o.refunds).length > 0) refundedOrders += 1;
+    const day = localDayNumber(o.t, settings);
+    const entry = spendByDay.get(day) ?? { spend: 0, priced: false, bought: false };
+    if (money === null) {
+      unpricedOrders += 1;
+      entry.bought = true;
+    } else {
+      priced += 1;
+      gross += money.gross;
+      discount += money.discount;
+      revenue += money.net;
+      if (money.net > 0 || money.gross === 0) {
+        entry.bought = true;
+        entry.spend += money.net;
+        entry.priced = true;
+      }
+    }
+    spendByDay.set(day, entry);
+  }
+  const days = [...spendByDay.entries()].filter(([, e]) => e.bought).sort((a, b) => a[0] - b[0]);
+  const firstDay = days[0]?.[0];
+  const lastDay = days[days.length - 1]?.[0];
+  const nowDay = localDayNumber(now, settings, true);
+  const repeat = days.slice(1).filter(([, e]) => e.priced);
+  const purchase =
+    firstDay === undefined || lastDay === undefined
+      ? { x: 0, tx: 0, T: 0, meanRepeatSpend: 0 }
+      : {
+          x: days.length - 1,
+          tx: (lastDay - firstDay) / 7,
+          // Clamped so that t_x ≤ T for an order dated ahead of the clock (within the accepted skew).
+          T: Math.max((lastDay - firstDay) / 7, Math.max(0, nowDay - firstDay) / 7),
+          meanRepeatSpend: repeat.length ? repeat.reduce((sum, [, e]) => sum + e.spend, 0) / repeat.length : 0,
+        };
+
+  const channelTotal = CHANNELS.reduce((sum, c) => sum + s.channels[c], 0);
+  const channelShares = Object.fromEntries(
+    CHANNELS.map((c) => [c, channelTotal > 0 ? s.channels[c] / channelTotal : 0]),
+  ) as Record<Channel, number>;
+  const categories = Object.entries(s.categories).sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
+  const catTotal = categories.reduce((sum, [, w]) => sum + w, 0);
+  let entropy = 0;
+  for (const [, w] of categories) {
+    const p = w / catTotal;
+    if (p > 0) entropy -= p * Math.log2(p);
+  }
+
+  const ref = s.ref ?? now;
+  const activity = halfLifeFactor(now - ref, settings.activityHalfLifeDays);
+  let interest: number[] | null = null;
+  if (s.interest && s.interestWeight > 0) {
+    const norm = Math.sqrt(s.interest.reduce((sum, v) => sum + v * v, 0));
+    interest = s.interest.map((v) => (norm > 0 ? v / norm : 0));
+  }
+  const reviewCount = s.ratings.reduce((a, b) => a + b, 0);
+  const ratingSum = s.ratings.reduce((sum, n, i) => sum + n * (i + 1), 0);
+  const firstOrder = placed[0];
+  const lastOrder = placed[placed.length - 1];
+  const iso = (t: number | null | undefined) => (t === null || t === undefined ? null : new Date(t).toISOString());
+
+  return {
+    eventCount: s.events,
+    orders: placed.length,
+    revenue,
+    avgOrderValue: priced ? gross / priced : 0,
+    daysSinceLastOrder: lastOrder ? Math.max(0, (now - lastOrder.t) / DAY_MS) : null,
+    tenureDays: s.firstT === null ? 0 : Math.max(0, (now - s.firstT) / DAY_MS),
+    refundRate: placed.length ? Math.min(1, refundedOrders / placed.length) : 0,
+    reviewCount,
+    reviewAverage: reviewCount ? ratingSum / reviewCount : null,
+    discountShare: gross + discount > 0 ? discount / (gross + discount) : 0,
+    channelShares,
+    categoryEntropy: entropy,
+    topCategories: categories.slice(0, 5).map(([c]) => c),
+    categoryWeights: Object.fromEntries(categories.slice(0, 10)),
+    decayedViews: s.views * activity,
+    decayedSearches: s.searches * activity,
+    decayedCartAdds: s.cartAdds * activity,
+    campaignResponses: s.campaignResponses,
+    firstSeenAt: iso(s.firstT),
+    lastEventAt: iso(s.lastT),
+    firstOrderAt: iso(firstOrder?.t),
+    lastOrderAt: iso(lastOrder?.t),
+    purchase,
+    interest,
+    pendingEmbeddings: s.pending.length + s.pendingOverflow,
+    unpricedOrders,
+    products: Object.entries(s.products)
+      .sort((a, b) => productWeight(b[1]) - productWeight(a[1]) || (a[0] < b[0] ? -1 : 1))
+      .slice(0, 20)
+      .map(([sku, [ordered, carted, viewed]]) => ({ sku, ordered, carted, viewed })),
+    campaigns: Object.entries(s.campaigns)
+      .sort((a, b) => b[1].firstT - a[1].firstT || (a[0] < b[0] ? -1 : 1))
+      .map(([campaignId, c]) => ({
+        campaignId,
+        segmentId: c.segmentId,
+        delivered: (c.responses & 1) !== 0,
+        opened: (c.responses & 2) !== 0,
+        clicked: (c.responses & 4) !== 0,
+        converted: (c.responses & 8) !== 0,
+        firstAt: new Date(c.firstT).toISOString(),
+      })),
+    ratings: [...s.ratings],
+    reviewTerms: Object.fromEntries(
+      Object.entries(s.reviewTerms)
+        .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
+        .slice(0, 30),
+    ),
+  };
+}

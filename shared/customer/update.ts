@@ -1,0 +1,210 @@
+import type { Settings } from '../config/settings';
+import type { ChangeReason } from '../contracts/outbound';
+import type { FeatureSettings, LoggedEvent } from '../domain/features';
+import type { ModelCache } from '../ports/models';
+import type { SegmentationModel } from '../segmentation/model';
+import { evaluateCustomer, type Evaluation } from './evaluate';
+import { foldState } from './fold';
+import type { Written } from './outbox';
+import type { CustomerProfile } from './profile';
+import { FEATURE_VERSION, addInterest, applyEvent, emptyState, featuresOf, type CustomerState } from './state';
+import { eventKey, type EventLog, type ProfileStore } from './store';
+
+export const MAX_WRITE_ATTEMPTS = 6;
+
+/**
+ * The one optimistic write of the customer aggregate, used by ingest, the nightly assign and erasure: read (or take
+ * the prefetched profile), decide, write conditionally on the revision read; on a conflict read again and decide
+ * again. `decide` returns null when nothing needs writing. Throws after MAX_WRITE_ATTEMPTS conflicts.
+ */
+export async function writeOptimistically<T extends { profile: CustomerProfile }>(
+  customerId: string,
+  profiles: ProfileStore,
+  prefetched: CustomerProfile | null | undefined,
+  decide: (current: CustomerProfile | null, attempt: number) => Promise<T | null>,
+): Promise<{ result: T | null; current: CustomerProfile | null; conflicts: number }> {
+  let current = prefetched;
+  for (let attempt = 0; attempt < MAX_WRITE_ATTEMPTS; attempt++) {
+    if (current === undefined || attempt > 0) current = await profiles.get(customerId);
+    const result = await decide(current, attempt);
+    if (!result) return { result: null, current, conflicts: attempt };
+    if ((await profiles.put(result.profile, current?.rev ?? null)) === 'written') {
+      return { result, current, conflicts: attempt };
+    }
+  }
+  throw new Error(`customer ${customerId}: profile write kept conflicting`);
+}
+
+export interface ApplyDeps {
+  profiles: ProfileStore;
+  eventLog: EventLog;
+  models: ModelCache;
+  settings: Settings;
+}
+
+/** Feature settings for tools that read profiles without a stage's settings (ids and segments only). */
+export const DEFAULT_FEATURE_SETTINGS: FeatureSettings = { activityHalfLifeDays: 14, interestHalfLifeDays: 45 };
+
+/** Feature settings of a stage: half-lives, the time zone of purchase days and the currency. */
+export function featureSettingsOf(settings: Settings): FeatureSettings {
+  return { ...settings.features, currency: settings.currency };
+}
+
+export interface ApplyOutcome {
+  /** The profile as written (null when nothing needed writing), with the ids to confirm as logged. */
+  written: Written | null;
+  /** Events to append to the log: the new ones, and ones applied earlier whose log write had not landed. */
+  toLog: LoggedEvent[];
+  /** The new events this write applied to the state. */
+  fresh: LoggedEvent[];
+  /** Events dated at or before the customer's erasure: dropped; those found in the log must be deleted. */
+  droppedErased: LoggedEvent[];
+  duplicates: number;
+  evaluation: Evaluation | null;
+  conflicts: number;
+}
+
+/**
+ * Merges a batch's events for one customer into its state: drops events dated at or before an erasure, finds
+ * duplicates without reading the history (the batch's own ids looked up in the log, plus the ids on the profile that
+ * were applied but not yet logged), applies only the new ones, merges texts that could not be embedded before
+ * (`embedded` holds what the batch's one embedding call returned for them), evaluates and writes conditionally.
+ * Reads and writes do not depend on how many events the customer has. A state of an older feature version is rebuilt
+ * from the log first (a one-time refold).
+ */
+export async function applyEvents(
+  input: {
+    customerId: string;
+    events: readonly LoggedEvent[];
+    prefetched: CustomerProfile | null | undefined;
+    logged: ReadonlySet<string>;
+    embedded: ReadonlyMap<string, Float32Array | null>;
+    now: Date;
+    reason?: ChangeReason;
+  },
+  deps: ApplyDeps,
+): Promise<ApplyOutcome> {
+  const { customerId, now } = input;
+  const featureSettings = featureSettingsOf(deps.settings);
+  let logged = input.logged;
+  let outcome: Omit<ApplyOutcome, 'written' | 'evaluation' | 'conflicts'> = {
+    toLog: [],
+    fresh: [],
+    droppedErased: [],
+    duplicates: 0,
+  };
+  let evaluation: Evaluation | null = null;
+  const { result, current, conflicts } = await writeOptimistically(
+    customerId,
+    deps.profiles,
+    input.prefetched,
+    async (current, attempt) => {
+      if (attempt > 0) logged = await deps.eventLog.loggedIds(input.events.map((e) => idOf(customerId, e)));
+      const erasedT = current?.erasedAt ? Date.parse(current.erasedAt) : -Infinity;
+      const unlogged = new Set(current?.unlogged ?? []);
+      const seen = new Set<string>();
+      const fresh: LoggedEvent[] = [];
+      const relog: LoggedEvent[] = [];
+      const droppedErased: LoggedEvent[] = [];
+      let duplicates = 0;
+      for (const e of input.events) {
+        const id = e.event.detail.eventId;
+        if (Date.parse(e.event.detail.occurredAt) <= erasedT) {
+          droppedErased.push(e);
+          continue;
+        }
+        if (seen.has(id)) {
+          duplicates += 1;
+          continue;
+        }
+        seen.add(id);
+        if (logged.has(eventKey(customerId, id))) duplicates += 1;
+        else if (unlogged.has(id)) {
+          duplicates += 1;
+          relog.push(e);
+        } else fresh.push(e);
+      }
+      outcome = { toLog: [...fresh, ...relog], fresh, droppedErased, duplicates };
+
+      // Ids left in `unlogged` by a write whose settle failed: those the log holds now are done with.
+      const batchIds = new Set(input.events.map((e) => e.event.detail.eventId));
+      const leftover = [...unlogged].filter((id) => !batchIds.has(id));
+      if (leftover.length) {
+        const found = await deps.eventLog.loggedIds(leftover.map((eventId) => ({ customerId, eventId })));
+        for (const id of leftover) if (found.has(eventKey(customerId, id))) unlogged.delete(id);
+      }
+
+      const stale = current !== null && current.state.v < FEATURE_VERSION;
+      let state: CustomerState;
+      if (!current) state = emptyState();
+      else if (stale) state = await rebuildState(customerId, current, deps.eventLog, featureSettings);
+      else state = structuredClone(current.state);
+      const merged = mergePending(state, input.embedded, featureSettings);
+      if (fresh.length === 0 && !stale && !merged) return null;
+      for (const e of fresh) applyEvent(state, e.event, e.embedding, featureSettings);
+
+      const model: SegmentationModel | null = await deps.models.forProfile(current?.assignment?.modelVersion);
+      evaluation = evaluateCustomer({
+        customerId,
+        state,
+        features: featuresOf(state, now, featureSettings),
+        previous: current,
+        epoch: current?.epoch ?? 0,
+        erasedAt: current?.erasedAt ?? null,
+        model,
+        now,
+        settings: deps.settings,
+        reason: input.reason ?? 'event',
+        claim: true,
+      });
+      evaluation.profile.unlogged = [...new Set([...unlogged, ...fresh.map((e) => e.event.detail.eventId)])].sort();
+      return evaluation;
+    },
+  );
+  const loggedIds = outcome.toLog.map((e) => e.event.detail.eventId);
+  let written: Written | null = null;
+  if (result) written = { profile: result.profile, logged: loggedIds, ours: true };
+  else if (current && loggedIds.length) written = { profile: current, logged: loggedIds, ours: false };
+  return { ...outcome, written, evaluation: result ? evaluation : null, conflicts };
+}
+
+function idOf(customerId: string, e: LoggedEvent) {
+  return { customerId, eventId: e.event.detail.eventId };
+}
+
+/**
+ * Texts that could not be embedded earlier and now have an embedding (or were refused by the model on their own) are
+ * merged into the interest sum. Returns whether anything changed.
+ */
+function mergePending(
+  state: CustomerState,
+  embedded: ReadonlyMap<string, Float32Array | null>,
+  settings: FeatureSettings,
+): boolean {
+  if (state.pending.length === 0) return false;
+  const left = [];
+  for (const p of state.pending) {
+    if (!embedded.has(p.text)) {
+      left.push(p);
+      continue;
+    }
+    const v = embedded.get(p.text);
+    if (v) addInterest(state, v, p.w, p.t, settings);
+    else state.notEmbeddable += 1;
+  }
+  const changed = left.length !== state.pending.length;
+  state.pending = left;
+  return changed;
+}
+
+/** The state rebuilt from the whole log, for a profile written before the current feature definitions. */
+async function rebuildState(
+  customerId: string,
+  current: CustomerProfile,
+  eventLog: EventLog,
+  settings: FeatureSettings,
+): Promise<CustomerState> {
+  const erasedT = current.erasedAt ? Date.parse(current.erasedAt) : -Infinity;
+  const log = (await eventLog.load(customerId)).filter((e) => Date.parse(e.event.detail.occurredAt) > erasedT);
+  return foldState(log, settings);
+}

@@ -1,0 +1,230 @@
+/**
+ * Erasure holds: against dynalite, the local bus and the local SageMaker server, through the ingest handler.
+ * Each reproduction from the issue is a named case; the in-flight cases run the erasure at every phase of a batch.
+ */
+import { QueryCommand } from '@aws-sdk/lib-dynamodb';
+import type { SQSEvent } from 'aws-lambda';
+import { makeHandler } from '../../functions/ingest/app';
+import { makeHandler as makeOutboxHandler } from '../../functions/outbox/app';
+import { documentClient } from '../../shared/adapters/dynamo';
+import type { InboundEvent } from '../../shared/contracts/inbound';
+import { CLAIM_LEASE_MS } from '../../shared/customer/evaluate';
+import { isTombstone } from '../../shared/customer/profile';
+import type { IngestDeps } from '../../shared/ingest/process-batch';
+import { startEmbeddedStack, type EmbeddedStack } from '../../local/stack';
+import { envelope, makeEvent } from '../support/factories';
+import { lambdaContext } from '../support/lambda';
+import { modelFromPrototypes } from '../support/model';
+import { testSettings } from '../support/settings';
+
+const settings = testSettings();
+let clock = new Date('2026-06-01T12:00:00Z');
+let stack: EmbeddedStack;
+let batchNo = 0;
+
+const order = (customerId: string, eventId: string, occurredAt: string, total = 40): InboundEvent =>
+  makeEvent('order.placed', {
+    customerId,
+    eventId,
+    orderId: `ord-${eventId}`,
+    total,
+    occurredAt,
+    items: [{ sku: 'G1', title: 'Rose pruning shears', category: 'garden', price: total, quantity: 1 }],
+  });
+const view = (customerId: string, eventId: string, occurredAt: string): InboundEvent =>
+  makeEvent('product.viewed', { customerId, eventId, title: 'Baby stroller', category: 'baby', occurredAt });
+const erase = (customerId: string, eventId: string, occurredAt: string): InboundEvent =>
+  makeEvent('customer.erased', { customerId, eventId, occurredAt });
+
+function sqs(events: InboundEvent[]): SQSEvent {
+  batchNo += 1;
+  return {
+    Records: events.map((e, i) => ({
+      messageId: `b${batchNo}-${i}`,
+      receiptHandle: `rh-${batchNo}-${i}`,
+      body: envelope(e.type, e.detail),
+      attributes: {
+        ApproximateReceiveCount: '1',
+        SentTimestamp: '0',
+        SenderId: 'x',
+        ApproximateFirstReceiveTimestamp: '0',
+      },
+      messageAttributes: {},
+      md5OfBody: '',
+      eventSource: 'aws:sqs',
+      eventSourceARN: 'arn:aws:sqs:us-east-1:000000000000:q',
+      awsRegion: 'us-east-1',
+    })),
+  };
+}
+
+async function ingest(events: InboundEvent[], deps: IngestDeps = stack.ingestDeps()) {
+  const res = await makeHandler(deps)(sqs(events), lambdaContext);
+  expect(res.batchItemFailures).toEqual([]);
+}
+
+/** Every item the table holds under the customer's partition. */
+async function itemsOf(customerId: string) {
+  const res = await documentClient(stack.dynamo.client).send(
+    new QueryCommand({
+      TableName: stack.dynamo.tableName,
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': `C#${customerId}` },
+      ConsistentRead: true,
+    }),
+  );
+  return res.Items ?? [];
+}
+
+/** What the bus delivered for one customer, in order. */
+function deliveredFor(customerId: string) {
+  return stack.bus.events
+    .filter((e) => (e.detail as { customerId?: string }).customerId === customerId && e.source === 'shoal')
+    .map((e) => ({ type: e['detail-type'], detail: e.detail as { dedupeKey: string } }));
+}
+
+async function sweepLater() {
+  const later = new Date(clock.getTime() + 2 * CLAIM_LEASE_MS);
+  const deps = stack.ingestDeps();
+  await makeOutboxHandler({ ...deps, models: stack.modelStore, clock: () => later })();
+}
+
+/** The customer is erased for good: only the tombstone is left, and it holds nothing about the customer. */
+async function expectErased(customerId: string) {
+  const items = await itemsOf(customerId);
+  expect(items.map((i) => i.sk)).toEqual(['PROFILE']);
+  const profile = (await stack.table.profiles.get(customerId))!;
+  expect(isTombstone(profile)).toBe(true);
+  expect(profile).toMatchObject({ assignment: null, traits: null, lifecycleStage: null, history: [], unlogged: [] });
+  expect(profile.features.revenue).toBe(0);
+}
+
+describe('erasure holds', () => {
+  beforeAll(async () => {
+    stack = await startEmbeddedStack({ settings, clock: () => clock });
+    const model = modelFromPrototypes(
+      [
+        { segmentId: 'seg-001', name: 'Keen gardeners', events: [order('p-g', 'p-g1', '2026-05-01T09:00:00Z')] },
+        { segmentId: 'seg-002', name: 'New parents', events: [view('p-b', 'p-b1', '2026-05-01T09:00:00Z')] },
+      ],
+      settings,
+      clock,
+    );
+    await stack.modelStore.putVersion(model);
+    await stack.modelStore.activate(1, null);
+  });
+  afterAll(() => stack.close());
+
+  test('an order redelivered (same eventId) two days after the erasure does not bring the customer back', async () => {
+    const o = order('e-1', 'e-1-o1', '2026-06-01T09:00:00Z', 999);
+    await ingest([o]);
+    clock = new Date('2026-06-02T12:00:00Z');
+    await ingest([erase('e-1', 'e-1-x', '2026-06-02T11:00:00Z')]);
+    clock = new Date('2026-06-04T12:00:00Z');
+    const droppedBefore = stack.metrics.counts.ErasedEventsDropped ?? 0;
+
+    await ingest([o]);
+
+    await expectErased('e-1');
+    expect(stack.metrics.counts.ErasedEventsDropped).toBe(droppedBefore + 1);
+  });
+
+  test('a late view dated before the erasure, arriving after it, is dropped', async () => {
+    await ingest([order('e-2', 'e-2-o1', '2026-06-04T09:00:00Z')]);
+    await ingest([erase('e-2', 'e-2-x', '2026-06-04T11:00:00Z')]);
+    clock = new Date('2026-06-05T12:00:00Z');
+
+    await ingest([view('e-2', 'e-2-v-late', '2026-06-04T10:30:00Z')]);
+
+    await expectErased('e-2');
+  });
+
+  test('a customer who returns six months later starts a new epoch: no dedupe key repeats', async () => {
+    clock = new Date('2026-06-05T12:00:00Z');
+    await ingest([order('e-3', 'e-3-o1', '2026-06-05T09:00:00Z')]);
+    await ingest([erase('e-3', 'e-3-x', '2026-06-05T11:00:00Z')]);
+    clock = new Date('2026-12-05T12:00:00Z');
+
+    await ingest([order('e-3', 'e-3-o2', '2026-12-05T09:00:00Z')]);
+
+    const events = deliveredFor('e-3');
+    const lifecycle = events.filter((e) => e.type === 'lifecycle.changed');
+    const segment = events.filter((e) => e.type === 'segment.changed');
+    expect(lifecycle).toHaveLength(2);
+    expect(segment).toHaveLength(2);
+    const keys = events.map((e) => e.detail.dedupeKey);
+    expect(new Set(keys).size).toBe(keys.length);
+    const profile = (await stack.table.profiles.get('e-3'))!;
+    expect(profile).toMatchObject({ epoch: 1, erasedAt: '2026-06-05T11:00:00.000Z' });
+    expect(profile.features).toMatchObject({ orders: 1, revenue: 40, eventCount: 1 });
+    expect(profile.features.firstSeenAt).toBe('2026-12-05T09:00:00.000Z');
+  });
+
+  test('a redelivered erasure request after the customer returned erases nothing of the new epoch', async () => {
+    clock = new Date('2026-12-06T12:00:00Z');
+    await ingest([erase('e-3', 'e-3-x', '2026-06-05T11:00:00Z')]);
+    expect((await stack.table.profiles.get('e-3'))!.features.orders).toBe(1);
+  });
+
+  const phases = [
+    'after the profiles were read',
+    'after the profile write, before the log write',
+    'after the log write, before the publish',
+    'after the publish, before the settle',
+  ] as const;
+
+  test.each(phases)('a batch in flight when the erasure lands (%s) leaves nothing behind', async (phase) => {
+    const id = `e-fly-${phases.indexOf(phase)}`;
+    clock = new Date('2027-01-10T12:00:00Z');
+    await ingest([order(id, `${id}-o1`, '2027-01-10T08:00:00Z')]);
+    const base = stack.ingestDeps();
+    let erased = false;
+    const eraseNow = async () => {
+      if (erased) return;
+      erased = true;
+      await ingest([erase(id, `${id}-x`, '2027-01-10T11:00:00Z')]);
+    };
+    const deps: IngestDeps = {
+      ...base,
+      profiles: Object.assign(Object.create(base.profiles) as typeof base.profiles, {
+        getMany: async (ids: readonly string[]) => {
+          const got = await base.profiles.getMany(ids);
+          if (phase === 'after the profiles were read') await eraseNow();
+          return got;
+        },
+        settle: async (...a: Parameters<typeof base.profiles.settle>) => {
+          if (phase === 'after the publish, before the settle') await eraseNow();
+          return base.profiles.settle(...a);
+        },
+      }),
+      eventLog: Object.assign(Object.create(base.eventLog) as typeof base.eventLog, {
+        appendMany: async (...a: Parameters<typeof base.eventLog.appendMany>) => {
+          if (phase === 'after the profile write, before the log write') await eraseNow();
+          return base.eventLog.appendMany(...a);
+        },
+      }),
+      publisher: {
+        publish: async (entries) => {
+          if (phase === 'after the log write, before the publish') await eraseNow();
+          return base.publisher.publish(entries);
+        },
+      },
+    };
+
+    // A second order and a view, both dated before the erasure request.
+    await ingest(
+      [order(id, `${id}-o2`, '2027-01-10T09:00:00Z', 500), view(id, `${id}-v1`, '2027-01-10T09:30:00Z')],
+      deps,
+    );
+    await sweepLater();
+
+    expect(erased).toBe(true);
+    await expectErased(id);
+    const events = deliveredFor(id);
+    const done = events.findIndex((e) => e.type === 'customer.erasure.completed');
+    expect(done).toBeGreaterThanOrEqual(0);
+    expect(events.filter((e) => e.type === 'customer.erasure.completed')).toHaveLength(1);
+    // nothing about the customer is published after the confirmation
+    expect(events.slice(done + 1)).toEqual([]);
+  });
+});

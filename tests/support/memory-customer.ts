@@ -1,0 +1,130 @@
+/** In-memory customer stores, held to the same port contract as the DynamoDB adapters (tests/integration/customer-store.test.ts). */
+import { isTombstone, type CustomerProfile } from '../../shared/customer/profile';
+import {
+  eventKey,
+  type EventLog,
+  type ProfileStore,
+  type SettleOutcome,
+  type WriteOutcome,
+} from '../../shared/customer/store';
+import type { Settings } from '../../shared/config/settings';
+import { evaluateCustomer } from '../../shared/customer/evaluate';
+import { foldState } from '../../shared/customer/fold';
+import { featuresOf } from '../../shared/customer/state';
+import { featureSettingsOf } from '../../shared/customer/update';
+import type { LoggedEvent } from '../../shared/domain/features';
+import type { SegmentationModel } from '../../shared/segmentation/model';
+
+export class MemoryProfileStore implements ProfileStore {
+  readonly items = new Map<string, CustomerProfile>();
+  /** Called before each put; may mutate the store to simulate a concurrent writer. */
+  beforePut?: (profile: CustomerProfile) => void;
+
+  async get(customerId: string) {
+    const p = this.items.get(customerId);
+    return p ? structuredClone(p) : null;
+  }
+  async getMany(customerIds: readonly string[]) {
+    const out = new Map<string, CustomerProfile>();
+    for (const id of customerIds) {
+      const p = this.items.get(id);
+      if (p) out.set(id, structuredClone(p));
+    }
+    return out;
+  }
+  async put(profile: CustomerProfile, expectedRev: number | null): Promise<WriteOutcome> {
+    this.beforePut?.(profile);
+    const current = this.items.get(profile.customerId);
+    if (expectedRev === null ? current !== undefined : current?.rev !== expectedRev) return 'conflict';
+    this.items.set(profile.customerId, structuredClone(profile));
+    return 'written';
+  }
+  async settle(
+    customerId: string,
+    written: { rev: number; epoch: number },
+    published: readonly string[],
+    logged: readonly string[],
+  ): Promise<SettleOutcome> {
+    if (published.length === 0 && logged.length === 0) return 'settled';
+    const p = this.items.get(customerId);
+    if (!p || p.epoch !== written.epoch) return 'gone';
+    const done = new Set(published);
+    const ids = new Set(logged);
+    p.outbox = p.outbox.filter((e) => !done.has(e.dedupeKey));
+    p.unlogged = p.unlogged.filter((id) => !ids.has(id));
+    const same = p.rev === written.rev;
+    p.rev += 1;
+    return same ? 'settled' : 'moved';
+  }
+  async pendingOutbox() {
+    return [...this.items.values()].filter((p) => p.outbox.length > 0).map((p) => structuredClone(p));
+  }
+  async *audience(segmentId: string) {
+    for (const p of [...this.items.values()].sort((a, b) => (a.customerId < b.customerId ? -1 : 1))) {
+      if (p.assignment?.segmentId === segmentId) yield p.customerId;
+    }
+  }
+  async *scanShard(shard: number, totalShards: number) {
+    const ids = [...this.items.keys()].sort();
+    for (let i = 0; i < ids.length; i++) {
+      const p = this.items.get(ids[i]!)!;
+      if (i % totalShards === shard && !isTombstone(p)) yield structuredClone(p);
+    }
+  }
+}
+
+export class MemoryEventLog implements EventLog {
+  /** customerId -> eventId -> logged event. */
+  readonly items = new Map<string, Map<string, LoggedEvent>>();
+  /** Items other than events (history, legacy) per customer, for erasure counts. */
+  async loggedIds(events: readonly { customerId: string; eventId: string }[]) {
+    const out = new Set<string>();
+    for (const e of events)
+      if (this.items.get(e.customerId)?.has(e.eventId)) out.add(eventKey(e.customerId, e.eventId));
+    return out;
+  }
+  async appendMany(events: readonly { customerId: string; logged: LoggedEvent }[]) {
+    for (const e of events) {
+      const log = this.items.get(e.customerId) ?? new Map<string, LoggedEvent>();
+      log.set(e.logged.event.detail.eventId, e.logged);
+      this.items.set(e.customerId, log);
+    }
+  }
+  async deleteEvents(customerId: string, eventIds: readonly string[]) {
+    for (const id of eventIds) this.items.get(customerId)?.delete(id);
+  }
+  async load(customerId: string) {
+    return [...(this.items.get(customerId)?.values() ?? [])];
+  }
+  async eraseCustomer(customerId: string) {
+    const n = this.items.get(customerId)?.size ?? 0;
+    this.items.delete(customerId);
+    return n;
+  }
+}
+
+/** A stored profile for a customer whose whole log is `events`, as the ingest path would have written it at `now`. */
+export function profileFromLog(
+  customerId: string,
+  events: readonly LoggedEvent[],
+  now: Date,
+  settings: Settings,
+  model: SegmentationModel | null = null,
+): CustomerProfile {
+  const fs = featureSettingsOf(settings);
+  const state = foldState(events, fs);
+  const { profile } = evaluateCustomer({
+    customerId,
+    state,
+    features: featuresOf(state, now, fs),
+    previous: null,
+    epoch: 0,
+    erasedAt: null,
+    model,
+    now,
+    settings,
+    reason: 'event',
+    claim: false,
+  });
+  return { ...profile, outbox: [] };
+}
