@@ -68,16 +68,6 @@ export const settingsSchema = z.object({
         .default('UTC'),
     })
     .default({ activityHalfLifeDays: 14, interestHalfLifeDays: 45, timeZone: 'UTC' }),
-  /**
-   * Money: the store's base currency (ISO 4217) and fixed conversion rates (units of base per unit of the currency).
-   * Amounts in a currency without a rate are kept in the log but left out of money features, and counted.
-   */
-  currency: z
-    .object({
-      base: z.string().regex(/^[A-Z]{3}$/),
-      rates: z.record(z.string().regex(/^[A-Z]{3}$/), z.number().positive()).default({}),
-    })
-    .default({ base: 'GBP', rates: {} }),
   vector: z.object({
     behaviourWeight: z.number().nonnegative(),
     interestWeight: z.number().nonnegative(),

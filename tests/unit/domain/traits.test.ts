@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { traitsSchema } from '../../../shared/contracts/outbound';
-import { foldEvents, type LoggedEvent } from '../../../shared/domain/features';
+import { foldEvents } from '../../../shared/customer/fold';
+import type { LoggedEvent } from '../../../shared/domain/features';
 import { computeTraits } from '../../../shared/domain/traits';
 import { withTraits, scanRowOf } from '../../../shared/recluster/rows';
 import { buildProfiles } from '../../../shared/segmentation/profiles';
