@@ -77,7 +77,21 @@ export {
   formatFixed,
   formatSummaryCsv,
 } from './summary';
-export { type BacktestOptions, type BacktestBin, type BacktestResult, backtestValueModel, pearson } from './backtest';
+export {
+  type BacktestOptions,
+  type BacktestBin,
+  type BacktestResult,
+  type BacktestRow,
+  type BacktestCore,
+  type BacktestReadiness,
+  type ValueBacktestSummary,
+  backtestValueModel,
+  backtestRows,
+  backtestRowFromPurchaseDays,
+  nightlyBacktestWindow,
+  summarizeBacktest,
+  pearson,
+} from './backtest';
 export { hyp2f1, gammaln, digamma, lbeta, tanhSinh, type SeriesResult } from './special';
 export {
   nelderMead,

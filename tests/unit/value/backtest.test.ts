@@ -1,6 +1,15 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { backtestValueModel, parseCdnowTransactions, pearson, type Transaction } from '../../../shared/value';
+import {
+  backtestRowFromPurchaseDays,
+  backtestRows,
+  backtestValueModel,
+  nightlyBacktestWindow,
+  parseCdnowTransactions,
+  pearson,
+  summarizeBacktest,
+  type Transaction,
+} from '../../../shared/value';
 
 const DATA_DIR = process.env.SHOAL_DATA_DIR ?? path.resolve(__dirname, '..', '..', '..', '..', 'shared', 'data');
 const SAMPLE = path.join(DATA_DIR, 'CDNOW_sample.txt');
@@ -82,5 +91,70 @@ describe('backtest rules', () => {
   ])('pearson: $name', ({ a, b, expected }) => {
     if (Number.isNaN(expected)) expect(pearson(a, b)).toBeNaN();
     else expect(pearson(a, b)).toBeCloseTo(expected, 12);
+  });
+});
+
+describe('the nightly backtest on purchase days (issue #9 E16)', () => {
+  const day = (iso: string) => Date.parse(`${iso}T00:00:00Z`) / 86_400_000;
+
+  test.each([
+    {
+      name: 'two calibration days and one holdout day',
+      days: ['2025-01-01', '2025-01-15', '2025-03-01'],
+      expected: { x: 1, tx: 2, T: 4, actual: 1 },
+    },
+    { name: 'first purchase in the holdout: not in the population', days: ['2025-02-10'], expected: null },
+    {
+      name: 'repeated days count once; days after the holdout are ignored',
+      days: ['2025-01-01', '2025-01-01', '2025-02-05', '2025-02-05', '2025-06-01'],
+      expected: { x: 0, tx: 0, T: 4, actual: 1 },
+    },
+  ])('backtestRowFromPurchaseDays: $name', ({ days, expected }) => {
+    expect(backtestRowFromPurchaseDays(days.map(day), day('2025-01-29'), day('2025-03-31'))).toEqual(expected);
+  });
+
+  test.each([
+    { name: 'no purchase yet', first: null, customers: 0, expected: { skipped: 'no purchases yet' } },
+    {
+      name: 'a store 30 weeks old cannot back-test a 13-week holdout against 26 weeks of calibration',
+      first: 1000,
+      customers: 500,
+      expected: { skipped: '119 days of history before the holdout < 2 × 13 weeks' },
+    },
+    {
+      name: 'too few customers',
+      first: 800,
+      customers: 10,
+      expected: { skipped: '10 customers in the calibration period < 30' },
+    },
+    {
+      name: 'enough history',
+      first: 800,
+      customers: 500,
+      expected: { calibrationEndDay: 1119, holdoutEndDay: 1210, holdoutWeeks: 13 },
+    },
+  ])('nightlyBacktestWindow: $name', ({ first, customers, expected }) => {
+    expect(nightlyBacktestWindow(first, customers, 1210.4)).toEqual(expected);
+  });
+
+  cdnowDescribe('on CDNOW', () => {
+    test('rows built from purchase days give the CLI’s figures, and the summary the model carries', () => {
+      const tx = parseCdnowTransactions(readFileSync(SAMPLE, 'utf8'));
+      const byCustomer = new Map<string, number[]>();
+      for (const t of tx) {
+        const list = byCustomer.get(t.customerId) ?? [];
+        list.push(day(t.date));
+        byCustomer.set(t.customerId, list);
+      }
+      const rows = [...byCustomer.values()].flatMap(
+        (days) => backtestRowFromPurchaseDays(days, day('1997-09-30'), day('1998-06-30')) ?? [],
+      );
+      const summary = summarizeBacktest(backtestRows(rows, 39));
+      expect(summary).toMatchObject({ holdoutWeeks: 39, customers: 2357, actual: 1882 });
+      expect(summary.predicted).toBeCloseTo(1653.41, 1);
+      expect(summary.meanAbsoluteError).toBeCloseTo(0.7855, 3);
+      expect(summary.correlation).toBeCloseTo(0.6256, 3);
+      expect(summary.bins.map((b) => b.frequency)).toEqual(['0', '1', '2', '3', '4', '5', '6', '7+']);
+    });
   });
 });
