@@ -1,7 +1,7 @@
 import { closeSync, fstatSync, openSync, readSync, writeFileSync } from 'node:fs';
 import { endianness } from 'node:os';
 import { InvalidArgumentError, type Command } from 'commander';
-import { allocateKMeansInput, kmeansParallel } from '../shared/segmentation/kmeans';
+import { allocateKMeansInput, distinctRowCount, kmeansParallel } from '../shared/segmentation/kmeans';
 
 interface KmeansCliOptions {
   input: string;
@@ -95,6 +95,13 @@ export function registerKmeansCommand(program: Command): void {
     .action(async (o: KmeansCliOptions) => {
       const { data, n } = readFloat32Matrix(o.input, o.d);
       if (o.k > n) throw new Error(`--k (${o.k}) must not exceed the number of rows N (${n})`);
+      const distinct = distinctRowCount(data, n, o.d, o.k);
+      if (distinct < o.k) {
+        // Identical rows always share a label, so at most `distinct` clusters can be non-empty.
+        process.stderr.write(
+          `warning: only ${distinct} distinct row(s) for --k ${o.k}: at most ${distinct} clusters will be non-empty\n`,
+        );
+      }
       const t0 = process.hrtime.bigint();
       const res = await kmeansParallel(data, n, o.d, {
         k: o.k,

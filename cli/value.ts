@@ -4,7 +4,9 @@
  *   shoal value fit --summary FILE [--spend]
  *   shoal value predict --summary FILE --t WEEKS [--horizon WEEKS] [--discount RATE_PER_WEEK]
  *   shoal value summarize --transactions FILE --format cdnow|csv --calibration-end YYYY-MM-DD [--with-spend]
+ *   shoal value evaluate --transactions FILE [--format cdnow|csv] --calibration-end DATE [--holdout-end DATE] [--json]
  *
+ * Files may be gzip-compressed (`.gz`, or detected by their magic bytes).
  * Summary files: `ID,frequency,recency,T` or `ID,x,t_x,T,zbar` (see shared/value/summary.ts).
  * `predict` fits on the same file. Without a zbar column it leaves expectedSpend and clv EMPTY rather
  * than inventing a currency scale from another store's prior; with zbar it fits the Gamma-Gamma on
@@ -12,19 +14,27 @@
  * --horizon defaults to --t and --discount to 0.
  */
 import { readFileSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
 import { InvalidArgumentError, type Command } from 'commander';
 import {
   bgnbdConditionalExpectedPurchases,
   discountedOrdersIfAlive,
   bgnbdPAlive,
+  backtestValueModel,
   fitValueModel,
+  formatFixed,
   formatSummaryCsv,
   gammaGammaExpectedSpend,
   parseCdnowTransactions,
   parseSummaryCsv,
   parseTransactionsCsv,
-  summarizeTransactions,
+  summarizeTransactionsWithRefunds,
+  SUMMARY_COLUMNS_HELP,
+  TRANSACTION_COLUMNS,
+  type BacktestResult,
   type CustomerSummary,
+  type RefundDiagnostics,
+  type Transaction,
   type FitValueModelOptions,
   type ValueModel,
 } from '../shared/value';
@@ -38,8 +48,15 @@ function nonNegative(name: string) {
   };
 }
 
+/** Reads a text file, gunzipping it when it is gzip (by its magic bytes 1f 8b, whatever its name). */
+export function readText(file: string): string {
+  const bytes = readFileSync(file);
+  const gzip = bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b;
+  return (gzip ? gunzipSync(bytes) : bytes).toString('utf8');
+}
+
 function readSummary(file: string): CustomerSummary[] {
-  const rows = parseSummaryCsv(readFileSync(file, 'utf8'));
+  const rows = parseSummaryCsv(readText(file), file);
   if (rows.length === 0) throw new Error(`${file}: no customers`);
   return rows;
 }
@@ -82,6 +99,65 @@ function writeOut(text: string): void {
   process.stdout.write(text);
 }
 
+/**
+ * Rows the Gamma-Gamma leaves out, by reason: it models the mean spend of repeat purchases, so one-time buyers have
+ * nothing to model, and a mean spend ≤ 0 is outside its support (gamma-distributed spend).
+ */
+export function spendFitDrops(rows: readonly CustomerSummary[]): {
+  rows: number;
+  oneTimeBuyers: number;
+  nonPositiveSpend: number;
+} {
+  let oneTimeBuyers = 0;
+  let nonPositiveSpend = 0;
+  for (const r of rows) {
+    if (r.x === 0) oneTimeBuyers++;
+    else if (!(Number.isFinite(r.meanSpend) && (r.meanSpend as number) > 0)) nonPositiveSpend++;
+  }
+  return { rows: oneTimeBuyers + nonPositiveSpend, oneTimeBuyers, nonPositiveSpend };
+}
+
+function readTransactions(file: string, format: string): Transaction[] {
+  const text = readText(file);
+  if (format === 'cdnow') return parseCdnowTransactions(text);
+  if (format === 'csv') return parseTransactionsCsv(text, file);
+  throw new InvalidArgumentError(`unknown --format '${format}' (cdnow or csv)`);
+}
+
+function describeRefunds(r: RefundDiagnostics): string {
+  return (
+    `${r.refundRows} refund row(s): ${formatFixed(r.matchedValue)} netted against purchase days, ` +
+    `${formatFixed(r.unmatchedValue)} in ${r.unmatchedRows} row(s) with no earlier purchase ignored; ` +
+    `${r.cancelledDays} purchase day(s) cancelled; ${r.fullyRefundedCustomers} customer(s) fully refunded (x = 0)`
+  );
+}
+
+const TRANSACTIONS_FORMAT_HELP =
+  `cdnow (CDNOW_sample/master .txt) or csv (RFC 4180 with a header: customer column ` +
+  `${TRANSACTION_COLUMNS.customer.join('|')}, date column ${TRANSACTION_COLUMNS.date.join('|')} (YYYY-MM-DD[ time]), ` +
+  `optional value column ${TRANSACTION_COLUMNS.value.join('|')}, negative for a refund)`;
+
+/** The evaluate table: frequency bins, totals, MAE and correlation (2 decimals, counts as integers). */
+export function formatBacktest(r: BacktestResult): string {
+  const pad = (s: string, w: number): string => s.padStart(w);
+  const lines = [
+    `BG/NBD (${r.model.source}) r=${r.model.r.toFixed(4)} alpha=${r.model.alpha.toFixed(4)} ` +
+      `a=${r.model.a.toFixed(4)} b=${r.model.b.toFixed(4)}; calibration to ${r.calibrationEnd}, ` +
+      `holdout to ${r.holdoutEnd} (${formatFixed(r.holdoutWeeks)} weeks); ${r.customers} customers`,
+    '',
+    `${pad('frequency', 9)}  ${pad('customers', 9)}  ${pad('predicted', 10)}  ${pad('actual', 8)}`,
+    ...r.bins.map(
+      (b) =>
+        `${pad(b.frequency, 9)}  ${pad(String(b.customers), 9)}  ${pad(formatFixed(b.predicted), 10)}  ${pad(String(b.actual), 8)}`,
+    ),
+    `${pad('total', 9)}  ${pad(String(r.customers), 9)}  ${pad(formatFixed(r.totals.predicted), 10)}  ${pad(String(r.totals.actual), 8)}`,
+    '',
+    `mean absolute error per customer: ${r.meanAbsoluteError.toFixed(4)}`,
+    `correlation (predicted vs actual, per customer): ${Number.isFinite(r.correlation) ? r.correlation.toFixed(4) : 'undefined'}`,
+  ];
+  return `${lines.join('\n')}\n`;
+}
+
 const fmt6 = (v: number): string => (Number.isFinite(v) ? v.toFixed(6) : '');
 const fmt4 = (v: number): string => (Number.isFinite(v) ? v.toFixed(4) : '');
 
@@ -94,7 +170,7 @@ export function registerValueCommands(program: Command): void {
     value
       .command('fit')
       .description('fit the BG/NBD (and with --spend the Gamma-Gamma) model on a summary CSV; prints JSON')
-      .requiredOption('--summary <file>', 'CSV with ID,frequency,recency,T or ID,x,t_x,T,zbar (weeks)')
+      .requiredOption('--summary <file>', `summary CSV (.gz accepted) with columns ${SUMMARY_COLUMNS_HELP}`)
       .option('--spend', 'also fit the Gamma-Gamma spend model on repeat customers (needs a zbar column)'),
   ).action((o: { summary: string; spend?: boolean } & ThresholdFlags) => {
     const rows = readSummary(o.summary);
@@ -113,6 +189,13 @@ export function registerValueCommands(program: Command): void {
       out.gammaGamma = { p, q, v, ...describe(model.gammaGamma) };
       out.gammaGammaLogLikelihood = model.gammaGamma.logLikelihood ?? null;
       out.spendCustomers = model.counts?.spendCustomers;
+      const dropped = spendFitDrops(rows);
+      out.droppedFromSpendFit = dropped;
+      process.stderr.write(
+        `Gamma-Gamma: fitted on ${rows.length - dropped.rows} of ${rows.length} rows; dropped ${dropped.rows}: ` +
+          `${dropped.oneTimeBuyers} one-time buyer(s) (x = 0, no repeat spend), ` +
+          `${dropped.nonPositiveSpend} repeat buyer(s) with zbar <= 0 (refunded or free orders)\n`,
+      );
     }
     writeOut(`${JSON.stringify(out, null, 2)}\n`);
   });
@@ -121,7 +204,7 @@ export function registerValueCommands(program: Command): void {
     value
       .command('predict')
       .description('fit on a summary CSV and print ID,pAlive,expectedPurchases,expectedSpend,clv per customer')
-      .requiredOption('--summary <file>', 'CSV with ID,frequency,recency,T or ID,x,t_x,T,zbar (weeks)')
+      .requiredOption('--summary <file>', `summary CSV (.gz accepted) with columns ${SUMMARY_COLUMNS_HELP}`)
       .requiredOption('--t <weeks>', 'horizon of expectedPurchases = E[Y(t) | x, t_x, T], in weeks', nonNegative('--t'))
       .option('--horizon <weeks>', 'CLV horizon in weeks (default: --t)', nonNegative('--horizon'))
       .option('--discount <rate>', 'discount rate per week for the CLV (default 0)', nonNegative('--discount'), 0),
@@ -160,21 +243,53 @@ export function registerValueCommands(program: Command): void {
 
   value
     .command('summarize')
-    .description('summarise raw transactions into a calibration summary CSV (weeks, 2 decimals)')
-    .requiredOption('--transactions <file>', 'transactions file')
-    .option(
-      '--format <format>',
-      'cdnow (CDNOW_sample/master .txt) or csv (header with customer id, date, optional value)',
-      'cdnow',
+    .description(
+      'summarise raw transactions into a calibration summary CSV (weeks, 2 decimals); refunds (negative values) ' +
+        'net the purchase days they follow, and a day netted to <= 0 is no purchase day',
     )
+    .requiredOption('--transactions <file>', 'transactions file (.gz accepted)')
+    .option('--format <format>', TRANSACTIONS_FORMAT_HELP, 'cdnow')
     .requiredOption('--calibration-end <date>', 'last day of the calibration period, YYYY-MM-DD (inclusive)')
     .option('--with-spend', 'print ID,x,t_x,T,zbar instead of ID,frequency,recency,T')
     .action((o: { transactions: string; format: string; calibrationEnd: string; withSpend?: boolean }) => {
-      const text = readFileSync(o.transactions, 'utf8');
-      let tx;
-      if (o.format === 'cdnow') tx = parseCdnowTransactions(text);
-      else if (o.format === 'csv') tx = parseTransactionsCsv(text);
-      else throw new InvalidArgumentError(`unknown --format '${o.format}' (cdnow or csv)`);
-      writeOut(formatSummaryCsv(summarizeTransactions(tx, o.calibrationEnd), o.withSpend ?? false));
+      const tx = readTransactions(o.transactions, o.format);
+      const { rows, refunds } = summarizeTransactionsWithRefunds(tx, o.calibrationEnd);
+      if (refunds.refundRows > 0) process.stderr.write(`${describeRefunds(refunds)}\n`);
+      writeOut(formatSummaryCsv(rows, o.withSpend ?? false));
     });
+
+  addThresholdOptions(
+    value
+      .command('evaluate')
+      .description(
+        'backtest the BG/NBD: fit on the calibration period, then compare predicted and actual repeat purchase ' +
+          'days in the holdout, per calibration frequency 0..6 and 7+, with totals, MAE per customer and correlation',
+      )
+      .requiredOption('--transactions <file>', 'transactions file (.gz accepted)')
+      .option('--format <format>', TRANSACTIONS_FORMAT_HELP, 'cdnow')
+      .requiredOption('--calibration-end <date>', 'last day of the calibration period, YYYY-MM-DD (inclusive)')
+      .option('--holdout-end <date>', 'last day of the holdout, YYYY-MM-DD (default: the last transaction date)')
+      .option('--json', 'print the result as JSON instead of a table'),
+  ).action(
+    (
+      o: {
+        transactions: string;
+        format: string;
+        calibrationEnd: string;
+        holdoutEnd?: string;
+        json?: boolean;
+      } & ThresholdFlags,
+    ) => {
+      const tx = readTransactions(o.transactions, o.format);
+      const result = backtestValueModel(tx, {
+        calibrationEnd: o.calibrationEnd,
+        ...(o.holdoutEnd !== undefined && { holdoutEnd: o.holdoutEnd }),
+        fit: fitOptions(o),
+      });
+      if (result.refunds.calibration.refundRows > 0) {
+        process.stderr.write(`calibration: ${describeRefunds(result.refunds.calibration)}\n`);
+      }
+      writeOut(o.json ? `${JSON.stringify(result, null, 2)}\n` : formatBacktest(result));
+    },
+  );
 }

@@ -376,12 +376,12 @@ export async function runLocal(opts: RunOptions): Promise<RunSummary> {
       qualityOverRuns,
       profiles: model ? profileHeatmap(model) : [],
       clvBySegment: all
-        .filter((p) => p.assignment && p.traits)
+        .filter((p) => p.assignment && p.traits && p.traits.clv !== null)
         .slice(0, 5_000)
         .map((p) => ({
           segmentId: p.assignment!.segmentId,
           name: nameOf(model, p.assignment!.segmentId),
-          clv: p.traits!.clv,
+          clv: p.traits!.clv!,
         })),
     });
     await opts.beforeClose?.(stack);

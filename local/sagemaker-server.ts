@@ -32,6 +32,13 @@ export interface LocalEmbeddingServerOptions {
    */
   contract?: EmbeddingContract;
   failMode?: LocalFailureMode | null;
+  /**
+   * The model's input limit, in Unicode code points (this stand-in's "tokens": one per code point, which is what a
+   * WordPiece vocabulary gives CJK text). A longer input is refused like text-embeddings-inference refuses one past
+   * its token limit: the container answers 413 "Input validation error", relayed as a `ModelError` — unless the
+   * request carries `"truncate": true` (TEI's flag), in which case it is cut to the limit. Default: no limit.
+   */
+  maxInputChars?: number;
 }
 
 export interface LocalEmbeddingServerStats {
@@ -59,6 +66,24 @@ const INVOCATIONS_PATH = /^\/endpoints\/([^/]+)\/invocations\/?$/;
 interface ParsedRequest {
   texts: string[];
   shape: EmbeddingContract;
+  truncate: boolean;
+}
+
+/** The first `max` code points of `text`. */
+function firstCodePoints(text: string, max: number): string {
+  let out = '';
+  let n = 0;
+  for (const ch of text) {
+    if (n++ >= max) break;
+    out += ch;
+  }
+  return out;
+}
+
+function codePoints(text: string): number {
+  let n = 0;
+  for (const _ of text) n++;
+  return n;
 }
 
 export async function startLocalEmbeddingServer(options: LocalEmbeddingServerOptions): Promise<LocalEmbeddingServer> {
@@ -143,7 +168,25 @@ export async function startLocalEmbeddingServer(options: LocalEmbeddingServerOpt
       return;
     }
 
-    const vectors = parsed.texts.map((text) => Array.from(encodeText(text, dimension)));
+    const limit = options.maxInputChars;
+    let texts = parsed.texts;
+    if (limit !== undefined) {
+      if (parsed.truncate) {
+        texts = texts.map((text) => firstCodePoints(text, limit));
+      } else {
+        const longest = Math.max(...texts.map(codePoints));
+        if (longest > limit) {
+          // TEI's wording and status for an input past max_input_length (the text itself is not echoed).
+          sendModelError(
+            res,
+            413,
+            `Input validation error: \`inputs\` must have less than ${limit} tokens. Given: ${longest}`,
+          );
+          return;
+        }
+      }
+    }
+    const vectors = texts.map((text) => Array.from(encodeText(text, dimension)));
     const shape = options.contract ?? parsed.shape;
     const payload = JSON.stringify(shape === 'tei' ? vectors : { embedding: vectors });
     stats.texts += parsed.texts.length;
@@ -227,10 +270,11 @@ function parseRequest(body: Buffer): ParsedRequest | string {
   const record = json as Record<string, unknown>;
   const [shape, value]: [EmbeddingContract, unknown] =
     'inputs' in record ? ['tei', record['inputs']] : ['jumpstart', record['text_inputs']];
-  if (typeof value === 'string') return { texts: [value], shape };
+  const truncate = shape === 'tei' && record['truncate'] === true;
+  if (typeof value === 'string') return { texts: [value], shape, truncate };
   if (Array.isArray(value) && value.every((v): v is string => typeof v === 'string')) {
     if (value.length === 0) return `${shape === 'tei' ? 'inputs' : 'text_inputs'} cannot be empty`;
-    return { texts: value, shape };
+    return { texts: value, shape, truncate };
   }
   return 'expected "inputs" (TEI) or "text_inputs" (JumpStart): a string or an array of strings';
 }

@@ -6,9 +6,20 @@
  * - An ordinary invoice → `order.placed`: eventId `uci-<InvoiceNo>`, orderId `<InvoiceNo>`, items from its lines
  *   (sku = StockCode, title = Description trimmed, category by keyword rules, price = UnitPrice, quantity), total =
  *   Σ price × quantity rounded to pence, currency GBP, channel web, discount 0.
- * - A cancellation (`C` prefix) → `order.refunded`: eventId `uci-C<n>`, amount = Σ |quantity × price|. The data
- *   does not link a cancellation to the invoice it cancels, so orderId is the cancellation's own number without
- *   the `C` (invoice numbers are one sequence, so it never collides with an order's id).
+ * - A cancellation (`C` prefix) → one `order.refunded` per order it cancels. The data does not link a
+ *   cancellation to its invoice, so each cancellation line is matched to an earlier order line (CANCELLATION RULE):
+ *   1. the latest earlier order line of the same customer and stock code whose not-yet-cancelled quantity EQUALS
+ *      the cancelled quantity; otherwise
+ *   2. the latest earlier order line of the same customer and stock code with MORE not-yet-cancelled quantity
+ *      (a partial return); its remaining quantity goes down by the cancelled quantity;
+ *   3. otherwise the line is unmatched: its order is not in the data (bought before it starts, or a discount,
+ *      fee or manual line that was never an order line), and it is rejected as `unmatched_cancellation`, so that
+ *      it nets no other order's money.
+ *   Matched lines are grouped by the order they cancel, in the order first matched: orderId = that order's id
+ *   (with its part suffix), amount = Σ |quantity| × the cancellation line's UnitPrice, rounded to pence; eventId
+ *   `uci-C<n>` for the first group and `uci-C<n>-r<k>` (k = 2, 3, …) for the next ones.
+ *   "Earlier" means earlier in the file, which is in time order; an order line is matched at most up to its
+ *   quantity, whatever the number of cancellations.
  * - occurredAt = InvoiceDate (UK local time, BST handled) as ISO UTC; customerId = CustomerID without `.0`;
  *   arrival time = occurredAt. An invoice whose lines carry different dates (43 in the file) takes its first
  *   valid line's date.
@@ -20,6 +31,7 @@
  *   cancellation), a price ≤ 0, values past the inbound limits, an unreadable date, or a different customer
  *   than the invoice's first line; the line is dropped from its invoice.
  * - `empty_invoice`: an invoice with customer lines none of which survived (at the invoice's first line).
+ * - `unmatched_cancellation`: a valid cancellation line with no earlier order line to cancel (rule 3 above).
  * - `malformed_line`: a line that is not a CSV record with the expected columns.
  *
  * Edge cases in the real file: an invoice over the 500-item limit is split into parts, and an invoice number
@@ -39,6 +51,7 @@ export const ONLINE_RETAIL_REJECTIONS = [
   'invalid_line',
   'empty_invoice',
   'malformed_line',
+  'unmatched_cancellation',
 ] as const;
 export type OnlineRetailRejection = (typeof ONLINE_RETAIL_REJECTIONS)[number];
 
@@ -112,6 +125,20 @@ interface Item {
   quantity: number;
 }
 
+/** A valid line of a cancellation invoice; quantity is the cancelled quantity (positive). */
+interface CancelledLine {
+  sku: string;
+  quantity: number;
+  price: number;
+  line: number;
+}
+
+/** An order line that later cancellations may match; `remaining` is its quantity not yet cancelled. */
+interface OrderLine {
+  orderId: string;
+  remaining: number;
+}
+
 interface Invoice {
   number: string;
   kind: 'order' | 'cancellation' | 'adjustment';
@@ -119,9 +146,18 @@ interface Invoice {
   customerId?: string;
   occurredAt?: string;
   items: Item[];
-  refundAmount: number;
-  refundLines: number;
+  cancelled: CancelledLine[];
   customerLines: number;
+}
+
+/**
+ * The order line a cancellation line cancels (see CANCELLATION RULE in the header), or undefined. `lines` are one
+ * customer's lines of one stock code, oldest first.
+ */
+export function matchCancellation(lines: readonly OrderLine[], quantity: number): OrderLine | undefined {
+  for (let i = lines.length - 1; i >= 0; i--) if (lines[i]!.remaining === quantity) return lines[i];
+  for (let i = lines.length - 1; i >= 0; i--) if (lines[i]!.remaining > quantity) return lines[i];
+  return undefined;
 }
 
 export interface OnlineRetailOptions {
@@ -130,8 +166,8 @@ export interface OnlineRetailOptions {
 }
 
 /**
- * Streams `path` (gzip when it ends in `.gz`) record by record; memory is one invoice plus a per-invoice-number
- * part counter (~26k entries for the whole file). Breaking out of the loop closes the file.
+ * Streams `path` (gzip when it ends in `.gz`) record by record; memory is one invoice, a per-invoice-number
+ * part counter (~26k entries for the whole file) and the order lines that cancellations may match (~400k). Breaking out of the loop closes the file.
  */
 export async function* readOnlineRetail(path: string, opts: OnlineRetailOptions = {}): AsyncGenerator<ReplayItem> {
   const maxLines = opts.maxLines ?? Infinity;
@@ -139,6 +175,9 @@ export async function* readOnlineRetail(path: string, opts: OnlineRetailOptions 
   let index: ColumnIndex | undefined;
   let current: Invoice | undefined;
   const parts = new Map<string, number>();
+  // customer \0 stock code → that customer's order lines of that code, oldest first (for cancellations).
+  const orderLines = new Map<string, OrderLine[]>();
+  const lineKey = (customerId: string, sku: string): string => `${customerId}\u0000${sku}`;
   let pending = '';
   let pendingLine = 0;
   // Consecutive lines mostly share a date, and descriptions repeat: small caches keep the pass fast.
@@ -166,7 +205,7 @@ export async function* readOnlineRetail(path: string, opts: OnlineRetailOptions 
     if (inv.kind === 'adjustment' || inv.customerLines === 0) return;
     const customerId = inv.customerId;
     const occurredAt = inv.occurredAt;
-    const valid = inv.kind === 'order' ? inv.items.length : inv.refundLines;
+    const valid = inv.kind === 'order' ? inv.items.length : inv.cancelled.length;
     if (valid === 0 || customerId === undefined || occurredAt === undefined) {
       yield { kind: 'rejected', reason: 'empty_invoice', line: inv.firstLine };
       return;
@@ -174,22 +213,42 @@ export async function* readOnlineRetail(path: string, opts: OnlineRetailOptions 
     const arrivalAt = new Date(occurredAt);
     if (inv.kind === 'cancellation') {
       const suffix = nextPart(inv.number);
-      const detail = {
-        eventId: `uci-${inv.number}${suffix}`,
-        customerId,
-        occurredAt,
-        schemaVersion: 1,
-        orderId: `${inv.number.slice(1)}${suffix}`,
-        amount: round2(inv.refundAmount),
-        currency: 'GBP',
-      };
-      const delivery: Delivery = { arrivalAt, detailType: 'order.refunded', detail };
-      yield { kind: 'event', delivery };
+      const amounts = new Map<string, number>();
+      for (const c of inv.cancelled) {
+        const match = matchCancellation(orderLines.get(lineKey(customerId, c.sku)) ?? [], c.quantity);
+        if (match === undefined) {
+          yield { kind: 'rejected', reason: 'unmatched_cancellation', line: c.line };
+          continue;
+        }
+        match.remaining -= c.quantity;
+        amounts.set(match.orderId, (amounts.get(match.orderId) ?? 0) + c.quantity * c.price);
+      }
+      let k = 0;
+      for (const [orderId, amount] of amounts) {
+        k++;
+        const detail = {
+          eventId: `uci-${inv.number}${suffix}${k === 1 ? '' : `-r${k}`}`,
+          customerId,
+          occurredAt,
+          schemaVersion: 1,
+          orderId,
+          amount: round2(amount),
+          currency: 'GBP',
+        };
+        const delivery: Delivery = { arrivalAt, detailType: 'order.refunded', detail };
+        yield { kind: 'event', delivery };
+      }
       return;
     }
     for (let from = 0; from < inv.items.length; from += LIMITS.maxItemsPerOrder) {
       const items = inv.items.slice(from, from + LIMITS.maxItemsPerOrder);
       const suffix = nextPart(inv.number);
+      for (const item of items) {
+        const key = lineKey(customerId, item.sku);
+        let lines = orderLines.get(key);
+        if (!lines) orderLines.set(key, (lines = []));
+        lines.push({ orderId: `${inv.number}${suffix}`, remaining: item.quantity });
+      }
       const detail = {
         eventId: `uci-${inv.number}${suffix}`,
         customerId,
@@ -230,8 +289,7 @@ export async function* readOnlineRetail(path: string, opts: OnlineRetailOptions 
         kind: prefix === 'C' ? 'cancellation' : prefix === 'A' ? 'adjustment' : 'order',
         firstLine: line,
         items: [],
-        refundAmount: 0,
-        refundLines: 0,
+        cancelled: [],
         customerLines: 0,
       };
       if (current.kind === 'adjustment') yield { kind: 'rejected', reason: 'adjustment_invoice', line };
@@ -276,8 +334,7 @@ export async function* readOnlineRetail(path: string, opts: OnlineRetailOptions 
     inv.customerId ??= customer;
     inv.occurredAt ??= new Date(occurredMs).toISOString();
     if (inv.kind === 'cancellation') {
-      inv.refundAmount += Math.abs(quantity * price);
-      inv.refundLines++;
+      inv.cancelled.push({ sku, quantity: -quantity, price, line });
     } else {
       const title = (get('description') ?? '').trim().slice(0, LIMITS.titleLength);
       inv.items.push({ sku, title, category: categoryOf(title, sku), price, quantity });

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { InvokeEndpointCommand, type SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import { LRUCache } from 'lru-cache';
 import type { z } from 'zod';
@@ -19,6 +20,12 @@ export interface SageMakerEmbedderStats {
   cacheHits: number;
   /** Requests that failed (error, timeout or unusable response), whether or not a retry then succeeded. */
   failures: number;
+  /** Distinct texts cut to `maxInputChars` before they were sent. */
+  truncated: number;
+  /** Distinct texts the model refused alone (returned as null), cached ones not counted again. */
+  notEmbeddable: number;
+  /** Extra requests made to isolate texts the model refused (splitting a refused request in halves). */
+  isolationCalls: number;
 }
 
 export type SageMakerEmbedderOptions = z.output<typeof embeddingSettingsSchema> & {
@@ -29,6 +36,11 @@ export type SageMakerEmbedderOptions = z.output<typeof embeddingSettingsSchema> 
   client: SageMakerRuntimeClient;
   /** Called before every request (attempt is 1-based). Counts only: never pass the texts on to a log. */
   onCall?: (info: { texts: number; attempt: number }) => void;
+  /**
+   * Called once per text found not embeddable (for a metric). Gets the text's SHA-256 (hex) and its length in code
+   * points, never the text.
+   */
+  onNotEmbeddable?: (info: { sha256: string; codePoints: number }) => void;
   /** Retry n waits uniform(0, min(backoffMaxMs, backoffBaseMs · 2^(n-1))) ("full jitter"). Default 100. */
   backoffBaseMs?: number;
   /** Default 2000. */
@@ -80,15 +92,29 @@ class ResponseRejected extends Error {
  * contract (`{"inputs": [...]}` -> `[[...], ...]`) or the JumpStart one (`{"text_inputs": [...]}` ->
  * `{"embedding": [[...], ...]}`).
  *
- * Per call: texts are de-duplicated, repeats are served from an LRU cache, and only misses are sent, in chunks of at
- * most `maxBatchSize` (and under the 6 MB payload limit), one chunk after the other. Each request has its own
- * timeout; throttling, 5xx, timeouts and connection errors are retried with jittered exponential backoff; a model's
- * 4xx is not. When a chunk still fails, `EmbeddingUnavailableError` is thrown; chunks that succeeded before it are
- * cached, so a redelivery only pays for the rest.
+ * Per call: each text is cut to `maxInputChars` code points (never inside a surrogate pair), texts are
+ * de-duplicated, repeats are served from an LRU cache keyed by the SHA-256 of the (cut) text, so the cache holds no
+ * text, and only misses are sent, in chunks of at most `maxBatchSize` (and under the 6 MB payload limit), one chunk
+ * after the other. With the TEI contract and `truncate` the request also asks the container to truncate
+ * (`{"inputs": [...], "truncate": true}`).
+ *
+ * Each request has its own timeout; throttling, 5xx, timeouts and connection errors are retried with jittered
+ * exponential backoff. A model's 4xx (`ModelError` with a container status below 500) is not retried: the request
+ * is split in halves until the refused texts are alone, and a text refused alone is NOT EMBEDDABLE: `null` in the
+ * result, counted, and cached as such so it is not sent again. Any other failure rejects the call with
+ * `EmbeddingUnavailableError`; chunks that succeeded before it are cached, so a redelivery only pays for the rest.
  */
 export class SageMakerEmbedder implements Embedder {
   readonly dimension: number;
-  readonly stats: SageMakerEmbedderStats = { calls: 0, textsSent: 0, cacheHits: 0, failures: 0 };
+  readonly stats: SageMakerEmbedderStats = {
+    calls: 0,
+    textsSent: 0,
+    cacheHits: 0,
+    failures: 0,
+    truncated: 0,
+    notEmbeddable: 0,
+    isolationCalls: 0,
+  };
 
   private readonly client: SageMakerRuntimeClient;
   private readonly endpointName: string;
@@ -96,8 +122,12 @@ export class SageMakerEmbedder implements Embedder {
   private readonly maxBatchSize: number;
   private readonly timeoutMs: number;
   private readonly maxRetries: number;
-  private readonly cache: LRUCache<string, Float32Array> | undefined;
+  /** SHA-256 of the cut text → its vector, or NOT_EMBEDDABLE. */
+  private readonly cache: LRUCache<string, Float32Array | typeof NOT_EMBEDDABLE> | undefined;
   private readonly onCall: ((info: { texts: number; attempt: number }) => void) | undefined;
+  private readonly onNotEmbeddable: ((info: { sha256: string; codePoints: number }) => void) | undefined;
+  private readonly maxInputChars: number;
+  private readonly truncate: boolean;
   private readonly backoffBaseMs: number;
   private readonly backoffMaxMs: number;
   private readonly random: () => number;
@@ -119,64 +149,121 @@ export class SageMakerEmbedder implements Embedder {
     this.maxRetries = options.maxRetries;
     this.cache = options.cacheSize > 0 ? new LRUCache({ max: options.cacheSize }) : undefined;
     this.onCall = options.onCall;
+    this.onNotEmbeddable = options.onNotEmbeddable;
+    requireInteger('maxInputChars', options.maxInputChars, 1);
+    this.maxInputChars = options.maxInputChars;
+    this.truncate = options.truncate;
     this.backoffBaseMs = options.backoffBaseMs ?? 100;
     this.backoffMaxMs = options.backoffMaxMs ?? 2_000;
     this.random = options.random ?? Math.random;
   }
 
-  async embed(texts: readonly string[]): Promise<Float32Array[]> {
-    const resolved = new Map<string, Float32Array>();
-    const misses: string[] = [];
-    const missSet = new Set<string>();
-    for (const text of texts) {
-      if (resolved.has(text) || missSet.has(text)) continue;
-      const cached = this.cache?.get(text);
+  async embed(texts: readonly string[]): Promise<(Float32Array | null)[]> {
+    // One entry per distinct cut text, keyed by its hash: the key is all the cache ever holds.
+    const keys = new Array<string>(texts.length);
+    const resolved = new Map<string, Float32Array | typeof NOT_EMBEDDABLE>();
+    const misses: { key: string; text: string }[] = [];
+    const missKeys = new Set<string>();
+    texts.forEach((original, i) => {
+      const text = cutToCodePoints(original, this.maxInputChars);
+      const key = sha256Hex(text);
+      keys[i] = key;
+      if (resolved.has(key) || missKeys.has(key)) return;
+      const cached = this.cache?.get(key);
       if (cached !== undefined) {
-        resolved.set(text, cached);
+        resolved.set(key, cached);
         this.stats.cacheHits++;
       } else {
-        missSet.add(text);
-        misses.push(text);
+        if (text.length !== original.length) this.stats.truncated++;
+        missKeys.add(key);
+        misses.push({ key, text });
       }
-    }
+    });
 
-    for (const chunk of this.planRequests(misses)) {
-      const vectors = await this.invokeWithRetries(chunk.texts, chunk.body);
-      chunk.texts.forEach((text, i) => {
-        const vector = vectors[i] as Float32Array;
-        resolved.set(text, vector);
-        this.cache?.set(text, vector);
+    for (const chunk of this.planRequests(misses.map((m) => m.text))) {
+      const offset = chunk.offset;
+      const vectors = await this.embedIsolating(chunk.texts, chunk.body, false);
+      vectors.forEach((vector, i) => {
+        const { key, text } = misses[offset + i]!;
+        const value = vector ?? NOT_EMBEDDABLE;
+        if (vector === null) {
+          this.stats.notEmbeddable++;
+          this.onNotEmbeddable?.({ sha256: key, codePoints: codePointLength(text) });
+        }
+        resolved.set(key, value);
+        this.cache?.set(key, value);
       });
     }
 
     // Copies: callers may mutate their vectors; the cached ones must stay intact.
-    return texts.map((text) => (resolved.get(text) as Float32Array).slice());
+    return keys.map((key) => {
+      const value = resolved.get(key);
+      return value === undefined || value === NOT_EMBEDDABLE ? null : value.slice();
+    });
   }
 
-  /** Chunks of at most maxBatchSize texts, halved further while a body would exceed the payload limit. */
-  private planRequests(texts: readonly string[]): { texts: string[]; body: Uint8Array }[] {
-    const requests: { texts: string[]; body: Uint8Array }[] = [];
-    const add = (chunk: string[]): void => {
-      const body = utf8Encoder.encode(JSON.stringify(this.requestPayload(chunk)));
-      if (body.byteLength <= SAGEMAKER_MAX_PAYLOAD_BYTES) {
-        requests.push({ texts: chunk, body });
-      } else if (chunk.length > 1) {
-        const half = Math.ceil(chunk.length / 2);
-        add(chunk.slice(0, half));
-        add(chunk.slice(half));
+  /**
+   * Embeds one request's texts; when the model refuses the request (ModelError, container 4xx), splits it in halves
+   * to find the texts it refuses alone, which come back as null. Other failures propagate.
+   */
+  private async embedIsolating(
+    texts: readonly string[],
+    body: Uint8Array | null,
+    isolating: boolean,
+  ): Promise<(Float32Array | null)[]> {
+    if (isolating) this.stats.isolationCalls++;
+    const payload = body ?? this.encode(texts);
+    if (payload === null) {
+      // Past the 6 MB request limit on its own: no request can carry it.
+      if (texts.length === 1) return [null];
+      return this.splitAndEmbed(texts);
+    }
+    try {
+      return await this.invokeWithRetries(texts, payload);
+    } catch (error) {
+      if (!refusedByModel(error)) throw error;
+      if (texts.length === 1) return [null];
+      return this.splitAndEmbed(texts);
+    }
+  }
+
+  private async splitAndEmbed(texts: readonly string[]): Promise<(Float32Array | null)[]> {
+    const half = Math.ceil(texts.length / 2);
+    const left = await this.embedIsolating(texts.slice(0, half), null, true);
+    const right = await this.embedIsolating(texts.slice(half), null, true);
+    return [...left, ...right];
+  }
+
+  /** The request body, or null when it would exceed the payload limit. */
+  private encode(texts: readonly string[]): Uint8Array | null {
+    const body = utf8Encoder.encode(JSON.stringify(this.requestPayload(texts)));
+    return body.byteLength <= SAGEMAKER_MAX_PAYLOAD_BYTES ? body : null;
+  }
+
+  /**
+   * Chunks of at most maxBatchSize texts, halved further while a body would exceed the payload limit. A single text
+   * past the limit gets `body: null` (embedIsolating then reports it not embeddable). `offset` is the chunk's first
+   * index in `texts`.
+   */
+  private planRequests(texts: readonly string[]): { texts: string[]; body: Uint8Array | null; offset: number }[] {
+    const requests: { texts: string[]; body: Uint8Array | null; offset: number }[] = [];
+    const add = (chunk: string[], offset: number): void => {
+      const body = this.encode(chunk);
+      if (body !== null || chunk.length === 1) {
+        requests.push({ texts: chunk, body, offset });
       } else {
-        throw new EmbeddingUnavailableError('invalid_request', 'a single text exceeds the 6 MB request limit', {
-          attempts: 0,
-          texts: 1,
-        });
+        const half = Math.ceil(chunk.length / 2);
+        add(chunk.slice(0, half), offset);
+        add(chunk.slice(half), offset + half);
       }
     };
-    for (let i = 0; i < texts.length; i += this.maxBatchSize) add(texts.slice(i, i + this.maxBatchSize));
+    for (let i = 0; i < texts.length; i += this.maxBatchSize) add(texts.slice(i, i + this.maxBatchSize), i);
     return requests;
   }
 
   private requestPayload(texts: readonly string[]): object {
-    return this.contract === 'tei' ? { inputs: texts } : { text_inputs: texts };
+    if (this.contract === 'jumpstart') return { text_inputs: texts };
+    return this.truncate ? { inputs: texts, truncate: true } : { inputs: texts };
   }
 
   private async invokeWithRetries(texts: readonly string[], body: Uint8Array): Promise<Float32Array[]> {
@@ -285,6 +372,47 @@ export class SageMakerEmbedder implements Embedder {
       return l2NormalizeToFloat32(row as number[]);
     });
   }
+}
+
+/** Cache marker of a text the model refused alone. */
+const NOT_EMBEDDABLE = Symbol('not embeddable');
+
+/**
+ * True when the model container refused the request itself (ModelError with a 4xx container status, other than
+ * 429): the input is at fault, so splitting the request can isolate the text responsible.
+ */
+function refusedByModel(error: unknown): boolean {
+  if (!(error instanceof EmbeddingUnavailableError) || error.reason !== 'model_error') return false;
+  return !(error.originalStatusCode !== undefined && error.originalStatusCode >= 500);
+}
+
+/** SHA-256 of a text's UTF-8 bytes, hex: the cache key, so the cache holds no text. */
+export function sha256Hex(text: string): string {
+  return createHash('sha256').update(text, 'utf8').digest('hex');
+}
+
+/**
+ * The first `max` Unicode code points of `text` (a surrogate pair is one code point and is never split). Texts of
+ * at most `max` UTF-16 units are returned as they are.
+ */
+export function cutToCodePoints(text: string, max: number): string {
+  if (text.length <= max) return text;
+  let units = 0;
+  let points = 0;
+  while (units < text.length && points < max) {
+    const code = text.charCodeAt(units);
+    const pair =
+      code >= 0xd800 && code <= 0xdbff && units + 1 < text.length && (text.charCodeAt(units + 1) & 0xfc00) === 0xdc00;
+    units += pair ? 2 : 1;
+    points++;
+  }
+  return text.slice(0, units);
+}
+
+function codePointLength(text: string): number {
+  let n = 0;
+  for (const _ of text) n++;
+  return n;
 }
 
 /** Maps an SDK, transport or response error to a reason and whether another attempt may help. */

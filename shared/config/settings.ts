@@ -14,11 +14,40 @@ export const embeddingSettingsSchema = z.object({
   timeoutMs: z.number().int().min(100).max(60_000).default(3_000),
   maxRetries: z.number().int().min(0).max(5).default(2),
   cacheSize: z.number().int().min(0).max(1_000_000).default(10_000),
+  /**
+   * The model's input limit, in Unicode code points. Longer texts are cut to this many code points (never inside a
+   * surrogate pair) before they are sent or cached. Set it at or below the model's token limit times the shortest
+   * token length you expect: one code point is at most one token for BERT-style WordPiece vocabularies of CJK text
+   * (512 tokens → 512 characters is always safe). Default 512.
+   */
+  maxInputChars: z.number().int().min(1).max(1_000_000).default(512),
+  /**
+   * Ask the container to truncate over-long inputs itself where its contract has the flag (text-embeddings-inference
+   * `{"inputs": [...], "truncate": true}`). JumpStart has no such flag; there only `maxInputChars` applies.
+   */
+  truncate: z.boolean().default(true),
 });
+
+/** An ISO 4217 currency code, e.g. `GBP`. */
+export const currencyCodeSchema = z.string().regex(/^[A-Z]{3}$/, 'an ISO 4217 code: three capital letters');
+
+/**
+ * The store's money. Every money feature (revenue, average order value, the value model's spend) is in `base`.
+ * Money in another currency is converted with `rates[currency]`, **units of base per one unit of that currency**
+ * (with base GBP, `{ "JPY": 0.0052, "EUR": 0.85 }`): fixed rates, applied at the event's time as written here.
+ * Money in a currency that is neither `base` nor in `rates` stays in the event log but is left out of money
+ * features, and is counted (metric and run summary). Default: base GBP, no rates.
+ */
+export const currencySettingsSchema = z.object({
+  base: currencyCodeSchema.default('GBP'),
+  rates: z.record(currencyCodeSchema, z.number().positive().finite()).default({}),
+});
+export type CurrencySettings = z.infer<typeof currencySettingsSchema>;
 
 export const settingsSchema = z.object({
   source: z.string().min(1).default(DEFAULT_INBOUND_SOURCE),
   embedding: embeddingSettingsSchema,
+  currency: currencySettingsSchema.default({ base: 'GBP', rates: {} }),
   features: z
     .object({
       /** Half-life of the decayed view/search/cart counts. */
@@ -39,16 +68,6 @@ export const settingsSchema = z.object({
         .default('UTC'),
     })
     .default({ activityHalfLifeDays: 14, interestHalfLifeDays: 45, timeZone: 'UTC' }),
-  /**
-   * Money: the store's base currency (ISO 4217) and fixed conversion rates (units of base per unit of the currency).
-   * Amounts in a currency without a rate are kept in the log but left out of money features, and counted.
-   */
-  currency: z
-    .object({
-      base: z.string().regex(/^[A-Z]{3}$/),
-      rates: z.record(z.string().regex(/^[A-Z]{3}$/), z.number().positive()).default({}),
-    })
-    .default({ base: 'GBP', rates: {} }),
   vector: z.object({
     behaviourWeight: z.number().nonnegative(),
     interestWeight: z.number().nonnegative(),

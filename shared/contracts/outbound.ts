@@ -12,7 +12,11 @@ export const OUTBOUND_DETAIL_TYPES = [
 ] as const;
 export type OutboundDetailType = (typeof OUTBOUND_DETAIL_TYPES)[number];
 
-export const LIFECYCLE_STAGES = ['new', 'active', 'at_risk', 'lapsed', 'reactivated'] as const;
+/**
+ * Lifecycle stages (rules in shared/value/lifecycle.ts and the README). `prospect`: known to the store (views,
+ * searches, carts) but no order yet; such a customer has no churn risk, expected orders, spend or CLV (null).
+ */
+export const LIFECYCLE_STAGES = ['prospect', 'new', 'active', 'at_risk', 'lapsed', 'reactivated'] as const;
 export type LifecycleStage = (typeof LIFECYCLE_STAGES)[number];
 
 export const CHANGE_REASONS = ['event', 'recluster', 'erasure', 'drift'] as const;
@@ -24,12 +28,22 @@ const probability = z.number().min(0).max(1);
 
 export const segmentRefSchema = z.object({ segmentId: id, name: z.string() });
 
+/**
+ * A customer's value traits (BG/NBD and Gamma-Gamma; Fader, Hardie & Lee 2005). Money is in the store's base
+ * currency. The value model describes buyers, so a `prospect` (no order yet) has `pAlive` 0 and null churn risk,
+ * expected orders, expected spend and CLV: no number rather than a buyer's prediction.
+ */
 export const traitsSchema = z.object({
+  /** P(the customer is still active), BG/NBD; 0 for a prospect. */
   pAlive: probability,
-  churnRisk: probability,
-  expectedOrders90d: z.number().nonnegative(),
-  expectedSpend: z.number().nonnegative(),
-  clv: z.number().nonnegative(),
+  /** 1 − pAlive; null for a prospect. */
+  churnRisk: probability.nullable(),
+  /** Expected purchase days in the next 90 days (12.86 weeks); null for a prospect. */
+  expectedOrders90d: z.number().nonnegative().nullable(),
+  /** Gamma-Gamma expected spend per purchase day, base currency; null for a prospect. */
+  expectedSpend: z.number().nonnegative().nullable(),
+  /** Discounted expected spend over the configured horizon, base currency; null for a prospect. */
+  clv: z.number().nonnegative().nullable(),
   lifecycleStage: z.enum(LIFECYCLE_STAGES),
 });
 export type Traits = z.infer<typeof traitsSchema>;

@@ -10,6 +10,10 @@ export const REJECTION_REASONS = [
   'schema_violation',
   'occurred_in_future',
   'occurred_too_early',
+  /** `detail` nests deeper than `LIMITS.maxDetailDepth`. */
+  'too_deep',
+  /** `detail` serialises to more than `LIMITS.maxDetailBytes` UTF-8 bytes. */
+  'too_large',
 ] as const;
 export type RejectionReason = (typeof REJECTION_REASONS)[number];
 
@@ -46,6 +50,39 @@ function toIssues(error: z.ZodError): ValidationIssue[] {
 }
 
 /**
+ * Depth of the deepest array or object under `root` (a scalar is depth 0, `{}` and `[]` are depth 1), or
+ * `Infinity` as soon as it passes `limit`. Iterative with an explicit stack, so a 5,000-deep payload cannot
+ * overflow the call stack; it stops at the limit, so a cyclic object cannot loop.
+ */
+export function nestingDepth(root: unknown, limit: number): number {
+  let deepest = 0;
+  const stack: { value: unknown; depth: number }[] = [{ value: root, depth: 0 }];
+  while (stack.length > 0) {
+    const { value, depth } = stack.pop() as { value: unknown; depth: number };
+    if (typeof value !== 'object' || value === null) continue;
+    const here = depth + 1;
+    if (here > limit) return Infinity;
+    if (here > deepest) deepest = here;
+    const children = Array.isArray(value) ? value : Object.values(value);
+    for (const child of children) {
+      if (typeof child === 'object' && child !== null) stack.push({ value: child, depth: here });
+    }
+  }
+  return deepest;
+}
+
+const utf8 = new TextEncoder();
+
+/** UTF-8 length of `value`'s JSON, or `Infinity` when it cannot be serialised (call only after the depth check). */
+function serialisedBytes(value: unknown): number {
+  try {
+    return utf8.encode(JSON.stringify(value) ?? '').byteLength;
+  } catch {
+    return Infinity;
+  }
+}
+
+/**
  * Validates one EventBridge envelope (as delivered in an SQS body, string or parsed).
  * Pure: `now` is the arrival time, passed in.
  */
@@ -70,6 +107,39 @@ export function validateInbound(body: unknown, now: Date): ValidationResult {
   }
   const detailType = envelope.data['detail-type'];
   const detail = envelope.data.detail;
+  const known = isInboundDetailType(detailType) ? { detailType } : { detailType: detailType.slice(0, 100) };
+  // Bounds first: everything after this (zod, the store, the publisher) may recurse over the detail.
+  if (nestingDepth(detail, LIMITS.maxDetailDepth) > LIMITS.maxDetailDepth) {
+    return {
+      ok: false,
+      rejection: {
+        reason: 'too_deep',
+        ...known,
+        ...idsOf(detail),
+        issues: [{ path: 'detail', code: 'too_deep', message: `nested deeper than ${LIMITS.maxDetailDepth} levels` }],
+      },
+    };
+  }
+  const bytes = serialisedBytes(detail);
+  if (bytes > LIMITS.maxDetailBytes) {
+    return {
+      ok: false,
+      rejection: {
+        reason: 'too_large',
+        ...known,
+        ...idsOf(detail),
+        issues: [
+          {
+            path: 'detail',
+            code: 'too_large',
+            message: Number.isFinite(bytes)
+              ? `${bytes} bytes of JSON > ${LIMITS.maxDetailBytes}`
+              : 'cannot be serialised as JSON',
+          },
+        ],
+      },
+    };
+  }
   if (!isInboundDetailType(detailType)) {
     return {
       ok: false,

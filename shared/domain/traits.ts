@@ -1,12 +1,17 @@
 import type { LifecycleStage, Traits } from '../contracts/outbound';
 import type { Settings } from '../config/settings';
 import type { StoredValueModel } from '../segmentation/model';
-import { customerValue, fitValueModel, lifecycleStage } from '../value';
+import { clampValueRow, customerValue, fitValueModel, lifecycleStage } from '../value';
 import type { CustomerFeatures } from './features';
 
 /**
  * Value traits of one customer from the stored BG/NBD and Gamma-Gamma parameters (weeks). Before the first
  * nightly fit, the documented priors are used. P(alive) depends on T, so these move with time alone.
+ *
+ * - A customer with no order is a `prospect`: P(alive) 0 and null churn risk, expected orders, spend and CLV
+ *   (the value model describes buyers; a buyer's prediction for a browser is the issue #9 B8 contradiction).
+ * - The inputs are clamped (clampValueRow: T ≥ 0, t_x ≤ T) as the nightly path does (valueRowOf), so an order
+ *   dated ahead of the clock within the accepted skew never throws (issue #9 B5).
  */
 export function computeTraits(
   features: CustomerFeatures,
@@ -14,14 +19,23 @@ export function computeTraits(
   previousStage: LifecycleStage | null,
   settings: Settings['value'],
 ): Traits {
+  if (features.orders === 0) {
+    return {
+      pAlive: 0,
+      churnRisk: null,
+      expectedOrders90d: null,
+      expectedSpend: null,
+      clv: null,
+      lifecycleStage: 'prospect',
+    };
+  }
   const model = value ?? priorModel();
   const { x, tx, T, meanRepeatSpend } = features.purchase;
-  const v = customerValue(
-    model,
-    { x, tx, T, meanSpend: x > 0 ? meanRepeatSpend : 0 },
-    { horizonWeeks: settings.horizonWeeks, discountRatePerWeek: settings.discountRatePerWeek },
-  );
-  const pAlive = features.orders === 0 ? 0 : v.pAlive;
+  const v = customerValue(model, clampValueRow({ x, tx, T, meanSpend: x > 0 ? meanRepeatSpend : 0 }), {
+    horizonWeeks: settings.horizonWeeks,
+    discountRatePerWeek: settings.discountRatePerWeek,
+  });
+  const pAlive = v.pAlive;
   const stage = lifecycleStage({
     tenureDays: features.tenureDays,
     pAlive,

@@ -1,10 +1,18 @@
 /**
  * Turns free text (search queries, product titles, review text) into unit-length vectors.
- * Implementations must return one vector per input, in input order, each of length `dimension`.
  */
 export interface Embedder {
   readonly dimension: number;
-  embed(texts: readonly string[]): Promise<Float32Array[]>;
+  /**
+   * One entry per input, in input order: a unit vector of length `dimension`, or `null` when that text is
+   * permanently NOT EMBEDDABLE (the model refused it even alone, e.g. past its input limit; retrying cannot help,
+   * so callers record it and do not ask again). Texts longer than the configured model limit are cut to it first.
+   *
+   * Rejects (with `EmbeddingUnavailableError`) only when the endpoint is unavailable after retries: timeouts,
+   * throttling, 5xx, network errors, or answers that break the contract (wrong dimension, bad JSON). Then nothing
+   * about the texts is known, and callers keep their last interest vectors and try again later.
+   */
+  embed(texts: readonly string[]): Promise<(Float32Array | null)[]>;
 }
 
 /** Why an embedding call could not be served. */

@@ -24,7 +24,8 @@ export interface CustomerAssignResult {
 /** Trait drift below these is not worth a write: consumers see traits at most this stale between material moves. */
 export const TRAIT_TOLERANCE = { probability: 0.01, relative: 0.05 } as const;
 
-function near(a: number, b: number, abs: number, rel: number): boolean {
+function near(a: number | null, b: number | null, abs: number, rel: number): boolean {
+  if (a === null || b === null) return a === b;
   return Math.abs(a - b) <= Math.max(abs, rel * Math.max(Math.abs(a), Math.abs(b)));
 }
 

@@ -3,7 +3,7 @@ import type { CustomerFeatures } from '../domain/features';
 import { behaviourRow } from '../domain/vector';
 import type { SampleRow } from '../segmentation/fit';
 import type { ProfileFeature } from '../segmentation/profiles';
-import { createValuePredictor, type ValueModel, type ValueRow } from '../value';
+import { clampValueRow, createValuePredictor, type ValueModel, type ValueRow } from '../value';
 
 /**
  * What ScanShard keeps of a customer: the fit's SampleRow without traits, plus the value-model inputs. Traits need
@@ -46,15 +46,19 @@ export function scanRowOf(customerId: string, f: CustomerFeatures): ScanRow {
   };
 }
 
-/** The value-model row of a customer, as `computeTraits` builds it (mean spend only for repeat buyers). */
+/**
+ * The value-model row of a customer, as `computeTraits` builds it (mean spend only for repeat buyers), clamped so
+ * that t_x ≤ T and T ≥ 0 (clampValueRow).
+ */
 export function valueRowOf(row: Pick<ScanRow, 'purchase'>): ValueRow {
   const { x, tx, T, meanRepeatSpend } = row.purchase;
-  return { x, tx, T, meanSpend: x > 0 ? meanRepeatSpend : 0 };
+  return clampValueRow({ x, tx, T, meanSpend: x > 0 ? meanRepeatSpend : 0 });
 }
 
 /**
  * Sample rows with the traits profiles summarise (CLV and churn risk) under `value`. Mirrors `computeTraits`
- * (shared/domain/traits.ts): P(alive) is 0 for a customer who never ordered, churn risk is 1 − P(alive).
+ * (shared/domain/traits.ts): churn risk is 1 − P(alive); a prospect (no order) has no traits, so it is left out of
+ * its segment's mean CLV and churn risk.
  */
 export function withTraits(rows: readonly ScanRow[], value: ValueModel, settings: Settings['value']): SampleRow[] {
   const predict = createValuePredictor(value, {
@@ -62,9 +66,9 @@ export function withTraits(rows: readonly ScanRow[], value: ValueModel, settings
     discountRatePerWeek: settings.discountRatePerWeek,
   });
   return rows.map((row) => {
-    const v = predict(valueRowOf(row));
-    const pAlive = row.orders === 0 ? 0 : v.pAlive;
     const { orders: _orders, purchase: _purchase, ...sample } = row;
-    return { ...sample, traits: { clv: Math.max(0, v.clv), churnRisk: 1 - pAlive } };
+    if (row.orders === 0) return { ...sample, traits: null };
+    const v = predict(valueRowOf(row));
+    return { ...sample, traits: { clv: Math.max(0, v.clv), churnRisk: 1 - v.pAlive } };
   });
 }

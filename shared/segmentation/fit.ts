@@ -9,8 +9,8 @@ import { softAssign } from '../domain/assign';
 import { BEHAVIOUR_FEATURES, buildVector } from '../domain/vector';
 import { createRng } from '../util/rng';
 import { alignSegmentIds, type PreviousCentroids } from './align';
-import { qualityGate, type GateResult } from './gate';
-import { assignNearest, kmeans } from './kmeans';
+import { MIN_SEGMENTS, qualityGate, type GateResult } from './gate';
+import { assignNearest, distinctRowCount, kmeans } from './kmeans';
 import { adjustedRandIndex, daviesBouldin, pairwiseDistances, silhouetteFromDistances } from './metrics';
 import type { RobustScaler, SegmentationModel, StoredValueModel } from './model';
 import { keepNameIfStable, namingPopulation, describeSegment, ruleName, uniqueNames } from './naming';
@@ -109,8 +109,11 @@ export function fitSegmentation(input: FitInput): FitResult {
     dim,
     Array.from({ length: s }, (_, i) => i),
   );
-  const kLow = settings.kMin;
-  const kHigh = Math.max(kLow, Math.min(settings.kMax, Math.floor(s / 2)));
+  // k never exceeds the distinct points: k-means cannot make more distinct segments than that (issue #9 D13).
+  const distinct = distinctRowCount(subData, s, dim, settings.kMax);
+  if (distinct < MIN_SEGMENTS) return refused(input, `${distinct} distinct customer vector(s) < ${MIN_SEGMENTS}`);
+  const kHigh = Math.min(Math.max(settings.kMin, Math.min(settings.kMax, Math.floor(s / 2))), distinct);
+  const kLow = Math.min(settings.kMin, kHigh);
   const kScores: FitDiagnostics['kScores'] = [];
   let bestK = kLow;
   let bestScore = Number.NEGATIVE_INFINITY;
@@ -184,7 +187,7 @@ export function fitSegmentation(input: FitInput): FitResult {
     stability: previous && previous.k > 0 ? adjustedRandIndex(previousAssignment(sample, previous), labels) : null,
   };
   const hasPrevious = previous !== null && previous.k > 0;
-  const gate = qualityGate(quality, settings.quality, hasPrevious, hasPrevious ? previous.quality : null);
+  const gate = qualityGate(quality, settings.quality, hasPrevious, hasPrevious ? previous.quality : null, k);
 
   const model: SegmentationModel = {
     version: input.version,

@@ -14,8 +14,11 @@ export function formatMetric(x: number): string {
   return String(Number(x.toPrecision(4)));
 }
 
+/** A segmentation needs at least two segments: one segment says nothing about anybody. */
+export const MIN_SEGMENTS = 2;
+
 /**
- * Checks silhouette ≥ minSilhouette, Davies–Bouldin ≤ maxDaviesBouldin and, only when there was a previous
+ * Checks k ≥ MIN_SEGMENTS (reason `k 1 < 2`), silhouette ≥ minSilhouette, Davies–Bouldin ≤ maxDaviesBouldin and, only when there was a previous
  * model, stability ≥ minStability. A non-finite metric fails its check; a missing stability with a previous
  * model fails too.
  *
@@ -29,9 +32,11 @@ export function qualityGate(
   quality: ModelQuality,
   floors: Settings['recluster']['quality'],
   hasPrevious: boolean,
-  previousQuality: ModelQuality | null = null,
+  previousQuality: ModelQuality | null,
+  k: number,
 ): GateResult {
   const reasons: string[] = [];
+  if (!(k >= MIN_SEGMENTS)) reasons.push(`k ${k} < ${MIN_SEGMENTS}`);
   const { silhouette, daviesBouldin, stability } = quality;
   if (!Number.isFinite(silhouette)) reasons.push(`silhouette ${formatMetric(silhouette)} is not finite`);
   else if (silhouette < floors.minSilhouette)

@@ -5,7 +5,12 @@
  *   yields valid Hamerly bounds, so the first Lloyd assignment costs no distance computation.
  * - Convergence like scikit-learn's Lloyd: stop when labels no longer change, or when the total squared centroid shift
  *   is <= tol * mean per-feature variance, or after maxIter iterations; then a final assignment with the final centroids.
- * - Empty clusters take the point farthest from its (previous) centroid among clusters with more than one point.
+ * - Empty clusters take the point farthest from its (previous) centroid among clusters with more than one point,
+ *   never a point that sits on its centroid (that would only copy a centroid).
+ * - Identical rows always get identical labels. With fewer distinct rows than k, seeding can place two centroids on
+ *   the same point; when the result has coinciding centroids or empty clusters, the labels are recomputed exactly
+ *   (nearest centroid, ties to the lowest index), so the later copy of a centroid ends empty. Check
+ *   `distinctRowCount` first to choose a k the data can support.
  * - Distances run in a small WebAssembly SIMD module when the runtime has it (kmeans-wasm.ts; the data is then copied
  *   into its memory unless it comes from allocateKMeansInput), else in scalar JavaScript.
  * - The work is split into fixed row blocks (independent of the thread count) whose partial sums are reduced in block
@@ -423,7 +428,8 @@ function relocateEmpty(S: KState, Cold: Float64Array, tot: Int32Array): void {
   for (let j = 0; j < k; j++) {
     if (tot[j] !== 0) continue;
     let pick = -1;
-    let far = -1;
+    // Strictly positive: moving a point that sits on its centroid would only duplicate that centroid.
+    let far = 0;
     for (let i = 0; i < n; i++) {
       const v = dist[i]!;
       if (v > far && tot[labels[i]!]! > 1) {
@@ -575,7 +581,7 @@ export function kmeans(data: Float32Array | Float64Array, n: number, d: number, 
   validate(data, n, d, opts.k);
   resolveOptions(opts);
   const { S, kernel } = allocate(data, n, d, opts.k, false);
-  return runSync(fitJob(S, opts), kernel, S);
+  return settleTies(data, n, d, runSync(fitJob(S, opts), kernel, S));
 }
 
 /** Same result semantics; may use worker_threads across cores for large n (falls back to kmeans() for small n). */
@@ -594,10 +600,63 @@ export async function kmeansParallel(
   const pool = new KernelPool(Math.min(threads, S.nb) - 1, desc, kernel, S);
   try {
     const result = await runAsync(fitJob(S, opts), (op) => pool.run(op));
-    return result;
+    return settleTies(data, n, d, result);
   } finally {
     await pool.close();
   }
+}
+
+/**
+ * Number of distinct rows of a row-major n×d matrix (exact comparison, -0 equal to 0), counting at most up to
+ * `stopAt` (default n): k-means cannot make more than this many non-empty clusters with distinct centroids.
+ * O(n·d) expected: rows are bucketed by a hash of their bit patterns and compared exactly within a bucket.
+ */
+export function distinctRowCount(data: Float32Array | Float64Array, n: number, d: number, stopAt = n): number {
+  checkInt('n', n, 0);
+  checkInt('d', d, 1);
+  if (data.length < n * d) throw new RangeError(`distinctRowCount: data has ${data.length} values, need ${n * d}`);
+  const buckets = new Map<number, number[]>();
+  const scratch = new Float64Array(1);
+  const bits = new Uint32Array(scratch.buffer);
+  let distinct = 0;
+  const sameRow = (a: number, b: number): boolean => {
+    for (let t = 0; t < d; t++) if (data[a * d + t] !== data[b * d + t]) return false;
+    return true;
+  };
+  for (let i = 0; i < n && distinct < stopAt; i++) {
+    let h = 0x811c9dc5;
+    for (let t = 0; t < d; t++) {
+      scratch[0] = data[i * d + t]! + 0; // -0 + 0 === +0, so -0 and 0 hash alike
+      h = Math.imul(h ^ bits[0]!, 0x01000193);
+      h = Math.imul(h ^ bits[1]!, 0x01000193);
+    }
+    const bucket = buckets.get(h);
+    if (bucket === undefined) buckets.set(h, [i]);
+    else if (bucket.some((j) => sameRow(i, j))) continue;
+    else bucket.push(i);
+    distinct++;
+  }
+  return distinct;
+}
+
+/**
+ * When centroids coincide or a cluster is empty (possible only with fewer distinct rows than k), relabels every row
+ * to its nearest centroid with ties to the lowest index, so identical rows share a label. Coinciding centroids have
+ * the same mean, so centroids and inertia are unchanged; only the tie-breaking becomes deterministic.
+ */
+function settleTies(data: Float32Array | Float64Array, n: number, d: number, result: KMeansResult): KMeansResult {
+  const { k, centroids, labels } = result;
+  const sizes = new Int32Array(k);
+  for (let i = 0; i < n; i++) sizes[labels[i]!]!++;
+  let degenerate = sizes.some((c) => c === 0);
+  for (let a = 0; a < k && !degenerate; a++) {
+    for (let b = a + 1; b < k && !degenerate; b++) degenerate = vdist2(centroids, a * d, centroids, b * d, d) === 0;
+  }
+  if (!degenerate) return result;
+  const exact = assignNearest(data, n, d, centroids, k);
+  let inertia = 0;
+  for (let i = 0; i < n; i++) inertia += exact.d2[i]!;
+  return { ...result, labels: exact.labels, inertia };
 }
 
 /** Nearest-centroid labels and squared distances (ties go to the lowest index). */

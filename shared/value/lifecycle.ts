@@ -3,6 +3,8 @@
  * previous stage.
  *
  * Rules, applied in this order (the first that matches wins; thresholds are parameters):
+ *  0. prospect    — no order yet (`ordersTotal` 0), whatever the tenure: a browser is not a lapsed buyer, and
+ *                   the value model (P(alive), CLV) does not describe them.
  *  1. new         — tenure < `newMaxTenureDays` (30) and at most `newMaxOrders` (1) orders.
  *  2. reactivated — the previous stage was `lapsed` or `at_risk` and the last order is at most
  *                   `reactivatedWithinDays` (30) days old: a fresh order after a lapse outranks a
@@ -10,10 +12,9 @@
  *  3. lapsed      — P(alive) < `lapsedPAlive` (0.3), or no order for at least `lapsedDays` (180) days.
  *  4. at_risk     — P(alive) < `atRiskPAlive` (0.6), or no order for at least `atRiskDays` (90) days.
  *  5. active      — otherwise (including a customer reactivated earlier who has stayed healthy).
- * A customer who never ordered has no recency; their tenure is used in its place.
  */
 
-export const LIFECYCLE_STAGES = ['new', 'active', 'at_risk', 'lapsed', 'reactivated'] as const;
+export const LIFECYCLE_STAGES = ['prospect', 'new', 'active', 'at_risk', 'lapsed', 'reactivated'] as const;
 export type LifecycleStage = (typeof LIFECYCLE_STAGES)[number];
 
 export interface LifecycleThresholds {
@@ -60,6 +61,7 @@ export function lifecycleStage(input: LifecycleInput, thresholds: Partial<Lifecy
   const recency = input.daysSinceLastOrder ?? tenureDays;
   if (!(recency >= 0)) throw new RangeError(`daysSinceLastOrder must be >= 0, got ${input.daysSinceLastOrder}`);
 
+  if (ordersTotal === 0) return 'prospect';
   if (tenureDays < th.newMaxTenureDays && ordersTotal <= th.newMaxOrders) return 'new';
   const hasRecentOrder = ordersTotal > 0 && input.daysSinceLastOrder != null && recency <= th.reactivatedWithinDays;
   if ((previousStage === 'lapsed' || previousStage === 'at_risk') && hasRecentOrder) return 'reactivated';

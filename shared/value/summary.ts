@@ -13,6 +13,7 @@
  * - z̄ (meanSpend) = mean value of the repeat (merged) transactions in calibration, 0 when x = 0.
  * Customers whose first purchase is after the calibration end are left out.
  */
+import { parse } from 'csv-parse/sync';
 
 export interface Transaction {
   customerId: string;
@@ -31,6 +32,7 @@ export interface CustomerSummary {
 }
 
 const DAY_MS = 86_400_000;
+const MONEY_EPSILON = 1e-6;
 
 /** Days since 1970-01-01 of a 'YYYY-MM-DD' date (UTC, so no daylight-saving effects). */
 export function dayNumber(date: string): number {
@@ -59,31 +61,155 @@ export function compareIds(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-export function summarizeTransactions(transactions: readonly Transaction[], calibrationEnd: string): CustomerSummary[] {
+/** What netting refunds did to a set of transactions (counts and money; never ids). */
+export interface RefundDiagnostics {
+  /** Rows with a negative value on or before the calibration end. */
+  refundRows: number;
+  /** Refund money that netted a purchase day (positive). */
+  matchedValue: number;
+  /** Refund money with no earlier purchase left to net (a refund before any purchase, or larger than them). */
+  unmatchedValue: number;
+  /** Refund rows that found nothing at all to net. */
+  unmatchedRows: number;
+  /** Purchase days whose net spend fell to ≤ 0, so they no longer count as purchase days. */
+  cancelledDays: number;
+  /** Customers all of whose purchase days were cancelled: kept as one-time buyers (x = 0) from their first purchase. */
+  fullyRefundedCustomers: number;
+}
+
+export interface SummarizeResult {
+  rows: CustomerSummary[];
+  refunds: RefundDiagnostics;
+}
+
+/**
+ * Calibration summaries with refunds netted. A row with a negative value is a refund; it nets the customer's
+ * purchase days on or before its own day, latest first (a refund usually follows the order it refunds), spilling to
+ * earlier days when it is larger than the latest day's remaining spend. Refund money with nothing left to net is
+ * counted as unmatched and otherwise ignored. Then:
+ * - a purchase day whose net spend is ≤ 0 after netting is not a purchase day (a zero-value order that no refund
+ *   touched still is one, as in CDNOW);
+ * - the customer's first remaining purchase day starts T; a customer with no purchase day left is kept as a
+ *   one-time buyer (x = 0, t_x = 0, z̄ = 0) from their first purchase day, since they did buy;
+ * - z̄ is the mean net spend of the repeat days, so it is never negative.
+ * Only rows on or before the calibration end count, refunds included: what was known at the calibration end.
+ * Errors: RangeError on a non-finite value or a malformed date.
+ */
+export function summarizeTransactionsWithRefunds(
+  transactions: readonly Transaction[],
+  calibrationEnd: string,
+): SummarizeResult {
   const end = dayNumber(calibrationEnd);
-  // customer → day → summed value (calibration transactions only).
-  const byCustomer = new Map<string, Map<number, number>>();
+  const refunds = emptyRefundDiagnostics();
+  const { purchases, nettedDays } = netPurchaseDays(transactions, end, refunds);
+  const out: CustomerSummary[] = [];
+  for (const [customerId, days] of purchases) {
+    const all = [...days.keys()].sort((p, q) => p - q);
+    const netted = nettedDays.get(customerId);
+    const kept = all.filter((day) => isPurchaseDay(days, netted, day));
+    if (kept.length === 0) {
+      refunds.fullyRefundedCustomers++;
+      out.push({ customerId, x: 0, tx: 0, T: (end - all[0]!) / 7, meanSpend: 0 });
+      continue;
+    }
+    const first = kept[0]!;
+    const last = kept[kept.length - 1]!;
+    const x = kept.length - 1;
+    let repeatValue = 0;
+    for (let i = 1; i < kept.length; i++) repeatValue += days.get(kept[i]!)!;
+    out.push({ customerId, x, tx: (last - first) / 7, T: (end - first) / 7, meanSpend: x > 0 ? repeatValue / x : 0 });
+  }
+  out.sort((p, q) => compareIds(p.customerId, q.customerId));
+  return { rows: out, refunds };
+}
+
+/**
+ * Purchase days per customer with refunds netted (the rule of summarizeTransactionsWithRefunds), for rows on or
+ * before `endDay` (days since 1970-01-01). Days whose net fell to 0 stay in the map at 0 and are listed in
+ * `nettedDays`; the caller decides what a cancelled day means. Updates `refunds` in place.
+ */
+export function netPurchaseDays(
+  transactions: readonly Transaction[],
+  endDay: number,
+  refunds: RefundDiagnostics = emptyRefundDiagnostics(),
+): { purchases: Map<string, Map<number, number>>; nettedDays: Map<string, Set<number>> } {
+  const end = endDay;
+  // customer → day → summed purchase value; customer → refunds (day, amount > 0). Calibration rows only.
+  const purchases = new Map<string, Map<number, number>>();
+  const refundsOf = new Map<string, { day: number; amount: number }[]>();
   for (const t of transactions) {
     if (!Number.isFinite(t.value))
       throw new RangeError(`transaction value must be finite (customer ${t.customerId}, ${t.date})`);
     const day = dayNumber(t.date);
     if (day > end) continue;
-    let days = byCustomer.get(t.customerId);
-    if (!days) byCustomer.set(t.customerId, (days = new Map()));
+    if (t.value < 0) {
+      refunds.refundRows++;
+      let list = refundsOf.get(t.customerId);
+      if (!list) refundsOf.set(t.customerId, (list = []));
+      list.push({ day, amount: -t.value });
+      continue;
+    }
+    let days = purchases.get(t.customerId);
+    if (!days) purchases.set(t.customerId, (days = new Map()));
     days.set(day, (days.get(day) ?? 0) + t.value);
   }
-  const out: CustomerSummary[] = [];
-  for (const [customerId, days] of byCustomer) {
-    const sorted = [...days.keys()].sort((p, q) => p - q);
-    const first = sorted[0] as number;
-    const last = sorted[sorted.length - 1] as number;
-    const x = sorted.length - 1;
-    let repeatValue = 0;
-    for (let i = 1; i < sorted.length; i++) repeatValue += days.get(sorted[i] as number) as number;
-    out.push({ customerId, x, tx: (last - first) / 7, T: (end - first) / 7, meanSpend: x > 0 ? repeatValue / x : 0 });
+
+  const nettedDays = new Map<string, Set<number>>();
+  for (const [customerId, list] of refundsOf) {
+    const days = purchases.get(customerId);
+    const netted = new Set<number>();
+    nettedDays.set(customerId, netted);
+    const descending = days ? [...days.keys()].sort((p, q) => q - p) : [];
+    list.sort((p, q) => p.day - q.day);
+    for (const refund of list) {
+      let remaining = refund.amount;
+      for (const day of descending) {
+        if (remaining <= 0) break;
+        if (day > refund.day) continue;
+        const net = days!.get(day)!;
+        if (net <= 0) continue;
+        const take = Math.min(net, remaining);
+        // Money is summed in floating point: a remainder below a millionth of a unit is no money.
+        const rest = net - take <= MONEY_EPSILON ? 0 : net - take;
+        days!.set(day, rest);
+        netted.add(day);
+        if (rest === 0) refunds.cancelledDays++;
+        remaining = remaining - take <= MONEY_EPSILON ? 0 : remaining - take;
+        refunds.matchedValue += take;
+      }
+      if (remaining > 0) {
+        refunds.unmatchedValue += remaining;
+        if (remaining === refund.amount) refunds.unmatchedRows++;
+      }
+    }
   }
-  out.sort((p, q) => compareIds(p.customerId, q.customerId));
-  return out;
+
+  return { purchases, nettedDays };
+}
+
+/** True when `day` is still a purchase day after netting: not touched by a refund, or with net spend left. */
+export function isPurchaseDay(
+  purchases: ReadonlyMap<number, number>,
+  netted: ReadonlySet<number> | undefined,
+  day: number,
+): boolean {
+  return netted === undefined || !netted.has(day) || (purchases.get(day) ?? 0) > 0;
+}
+
+export function emptyRefundDiagnostics(): RefundDiagnostics {
+  return {
+    refundRows: 0,
+    matchedValue: 0,
+    unmatchedValue: 0,
+    unmatchedRows: 0,
+    cancelledDays: 0,
+    fullyRefundedCustomers: 0,
+  };
+}
+
+/** Calibration summaries (see summarizeTransactionsWithRefunds for the refund rule). */
+export function summarizeTransactions(transactions: readonly Transaction[], calibrationEnd: string): CustomerSummary[] {
+  return summarizeTransactionsWithRefunds(transactions, calibrationEnd).rows;
 }
 
 /**
@@ -117,26 +243,117 @@ export function parseCdnowTransactions(text: string): Transaction[] {
   return out;
 }
 
+/** A CSV row that could not be read, by its 1-based line number in the file. */
+export interface RejectedCsvRow {
+  line: number;
+  reason: string;
+}
+
+/** Thrown when a CSV has bad rows: all of them are listed (the message names the first ten). */
+export class CsvRowsError extends RangeError {
+  override readonly name = 'CsvRowsError';
+  constructor(
+    readonly file: string,
+    readonly rejected: readonly RejectedCsvRow[],
+  ) {
+    super(
+      `${file}: ${rejected.length} bad row(s): ` +
+        rejected
+          .slice(0, 10)
+          .map((r) => `line ${r.line}: ${r.reason}`)
+          .join('; ') +
+        (rejected.length > 10 ? '; …' : ''),
+    );
+  }
+}
+
+interface CsvRecord {
+  fields: string[];
+  line: number;
+}
+
 /**
- * Parses transactions from a CSV with a header naming a customer column (`customerId`, `customer_id`,
- * `cust`, `id`), a `date` column (`YYYY-MM-DD`, optionally followed by a time, which is ignored) and
- * an optional `value` column (`value`, `amount`, `sales`; 0 when absent). Quoted fields are not supported.
+ * Header (lower-cased, trimmed) and records of a CSV, each with the 1-based line it ends on (its own line unless a
+ * quoted field spans lines). Quoted fields, a BOM and CRLF work.
  */
-export function parseTransactionsCsv(text: string): Transaction[] {
-  const lines = text.split(/\r?\n/).filter((l) => l.trim() !== '');
-  if (lines.length === 0) return [];
-  const header = (lines[0] as string).split(',').map((h) => h.trim().toLowerCase());
-  const iId = header.findIndex((h) => ['customerid', 'customer_id', 'customer', 'cust', 'id'].includes(h));
-  const iDate = header.indexOf('date');
-  const iValue = header.findIndex((h) => ['value', 'amount', 'sales'].includes(h));
-  if (iId < 0 || iDate < 0)
-    throw new RangeError(`transactions CSV needs a customer id and a date column; got '${lines[0]}'`);
-  return lines.slice(1).map((line, k) => {
-    const f = line.split(',').map((x) => x.trim());
-    const value = iValue >= 0 ? Number(f[iValue]) : 0;
-    if (!Number.isFinite(value)) throw new RangeError(`transactions CSV line ${k + 2}: bad value '${f[iValue]}'`);
-    return { customerId: f[iId] ?? '', date: (f[iDate] ?? '').slice(0, 10), value };
-  });
+function readCsv(text: string, what: string): { header: string[]; records: CsvRecord[] } {
+  let parsed: { record: string[]; info: { lines: number } }[];
+  try {
+    parsed = parse(text, {
+      bom: true,
+      info: true,
+      trim: true,
+      skip_empty_lines: true,
+      relax_column_count: true,
+    }) as unknown as { record: string[]; info: { lines: number } }[];
+  } catch (err) {
+    const e = err as { message?: string; lines?: number };
+    throw new RangeError(`${what}: not a readable CSV${e.lines ? ` (line ${e.lines})` : ''}: ${e.message ?? ''}`, {
+      cause: err,
+    });
+  }
+  const [head, ...rest] = parsed;
+  if (!head) return { header: [], records: [] };
+  return {
+    header: head.record.map((h) => h.toLowerCase()),
+    records: rest.map((r) => ({ fields: r.record, line: r.info.lines })),
+  };
+}
+
+/** Accepted column names of a transactions CSV (case-insensitive). */
+export const TRANSACTION_COLUMNS = {
+  customer: ['customerid', 'customer_id', 'customer', 'cust', 'id'],
+  date: ['date', 'invoicedate', 'order_date'],
+  value: ['value', 'amount', 'sales', 'total'],
+} as const;
+
+/**
+ * Parses transactions from a CSV (RFC 4180, via csv-parse) with a header naming a customer column
+ * (`customerId`, `customer_id`, `customer`, `cust`, `id`), a date column (`date`, `InvoiceDate`, `order_date`:
+ * `YYYY-MM-DD`, optionally followed by a time, which is ignored) and an optional value column (`value`, `amount`,
+ * `sales`, `total`; 0 when absent; negative for a refund). Errors: RangeError without those columns; CsvRowsError
+ * listing every bad row (empty id, malformed date, non-numeric value) by line number.
+ */
+export function parseTransactionsCsv(text: string, file = 'transactions CSV'): Transaction[] {
+  const { header, records } = readCsv(text, file);
+  if (header.length === 0) return [];
+  const find = (names: readonly string[]): number => header.findIndex((h) => names.includes(h));
+  const [iId, iDate, iValue] = [
+    find(TRANSACTION_COLUMNS.customer),
+    find(TRANSACTION_COLUMNS.date),
+    find(TRANSACTION_COLUMNS.value),
+  ];
+  if (iId < 0 || iDate < 0) {
+    throw new RangeError(
+      `${file} needs a customer column (${TRANSACTION_COLUMNS.customer.join(', ')}) and a date column ` +
+        `(${TRANSACTION_COLUMNS.date.join(', ')}); value (${TRANSACTION_COLUMNS.value.join(', ')}) is optional. ` +
+        `Got: ${header.join(', ')}`,
+    );
+  }
+  const rows: Transaction[] = [];
+  const rejected: RejectedCsvRow[] = [];
+  for (const { fields, line } of records) {
+    const customerId = fields[iId] ?? '';
+    const date = (fields[iDate] ?? '').slice(0, 10);
+    const rawValue = iValue >= 0 ? (fields[iValue] ?? '') : '0';
+    const value = Number(rawValue);
+    if (customerId === '') rejected.push({ line, reason: 'empty customer id' });
+    else if (!isValidDate(date)) rejected.push({ line, reason: `bad date '${(fields[iDate] ?? '').slice(0, 40)}'` });
+    else if (rawValue === '' || !Number.isFinite(value))
+      rejected.push({ line, reason: `bad value '${rawValue.slice(0, 40)}'` });
+    else rows.push({ customerId, date, value });
+  }
+  if (rejected.length > 0) throw new CsvRowsError(file, rejected);
+  return rows;
+}
+
+function isValidDate(date: string): boolean {
+  try {
+    dayNumber(date);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 const COLUMN_ALIASES: Record<'id' | 'x' | 'tx' | 'T' | 'spend', string[]> = {
@@ -147,37 +364,46 @@ const COLUMN_ALIASES: Record<'id' | 'x' | 'tx' | 'T' | 'spend', string[]> = {
   spend: ['zbar', 'monetary_value', 'meanspend', 'mean_spend'],
 };
 
+/** Accepted column names of a summary CSV, for help texts and errors. */
+export const SUMMARY_COLUMNS_HELP =
+  'ID (id, customer_id, customerid, cust; optional), frequency|x, recency|t_x|tx, T, and optionally ' +
+  'zbar|monetary_value|meanspend|mean_spend; all in weeks';
+
 /**
- * Parses a summary CSV with a header: `ID,frequency,recency,T` or `ID,x,t_x,T,zbar` (also
- * `monetary_value` for z̄; column names are case-insensitive except that `T` is matched as `t`).
- * `meanSpend` is set only when a spend column is present.
+ * Parses a summary CSV (via csv-parse) with a header: `ID,frequency,recency,T` or `ID,x,t_x,T,zbar` (see
+ * SUMMARY_COLUMNS_HELP; names are case-insensitive). `meanSpend` is set only when a spend column is present.
+ * Errors: RangeError without the columns; CsvRowsError listing every row with a missing or non-numeric field.
  */
-export function parseSummaryCsv(text: string): CustomerSummary[] {
-  const lines = text.split(/\r?\n/).filter((l) => l.trim() !== '');
-  if (lines.length === 0) return [];
-  const header = (lines[0] as string).split(',').map((h) => h.trim().replace(/^"|"$/g, '').toLowerCase());
+export function parseSummaryCsv(text: string, file = 'summary CSV'): CustomerSummary[] {
+  const { header, records } = readCsv(text, file);
+  if (header.length === 0) return [];
   const col = (k: keyof typeof COLUMN_ALIASES): number => header.findIndex((h) => COLUMN_ALIASES[k].includes(h));
   const [iId, iX, iTx, iT, iS] = [col('id'), col('x'), col('tx'), col('T'), col('spend')];
   if (iX < 0 || iTx < 0 || iT < 0) {
-    throw new RangeError(`summary CSV needs columns frequency|x, recency|t_x and T; got '${lines[0]}'`);
+    throw new RangeError(`${file} needs columns ${SUMMARY_COLUMNS_HELP}. Got: ${header.join(', ')}`);
   }
-  return lines.slice(1).map((line, k) => {
-    const f = line.split(',').map((s) => s.trim());
+  const rows: CustomerSummary[] = [];
+  const rejected: RejectedCsvRow[] = [];
+  records.forEach(({ fields, line }, k) => {
+    const problems: string[] = [];
     const num = (i: number, name: string): number => {
-      const v = Number(f[i]);
-      if (f[i] === undefined || f[i] === '' || !Number.isFinite(v))
-        throw new RangeError(`summary CSV line ${k + 2}: bad ${name} '${f[i]}'`);
+      const raw = fields[i];
+      const v = Number(raw);
+      if (raw === undefined || raw === '' || !Number.isFinite(v)) problems.push(`bad ${name} '${raw ?? ''}'`);
       return v;
     };
     const row: CustomerSummary = {
-      customerId: iId >= 0 ? (f[iId] as string) : String(k + 1),
+      customerId: iId >= 0 ? (fields[iId] ?? '') : String(k + 1),
       x: num(iX, 'frequency'),
       tx: num(iTx, 'recency'),
       T: num(iT, 'T'),
     };
     if (iS >= 0) row.meanSpend = num(iS, 'zbar');
-    return row;
+    if (problems.length > 0) rejected.push({ line, reason: problems.join(', ') });
+    else rows.push(row);
   });
+  if (rejected.length > 0) throw new CsvRowsError(file, rejected);
+  return rows;
 }
 
 /**

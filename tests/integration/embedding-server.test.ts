@@ -8,7 +8,6 @@ import { startLocalEmbeddingServer, type LocalEmbeddingServer } from '../../loca
 import { SageMakerEmbedder, type SageMakerEmbedderOptions } from '../../shared/adapters/sagemaker-embedder';
 import { embeddingSettingsSchema } from '../../shared/config/settings';
 import { encodeText } from '../../shared/embedding/hashing-encoder';
-import { EmbeddingUnavailableError } from '../../shared/ports/embedder';
 
 const DIMENSION = 64;
 const TEXTS = ['wireless headphones', 'running shoes for men', 'wireless headphones', 'Café crème', ''];
@@ -46,14 +45,14 @@ function makeEmbedder(overrides: Partial<SageMakerEmbedderOptions> = {}): SageMa
   return new SageMakerEmbedder({ client, ...settings, backoffBaseMs: 1, ...overrides });
 }
 
-function expectEncoded(actual: Float32Array | undefined, text: string): void {
+function expectEncoded(actual: Float32Array | null | undefined, text: string): void {
   const expected = encodeText(text, DIMENSION);
   expect(actual).toBeInstanceOf(Float32Array);
   expect(actual).toHaveLength(DIMENSION);
   expected.forEach((x, i) => expect(actual?.[i]).toBeCloseTo(x, 6));
 }
 
-function norm(v: Float32Array | undefined): number {
+function norm(v: Float32Array | null | undefined): number {
   return Math.hypot(...(v ?? []));
 }
 
@@ -83,7 +82,7 @@ describe('local SageMaker embedding server + SageMakerEmbedder, through the real
       vectors.slice(0, 4).forEach((v) => expect(norm(v)).toBeCloseTo(1, 5));
       expect(norm(vectors[4])).toBe(0); // the empty text has no features
       expect(server.stats.invocations - before).toBe(1);
-      expect(embedder.stats).toEqual({ calls: 1, textsSent: 4, cacheHits: 0, failures: 0 });
+      expect(embedder.stats).toMatchObject({ calls: 1, textsSent: 4, cacheHits: 0, failures: 0 });
     },
   );
 
@@ -139,18 +138,18 @@ describe('local SageMaker embedding server + SageMakerEmbedder, through the real
     expect(error).toMatchObject({ name: 'ModelError', OriginalStatusCode: 400, $metadata: { httpStatusCode: 424 } });
   });
 
-  it('the embedder does not retry that ModelError and raises model_error', async () => {
+  it('the embedder does not retry a ModelError (400) on one text: the text is not embeddable (null)', async () => {
     // Arrange
     server.setFailure({ status: 424, errorType: 'ModelError', originalStatusCode: 400 });
     const embedder = makeEmbedder({ maxRetries: 2 });
     const before = server.stats.invocations;
 
     // Act
-    const error = await captureError(embedder.embed(['never embedded']));
+    const vectors = await embedder.embed(['never embedded']);
 
     // Assert
-    expect(error).toBeInstanceOf(EmbeddingUnavailableError);
-    expect(error).toMatchObject({ reason: 'model_error', originalStatusCode: 400, httpStatusCode: 424 });
+    expect(vectors).toEqual([null]);
+    expect(embedder.stats.notEmbeddable).toBe(1);
     expect(server.stats.invocations - before).toBe(1);
   });
 

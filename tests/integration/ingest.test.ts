@@ -183,7 +183,8 @@ describe('ingest handler against dynalite and the local SageMaker server', () =>
     const deps = stack.ingestDeps();
     await makeHandler(deps)(sqsEvent(bodiesOf(garden('cust-e', 1)), 'e1'), lambdaContext);
     const before = await deps.profiles.get('cust-e');
-    stack.embeddingServer.setFailure({ status: 424, errorType: 'ModelError' });
+    // An outage (5xx), not a refusal: a ModelError with a 4xx now means "this text is not embeddable" (issue #9 C11).
+    stack.embeddingServer.setFailure({ status: 503, errorType: 'ServiceUnavailable' });
     const failuresBefore = stack.metrics.counts.EmbeddingFailures ?? 0;
 
     // texts the embedder has not cached yet

@@ -521,7 +521,8 @@ interface RetailFixture {
 
 /**
  * ≈ 30 invoices for 8 customers over 10 days of December 2010 (GMT), in file order = time order. Planted: lines
- * without a CustomerID (inside an invoice that has customer lines, and a whole invoice without one), a cancellation,
+ * without a CustomerID (inside an invoice that has customer lines, and a whole invoice without one), a cancellation
+ * of two earlier orders,
  * two adjustment invoices, a line priced 0 (`invalid_line`), and quoted descriptions with commas and `""`.
  */
 function onlineRetailFixture(): RetailFixture {
@@ -575,11 +576,13 @@ function onlineRetailFixture(): RetailFixture {
       linesWithoutCustomer += 2;
     }
     if (day === 5) {
-      // A cancellation of part of an earlier order.
+      // A cancellation of lines of two earlier orders of customer 12347 (day 0 and day 3): one order.refunded per
+      // order it cancels (the cancellation rule of local/replay/online-retail.ts).
       const inv = `C${invoiceNo++}`;
       line(inv, products[1]!, -1, at(day, 300), customers[1]!);
-      line(inv, products[3]!, -2, at(day, 300), customers[1]!);
+      line(inv, products[3]!, -1, at(day, 300), customers[1]!);
       events.set(`uci-${inv}`, { customerId: customers[1]!, detailType: 'order.refunded' });
+      events.set(`uci-${inv}-r2`, { customerId: customers[1]!, detailType: 'order.refunded' });
     }
     if (day === 6 || day === 8) {
       // Bad-debt adjustments (no customer, as in the real file): rejected once per invoice.

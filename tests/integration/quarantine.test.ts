@@ -36,7 +36,7 @@ function reject(messageId: string, body: string, receivedAt = now.toISOString())
 }
 
 /** Issue #9 case C10: an order with 500 invalid items and 150 KB of padding (~200 KB, over 400 KB as issues grow). */
-function oversizedOrder(customerId: string): string {
+function oversizedOrder(customerId: string, paddingKb = 150): string {
   const detail = {
     ...makeDetail('order.placed', { customerId, eventId: 'c10' }),
     items: Array.from({ length: 500 }, (_, i) => ({
@@ -46,15 +46,19 @@ function oversizedOrder(customerId: string): string {
       price: -1,
       quantity: -1,
     })),
-    padding: 'x'.repeat(150 * 1024),
+    padding: 'x'.repeat(paddingKb * 1024),
   };
   return envelope('order.placed', detail);
 }
 
 describe('quarantine entries are bounded', () => {
   it('stores the C10 reject (500 invalid items + 150 KB padding) cut to 16 KiB, with its length and SHA-256', async () => {
-    const body = oversizedOrder('cust-c10');
+    // With its padding the detail is over the 128 KiB cap: too_large, before any schema issue is collected.
+    expect(reject('m-c10-big', oversizedOrder('cust-c10')).rejection.reason).toBe('too_large');
+    // Without it, 500 invalid items give a schema violation with over a thousand issues, and a 40 KB body.
+    const body = oversizedOrder('cust-c10', 0);
     const entry = reject('m-c10', body);
+    expect(entry.rejection.reason).toBe('schema_violation');
     expect(entry.rejection.issues.length).toBeGreaterThan(QUARANTINE_BOUNDS.maxIssues);
 
     const { failed } = await quarantine.put([entry]);

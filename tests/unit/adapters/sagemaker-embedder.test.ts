@@ -55,7 +55,7 @@ function unit(v: number[]): number[] {
   return v.map((x) => x / n);
 }
 
-function expectVector(actual: Float32Array | undefined, expected: number[]): void {
+function expectVector(actual: Float32Array | null | undefined, expected: number[]): void {
   expect(actual).toBeInstanceOf(Float32Array);
   expect(actual).toHaveLength(expected.length);
   expected.forEach((x, i) => expect(actual?.[i]).toBeCloseTo(x, 6));
@@ -109,7 +109,7 @@ describe('SageMakerEmbedder: contracts', () => {
       ContentType: 'application/json',
       Accept: 'application/json',
     });
-    expect(requestJson(0)).toEqual({ inputs: ['first', 'second'] });
+    expect(requestJson(0)).toEqual({ inputs: ['first', 'second'], truncate: true });
     expectVector(vectors[0], [0.6, 0.8, 0]);
     expectVector(vectors[1], [0, 0, 1]);
   });
@@ -223,10 +223,10 @@ describe('SageMakerEmbedder: batching and cache', () => {
 
     // Assert
     expect(sageMaker.commandCalls(InvokeEndpointCommand)).toHaveLength(1);
-    expect(requestJson(0)).toEqual({ inputs: distinct });
+    expect(requestJson(0)).toEqual({ inputs: distinct, truncate: true });
     expect(vectors).toHaveLength(100);
     texts.forEach((text, i) => expectVector(vectors[i], unit(fakeVector(text))));
-    expect(embedder.stats).toEqual({ calls: 1, textsSent: 5, cacheHits: 0, failures: 0 });
+    expect(embedder.stats).toMatchObject({ calls: 1, textsSent: 5, cacheHits: 0, failures: 0 });
   });
 
   it('serves repeats from the cache and sends only the misses', async () => {
@@ -240,11 +240,11 @@ describe('SageMakerEmbedder: batching and cache', () => {
 
     // Assert
     expect(sageMaker.commandCalls(InvokeEndpointCommand)).toHaveLength(2);
-    expect(requestJson(1)).toEqual({ inputs: ['gamma'] });
+    expect(requestJson(1)).toEqual({ inputs: ['gamma'], truncate: true });
     expectVector(vectors[0], unit(fakeVector('beta')));
     expectVector(vectors[1], unit(fakeVector('gamma')));
     expectVector(vectors[2], unit(fakeVector('beta')));
-    expect(embedder.stats).toEqual({ calls: 2, textsSent: 3, cacheHits: 1, failures: 0 });
+    expect(embedder.stats).toMatchObject({ calls: 2, textsSent: 3, cacheHits: 1, failures: 0 });
   });
 
   it('evicts the least recently used text when the cache is full', async () => {
@@ -259,7 +259,7 @@ describe('SageMakerEmbedder: batching and cache', () => {
     await embedder.embed(['a', 'b']);
 
     // Assert
-    expect(requestJson(2)).toEqual({ inputs: ['b'] });
+    expect(requestJson(2)).toEqual({ inputs: ['b'], truncate: true });
   });
 
   it('does not cache when cacheSize is 0', async () => {
@@ -295,30 +295,30 @@ describe('SageMakerEmbedder: batching and cache', () => {
     // Assert
     expect(sageMaker.commandCalls(InvokeEndpointCommand)).toHaveLength(3);
     expect([0, 1, 2].map(requestJson)).toEqual([
-      { inputs: ['t1', 't2'] },
-      { inputs: ['t3', 't4'] },
-      { inputs: ['t5'] },
+      { inputs: ['t1', 't2'], truncate: true },
+      { inputs: ['t3', 't4'], truncate: true },
+      { inputs: ['t5'], truncate: true },
     ]);
     expect(vectors).toHaveLength(5);
   });
 
   it('keeps chunks that succeeded when a later chunk fails, so a redelivery sends only the rest', async () => {
     // Arrange
-    sageMaker.on(InvokeEndpointCommand).callsFakeOnce(fakeTei).rejectsOnce(modelError(400)).callsFake(fakeTei);
-    const embedder = makeEmbedder({ maxBatchSize: 2 });
+    sageMaker.on(InvokeEndpointCommand).callsFakeOnce(fakeTei).rejectsOnce(unavailable()).callsFake(fakeTei);
+    const embedder = makeEmbedder({ maxBatchSize: 2, maxRetries: 0 });
     await expect(embedder.embed(['a', 'b', 'c'])).rejects.toBeInstanceOf(EmbeddingUnavailableError);
 
     // Act
     await embedder.embed(['a', 'b', 'c']);
 
     // Assert
-    expect(requestJson(2)).toEqual({ inputs: ['c'] });
+    expect(requestJson(2)).toEqual({ inputs: ['c'], truncate: true });
   });
 
   it('splits a chunk whose body would exceed the 6 MB payload limit', async () => {
     // Arrange: four 2 MB texts fit one chunk by count but not by size
     sageMaker.on(InvokeEndpointCommand).callsFake(fakeTei);
-    const embedder = makeEmbedder({ maxBatchSize: 4 });
+    const embedder = makeEmbedder({ maxBatchSize: 4, maxInputChars: 10_000_000 });
     const big = ['a', 'b', 'c', 'd'].map((c) => c.repeat(2 * 1024 * 1024));
 
     // Act
@@ -332,13 +332,16 @@ describe('SageMakerEmbedder: batching and cache', () => {
     expect(vectors).toHaveLength(4);
   });
 
-  it('refuses a single text over the payload limit without calling the endpoint', async () => {
-    const embedder = makeEmbedder();
+  it('a single text over the payload limit is not embeddable, and the endpoint is not called for it', async () => {
+    sageMaker.on(InvokeEndpointCommand).callsFake(fakeTei);
+    const embedder = makeEmbedder({ maxInputChars: 10_000_000 });
 
-    const error = await captureError(embedder.embed(['x'.repeat(SAGEMAKER_MAX_PAYLOAD_BYTES)]));
+    const vectors = await embedder.embed(['x'.repeat(SAGEMAKER_MAX_PAYLOAD_BYTES), 'ok']);
 
-    expect(error.reason).toBe('invalid_request');
-    expect(sageMaker.commandCalls(InvokeEndpointCommand)).toHaveLength(0);
+    expect(vectors[0]).toBeNull();
+    expectVector(vectors[1], unit(fakeVector('ok')));
+    expect(requestJson(0)).toEqual({ inputs: ['ok'], truncate: true });
+    expect(embedder.stats.notEmbeddable).toBe(1);
   });
 });
 
@@ -355,7 +358,7 @@ describe('SageMakerEmbedder: errors, retries and timeouts', () => {
     // Assert
     expectVector(vector, unit(fakeVector('shoes')));
     expect(attempts).toEqual([1, 2]);
-    expect(embedder.stats).toEqual({ calls: 2, textsSent: 2, cacheHits: 0, failures: 1 });
+    expect(embedder.stats).toMatchObject({ calls: 2, textsSent: 2, cacheHits: 0, failures: 1 });
   });
 
   it.each([
@@ -404,19 +407,31 @@ describe('SageMakerEmbedder: errors, retries and timeouts', () => {
     expect(sageMaker.commandCalls(InvokeEndpointCommand)).toHaveLength(2);
   });
 
-  it('does not retry a ModelError from a 4xx and raises model_error', async () => {
+  it('does not retry a ModelError from a 4xx: a text refused alone is not embeddable (null)', async () => {
     // Arrange
     sageMaker.on(InvokeEndpointCommand).rejects(modelError(400));
     const embedder = makeEmbedder({ maxRetries: 3 });
 
     // Act
-    const error = await captureError(embedder.embed(['x']));
+    const vectors = await embedder.embed(['x']);
 
     // Assert
-    expect(error).toBeInstanceOf(EmbeddingUnavailableError);
-    expect(error.reason).toBe('model_error');
-    expect(error).toMatchObject({ attempts: 1, errorName: 'ModelError', httpStatusCode: 424, originalStatusCode: 400 });
+    expect(vectors).toEqual([null]);
     expect(sageMaker.commandCalls(InvokeEndpointCommand)).toHaveLength(1);
+    expect(embedder.stats).toMatchObject({ calls: 1, failures: 1, notEmbeddable: 1, isolationCalls: 0 });
+  });
+
+  it('raises model_error when the container keeps failing with a 5xx', async () => {
+    sageMaker.on(InvokeEndpointCommand).rejects(modelError(500));
+
+    const error = await captureError(makeEmbedder({ maxRetries: 1 }).embed(['x', 'y']));
+
+    expect(error).toMatchObject({
+      reason: 'model_error',
+      attempts: 2,
+      errorName: 'ModelError',
+      originalStatusCode: 500,
+    });
   });
 
   it('does not retry a ValidationError (e.g. unknown endpoint)', async () => {
@@ -433,10 +448,10 @@ describe('SageMakerEmbedder: errors, retries and timeouts', () => {
   it('never puts the texts in the error, even when the model echoes them', async () => {
     // Arrange
     const secret = 'jane.doe@example.com wants a wedding dress';
-    sageMaker.on(InvokeEndpointCommand).rejects(modelError(400, `cannot embed "${secret}"`));
+    sageMaker.on(InvokeEndpointCommand).rejects(modelError(500, `cannot embed "${secret}"`));
 
     // Act
-    const error = await captureError(makeEmbedder().embed([secret]));
+    const error = await captureError(makeEmbedder({ maxRetries: 0 }).embed([secret]));
 
     // Assert
     expect(error.message).not.toContain('jane');

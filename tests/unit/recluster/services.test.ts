@@ -296,7 +296,8 @@ describe('pure helpers', () => {
       const f = foldEvents(withLocalEmbeddings(customerEvents(id, g, i), 32), INGESTED, settings.features);
       const [row] = withTraits([scanRowOf(id, f)], value, settings.value);
       const t = computeTraits(f, value, null, settings.value);
-      expect(row!.traits).toEqual({ clv: t.clv, churnRisk: t.churnRisk });
+      // A prospect (no order) has no traits, so it stays out of the segment's mean CLV and churn risk.
+      expect(row!.traits).toEqual(f.orders > 0 ? { clv: t.clv, churnRisk: t.churnRisk } : null);
       expect('daysSinceLastOrder' in naturalFeatures(f)).toBe(f.orders > 0);
     }
   });

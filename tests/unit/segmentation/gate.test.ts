@@ -66,7 +66,7 @@ describe('qualityGate', () => {
     },
   ];
   test.each(cases)('$name', ({ quality, hasPrevious, expected }) => {
-    expect(qualityGate(quality, floors, hasPrevious)).toEqual(expected);
+    expect(qualityGate(quality, floors, hasPrevious, null, 5)).toEqual(expected);
   });
 
   const waiver = [
@@ -83,7 +83,16 @@ describe('qualityGate', () => {
   ];
   test.each(waiver)('$name', ({ silhouette, expected }) => {
     const previous = { silhouette: 0.2, daviesBouldin: 1, stability: 0.9 };
-    expect(qualityGate({ silhouette, daviesBouldin: 1, stability: 0.2 }, floors, true, previous)).toEqual(expected);
+    expect(qualityGate({ silhouette, daviesBouldin: 1, stability: 0.2 }, floors, true, previous, 5)).toEqual(expected);
+  });
+
+  test.each([
+    { name: 'D14: one segment is refused, even with perfect metrics', k: 1, reasons: ['k 1 < 2'] },
+    { name: 'no segment at all is refused', k: 0, reasons: ['k 0 < 2'] },
+    { name: 'two segments pass', k: 2, reasons: [] },
+  ])('$name', ({ k, reasons }) => {
+    const result = qualityGate({ silhouette: 0.9, daviesBouldin: 0.1, stability: null }, floors, false, null, k);
+    expect(result).toEqual({ passed: reasons.length === 0, reasons });
   });
 
   test('formatMetric keeps 4 significant digits', () => {

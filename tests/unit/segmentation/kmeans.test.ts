@@ -214,16 +214,19 @@ describe('kmeans: named cases', () => {
   });
 
   test.each([
-    ['k = distinct values', 3],
-    ['k > distinct values (empty clusters are re-seeded)', 5],
+    ['k = distinct values: every cluster is one value', 3],
+    ['k > distinct values: identical rows are never split, extra clusters stay empty (issue #9 D13)', 5],
   ])('duplicate points: %s', (_name, k) => {
     const values = [1, 1, 1, 1, 7, 7, 7, 7, 7, 30, 30, 30];
     const x = Float64Array.from(values);
     const r = kmeans(x, values.length, 1, { k, seed: 5 });
     expect(r.inertia).toBe(0);
-    const counts = new Array<number>(k).fill(0);
-    for (const l of r.labels) counts[l]!++;
-    expect(counts.every((c) => c > 0)).toBe(true);
+    const labelOf = new Map<number, number>();
+    values.forEach((v, i) => {
+      expect(labelOf.get(v) ?? r.labels[i]).toBe(r.labels[i]);
+      labelOf.set(v, r.labels[i]!);
+    });
+    expect(new Set(r.labels).size).toBe(3);
   });
 
   test('an empty cluster is re-seeded with the point farthest from its centroid', () => {

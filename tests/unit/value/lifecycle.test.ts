@@ -11,8 +11,18 @@ describe('lifecycleStage', () => {
   const cases: [string, LifecycleInput, LifecycleStage][] = [
     ['first order last week', { tenureDays: 7, pAlive: 1, ordersTotal: 1, daysSinceLastOrder: 7 }, 'new'],
     [
-      'signed up, never ordered, 10 days ago',
-      { tenureDays: 10, pAlive: 1, ordersTotal: 0, daysSinceLastOrder: null },
+      'B8: signed up, never ordered, 10 days ago is a prospect',
+      { tenureDays: 10, pAlive: 0, ordersTotal: 0, daysSinceLastOrder: null },
+      'prospect',
+    ],
+    [
+      'B8: a browser 30 days in, P(alive) 0, is a prospect, never lapsed',
+      { tenureDays: 30, pAlive: 0, ordersTotal: 0, daysSinceLastOrder: null, previousStage: 'prospect' },
+      'prospect',
+    ],
+    [
+      'B8: a prospect’s first order makes them new',
+      { tenureDays: 12, pAlive: 1, ordersTotal: 1, daysSinceLastOrder: 0, previousStage: 'prospect' },
       'new',
     ],
     [
@@ -25,7 +35,11 @@ describe('lifecycleStage', () => {
     ['quiet for 100 days', { tenureDays: 400, pAlive: 0.8, ordersTotal: 6, daysSinceLastOrder: 100 }, 'at_risk'],
     ['P(alive) collapsed', { tenureDays: 400, pAlive: 0.2, ordersTotal: 6, daysSinceLastOrder: 60 }, 'lapsed'],
     ['no order for 200 days', { tenureDays: 400, pAlive: 0.9, ordersTotal: 2, daysSinceLastOrder: 200 }, 'lapsed'],
-    ['never ordered, tenure 200 days', { tenureDays: 200, pAlive: 1, ordersTotal: 0 }, 'lapsed'],
+    [
+      'B8: never ordered, tenure 200 days, is still a prospect',
+      { tenureDays: 200, pAlive: 0, ordersTotal: 0 },
+      'prospect',
+    ],
     [
       'back after a lapse',
       { tenureDays: 500, pAlive: 0.25, ordersTotal: 4, daysSinceLastOrder: 5, previousStage: 'lapsed' },
@@ -93,7 +107,14 @@ describe('lifecycleStage', () => {
   });
 
   test('property: always one of LIFECYCLE_STAGES; lower P(alive) never makes a customer healthier', () => {
-    const rank: Record<LifecycleStage, number> = { new: 0, reactivated: 0, active: 0, at_risk: 1, lapsed: 2 };
+    const rank: Record<LifecycleStage, number> = {
+      prospect: 0,
+      new: 0,
+      reactivated: 0,
+      active: 0,
+      at_risk: 1,
+      lapsed: 2,
+    };
     fc.assert(
       fc.property(
         fc.double({ min: 0, max: 2000, noNaN: true }),
