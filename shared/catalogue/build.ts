@@ -266,7 +266,11 @@ function feedbackOf(group: readonly CatalogueRow[], store: StoreBaseline, opts: 
   const ratingCount = ratings.reduce((s, n) => s + n, 0);
   const terms = [...reach(group, (r) => r.catalogue?.reviewTerms ?? []).entries()]
     .filter(([term, n]) => n >= opts.minCustomers && !NOT_A_WORD.test(term))
-    .map(([term, n]) => ({ term, customers: n, lift: lift(n, group.length, store.termReach.get(term) ?? 0, store.size) }))
+    .map(([term, n]) => ({
+      term,
+      customers: n,
+      lift: lift(n, group.length, store.termReach.get(term) ?? 0, store.size),
+    }))
     .sort((a, b) => b.lift - a.lift || b.customers - a.customers || byName(a.term, b.term))
     .slice(0, opts.listLength);
   return {

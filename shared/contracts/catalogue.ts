@@ -13,7 +13,15 @@ const count = z.number().int().nonnegative();
 /** Longest segment name (characters). */
 export const MAX_SEGMENT_NAME_LENGTH = 40;
 
-export const LIFECYCLE_MIX_STAGES = ['prospect', 'new', 'active', 'at_risk', 'lapsed', 'reactivated', 'unknown'] as const;
+export const LIFECYCLE_MIX_STAGES = [
+  'prospect',
+  'new',
+  'active',
+  'at_risk',
+  'lapsed',
+  'reactivated',
+  'unknown',
+] as const;
 
 /** Median and mean of one natural-unit feature over the members that have it (n). */
 export const medianMeanSchema = z.object({ median: z.number(), mean: z.number(), n: count });
@@ -134,7 +142,10 @@ export const NARRATION_SOURCES = ['llm', 'rules'] as const;
 
 export const catalogueEntrySchema = z.object({
   segmentId: id,
-  name: z.string().min(1).max(MAX_SEGMENT_NAME_LENGTH + 5),
+  name: z
+    .string()
+    .min(1)
+    .max(MAX_SEGMENT_NAME_LENGTH + 5),
   narration: narrationSchema,
   provenance: z.object({
     source: z.enum(NARRATION_SOURCES),
