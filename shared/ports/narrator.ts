@@ -46,3 +46,7 @@ export class NarrationUnavailableError extends Error {
     super(`Narration unavailable (${reason}): ${message}`);
   }
 }
+
+export function isNarrationUnavailable(error: unknown): error is NarrationUnavailableError {
+  return error instanceof NarrationUnavailableError;
+}

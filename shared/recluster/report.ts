@@ -15,6 +15,9 @@ export interface RunReport {
   gate: { passed: boolean; reasons: string[] } | null;
   sample: { size: number; population: number } | null;
   segments: ModelPublished['segments'];
+  /** The segment catalogue (empty for models stored before it). */
+  catalogue: ModelPublished['catalogue'];
+  renamedSegments: ModelPublished['renamedSegments'];
   retiredSegmentIds: string[];
   customers: { assigned: number; moved: number; lifecycleChanged: number };
   shards: AssignOutput[];
@@ -40,6 +43,8 @@ export function buildRunReport(input: {
     gate: run.fit?.gate ?? null,
     sample: run.fit ? { size: run.fit.sampleSize, population: run.fit.population } : null,
     segments: model.profiles,
+    catalogue: model.catalogue ?? [],
+    renamedSegments: model.renamedSegments ?? [],
     retiredSegmentIds: model.retiredSegmentIds,
     customers: {
       assigned: sum((a) => a.assigned),

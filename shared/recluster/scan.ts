@@ -1,3 +1,4 @@
+import { addCampaigns, type CampaignAggregate, type CatalogueFeatures } from '../catalogue/tallies';
 import type { ScanOutput, ShardTask } from '../contracts/recluster';
 import { Reservoir } from '../segmentation/sample';
 import { createRng } from '../util/rng';
@@ -27,10 +28,12 @@ export async function scanShard(task: ShardTask, deps: ReclusterDeps): Promise<S
     asOf: task.asOf,
     interestDim: settings.embedding.dimension,
   });
+  const campaigns: CampaignAggregate = {};
   for await (const profile of deps.profiles.scanShard(task.shard, task.totalShards)) {
     const at = evaluationTime(asOf, profile.updatedAt);
     const features = refreshFeatures(profile.features, new Date(profile.updatedAt), at, settings.features);
-    const row = scanRowOf(profile.customerId, features);
+    const row = scanRowOf(profile.customerId, features, profile.traits?.lifecycleStage ?? null);
+    addCampaigns(campaigns, (features as typeof features & CatalogueFeatures).campaigns);
     reservoir.add(row);
     vectors.add(row.customerId, row.behaviour, row.interest);
   }
@@ -43,6 +46,7 @@ export async function scanShard(task: ShardTask, deps: ReclusterDeps): Promise<S
     asOf: task.asOf,
     population: reservoir.seen,
     rows: [...reservoir.items],
+    campaigns,
   };
   await Promise.all([
     putJson(deps.objects, sampleKey, sample),
