@@ -18,7 +18,8 @@ export function sanitiseStorefrontString(s: string, max = MAX_PROMPT_STRING): st
     .replace(/[\p{Cc}\p{Cf}\p{Co}\p{Cs}\u2028\u2029]/gu, ' ')
     .replace(/\s+/g, ' ')
     .trim()
-    .slice(0, max);
+    .slice(0, max)
+    .trimEnd();
 }
 
 const r = (x: number, digits = 2): number => Number(x.toFixed(digits));
