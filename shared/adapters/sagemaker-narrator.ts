@@ -234,8 +234,13 @@ class BadEnvelope extends Error {
   override readonly name = 'BadEnvelope';
 }
 
-/** The JSON object in a model's text: code fences and any prose around the outermost braces are dropped. */
+/**
+ * The JSON in a model's text: a text that starts as JSON is taken as is (so an array stays an array and fails the
+ * schema); otherwise code fences and prose around the outermost braces are dropped.
+ */
 export function extractJsonObject(text: string): string {
+  const trimmed = text.trim();
+  if (trimmed.startsWith('{') || trimmed.startsWith('[')) return trimmed;
   const start = text.indexOf('{');
   const end = text.lastIndexOf('}');
   return start >= 0 && end > start ? text.slice(start, end + 1) : text;
