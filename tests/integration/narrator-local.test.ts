@@ -3,7 +3,7 @@ import { startLocalLlmServer, type LocalLlmServer } from '../../local/llm-server
 import { SageMakerNarrator, type NarrationContract } from '../../shared/adapters/sagemaker-narrator';
 import { buildNarrationPrompt, MAX_PROMPT_STRING } from '../../shared/catalogue/prompt';
 import { ruleNarration } from '../../shared/catalogue/rules';
-import { narrationSchema } from '../../shared/contracts/catalogue';
+import { narrationSchema, type Narration } from '../../shared/contracts/catalogue';
 import { narrationSettingsSchema } from '../../shared/config/settings';
 import { NarrationUnavailableError } from '../../shared/ports/narrator';
 import { population, statsOf } from '../unit/catalogue/fixtures';
@@ -38,7 +38,7 @@ const loyalKitchen = statsOf([
   { spec: { orders: 5, revenue: 250, days: 12, tenure: 400, categories: ['kitchen', 'garden'], channel: 'app' }, n: 8 },
 ]);
 
-function prompt(stats = loyalKitchen, check = () => [] as string[]) {
+function prompt(stats = loyalKitchen, check: (n: Narration) => string[] = () => []) {
   return buildNarrationPrompt(stats, ruleNarration(stats.segmentId, stats.profile, population), [], check);
 }
 
