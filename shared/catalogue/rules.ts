@@ -171,5 +171,25 @@ export function ruleNarration(segmentId: string, profile: CatalogueProfile, popu
   // A long category would overflow the 40-character limit: then the name drops the interest rather than cut it.
   const full = ruleName(d);
   const name = full.length <= MAX_SEGMENT_NAME_LENGTH ? full : ruleName({ ...d, interest: null });
-  return { name, persona: rulePersona(profile), strategy: ruleStrategy(d) };
+  const strategy = ruleStrategy(d);
+  const skew = heavyTailCaution(profile, population);
+  if (skew) strategy.cautions.push(skew);
+  return { name, persona: rulePersona(profile), strategy };
+}
+
+/** Mean revenue at least this many times the median (and at least the buyers' top tercile) is a heavy tail. */
+export const HEAVY_TAIL_RATIO = 3;
+
+/**
+ * The name follows the median member; when a few big spenders pull the mean far above it (mean ≥ 3 × median and
+ * ≥ the buyers' top revenue tercile), the strategy says so instead of letting "browsers" hide them.
+ */
+export function heavyTailCaution(profile: CatalogueProfile, population: NamingPopulation): string | null {
+  const revenue = profile.stats.revenue;
+  if (!revenue) return null;
+  const heavy =
+    revenue.mean >= HEAVY_TAIL_RATIO * Math.max(revenue.median, 1) && revenue.mean >= population.revenueHigh;
+  return heavy
+    ? `A few heavy buyers lift mean revenue to ${revenue.mean.toFixed(2)} (median ${revenue.median.toFixed(2)}): treat them apart`
+    : null;
 }

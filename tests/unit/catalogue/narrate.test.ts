@@ -167,3 +167,27 @@ describe('rule narration', () => {
     expect(n.name).toBe('Loyal regulars');
   });
 });
+
+describe('heavy-tail caution', () => {
+  it.each([
+    {
+      name: 'mostly browsers with a few wholesalers: cautioned',
+      specs: [
+        { spec: { orders: 0, revenue: 0, tenure: 20, categories: ['pets'] }, n: 8 },
+        { spec: { orders: 20, revenue: 9_000, days: 5, tenure: 20, categories: ['pets'] }, n: 2 },
+      ],
+      expected: 'A few heavy buyers lift mean revenue to 1800.00 (median 0.00): treat them apart',
+    },
+    {
+      name: 'an even segment: no caution',
+      specs: [{ spec: loyal, n: 10 }],
+      expected: null,
+    },
+  ])('$name', ({ specs, expected }) => {
+    const stats = statsOf(specs);
+    const n = ruleNarration('seg-001', stats.profile, population);
+    if (expected === null) expect(n.strategy.cautions.some((c) => c.startsWith('A few heavy'))).toBe(false);
+    else expect(n.strategy.cautions).toContain(expected);
+    expect(n.name.includes('browsers')).toBe((stats.profile.stats.orders?.median ?? 0) < 1);
+  });
+});
