@@ -52,6 +52,13 @@ export interface NarrateInput {
   log: LogSink;
   /** Segments narrated in parallel (default 2). */
   concurrency?: number;
+  /**
+   * Wall-clock budget for the LLM calls of one model, in milliseconds (default: none). A segment whose turn comes
+   * after it is narrated by the rules with reason `budget_exhausted`, so FitModel always ends inside its timeout.
+   */
+  budgetMs?: number;
+  /** Milliseconds clock for the budget (default Date.now). */
+  now?: () => number;
 }
 
 export interface NarrateOutput {
@@ -79,6 +86,8 @@ export async function narrateCatalogue(input: NarrateInput): Promise<NarrateOutp
   const previousEntries = new Map((previous?.catalogue ?? []).map((e) => [e.segmentId, e]));
   const previousNames = new Map((previous?.segmentIds ?? []).map((id, i) => [id, previous?.names[i] ?? '']));
   const fingerprints = stats.map((s) => profileFingerprint(s, population));
+  const now = input.now ?? Date.now;
+  const deadline = input.budgetMs === undefined ? Infinity : now() + input.budgetMs;
 
   const drafts = await mapLimit(stats, input.concurrency ?? 2, async (s, i) => {
     const fingerprint = fingerprints[i]!;
@@ -95,6 +104,11 @@ export async function narrateCatalogue(input: NarrateInput): Promise<NarrateOutp
       return { narration: before.narration, source: before.provenance.source, cached: true, fallbackReason: null };
     }
     if (!narrator) return { narration: rules, source: 'rules' as const, cached: false, fallbackReason: null };
+    if (now() >= deadline) {
+      metrics.count('NarrationFallback');
+      metrics.count('NarrationFallback_budget_exhausted');
+      return { narration: rules, source: 'rules' as const, cached: false, fallbackReason: 'budget_exhausted' };
+    }
     const taken = stats
       .flatMap((_, j) => (j === i ? [] : [previousNames.get(stats[j]!.segmentId) ?? '']))
       .filter(Boolean);

@@ -32,6 +32,8 @@ export const narrationSettingsSchema = z.object({
   timeoutMs: z.number().int().min(100).max(120_000).default(20_000),
   /** Transport retries per request (throttling, 5xx, timeouts). */
   maxRetries: z.number().int().min(0).max(5).default(2),
+  /** Wall-clock budget of all narration calls of one FitModel run (ms); later segments get the rule narration. */
+  budgetMs: z.number().int().min(1_000).max(600_000).default(240_000),
 });
 export type NarrationSettings = z.output<typeof narrationSettingsSchema>;
 

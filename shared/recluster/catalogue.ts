@@ -18,7 +18,9 @@ export async function withCatalogue(input: {
   campaigns: CampaignAggregate;
   previous: SegmentationModel | null;
   gatePassed: boolean;
-  deps: Pick<ReclusterDeps, 'narrator' | 'metrics' | 'log'>;
+  deps: Pick<ReclusterDeps, 'narrator' | 'metrics' | 'log'> & {
+    settings?: Pick<ReclusterDeps['settings'], 'narration'>;
+  };
 }): Promise<SegmentationModel> {
   const { model, rows, labels, campaigns, previous, deps } = input;
   if (model.k === 0) return { ...model, catalogue: [], renamedSegments: [] };
@@ -36,6 +38,7 @@ export async function withCatalogue(input: {
     narrator: input.gatePassed ? (deps.narrator ?? null) : null,
     metrics: deps.metrics,
     log: deps.log,
+    ...(deps.settings?.narration && { budgetMs: deps.settings.narration.budgetMs }),
   });
   const names = entries.map((e) => e.name);
   return {

@@ -48,6 +48,7 @@ describe('narration endpoint grant (issue #12)', () => {
       temperature: 0.2,
       timeoutMs: 20_000,
       maxRetries: 2,
+      budgetMs: 240_000,
     });
   });
 

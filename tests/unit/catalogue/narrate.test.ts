@@ -127,6 +127,34 @@ describe('narrateCatalogue', () => {
     expect(entries[0]!.provenance.cached).toBe(false);
   });
 
+  it('past the time budget, the remaining segments get the rules with reason budget_exhausted', async () => {
+    let t = 0;
+    const llm = new FakeNarrator(() => {
+      t += 60_000;
+      return llmAnswer('Kitchen enthusiasts')();
+    });
+    const metrics = new TallyMetrics();
+    const { entries } = await narrateCatalogue({
+      stats: [a, b],
+      population,
+      previous: null,
+      narrator: llm,
+      metrics,
+      log: noLogs,
+      concurrency: 1,
+      budgetMs: 30_000,
+      now: () => t,
+    });
+    expect(llm.calls).toBe(1);
+    expect(entries.map((e) => e.provenance.fallbackReason)).toEqual([null, 'budget_exhausted']);
+    expect(entries[1]!.name).toBe('Lapsed high spenders · garden');
+    expect(metrics.counts).toEqual({
+      NarrationGenerated: 1,
+      NarrationFallback: 1,
+      NarrationFallback_budget_exhausted: 1,
+    });
+  });
+
   it('names are unique within the model', async () => {
     const twin = statsOf([{ spec: loyal, n: 4 }], 'seg-003');
     const { entries } = await narrate([a, twin], null);
