@@ -244,10 +244,17 @@ function recommendationsOf(
   };
 }
 
-/** Per campaign (id order): counts and open, click and conversion rates over delivered, with Wilson 95 % intervals. */
+/** Campaigns listed per segment: the entry travels in the model item and the published event, both size-capped. */
+export const MAX_CAMPAIGNS_PER_SEGMENT = 10;
+
+/**
+ * Per campaign: counts and open, click and conversion rates over delivered, with Wilson 95 % intervals. The
+ * MAX_CAMPAIGNS_PER_SEGMENT campaigns delivered to the most customers (ties by id) are listed, in that order.
+ */
 export function campaignResults(byCampaign: CampaignAggregate[string]): CampaignResult[] {
   return Object.entries(byCampaign)
-    .sort((a, b) => byName(a[0], b[0]))
+    .sort((a, b) => b[1].delivered - a[1].delivered || byName(a[0], b[0]))
+    .slice(0, MAX_CAMPAIGNS_PER_SEGMENT)
     .map(([campaignId, c]) => ({
       campaignId,
       ...c,
