@@ -142,10 +142,7 @@ export const NARRATION_SOURCES = ['llm', 'rules'] as const;
 
 export const catalogueEntrySchema = z.object({
   segmentId: id,
-  name: z
-    .string()
-    .min(1)
-    .max(MAX_SEGMENT_NAME_LENGTH + 5),
+  name: z.string().min(1).max(MAX_SEGMENT_NAME_LENGTH),
   narration: narrationSchema,
   provenance: z.object({
     source: z.enum(NARRATION_SOURCES),

@@ -92,6 +92,19 @@ describe('campaign results from a scripted set with known counts', () => {
     expect(s2!.campaigns[0]).toMatchObject({ campaignId: 'c1', delivered: 1, converted: 1 });
   });
 
+  it('lists at most 10 campaigns per segment, the most delivered first', () => {
+    const agg: CampaignAggregate = {};
+    for (let c = 0; c < 12; c++)
+      for (let i = 0; i <= c; i++)
+        addCampaigns(agg, [
+          campaign({ campaignId: `c${String(c).padStart(2, '0')}`, segmentId: 'seg-001', delivered: true }),
+        ]);
+    const listed = campaignResults(agg['seg-001']!);
+    expect(listed.map((r) => [r.campaignId, r.delivered])).toEqual(
+      Array.from({ length: 10 }, (_, i) => [`c${String(11 - i).padStart(2, '0')}`, 12 - i]),
+    );
+  });
+
   it('malformed tallies are skipped, not thrown', () => {
     const agg: CampaignAggregate = {};
     addCampaigns(agg, [
