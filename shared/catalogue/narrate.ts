@@ -15,7 +15,7 @@ import type { LogSink, MetricsSink } from '../ports/telemetry';
 import { describeSegment, nameDisagreements, type NamingPopulation } from '../segmentation/naming';
 import { mapLimit } from '../util/concurrency';
 import type { CatalogueStats } from './build';
-import { buildNarrationPrompt } from './prompt';
+import { buildNarrationPrompt, narrationFacts, ungroundedNumbers } from './prompt';
 import { namingView, ruleNarration } from './rules';
 
 /**
@@ -66,16 +66,24 @@ export interface NarrateOutput {
   renamed: RenamedSegment[];
 }
 
-/** Problems of a narration against the segment's statistics (see nameDisagreements). */
-function checkerFor(stats: CatalogueStats, population: NamingPopulation): (n: Narration) => string[] {
+/**
+ * Problems of a narration against the segment's statistics: the name must agree with the numbers
+ * (nameDisagreements) and the persona may only state numbers the prompt's facts support (ungroundedNumbers).
+ */
+function checkerFor(stats: CatalogueStats, population: NamingPopulation, rules: Narration): (n: Narration) => string[] {
   const view = namingView(stats.segmentId, stats.profile);
-  return (n) => nameDisagreements(n.name, view, population).map((p) => `name: ${p}`);
+  const facts = narrationFacts(stats, rules);
+  return (n) => [
+    ...nameDisagreements(n.name, view, population).map((p) => `name: ${p}`),
+    ...(ungroundedNumbers(n.persona, facts).length ? ['persona: ungrounded_number'] : []),
+  ];
 }
 
 /**
  * One entry per statistics row, in order. Per segment:
  * 1. the previous entry of the same segment id with the same fingerprint is reused (cached), if its name still
  *    agrees with the numbers and it was not a fallback (a failed LLM call is retried the next night);
+ *    a fresh LLM answer must also keep its persona's figures to the facts (ungroundedNumbers);
  * 2. else the narrator writes it (validated, one repair); on NarrationUnavailableError the rules write it, the
  *    reason is recorded in `provenance.fallbackReason` and counted as `NarrationFallback` (+ `NarrationFallback_<reason>`);
  * 3. else the rules write it.
@@ -91,14 +99,16 @@ export async function narrateCatalogue(input: NarrateInput): Promise<NarrateOutp
 
   const drafts = await mapLimit(stats, input.concurrency ?? 2, async (s, i) => {
     const fingerprint = fingerprints[i]!;
-    const check = checkerFor(s, population);
     const rules = ruleNarration(s.segmentId, s.profile, population);
+    const check = checkerFor(s, population, rules);
     const before = previousEntries.get(s.segmentId);
     if (
       before &&
       before.provenance.fingerprint === fingerprint &&
       before.provenance.fallbackReason === null &&
-      check(before.narration).length === 0
+      // Only the name is re-checked: the text was grounded when written, and the fingerprint says the numbers
+      // barely moved since (re-checking each figure would re-narrate on every small drift).
+      check(before.narration).every((p) => !p.startsWith('persona:'))
     ) {
       metrics.count('NarrationCached');
       return { narration: before.narration, source: before.provenance.source, cached: true, fallbackReason: null };

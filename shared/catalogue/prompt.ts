@@ -84,3 +84,30 @@ export function buildNarrationPrompt(
   const user = `FACTS = ${JSON.stringify(facts)}\nTAKEN_NAMES = ${JSON.stringify(takenNames.map((n) => sanitiseStorefrontString(n, 60)))}\nReturn the JSON object.`;
   return { system: SYSTEM, user, jsonSchema: NARRATION_JSON_SCHEMA, check };
 }
+
+/** Every finite number in a JSON value (object values, array items), recursively. */
+function numbersIn(value: unknown, out: number[] = []): number[] {
+  if (typeof value === 'number' && Number.isFinite(value)) out.push(value);
+  else if (Array.isArray(value)) for (const v of value) numbersIn(v, out);
+  else if (typeof value === 'object' && value !== null) for (const v of Object.values(value)) numbersIn(v, out);
+  return out;
+}
+
+/** Numbers up to this are small counts of prose ("2 channels", "first 3 orders") and are not checked. */
+export const UNCHECKED_NUMBER_MAX = 12;
+
+/**
+ * Numbers in a text that no fact supports: each number above UNCHECKED_NUMBER_MAX must be within rounding
+ * (±0.5, or ±1 % of the fact) of a fact value, or (±0.5) of a fact share in [0, 1] written as a percentage. Catches a persona
+ * that invents figures ("spends 5,000 a year") while letting it round the ones it was given.
+ */
+export function ungroundedNumbers(text: string, facts: Record<string, unknown>): number[] {
+  const known = numbersIn(facts);
+  const supported = (n: number): boolean =>
+    known.some((v) => {
+      const tol = Math.max(0.5, 0.01 * Math.abs(v));
+      return Math.abs(n - v) <= tol || (Math.abs(v) <= 1 && Math.abs(n - 100 * v) <= 0.5);
+    });
+  const found = [...text.matchAll(/-?\d[\d,]*(?:\.\d+)?/g)].map((m) => Number(m[0].replace(/,/g, '')));
+  return found.filter((n) => Number.isFinite(n) && Math.abs(n) > UNCHECKED_NUMBER_MAX && !supported(n));
+}

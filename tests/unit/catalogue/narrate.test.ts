@@ -1,5 +1,6 @@
 import type { CatalogueStats } from '../../../shared/catalogue/build';
 import { narrateCatalogue, profileFingerprint, uniqueCappedNames } from '../../../shared/catalogue/narrate';
+import { narrationFacts, ungroundedNumbers } from '../../../shared/catalogue/prompt';
 import { ruleNarration } from '../../../shared/catalogue/rules';
 import type { Narration } from '../../../shared/contracts/catalogue';
 import { NarrationUnavailableError, type NarrationPrompt, type Narrator } from '../../../shared/ports/narrator';
@@ -217,5 +218,33 @@ describe('heavy-tail caution', () => {
     if (expected === null) expect(n.strategy.cautions.some((c) => c.startsWith('A few heavy'))).toBe(false);
     else expect(n.strategy.cautions).toContain(expected);
     expect(n.name.includes('browsers')).toBe((stats.profile.stats.orders?.median ?? 0) < 1);
+  });
+});
+
+describe('grounding', () => {
+  const stats = statsOf([{ spec: loyal, n: 10 }]);
+  const rules = ruleNarration('seg-001', stats.profile, population);
+  const facts = narrationFacts(stats, rules);
+  it.each([
+    { name: 'the rule persona states only facts', text: rules.persona, expected: [] },
+    { name: 'rounded facts are fine', text: 'They spend about 250 in total over 400 days.', expected: [] },
+    { name: 'a share as a percentage is fine', text: 'All of them (100 %) buy kitchenware.', expected: [] },
+    { name: 'small counts are not checked', text: 'Send 2 emails over 3 weeks.', expected: [] },
+    { name: 'an invented figure is caught', text: 'They spend 5,000 a year.', expected: [5000] },
+    { name: 'a wrong recency is caught', text: 'Last seen 90 days ago.', expected: [90] },
+  ])('$name', ({ text, expected }) => {
+    expect(ungroundedNumbers(text, facts)).toEqual(expected);
+  });
+
+  it('an LLM persona with an invented figure is not accepted: the adapter sees the problem', async () => {
+    const seen: string[][] = [];
+    const llm = new FakeNarrator((p) => {
+      const answer = { ...llmAnswer('Kitchen enthusiasts')(), persona: 'They spend 5,000 a year on kitchenware.' };
+      seen.push(p.check(answer));
+      throw new NarrationUnavailableError('invalid_narration', 'x', 2);
+    });
+    const { entries } = await narrate([stats], llm);
+    expect(seen).toEqual([['persona: ungrounded_number']]);
+    expect(entries[0]!.provenance.fallbackReason).toBe('invalid_narration');
   });
 });
