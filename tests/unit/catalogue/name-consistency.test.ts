@@ -1,12 +1,7 @@
 import { namingView } from '../../../shared/catalogue/rules';
 import { settingsSchema } from '../../../shared/config/settings';
-import type { InboundEvent } from '../../../shared/contracts/inbound';
-import { validateInbound } from '../../../shared/contracts/validate';
-import { foldEvents } from '../../../shared/domain/features';
 import { noLogs, TallyMetrics } from '../../../shared/ports/telemetry';
 import { withCatalogue } from '../../../shared/recluster/catalogue';
-import { scanRowOf, valueRowOf, withTraits } from '../../../shared/recluster/rows';
-import { fitSegmentation } from '../../../shared/segmentation/fit';
 import {
   displayedTopCategories,
   interestOfName,
@@ -14,10 +9,8 @@ import {
   namingPopulation,
   valueWord,
 } from '../../../shared/segmentation/naming';
-import { fitValueModel } from '../../../shared/value';
 import { stageConfig } from '../../../infra/config/stages';
-import { simulateStore } from '../../../local/simulator';
-import { withLocalEmbeddings } from '../../support/model';
+import { fitSimulatedStore } from '../../../local/simulated-fit';
 
 /**
  * The default simulation (`npm start`: 300 customers, 14 days, seed 7, the local settings), folded and fitted with
@@ -30,44 +23,7 @@ const settings = settingsSchema.parse({
 });
 
 async function defaultSimulationModel() {
-  const store = simulateStore({ customers: 300, days: 14, seed: 7 });
-  const byCustomer = new Map<string, Map<string, InboundEvent>>();
-  let last = new Date(0);
-  for (const day of store.days()) {
-    for (const d of day.deliveries) {
-      last = d.arrivalAt;
-      const v = validateInbound({ 'detail-type': d.detailType, detail: d.detail }, d.arrivalAt);
-      if (!v.ok) continue;
-      const events = byCustomer.get(v.event.detail.customerId) ?? new Map<string, InboundEvent>();
-      events.set(v.event.detail.eventId, v.event);
-      byCustomer.set(v.event.detail.customerId, events);
-    }
-  }
-  const asOf = new Date(last.getTime() + 3_600_000);
-  const rows = [...byCustomer.entries()]
-    .sort((a, b) => (a[0] < b[0] ? -1 : 1))
-    .map(([id, events]) =>
-      scanRowOf(
-        id,
-        foldEvents(withLocalEmbeddings([...events.values()], settings.embedding.dimension), asOf, settings.features),
-      ),
-    );
-  const value = fitValueModel(rows.map(valueRowOf), {
-    minCustomers: settings.value.minCustomers,
-    minRepeatCustomers: settings.value.minRepeatCustomers,
-  });
-  const sample = withTraits(rows, value, settings.value);
-  const fit = fitSegmentation({
-    sample,
-    previous: null,
-    settings: settings.recluster,
-    weights: { behaviour: settings.vector.behaviourWeight, interest: settings.vector.interestWeight },
-    embeddingDim: settings.embedding.dimension,
-    version: 1,
-    runId: 'consistency',
-    createdAt: asOf.toISOString(),
-    value,
-  });
+  const { sample, fit } = fitSimulatedStore({ customers: 300, days: 14, seed: 7 }, settings);
   const model = await withCatalogue({
     model: fit.model,
     rows: sample,
