@@ -56,7 +56,7 @@ export function narrationFacts(stats: CatalogueStats, ruleHint: Narration): Reco
       lowShare: feedback.lowRatingShare === null ? null : r(feedback.lowRatingShare, 3),
     },
     reviewTerms: feedback.terms.map((t) => q(t.term)),
-    ruleBasedName: ruleHint.name,
+    ruleBasedName: q(ruleHint.name),
     ruleBasedObjective: ruleHint.strategy.objective,
   };
 }
