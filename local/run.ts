@@ -17,6 +17,7 @@ import { projectTo2d, writeReport, type ReportData, type ReportSegment } from '.
 import { readReplay, type ReplayFormat } from './replay';
 import { createNdjsonRecorder, simulateStore, type Delivery } from './simulator';
 import { startEmbeddedStack, type EmbeddedStack } from './stack';
+import { startLocalNarration, writeSegmentsJson } from './catalogue';
 import { buildReclusterHandlers, reclusterDepsForStack, runReclusterLocally } from './stepfunctions';
 
 const DAY_MS = 86_400_000;
@@ -76,6 +77,8 @@ export function localSettings(): Settings {
   return settingsSchema.parse({
     ...dev,
     recluster: { ...dev.recluster, shardCount: 2, nInit: 2, silhouetteSubsample: 1_500 },
+    // The catalogue is narrated through the real SageMaker adapter, by the local stand-in (a template, not a model).
+    narration: { endpointName: 'shoal-local-narrator', contract: 'chat' },
   });
 }
 
@@ -94,10 +97,13 @@ export async function runLocal(opts: RunOptions): Promise<RunSummary> {
   const settings = opts.settings ?? localSettings();
   let clock = new Date(0);
   const stack = await startEmbeddedStack({ settings, clock: () => clock, dynamoChildProcess: true });
+  const narration = await startLocalNarration(settings);
   try {
     const template = synthTemplate('dev');
     const objects = new LocalObjectStore();
-    const handlers = buildReclusterHandlers(reclusterDepsForStack(stack, { objects, clock: () => clock }));
+    const handlers = buildReclusterHandlers(
+      reclusterDepsForStack(stack, { objects, clock: () => clock, narrator: narration.narrator }),
+    );
     const ingest = makeHandler(stack.ingestDeps());
     const profiles = stack.table.profiles;
     // Every outbound event as put on the bus, in order, through a rule like a consumer's (source "shoal").
@@ -107,7 +113,9 @@ export async function runLocal(opts: RunOptions): Promise<RunSummary> {
       name: 'local-changes-ndjson',
       eventPattern: { source: [OUTBOUND_SOURCE] },
       target: (event) => {
-        changes.write(`${JSON.stringify({ 'detail-type': event['detail-type'], time: event.time, detail: event.detail })}\n`);
+        changes.write(
+          `${JSON.stringify({ 'detail-type': event['detail-type'], time: event.time, detail: event.detail })}\n`,
+        );
       },
     });
     // With arrival times, a replay of the recording is the same stream (late events stay late).
@@ -348,11 +356,14 @@ export async function runLocal(opts: RunOptions): Promise<RunSummary> {
       transitions,
       timings: { seconds, eventsPerSecond: delivered / seconds, reclusterSeconds },
       ...(truthSummary ? { truth: truthSummary } : {}),
-      files: ['summary.json', 'profiles.ndjson', 'changes.ndjson', 'report.html'].map((f) => join(opts.outDir, f)),
+      files: ['summary.json', 'profiles.ndjson', 'changes.ndjson', 'segments.json', 'report.html'].map((f) =>
+        join(opts.outDir, f),
+      ),
     };
     await new Promise<void>((resolve, reject) => changes.end((err?: Error | null) => (err ? reject(err) : resolve())));
     writeFileSync(join(opts.outDir, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
 
+    if (model) writeSegmentsJson(opts.outDir, model);
     writeReport(join(opts.outDir, 'report.html'), {
       title: `Shoal local run — ${summary.source}`,
       generatedAt: new Date().toISOString(),
@@ -375,6 +386,7 @@ export async function runLocal(opts: RunOptions): Promise<RunSummary> {
       projection: model ? projection(model, all, asOf, settings) : [],
       qualityOverRuns,
       profiles: model ? profileHeatmap(model) : [],
+      catalogue: model?.catalogue ?? [],
       clvBySegment: all
         .filter((p) => p.assignment && p.traits && p.traits.clv !== null)
         .slice(0, 5_000)
@@ -387,6 +399,7 @@ export async function runLocal(opts: RunOptions): Promise<RunSummary> {
     await opts.beforeClose?.(stack);
     return summary;
   } finally {
+    await narration.close();
     await stack.close();
   }
 }

@@ -22,6 +22,7 @@ import {
   type ReclusterTaskState,
 } from '../infra/state-machine-definition';
 import { tableAdapters } from '../shared/runtime/wiring';
+import type { Narrator } from '../shared/ports/narrator';
 import { EventBridgePublisher } from '../shared/adapters/eventbridge-publisher';
 import type { Settings } from '../shared/config/settings';
 import { RECLUSTER_TASKS, type ReclusterInput, type ReclusterTask } from '../shared/contracts/recluster';
@@ -69,7 +70,15 @@ export function buildReclusterHandlers(deps: ReclusterDeps): ReclusterHandlers {
 /** Recluster deps over the embedded stack: the same DynamoDB and EventBridge adapters as the Lambdas. */
 export function reclusterDepsForStack(
   stack: EmbeddedStack,
-  options: { objects: ObjectStore; settings?: Settings; clock?: () => Date; log?: LogSink; concurrency?: number },
+  options: {
+    objects: ObjectStore;
+    settings?: Settings;
+    clock?: () => Date;
+    log?: LogSink;
+    concurrency?: number;
+    /** The catalogue narrator (see local/catalogue.ts `startLocalNarration`); absent: rules. */
+    narrator?: Narrator | null;
+  },
 ): ReclusterDeps {
   const settings = options.settings ?? stack.settings;
   const table = tableAdapters(stack.dynamo.client, stack.dynamo.tableName, settings);
@@ -84,6 +93,7 @@ export function reclusterDepsForStack(
     metrics: stack.metrics,
     log: options.log ?? noLogs,
     ...(options.concurrency === undefined ? {} : { concurrency: options.concurrency }),
+    narrator: options.narrator ?? null,
   };
 }
 

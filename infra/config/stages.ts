@@ -47,6 +47,11 @@ export type StageConfig = z.infer<typeof stageConfigSchema>;
 export type StageName = StageConfig['stage'];
 export const STAGES = ['dev', 'staging', 'prod'] as const satisfies readonly StageName[];
 
+/**
+ * No stage narrates with an LLM by default (the rules name segments). To point a stage at a hosted model, add to its
+ * settings e.g. `narration: { endpointName: 'shoal-narrator', contract: 'chat', maxTokens: 700, temperature: 0.2,
+ * timeoutMs: 20000 }`: FitModel then gets sagemaker:InvokeEndpoint on that endpoint only.
+ */
 const baseSettings: SettingsInput = {
   source: 'storefront',
   embedding: { endpointName: 'shoal-text-embedder', contract: 'tei', dimension: 64, maxBatchSize: 64 },

@@ -187,6 +187,9 @@ export class ShoalRecluster extends Construct {
       functions[task] = fn;
     }
     this.functions = functions;
+    if (config.settings.narration) {
+      grantNarrationEndpoint(functions['fit-model'].role, this, config.settings.narration.endpointName);
+    }
 
     const workflow = new ReclusterWorkflow(this, 'Workflow', {
       functions: Object.fromEntries(RECLUSTER_TASKS.map((t) => [t, functions[t].function])) as Record<
@@ -296,4 +299,24 @@ export class ShoalRecluster extends Construct {
 
 function pascal(kebab: string): string {
   return kebab.replace(/(^|-)([a-z])/g, (_m, _d: string, c: string) => c.toUpperCase());
+}
+
+/**
+ * Lets FitModel call the catalogue's narration endpoint (issue #12): `sagemaker:InvokeEndpoint` on that one
+ * endpoint, whose ARN SageMaker stores in lower case.
+ */
+export function grantNarrationEndpoint(role: iam.IRole, scope: Construct, endpointName: string): void {
+  role.addToPrincipalPolicy(
+    new iam.PolicyStatement({
+      sid: 'InvokeNarrationEndpoint',
+      actions: ['sagemaker:InvokeEndpoint'],
+      resources: [
+        Stack.of(scope).formatArn({
+          service: 'sagemaker',
+          resource: 'endpoint',
+          resourceName: endpointName.toLowerCase(),
+        }),
+      ],
+    }),
+  );
 }

@@ -8,6 +8,7 @@
  * 'ok'; if any chart fails (or a script throws) it sets 'error' and lists the
  * messages in `<pre id="render-errors">`. The browser test waits for that flag.
  */
+import { CATALOGUE_CSS, renderCatalogueSection } from './cards';
 import { buildCharts, Labeller, type Chart, type ChartId } from './specs';
 import type { ReportData, ReportSegment } from './types';
 import { vendorScripts } from './vendor';
@@ -44,7 +45,7 @@ export function renderReport(data: ReportData, options: RenderOptions = {}): str
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="generator" content="shoal report; ${escapeHtml(scripts.map((s) => `${s.pkg} ${s.version}`).join(', '))}">
 <title>${escapeHtml(data.title)}</title>
-<style>${STYLE}</style>
+<style>${STYLE}${CATALOGUE_CSS}</style>
 </head>
 <body data-charts="${payload.charts.length}">
 <script>${BOOT}</script>
@@ -61,6 +62,7 @@ export function renderReport(data: ReportData, options: RenderOptions = {}): str
     <h2>Segments</h2>
     ${renderSegmentTable(data.segments, labeller)}
   </section>
+  ${renderCatalogueSection(data.catalogue ?? [])}
   <div class="grid">
 ${charts.map((c) => renderChartCard(c, overrides[c.id] !== undefined)).join('\n')}
   </div>

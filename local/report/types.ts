@@ -1,3 +1,5 @@
+import type { CatalogueEntry } from '../../shared/contracts/catalogue';
+
 /** Input of the self-contained HTML run report (see `renderReport`). */
 export interface ReportSegment {
   id: string;
@@ -34,6 +36,8 @@ export interface ReportData {
   }[];
   /** Per-customer CLV samples, drawn as a boxplot per segment. */
   clvBySegment: { segmentId: string; name: string; clv: number }[];
+  /** The active model's segment catalogue: one card per segment (issue #12). */
+  catalogue?: CatalogueEntry[];
   /** Per-segment profile heatmap (standardised means). */
   profiles?: { segmentId: string; name: string; feature: string; value: number }[];
 }

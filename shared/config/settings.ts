@@ -43,11 +43,32 @@ export const currencySettingsSchema = z.object({
   rates: z.record(currencyCodeSchema, z.number().positive().finite()).default({}),
 });
 export type CurrencySettings = z.infer<typeof currencySettingsSchema>;
+/**
+ * The hosted LLM that narrates the segment catalogue (FitModel). Absent: the rules name and describe segments.
+ * `tgi`: {"inputs","parameters"} -> [{"generated_text"}] (text-generation-inference, JumpStart);
+ * `chat`: {"messages","max_tokens",...} -> {"choices":[{"message":{"content"}}]} (TGI messages API, LMI).
+ */
+export const narrationSettingsSchema = z.object({
+  endpointName: z.string().min(1).max(63),
+  contract: z.enum(['tgi', 'chat']),
+  /** Generation budget per request, in tokens. */
+  maxTokens: z.number().int().min(64).max(8_192).default(700),
+  /** Sampling temperature; 0 asks for greedy decoding. */
+  temperature: z.number().min(0).max(2).default(0.2),
+  /** Per-request deadline, in milliseconds. */
+  timeoutMs: z.number().int().min(100).max(120_000).default(20_000),
+  /** Transport retries per request (throttling, 5xx, timeouts). */
+  maxRetries: z.number().int().min(0).max(5).default(2),
+  /** Wall-clock budget of all narration calls of one FitModel run (ms); later segments get the rule narration. */
+  budgetMs: z.number().int().min(1_000).max(600_000).default(240_000),
+});
+export type NarrationSettings = z.output<typeof narrationSettingsSchema>;
 
 export const settingsSchema = z.object({
   source: z.string().min(1).default(DEFAULT_INBOUND_SOURCE),
   embedding: embeddingSettingsSchema,
   currency: currencySettingsSchema.default({ base: 'GBP', rates: {} }),
+  narration: narrationSettingsSchema.optional(),
   features: z
     .object({
       /** Half-life of the decayed view/search/cart counts. */

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { catalogueEntrySchema, renamedSegmentSchema } from './catalogue';
 import { LIMITS } from './limits';
 
 export const OUTBOUND_SOURCE = 'shoal';
@@ -102,6 +103,10 @@ export const modelPublishedSchema = z.object({
   customersMoved: z.number().int().nonnegative(),
   customersAssigned: z.number().int().nonnegative(),
   publishedAt: isoDateTime,
+  /** One catalogue entry per segment (profile, recommendations, campaign results, feedback, narration). */
+  catalogue: z.array(catalogueEntrySchema).default([]),
+  /** Segments whose name changed against the previous model. */
+  renamedSegments: z.array(renamedSegmentSchema).default([]),
 });
 
 export const runFailedSchema = z.object({

@@ -1,3 +1,4 @@
+import type { CampaignAggregate } from '../catalogue/tallies';
 import { BEHAVIOUR_FEATURES } from '../domain/vector';
 import type { ObjectStore } from '../ports/stores';
 import type { ScanRow } from './rows';
@@ -26,6 +27,8 @@ export interface ShardSampleFile {
   /** Customers in the shard; `rows` is a uniform sample of them. */
   population: number;
   rows: ScanRow[];
+  /** Campaign responses of every customer of the shard (not only the sample), by segment delivered to. */
+  campaigns?: CampaignAggregate;
 }
 
 export async function putJson(store: ObjectStore, key: string, value: unknown): Promise<void> {

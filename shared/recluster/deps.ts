@@ -1,4 +1,5 @@
 import type { Settings } from '../config/settings';
+import type { Narrator } from '../ports/narrator';
 import type { ModelStore, ObjectStore, ProfileStore, Publisher, RunStore } from '../ports/stores';
 import type { LogSink, MetricsSink } from '../ports/telemetry';
 
@@ -13,6 +14,8 @@ export interface ReclusterDeps {
   clock: () => Date;
   metrics: MetricsSink;
   log: LogSink;
+  /** The hosted LLM that narrates the segment catalogue; absent or null: the rules narrate. */
+  narrator?: Narrator | null;
   /** Customers processed in parallel by AssignShard (default 16). */
   concurrency?: number;
 }

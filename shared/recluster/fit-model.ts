@@ -6,7 +6,9 @@ import type { SegmentationModel } from '../segmentation/model';
 import { mapLimit } from '../util/concurrency';
 import { createRng } from '../util/rng';
 import { fitValueModel } from '../value';
+import { mergeCampaignAggregates } from '../catalogue/tallies';
 import { putJson, readShardSample, runObjectKeys } from './artifacts';
+import { withCatalogue } from './catalogue';
 import type { ReclusterDeps } from './deps';
 import { valueRowOf, withTraits, type ScanRow } from './rows';
 import { newRun, updateRun } from './runs';
@@ -89,8 +91,9 @@ export async function fitModel(input: FitInput, deps: ReclusterDeps): Promise<Fi
     minCustomers: settings.value.minCustomers,
     minRepeatCustomers: settings.value.minRepeatCustomers,
   });
+  const sample = withTraits(rows, value, settings.value);
   const result = fitSegmentation({
-    sample: withTraits(rows, value, settings.value),
+    sample,
     previous,
     settings: settings.recluster,
     weights: { behaviour: settings.vector.behaviourWeight, interest: settings.vector.interestWeight },
@@ -100,7 +103,16 @@ export async function fitModel(input: FitInput, deps: ReclusterDeps): Promise<Fi
     createdAt: nowIso,
     value,
   });
-  const { model, gate } = result;
+  const { gate } = result;
+  const model = await withCatalogue({
+    model: result.model,
+    rows: sample,
+    labels: result.labels,
+    campaigns: mergeCampaignAggregates(files.map((f) => f.campaigns)),
+    previous,
+    gatePassed: gate.passed,
+    deps,
+  });
   const artifact: ModelArtifact = {
     runId,
     asOf: input.asOf,

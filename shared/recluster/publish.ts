@@ -96,6 +96,8 @@ export async function publishModel(input: PublishInput, deps: ReclusterDeps): Pr
     customersMoved,
     customersAssigned,
     publishedAt,
+    catalogue: model.catalogue ?? [],
+    renamedSegments: model.renamedSegments ?? [],
   });
   const entry: OutboxEntry = {
     dedupeKey: dedupeKey(runId, 'segmentation.model.published', modelVersion),

@@ -1,3 +1,4 @@
+import { CATALOGUE_CSS, renderCatalogueSection } from '../catalogue/card-html';
 import type { ModelPublished } from '../contracts/outbound';
 import type { AssignOutput } from '../contracts/recluster';
 import type { RunRecord } from '../ports/stores';
@@ -15,6 +16,9 @@ export interface RunReport {
   gate: { passed: boolean; reasons: string[] } | null;
   sample: { size: number; population: number } | null;
   segments: ModelPublished['segments'];
+  /** The segment catalogue (empty for models stored before it). */
+  catalogue: ModelPublished['catalogue'];
+  renamedSegments: ModelPublished['renamedSegments'];
   retiredSegmentIds: string[];
   customers: { assigned: number; moved: number; lifecycleChanged: number };
   shards: AssignOutput[];
@@ -40,6 +44,8 @@ export function buildRunReport(input: {
     gate: run.fit?.gate ?? null,
     sample: run.fit ? { size: run.fit.sampleSize, population: run.fit.population } : null,
     segments: model.profiles,
+    catalogue: model.catalogue ?? [],
+    renamedSegments: model.renamedSegments ?? [],
     retiredSegmentIds: model.retiredSegmentIds,
     customers: {
       assigned: sum((a) => a.assigned),
@@ -71,7 +77,7 @@ export function renderRunReportHtml(report: RunReport): string {
   const q = report.quality;
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Shoal run ${escapeHtml(report.runId)}</title>
-<style>body{font-family:system-ui,sans-serif;margin:2rem;color:#222}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.3rem .6rem;text-align:left}th{background:#f3f3f3}</style>
+<style>body{font-family:system-ui,sans-serif;margin:2rem;color:#222}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.3rem .6rem;text-align:left}th{background:#f3f3f3}${CATALOGUE_CSS}</style>
 </head><body>
 <h1>Shoal recluster run ${escapeHtml(report.runId)}</h1>
 <p>Model version <b>${report.modelVersion}</b> (previous ${report.previousVersion ?? 'none'}), k = ${report.k}, as of ${escapeHtml(report.asOf ?? '–')}, published ${escapeHtml(report.publishedAt)}.</p>
@@ -81,6 +87,7 @@ export function renderRunReportHtml(report: RunReport): string {
 <tbody>
 ${rows}
 </tbody></table>
+${renderCatalogueSection(report.catalogue)}
 </body></html>
 `;
 }

@@ -1,3 +1,4 @@
+import { rowCatalogueOf, type CatalogueFeatures, type RowCatalogue } from '../catalogue/tallies';
 import type { Settings } from '../config/settings';
 import type { CustomerFeatures } from '../domain/features';
 import { behaviourRow } from '../domain/vector';
@@ -14,6 +15,8 @@ export interface ScanRow extends Omit<SampleRow, 'traits'> {
   orders: number;
   /** BG/NBD and Gamma-Gamma inputs, in weeks (CustomerFeatures.purchase). */
   purchase: { x: number; tx: number; T: number; meanRepeatSpend: number };
+  /** The bounded tallies the segment catalogue reads (categories, products, ratings, review terms, stage). */
+  catalogue?: RowCatalogue;
 }
 
 /** The natural-unit features of a segment profile (PROFILE_FEATURES); a customer who never ordered has no recency. */
@@ -33,7 +36,7 @@ export function naturalFeatures(f: CustomerFeatures): Record<string, number> {
   return natural as Record<string, number>;
 }
 
-export function scanRowOf(customerId: string, f: CustomerFeatures): ScanRow {
+export function scanRowOf(customerId: string, f: CustomerFeatures, lifecycleStage: string | null = null): ScanRow {
   return {
     customerId,
     behaviour: behaviourRow(f),
@@ -43,6 +46,7 @@ export function scanRowOf(customerId: string, f: CustomerFeatures): ScanRow {
     channelShares: { ...f.channelShares },
     orders: f.orders,
     purchase: { ...f.purchase },
+    catalogue: rowCatalogueOf(f as CustomerFeatures & CatalogueFeatures, lifecycleStage),
   };
 }
 

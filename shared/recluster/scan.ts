@@ -1,3 +1,4 @@
+import { addCampaigns, type CampaignAggregate } from '../catalogue/tallies';
 import type { ScanOutput, ShardTask } from '../contracts/recluster';
 import { Reservoir } from '../segmentation/sample';
 import { createRng } from '../util/rng';
@@ -27,9 +28,11 @@ export async function scanShard(task: ShardTask, deps: ReclusterDeps): Promise<S
     asOf: task.asOf,
     interestDim: settings.embedding.dimension,
   });
+  const campaigns: CampaignAggregate = {};
   for await (const profile of deps.profiles.scanShard(task.shard, task.totalShards)) {
     const features = featuresAsOf(profile, asOf, settings);
-    const row = scanRowOf(profile.customerId, features);
+    const row = scanRowOf(profile.customerId, features, profile.traits?.lifecycleStage ?? null);
+    addCampaigns(campaigns, features.campaigns);
     reservoir.add(row);
     vectors.add(row.customerId, row.behaviour, row.interest);
   }
@@ -42,6 +45,7 @@ export async function scanShard(task: ShardTask, deps: ReclusterDeps): Promise<S
     asOf: task.asOf,
     population: reservoir.seen,
     rows: [...reservoir.items],
+    campaigns,
   };
   await Promise.all([
     putJson(deps.objects, sampleKey, sample),

@@ -1,3 +1,4 @@
+import type { CatalogueEntry, RenamedSegment } from '../contracts/catalogue';
 import type { ValueModel } from '../value/clv';
 import type { ModelQuality, SegmentProfile } from '../contracts/outbound';
 
@@ -38,6 +39,10 @@ export interface SegmentationModel {
   /** Next number for a brand-new segment id (ids are never reused). */
   nextSegmentNumber: number;
   value: StoredValueModel;
+  /** One catalogue entry per segment, in segmentIds order (absent on models stored before the catalogue). */
+  catalogue?: CatalogueEntry[];
+  /** Segments whose name changed against the previous model. */
+  renamedSegments?: RenamedSegment[];
 }
 
 export function segmentIdFor(n: number): string {

@@ -79,13 +79,26 @@ export function valueWord(profile: SegmentProfile, population: NamingPopulation)
   return revenue <= population.revenueLow ? 'light buyers' : 'regulars';
 }
 
+/** The interest word is picked among this many top categories by share (the ones a segment card displays). */
+export const INTEREST_AMONG_TOP = 3;
+
+/** The segment's top categories by share, most first (ties by name), at most INTEREST_AMONG_TOP. */
+export function displayedTopCategories(profile: Pick<SegmentProfile, 'topCategories'>): string[] {
+  return [...profile.topCategories]
+    .sort((a, b) => b.share - a.share || (a.category < b.category ? -1 : a.category > b.category ? 1 : 0))
+    .slice(0, INTEREST_AMONG_TOP)
+    .map((c) => c.category);
+}
+
 /**
- * The dominant interest: among the segment's top categories held by at least MIN_INTEREST_SHARE of its
- * members, the one most over-represented against the population (highest lift), ties by share then name.
- * Null when no category is that common.
+ * The dominant interest: among the segment's three top categories by share (what its card displays) held by at
+ * least MIN_INTEREST_SHARE of its members, the one most over-represented against the population (highest lift),
+ * ties by share then name. Null when none of them is that common. Picking the lift winner among all listed
+ * categories named segments after a 4th or 5th category the card does not show (issue #12).
  */
 export function dominantInterest(profile: SegmentProfile, population: NamingPopulation): string | null {
-  const candidates = profile.topCategories.filter((c) => c.share >= MIN_INTEREST_SHARE);
+  const shown = new Set(displayedTopCategories(profile));
+  const candidates = profile.topCategories.filter((c) => shown.has(c.category) && c.share >= MIN_INTEREST_SHARE);
   if (candidates.length === 0) return null;
   const lift = (c: { category: string; share: number }) =>
     c.share / Math.max(population.categoryShare[c.category] ?? 0, 1e-9);
@@ -161,7 +174,8 @@ export const STABLE_RELATIVE_CHANGE = 0.25;
  * rules would now name it differently (naming hysteresis): the recency word is the same, median orders
  * and revenue moved by at most 25% (revenue by at most 5 currency units when tiny), and the interest
  * in the previous name is still held by at least MIN_INTEREST_SHARE of the members and at least 3/4 of
- * the share it had.
+ * the share it had, and is still among the three top categories by share. A "browsers" name is never kept once
+ * the median member has ordered.
  */
 export function keepNameIfStable(
   previousName: string,
@@ -177,7 +191,9 @@ export function keepNameIfStable(
     const before = previousProfile.topCategories.find((c) => c.category === interest)?.share ?? 0;
     const now = newProfile.topCategories.find((c) => c.category === interest)?.share ?? 0;
     if (now < MIN_INTEREST_SHARE || now < 0.75 * before) return false;
+    if (!displayedTopCategories(newProfile).includes(interest)) return false;
   }
+  if ((median(newProfile, 'orders') ?? 0) >= 1 && /\bbrowsers\b/.test(previousName)) return false;
   return true;
 }
 
@@ -185,4 +201,30 @@ function close(a: number | null, b: number | null, absoluteFloor: number): boole
   if (a === null || b === null) return a === b;
   const diff = Math.abs(a - b);
   return diff <= absoluteFloor || diff <= STABLE_RELATIVE_CHANGE * Math.max(Math.abs(a), Math.abs(b));
+}
+
+/** Why a name disagrees with a segment's statistics (empty when it agrees). */
+export type NameDisagreement = 'interest_not_displayed' | 'browsers_but_ordered' | 'value_word_mismatch';
+
+/**
+ * Checks a rule-style name ("<recency> <value> · <interest>") against the statistics its card shows: the interest
+ * word must be among the three top categories by share, "browsers" only for a segment whose median customer has
+ * not ordered, and the value word must be the one `valueWord` gives for the median orders and revenue. A name
+ * without a recognisable value word (an LLM's) is only checked for "browsers" and the interest.
+ */
+export function nameDisagreements(
+  name: string,
+  profile: SegmentProfile,
+  population: NamingPopulation,
+): NameDisagreement[] {
+  const out: NameDisagreement[] = [];
+  const interest = interestOfName(name);
+  if (interest !== null && !displayedTopCategories(profile).includes(interest)) out.push('interest_not_displayed');
+  const head = name.toLowerCase();
+  const ordered = (median(profile, 'orders') ?? 0) >= 1;
+  if (ordered && /\bbrowsers?\b/.test(head)) out.push('browsers_but_ordered');
+  const words: ValueWord[] = ['browsers', 'high spenders', 'regulars', 'light buyers', 'deal seekers'];
+  const stated = words.find((w) => head.includes(` ${w}`) || head.startsWith(w));
+  if (stated !== undefined && stated !== valueWord(profile, population)) out.push('value_word_mismatch');
+  return out;
 }

@@ -376,7 +376,7 @@ describe('runLocal end to end', () => {
     const report = readFileSync(join(outDir, 'report.html'), 'utf8');
     expect(report).toContain('vegaEmbed');
     expect(summary.files).toEqual(
-      ['summary.json', 'profiles.ndjson', 'changes.ndjson', 'report.html'].map((f) => join(outDir, f)),
+      ['summary.json', 'profiles.ndjson', 'changes.ndjson', 'segments.json', 'report.html'].map((f) => join(outDir, f)),
     );
 
     sim = { summary, expected, recordPath };

@@ -101,6 +101,23 @@ describe('rule names', () => {
       spec: { orders: 0, revenue: 0, tenure: 300, categories: [['baby', 0.1]] },
       expected: 'Long-time browsers',
     },
+    {
+      // Issue #12: baby has the highest lift (0.6 / 0.1) but is 4th by share; the card shows the first three.
+      name: 'the interest word is never from below the three top categories by share',
+      spec: {
+        orders: 5,
+        revenue: 250,
+        days: 12,
+        tenure: 400,
+        categories: [
+          ['garden', 0.9],
+          ['tools', 0.8],
+          ['kitchen', 0.7],
+          ['baby', 0.6],
+        ],
+      },
+      expected: 'Loyal regulars · kitchen',
+    },
   ] satisfies { name: string; spec: Spec; expected: string }[];
   test.each(cases)('$name', ({ spec, expected }) => {
     expect(nameSegments([profile(spec as Spec)], population)).toEqual([expected]);
@@ -212,9 +229,36 @@ describe('keepNameIfStable', () => {
       expected: false,
     },
     { name: 'empty previous name', after: before, previousName: '', expected: false },
+    {
+      // Issue #12: the kept interest must still be one the card displays (three top categories by share).
+      name: 'interest fell below the three top categories by share',
+      after: profile({
+        orders: 5,
+        revenue: 250,
+        days: 12,
+        tenure: 400,
+        categories: [
+          ['garden', 0.9],
+          ['tools', 0.8],
+          ['baby', 0.7],
+          ['kitchen', 0.4],
+        ],
+      }),
+      previousName: 'Loyal regulars · kitchen',
+      expected: false,
+    },
+    {
+      // Issue #12: median orders 0.5 → 1 is within the orders tolerance, but "browsers" no longer describes them.
+      name: 'browsers whose median customer now ordered',
+      before: profile({ orders: 0.5, revenue: 10, days: 12, tenure: 30, categories: [['kitchen', 0.4]] }),
+      after: profile({ orders: 1, revenue: 12, days: 12, tenure: 30, categories: [['kitchen', 0.4]] }),
+      previousName: 'New browsers · kitchen',
+      expected: false,
+    },
   ];
-  test.each(cases)('$name', ({ after, previousName, expected }) => {
-    expect(keepNameIfStable(previousName, before, after)).toBe(expected);
+  test.each(cases)('$name', (c) => {
+    const previous = 'before' in c && c.before ? c.before : before;
+    expect(keepNameIfStable(c.previousName, previous, c.after)).toBe(c.expected);
   });
 
   test('interestOfName', () => {
