@@ -4,7 +4,10 @@ import type { Command } from 'commander';
 import { Option } from 'commander';
 import { documentClient, DynamoProfileStore, DynamoQuarantine } from '../shared/adapters/dynamo';
 import { DEFAULT_INBOUND_SOURCE } from '../shared/contracts/inbound';
-import { DEFAULT_FEATURE_SETTINGS } from '../shared/customer/update';
+import { DEFAULT_FEATURE_SETTINGS, refoldAll } from '../shared/customer/update';
+import { ModelCache } from '../shared/ports/models';
+import { tableAdapters } from '../shared/runtime/wiring';
+import { STAGES, stageConfig, type StageName } from '../infra/config/stages';
 import { sendToBus, type BackfillEntry, type BackfillResult } from '../shared/backfill';
 import { readReplay, type ReplayFormat } from '../local/replay';
 
@@ -26,6 +29,28 @@ export function registerOperateCommands(program: Command): void {
         n += 1;
       }
       process.stderr.write(`${n} customers in ${o.segment}\n`);
+    });
+
+  program
+    .command('refold')
+    .description(
+      "rebuild every customer's state from its event log and re-evaluate it (after a feature definition changed)",
+    )
+    .requiredOption('--table <name>', 'the Shoal table (stack output TableName)')
+    .addOption(new Option('--stage <stage>', 'the stage whose settings to use').choices([...STAGES]).default('dev'))
+    .option('--shard <n>', 'parallel-scan segment to rebuild (with --total-shards)', (v) => Number.parseInt(v, 10), 0)
+    .option('--total-shards <n>', 'parallel-scan segments', (v) => Number.parseInt(v, 10), 1)
+    .action(async (o: { table: string; stage: StageName; shard: number; totalShards: number }) => {
+      const settings = stageConfig(o.stage).settings;
+      const table = tableAdapters(new DynamoDBClient({}), o.table, settings);
+      const result = await refoldAll(
+        { profiles: table.profiles, eventLog: table.eventLog, models: new ModelCache(table.models), settings },
+        { now: () => new Date(), shard: o.shard, totalShards: o.totalShards },
+      );
+      process.stdout.write(`${JSON.stringify({ refolded: result })}\n`);
+      process.stderr.write(
+        `${result.customers} customers rebuilt from their logs; ${result.segmentChanged} moved segment, ${result.lifecycleChanged} changed stage (queued in their outboxes)\n`,
+      );
     });
 
   program

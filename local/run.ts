@@ -52,7 +52,16 @@ export interface RunOptions {
 
 export interface RunSummary {
   source: string;
-  events: { delivered: number; ingested: number; duplicates: number; rejected: Record<string, number> };
+  events: {
+    delivered: number;
+    ingested: number;
+    duplicates: number;
+    rejected: Record<string, number>;
+    /** Events dropped because they were dated at or before their customer's erasure. */
+    erasedDropped: number;
+    /** Order and refund events in a currency without a conversion rate (kept in the log, out of money features). */
+    unpricedMoney: number;
+  };
   customers: number;
   model: { version: number; k: number; quality: SegmentationModel['quality'] } | null;
   segments: ReportSegment[];
@@ -342,7 +351,14 @@ export async function runLocal(opts: RunOptions): Promise<RunSummary> {
         opts.source.kind === 'simulate'
           ? `simulator (${opts.source.customers} customers, ${opts.source.days} days, seed ${opts.source.seed})`
           : `replay ${opts.source.path}`,
-      events: { delivered, ingested, duplicates, rejected },
+      events: {
+        delivered,
+        ingested,
+        duplicates,
+        rejected,
+        erasedDropped: counts().ErasedEventsDropped ?? 0,
+        unpricedMoney: counts().UnpricedMoneyEvents ?? 0,
+      },
       customers: all.length,
       model: model ? { version: model.version, k: model.k, quality: model.quality } : null,
       segments,

@@ -4,7 +4,8 @@
 import { Command, Option } from 'commander';
 import { SingleBar, Presets } from 'cli-progress';
 import { resolve } from 'node:path';
-import { runLocal, type Progress, type RunSummary } from './run';
+import { settingsSchema } from '../shared/config/settings';
+import { localSettings, runLocal, type Progress, type RunSummary } from './run';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 process.env.POWERTOOLS_LOG_LEVEL ??= 'SILENT';
@@ -57,7 +58,9 @@ function printSummary(s: RunSummary): void {
   const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
   console.log(`\n${s.source}`);
   console.log(
-    `events: ${s.events.delivered} delivered, ${s.events.ingested} ingested, ${s.events.duplicates} duplicates`,
+    `events: ${s.events.delivered} delivered, ${s.events.ingested} ingested, ${s.events.duplicates} duplicates` +
+      (s.events.erasedDropped ? `, ${s.events.erasedDropped} dropped (dated before an erasure)` : '') +
+      (s.events.unpricedMoney ? `, ${s.events.unpricedMoney} in a currency without a rate` : ''),
   );
   const rejected = Object.entries(s.events.rejected);
   console.log(`rejected: ${rejected.length ? rejected.map(([r, n]) => `${r} ${n}`).join(', ') : 'none'}`);
@@ -117,6 +120,11 @@ const program = new Command('npm start')
   .option('--replay <file>', 'feed history from a file instead of simulating')
   .addOption(new Option('--format <format>', 'replay format').choices(['ndjson', 'online-retail']))
   .option('--recluster-every <nights>', 're-cluster every N nights', (v) => Number.parseInt(v, 10), 1)
+  .option(
+    '--time-zone <zone>',
+    "IANA time zone whose calendar days are purchase days (default: the dev stage's)",
+    localSettings().features.timeZone,
+  )
   .action(
     async (o: {
       customers: number;
@@ -127,7 +135,10 @@ const program = new Command('npm start')
       replay?: string;
       format?: 'ndjson' | 'online-retail';
       reclusterEvery: number;
+      timeZone: string;
     }) => {
+      const defaults = localSettings();
+      const settings = settingsSchema.parse({ ...defaults, features: { ...defaults.features, timeZone: o.timeZone } });
       const summary = await runLocal({
         source: o.replay
           ? { kind: 'replay', path: resolve(o.replay), format: o.format }
@@ -135,6 +146,7 @@ const program = new Command('npm start')
         outDir: resolve(o.out),
         record: o.record ? resolve(o.record) : undefined,
         reclusterEvery: o.reclusterEvery,
+        settings,
         progress: terminalProgress(),
       });
       printSummary(summary);

@@ -8,6 +8,7 @@ import { foldState } from './fold';
 import type { Written } from './outbox';
 import type { CustomerProfile } from './profile';
 import { FEATURE_VERSION, addInterest, applyEvent, emptyState, featuresOf, type CustomerState } from './state';
+import { toBase } from './money-time';
 import { eventKey, type EventLog, type ProfileStore } from './store';
 
 export const MAX_WRITE_ATTEMPTS = 6;
@@ -57,6 +58,8 @@ export interface ApplyOutcome {
   toLog: LoggedEvent[];
   /** The new events this write applied to the state. */
   fresh: LoggedEvent[];
+  /** New order and refund events whose currency has no rate: in the log, out of money features. */
+  unpriced: number;
   /** Events dated at or before the customer's erasure: dropped; those found in the log must be deleted. */
   droppedErased: LoggedEvent[];
   duplicates: number;
@@ -81,6 +84,8 @@ export async function applyEvents(
     embedded: ReadonlyMap<string, Float32Array | null>;
     now: Date;
     reason?: ChangeReason;
+    /** Rebuild the state from the whole log first, whatever its feature version (`npx shoal refold`). */
+    refold?: boolean;
   },
   deps: ApplyDeps,
 ): Promise<ApplyOutcome> {
@@ -90,6 +95,7 @@ export async function applyEvents(
   let outcome: Omit<ApplyOutcome, 'written' | 'evaluation' | 'conflicts'> = {
     toLog: [],
     fresh: [],
+    unpriced: 0,
     droppedErased: [],
     duplicates: 0,
   };
@@ -124,7 +130,13 @@ export async function applyEvents(
           relog.push(e);
         } else fresh.push(e);
       }
-      outcome = { toLog: [...fresh, ...relog], fresh, droppedErased, duplicates };
+      outcome = {
+        toLog: [...fresh, ...relog],
+        fresh,
+        unpriced: fresh.filter((e) => isUnpriced(e, featureSettings)).length,
+        droppedErased,
+        duplicates,
+      };
 
       // Ids left in `unlogged` by a write whose settle failed: those the log holds now are done with.
       const batchIds = new Set(input.events.map((e) => e.event.detail.eventId));
@@ -134,7 +146,7 @@ export async function applyEvents(
         for (const id of leftover) if (found.has(eventKey(customerId, id))) unlogged.delete(id);
       }
 
-      const stale = current !== null && current.state.v < FEATURE_VERSION;
+      const stale = current !== null && (input.refold === true || current.state.v < FEATURE_VERSION);
       let state: CustomerState;
       if (!current) state = emptyState();
       else if (stale) state = await rebuildState(customerId, current, deps.eventLog, featureSettings);
@@ -166,6 +178,11 @@ export async function applyEvents(
   if (result) written = { profile: result.profile, logged: loggedIds, ours: true };
   else if (current && loggedIds.length) written = { profile: current, logged: loggedIds, ours: false };
   return { ...outcome, written, evaluation: result ? evaluation : null, conflicts };
+}
+
+function isUnpriced({ event }: LoggedEvent, settings: FeatureSettings): boolean {
+  if (event.type !== 'order.placed' && event.type !== 'order.refunded') return false;
+  return toBase(1, event.detail.currency, settings) === null;
 }
 
 function idOf(customerId: string, e: LoggedEvent) {
@@ -207,4 +224,36 @@ async function rebuildState(
   const erasedT = current.erasedAt ? Date.parse(current.erasedAt) : -Infinity;
   const log = (await eventLog.load(customerId)).filter((e) => Date.parse(e.event.detail.occurredAt) > erasedT);
   return foldState(log, settings);
+}
+
+/**
+ * Rebuilds every customer's state from its event log (after a feature definition changed) and re-evaluates it: the
+ * one place where the cost is the history's. Customers are visited by a parallel scan of `totalShards` segments; the
+ * write is the usual optimistic one, so the real-time path may run meanwhile. Returns how many were rebuilt, and how
+ * many moved segment or stage (their changes are queued in the outbox as usual).
+ */
+export async function refoldAll(
+  deps: ApplyDeps,
+  opts: { now: () => Date; shard?: number; totalShards?: number; onProgress?: (done: number) => void },
+): Promise<{ customers: number; segmentChanged: number; lifecycleChanged: number }> {
+  const tally = { customers: 0, segmentChanged: 0, lifecycleChanged: 0 };
+  for await (const profile of deps.profiles.scanShard(opts.shard ?? 0, opts.totalShards ?? 1)) {
+    const outcome = await applyEvents(
+      {
+        customerId: profile.customerId,
+        events: [],
+        prefetched: profile,
+        logged: new Set(),
+        embedded: new Map(),
+        now: opts.now(),
+        refold: true,
+      },
+      deps,
+    );
+    tally.customers += 1;
+    if (outcome.evaluation?.segmentChanged) tally.segmentChanged += 1;
+    if (outcome.evaluation?.lifecycleChanged) tally.lifecycleChanged += 1;
+    opts.onProgress?.(tally.customers);
+  }
+  return tally;
 }

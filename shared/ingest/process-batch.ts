@@ -50,6 +50,8 @@ export interface BatchOutcome {
     writeConflicts: number;
     /** Events dated at or before their customer's erasure: dropped, nothing stored. */
     erasedDropped: number;
+    /** Order and refund events in a currency without a rate: logged, left out of money features. */
+    unpricedMoney: number;
   };
 }
 
@@ -78,6 +80,7 @@ export async function processBatch(records: readonly IngestRecord[], deps: Inges
     publishDeferred: 0,
     writeConflicts: 0,
     erasedDropped: 0,
+    unpricedMoney: 0,
   };
   const expiresAt = Math.floor(now.getTime() / 1000) + deps.settings.retention.eventDays * DAY_SECONDS;
   const failed = new Set<string>();
@@ -237,6 +240,7 @@ export async function processBatch(records: readonly IngestRecord[], deps: Inges
       outcomes.set(w, outcome);
       stats.duplicates += outcome.duplicates;
       stats.erasedDropped += outcome.droppedErased.length;
+      stats.unpricedMoney += outcome.unpriced;
       stats.writeConflicts += outcome.conflicts;
       if (outcome.evaluation?.segmentChanged) stats.segmentChanges += 1;
       if (outcome.evaluation?.lifecycleChanged) stats.lifecycleChanges += 1;
@@ -292,6 +296,7 @@ export async function processBatch(records: readonly IngestRecord[], deps: Inges
   deps.metrics.count('EventsIngested', stats.appended);
   deps.metrics.count('DuplicateEvents', stats.duplicates);
   deps.metrics.count('ErasedEventsDropped', stats.erasedDropped);
+  deps.metrics.count('UnpricedMoneyEvents', stats.unpricedMoney);
   deps.metrics.count('SegmentChanges', stats.segmentChanges);
   deps.metrics.count('LifecycleChanges', stats.lifecycleChanges);
   return { failedMessageIds: [...failed], stats };

@@ -12,6 +12,11 @@ import { makeEvent } from '../support/factories';
 import { lambdaContext } from '../support/lambda';
 import { modelFromPrototypes } from '../support/model';
 import { testSettings } from '../support/settings';
+import { expectSameFeatures } from '../support/features';
+import { foldEvents } from '../../shared/customer/fold';
+import { FEATURE_VERSION, emptyState, featuresOf } from '../../shared/customer/state';
+import { featureSettingsOf } from '../../shared/customer/update';
+import { stageConfig } from '../../infra/config/stages';
 
 const run = promisify(execFile);
 const settings = testSettings();
@@ -219,5 +224,41 @@ describe('operating tools: backfill to the bus, audience export', () => {
       .map((l) => JSON.parse(l) as { messageId: string; raw: string });
     expect(lines.map((l) => [l.messageId, l.raw])).toEqual([['cli-1', raw]]);
     expect(out.stderr).toContain(`1 quarantined on ${day}: {"schema_violation":1}`);
+  });
+
+  test('shoal refold rebuilds a state written under older feature definitions from the log', async () => {
+    const env = {
+      ...process.env,
+      AWS_REGION: 'us-east-1',
+      AWS_ACCESS_KEY_ID: 'local',
+      AWS_SECRET_ACCESS_KEY: 'local',
+      AWS_ENDPOINT_URL_DYNAMODB: stack.dynamo.endpoint,
+    };
+    const events = [...gardener('rf-1', 1), ...gardener('rf-1', 2)];
+    await sendToBus(
+      stack.clients.eventbridge,
+      LOCAL_BUS_NAME,
+      settings.source,
+      events.map((e) => ({ detailType: e.type, detail: e.detail })),
+    );
+    await stack.queue.drain((event) => makeHandler(stack.ingestDeps())(event, lambdaContext));
+    const { profiles, eventLog } = stack.table;
+    const before = (await profiles.get('rf-1'))!;
+    // A state from before a definition change: another version, and numbers the current fold would not give.
+    const stale = { ...emptyState(), v: FEATURE_VERSION - 1, events: 99, views: 42 };
+    expect(await profiles.put({ ...before, rev: before.rev + 1, state: stale }, before.rev)).toBe('written');
+
+    const out = await run(
+      process.execPath,
+      ['bin/shoal.js', 'refold', '--table', stack.dynamo.tableName, '--stage', 'dev'],
+      { env },
+    );
+
+    expect(JSON.parse(out.stdout).refolded.customers).toBeGreaterThanOrEqual(1);
+    const after = (await profiles.get('rf-1'))!;
+    const fs = featureSettingsOf(stageConfig('dev').settings);
+    expect(after.state.v).toBe(FEATURE_VERSION);
+    expect(after.state.events).toBe(4);
+    expectSameFeatures(featuresOf(after.state, now, fs), foldEvents(await eventLog.load('rf-1'), now, fs));
   });
 });
