@@ -2,11 +2,15 @@
  * Erasure holds: against dynalite, the local bus and the local SageMaker server, through the ingest handler.
  * Each reproduction from the issue is a named case; the in-flight cases run the erasure at every phase of a batch.
  */
-import { QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import type { SQSEvent } from 'aws-lambda';
 import { makeHandler } from '../../functions/ingest/app';
 import { makeHandler as makeOutboxHandler } from '../../functions/outbox/app';
-import { documentClient } from '../../shared/adapters/dynamo';
+import { documentClient, type DynamoQuarantine } from '../../shared/adapters/dynamo';
+import { RUN_OBJECT_RETENTION } from '../../shared/contracts/recluster';
+import { scanShard } from '../../shared/recluster/scan';
+import { LocalObjectStore } from '../../local/object-store';
+import { reclusterDepsForStack } from '../../local/stepfunctions';
 import type { InboundEvent } from '../../shared/contracts/inbound';
 import { CLAIM_LEASE_MS } from '../../shared/customer/evaluate';
 import { isTombstone } from '../../shared/customer/profile';
@@ -226,5 +230,89 @@ describe('erasure holds', () => {
     expect(events.filter((e) => e.type === 'customer.erasure.completed')).toHaveLength(1);
     // nothing about the customer is published after the confirmation
     expect(events.slice(done + 1)).toEqual([]);
+  });
+
+  test('an erasure leaves nothing in any store: table, quarantine, run artifacts and the embedding cache', async () => {
+    const id = 'e-all';
+    const email = 'jo.bloggs@example.com';
+    clock = new Date('2027-02-01T12:00:00Z');
+    const review = makeEvent('review.submitted', {
+      customerId: id,
+      eventId: `${id}-r`,
+      rating: 2,
+      text: `Arrived broken, write to me at ${email}`,
+      occurredAt: '2027-02-01T09:40:00Z',
+    });
+    const deps = stack.ingestDeps();
+    await ingest(
+      [
+        order(id, `${id}-o1`, '2027-02-01T09:00:00Z'),
+        view(id, `${id}-v1`, '2027-02-01T09:10:00Z'),
+        makeEvent('search.performed', {
+          customerId: id,
+          eventId: `${id}-s1`,
+          query: 'rose shears',
+          occurredAt: '2027-02-01T09:20:00Z',
+        }),
+        makeEvent('cart.updated', { customerId: id, eventId: `${id}-c1`, occurredAt: '2027-02-01T09:30:00Z' }),
+        review,
+      ],
+      deps,
+    );
+    // Two rejects naming the customer, with the e-mail address in their raw payloads.
+    const rejects = [
+      envelope('order.placed', { eventId: `${id}-bad`, customerId: id, occurredAt: '2027-02-01T09:50:00Z', email }),
+      envelope('order.teleported', { eventId: `${id}-unknown`, customerId: id, email }),
+    ];
+    await makeHandler(deps)(
+      { Records: rejects.map((body, i) => ({ messageId: `rej-${i}`, body })) } as unknown as SQSEvent,
+      lambdaContext,
+    );
+    // A nightly ScanShard writes the customer's id and vector into the run's artifacts.
+    const objects = new LocalObjectStore({ clock: () => clock.getTime() });
+    const recluster = reclusterDepsForStack(stack, { objects, clock: () => clock });
+    await scanShard({ runId: 'run-erasure', asOf: clock.toISOString(), shard: 0, totalShards: 1 }, recluster);
+    const holding = async () => {
+      let n = 0;
+      for (const key of await objects.list()) {
+        const body = Buffer.from((await objects.get(key)) ?? new Uint8Array()).toString('latin1');
+        if (body.includes(id)) n += 1;
+      }
+      return n;
+    };
+    expect(await holding()).toBeGreaterThan(0);
+    const quarantine = deps.quarantine as DynamoQuarantine;
+    const quarantined = async () => {
+      const res = await documentClient(stack.dynamo.client).send(
+        new ScanCommand({ TableName: quarantine.tableName, ConsistentRead: true }),
+      );
+      return (res.Items ?? []).filter((item) => JSON.stringify(item).includes(id)).length;
+    };
+    expect(await quarantined()).toBe(2);
+
+    clock = new Date('2027-02-01T13:00:00Z');
+    await ingest([erase(id, `${id}-x`, '2027-02-01T12:30:00Z')]);
+
+    // table: only the tombstone, holding nothing about the customer
+    await expectErased(id);
+    // quarantine: none of its rejects
+    expect(await quarantined()).toBe(0);
+    // run artifacts: kept only as long as a run needs them (RUN_OBJECT_RETENTION), then gone
+    clock = new Date(clock.getTime() + RUN_OBJECT_RETENTION.artifacts.days * 86_400_000);
+    await objects.expire([RUN_OBJECT_RETENTION.artifacts], clock.getTime());
+    expect(await holding()).toBe(0);
+    // the embedding cache is keyed by a hash of each text: it holds no text at all
+    const cache = (deps.embedder as unknown as { cache: { keys(): IterableIterator<string> } }).cache;
+    const keys = [...cache.keys()];
+    expect(keys.length).toBeGreaterThan(0);
+    expect(keys.filter((k) => k.includes(email) || k.includes('broken') || !/^[0-9a-f]{64}$/.test(k))).toEqual([]);
+    // and the confirmation counts what each store deleted
+    const done = stack.bus.events.filter(
+      (e) =>
+        e['detail-type'] === 'customer.erasure.completed' && (e.detail as { customerId: string }).customerId === id,
+    );
+    expect(done.map((e) => (e.detail as { deletedByStore: Record<string, number> }).deletedByStore)).toEqual([
+      { table: 5, quarantine: 2 },
+    ]);
   });
 });
