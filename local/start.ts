@@ -9,6 +9,8 @@ import { localSettings, runLocal, type Progress, type RunSummary } from './run';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 process.env.POWERTOOLS_LOG_LEVEL ??= 'SILENT';
+// cdk-nag reads a deprecated property while the local run synthesizes the app; the warning says nothing to a user.
+process.env.JSII_DEPRECATED ??= 'quiet';
 
 function terminalProgress(): Progress {
   let bar: SingleBar | null = null;
