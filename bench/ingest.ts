@@ -255,7 +255,7 @@ function countReads(client: { middlewareStack: { add: (...a: never[]) => void } 
   (client.middlewareStack.add as (mw: unknown, opts: unknown) => void)(
     (next: (args: unknown) => Promise<{ output: Record<string, unknown> }>) => async (args: unknown) => {
       const result = await next(args);
-      const out = result.output;
+      const out = result.output ?? {};
       tally.requests += 1;
       const items = [
         ...((out.Items as unknown[]) ?? []),
@@ -266,7 +266,7 @@ function countReads(client: { middlewareStack: { add: (...a: never[]) => void } 
       tally.bytes += items.reduce<number>((n, i) => n + JSON.stringify(i).length, 0);
       return result;
     },
-    { step: 'deserialize', name: 'countReads' },
+    { step: 'initialize', name: 'countReads' },
   );
   return tally;
 }
@@ -282,6 +282,7 @@ async function historyCost(now: Date): Promise<boolean> {
   const fs = featureSettingsOf(settings);
   const sizes = [10, 1_000, 10_000, 50_000];
   const rows: { size: number; items: number; bytes: number; ms: number }[] = [];
+  const reads = countReads(stack.dynamo.client as never);
   console.log(`(c) one new event for one customer, by history length (${dim}-dimension embeddings), median of 9:`);
   for (const size of sizes) {
     const customerId = `hist-${size}`;
@@ -314,7 +315,6 @@ async function historyCost(now: Date): Promise<boolean> {
     };
     await stack.table.profiles.put(profile, null);
     const handler = makeHandler(stack.ingestDeps());
-    const reads = countReads(stack.dynamo.client as never);
     const times: number[] = [];
     let items = 0;
     let bytes = 0;

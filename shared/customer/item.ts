@@ -33,6 +33,26 @@ const storedState = z.object({
   firstT: num.nullable(),
   lastT: num.nullable(),
   orders: z.record(z.string(), orderFact),
+  compacted: z
+    .object({
+      watermark: num,
+      orders: num,
+      priced: num,
+      gross: num,
+      discount: num,
+      revenue: num,
+      refundedOrders: num,
+      unpricedOrders: num,
+      days: num,
+      firstDay: num.nullable(),
+      lastDay: num.nullable(),
+      firstT: num.nullable(),
+      lastT: num.nullable(),
+      repeatSpend: num,
+      pricedRepeatDays: num,
+    })
+    .nullable()
+    .default(null),
   channels: z.object({ web: num, app: num, store: num, marketplace: num }),
   categories: z.record(z.string(), num),
   ref: num.nullable(),

@@ -15,7 +15,7 @@
  * outlive the event log's retention (first order, lifetime orders and revenue, purchase days), about 100 bytes per
  * order.
  */
-import { CHANNELS, type InboundEvent } from '../contracts/inbound';
+import { CHANNELS, type InboundEvent, type OrderPlaced } from '../contracts/inbound';
 import {
   INTEREST_WEIGHT,
   eventText,
@@ -25,7 +25,7 @@ import {
   type CustomerFeatures,
   type FeatureSettings,
 } from '../domain/features';
-import { localDayNumber, toBase } from './money-time';
+import { localDayNumber, toBase, zoneOffsetMs } from './money-time';
 
 /** Bumped whenever a feature definition changes: `npx shoal refold` rebuilds states of an older version. */
 export const FEATURE_VERSION = 2;
@@ -55,6 +55,33 @@ export interface OrderFact {
   refunds: Record<string, number>;
 }
 
+/**
+ * Orders placed before `watermark` (the start of a local day), summarised: counts and money in the base currency, and
+ * the purchase days the value model needs (how many, the first and last, the spend of the repeat days). Every live
+ * order is on a later day, so a day is never split between the summary and the live map.
+ */
+export interface CompactedOrders {
+  watermark: number;
+  orders: number;
+  priced: number;
+  gross: number;
+  discount: number;
+  revenue: number;
+  refundedOrders: number;
+  unpricedOrders: number;
+  days: number;
+  firstDay: number | null;
+  lastDay: number | null;
+  firstT: number | null;
+  lastT: number | null;
+  repeatSpend: number;
+  pricedRepeatDays: number;
+}
+
+/** The order map is compacted when it holds more than this many entries, down to COMPACT_TO. */
+export const MAX_LIVE_ORDERS = 256;
+const COMPACT_TO = 192;
+
 export interface CampaignFact {
   segmentId: string;
   /** Bit mask of responses seen: 1 delivered, 2 opened, 4 clicked, 8 converted. */
@@ -76,6 +103,8 @@ export interface CustomerState {
   firstT: number | null;
   lastT: number | null;
   orders: Record<string, OrderFact>;
+  /** Orders older than `compacted.watermark`, summarised once the live map held MAX_LIVE_ORDERS (null: none yet). */
+  compacted: CompactedOrders | null;
   channels: Record<Channel, number>;
   categories: Record<string, number>;
   /** Reference instant (ms) of every decayed sum below: the latest event time applied. */
@@ -106,6 +135,7 @@ export function emptyState(): CustomerState {
     firstT: null,
     lastT: null,
     orders: {},
+    compacted: null,
     channels: { web: 0, app: 0, store: 0, marketplace: 0 },
     categories: {},
     ref: null,
@@ -158,18 +188,22 @@ export function applyEvent(
     case 'order.placed': {
       const d = event.detail;
       const fact = s.orders[d.orderId];
-      const canonical = !fact || !fact.placed || t < fact.t || (t === fact.t && d.eventId < fact.eventId);
-      if (canonical) {
-        s.orders[d.orderId] = {
-          t,
-          eventId: d.eventId,
-          placed: true,
-          total: d.total,
-          discount: d.discount,
-          currency: d.currency,
-          channel: d.channel,
-          refunds: fact?.refunds ?? {},
-        };
+      if (!fact && s.compacted && t < s.compacted.watermark) {
+        addLateOrder(s.compacted, d, settings); // older than the summary: counts and money only
+      } else {
+        const canonical = !fact || !fact.placed || t < fact.t || (t === fact.t && d.eventId < fact.eventId);
+        if (canonical) {
+          s.orders[d.orderId] = {
+            t,
+            eventId: d.eventId,
+            placed: true,
+            total: d.total,
+            discount: d.discount,
+            currency: d.currency,
+            channel: d.channel,
+            refunds: fact?.refunds ?? {},
+          };
+        }
       }
       s.channels[d.channel] += 1;
       for (const item of d.items) {
@@ -190,6 +224,8 @@ export function applyEvent(
         channel: null,
         refunds: {},
       };
+      // A refund of an order that is not live and older than the summary names a compacted (or unknown) order.
+      if (!s.orders[d.orderId] && s.compacted && t < s.compacted.watermark) break;
       fact.refunds[d.currency] = (fact.refunds[d.currency] ?? 0) + d.amount;
       s.orders[d.orderId] = fact;
       break;
@@ -239,6 +275,10 @@ export function applyEvent(
       const unreachable: never = event;
       throw new Error(`unhandled event ${String(unreachable)}`);
     }
+  }
+
+  if ((event.type === 'order.placed' || event.type === 'order.refunded') && liveOrderCount(s) > MAX_LIVE_ORDERS) {
+    compactOrders(s, settings);
   }
 
   const weight = INTEREST_WEIGHT[event.type];
@@ -350,6 +390,124 @@ function netSpend(o: OrderFact, settings: FeatureSettings): { gross: number; net
   return { gross, net: Math.max(0, gross - refunded), discount };
 }
 
+interface DayFact {
+  day: number;
+  spend: number;
+  priced: boolean;
+}
+
+/** The live orders' money in the base currency and their purchase days, in time order. */
+function orderBook(s: CustomerState, settings: FeatureSettings) {
+  const placed = Object.values(s.orders).filter((o) => o.placed);
+  placed.sort((a, b) => a.t - b.t || (a.eventId < b.eventId ? -1 : 1));
+  const book = { placed, gross: 0, discount: 0, revenue: 0, priced: 0, refundedOrders: 0, unpricedOrders: 0 };
+  const byDay = new Map<number, DayFact & { bought: boolean }>();
+  for (const o of placed) {
+    const money = netSpend(o, settings);
+    if (Object.keys(o.refunds).length > 0) book.refundedOrders += 1;
+    const day = localDayNumber(o.t, settings);
+    const entry = byDay.get(day) ?? { day, spend: 0, priced: false, bought: false };
+    if (money === null) {
+      book.unpricedOrders += 1;
+      entry.bought = true;
+    } else {
+      book.priced += 1;
+      book.gross += money.gross;
+      book.discount += money.discount;
+      book.revenue += money.net;
+      if (money.net > 0 || money.gross === 0) {
+        entry.bought = true;
+        entry.spend += money.net;
+        entry.priced = true;
+      }
+    }
+    byDay.set(day, entry);
+  }
+  const days: DayFact[] = [...byDay.values()].filter((e) => e.bought).sort((a, b) => a.day - b.day);
+  return { ...book, days };
+}
+
+function liveOrderCount(s: CustomerState): number {
+  let n = 0;
+  for (const _ in s.orders) n += 1;
+  return n;
+}
+
+/**
+ * Moves the oldest live orders into the summary, keeping the newest COMPACT_TO: everything before the start of the
+ * local day of the oldest order kept. Refund-only entries older than that are dropped (their order was compacted
+ * or never came).
+ */
+function compactOrders(s: CustomerState, settings: FeatureSettings): void {
+  const placed = Object.values(s.orders)
+    .filter((o) => o.placed)
+    .sort((a, b) => a.t - b.t);
+  const keepFrom = placed[Math.max(0, placed.length - COMPACT_TO)];
+  if (!keepFrom) return;
+  const offset = zoneOffsetMs(keepFrom.t, settings.timeZone ?? 'UTC');
+  const watermark = keepFrom.t - ((((keepFrom.t + offset) % DAY_MS) + DAY_MS) % DAY_MS);
+  const old: Record<string, OrderFact> = {};
+  for (const [id, o] of Object.entries(s.orders)) {
+    if (o.t < watermark) {
+      if (o.placed) old[id] = o;
+      delete s.orders[id];
+    }
+  }
+  const book = orderBook({ ...s, orders: old }, settings);
+  const c: CompactedOrders = s.compacted ?? {
+    watermark,
+    orders: 0,
+    priced: 0,
+    gross: 0,
+    discount: 0,
+    revenue: 0,
+    refundedOrders: 0,
+    unpricedOrders: 0,
+    days: 0,
+    firstDay: null,
+    lastDay: null,
+    firstT: null,
+    lastT: null,
+    repeatSpend: 0,
+    pricedRepeatDays: 0,
+  };
+  c.watermark = Math.max(c.watermark, watermark);
+  c.orders += book.placed.length;
+  c.priced += book.priced;
+  c.gross += book.gross;
+  c.discount += book.discount;
+  c.revenue += book.revenue;
+  c.refundedOrders += book.refundedOrders;
+  c.unpricedOrders += book.unpricedOrders;
+  for (const d of book.days) {
+    if (c.days > 0 && d.priced) {
+      c.repeatSpend += d.spend;
+      c.pricedRepeatDays += 1;
+    }
+    c.firstDay ??= d.day;
+    c.lastDay = d.day;
+    c.days += 1;
+  }
+  c.firstT ??= book.placed[0]?.t ?? null;
+  c.lastT = book.placed[book.placed.length - 1]?.t ?? c.lastT;
+  s.compacted = c;
+}
+
+/** An order dated before the summary's watermark that arrives late: its count and money, not a purchase day. */
+function addLateOrder(c: CompactedOrders, d: OrderPlaced, settings: FeatureSettings): void {
+  const gross = toBase(d.total, d.currency, settings);
+  const discount = toBase(d.discount, d.currency, settings);
+  c.orders += 1;
+  if (gross === null || discount === null) {
+    c.unpricedOrders += 1;
+    return;
+  }
+  c.priced += 1;
+  c.gross += gross;
+  c.discount += discount;
+  c.revenue += gross;
+}
+
 /**
  * Features as of `asOf`, from the state alone. Time-dependent features (recency, tenure, decayed counts, T) are
  * exact at any instant: decayed sums are rescaled from `ref` to `asOf` (an event dated after `asOf`, within the
@@ -362,51 +520,38 @@ function netSpend(o: OrderFact, settings: FeatureSettings): { gross: number; net
  */
 export function featuresOf(s: CustomerState, asOf: Date, settings: FeatureSettings): CustomerFeatures {
   const now = asOf.getTime();
-  const placed = Object.values(s.orders).filter((o) => o.placed);
-  placed.sort((a, b) => a.t - b.t || (a.eventId < b.eventId ? -1 : 1));
-  let gross = 0;
-  let discount = 0;
-  let revenue = 0;
-  let priced = 0;
-  let refundedOrders = 0;
-  let unpricedOrders = 0;
-  const spendByDay = new Map<number, { spend: number; priced: boolean; bought: boolean }>();
-  for (const o of placed) {
-    const money = netSpend(o, settings);
-    if (Object.keys(o.refunds).length > 0) refundedOrders += 1;
-    const day = localDayNumber(o.t, settings);
-    const entry = spendByDay.get(day) ?? { spend: 0, priced: false, bought: false };
-    if (money === null) {
-      unpricedOrders += 1;
-      entry.bought = true;
-    } else {
-      priced += 1;
-      gross += money.gross;
-      discount += money.discount;
-      revenue += money.net;
-      if (money.net > 0 || money.gross === 0) {
-        entry.bought = true;
-        entry.spend += money.net;
-        entry.priced = true;
-      }
-    }
-    spendByDay.set(day, entry);
-  }
-  const days = [...spendByDay.entries()].filter(([, e]) => e.bought).sort((a, b) => a[0] - b[0]);
-  const firstDay = days[0]?.[0];
-  const lastDay = days[days.length - 1]?.[0];
+  const book = orderBook(s, settings);
+  const { placed } = book;
+  const c = s.compacted;
   const nowDay = localDayNumber(now, settings, true);
-  const repeat = days.slice(1).filter(([, e]) => e.priced);
+  // Purchase days: the summary's (all earlier), then the live ones.
+  const liveDays = book.days;
+  const totalDays = (c?.days ?? 0) + liveDays.length;
+  const firstDay = c?.firstDay ?? liveDays[0]?.day;
+  const lastDay = liveDays[liveDays.length - 1]?.day ?? c?.lastDay ?? undefined;
+  const liveRepeat = (c?.days ?? 0) > 0 ? liveDays : liveDays.slice(1);
+  const pricedRepeat = liveRepeat.filter((d) => d.priced);
+  const repeatCount = (c?.pricedRepeatDays ?? 0) + pricedRepeat.length;
+  const repeatSpend = (c?.repeatSpend ?? 0) + pricedRepeat.reduce((sum, d) => sum + d.spend, 0);
   const purchase =
-    firstDay === undefined || lastDay === undefined
+    totalDays === 0 || firstDay === undefined || firstDay === null || lastDay === undefined || lastDay === null
       ? { x: 0, tx: 0, T: 0, meanRepeatSpend: 0 }
       : {
-          x: days.length - 1,
+          x: totalDays - 1,
           tx: (lastDay - firstDay) / 7,
           // Clamped so that t_x ≤ T for an order dated ahead of the clock (within the accepted skew).
           T: Math.max((lastDay - firstDay) / 7, Math.max(0, nowDay - firstDay) / 7),
-          meanRepeatSpend: repeat.length ? repeat.reduce((sum, [, e]) => sum + e.spend, 0) / repeat.length : 0,
+          meanRepeatSpend: repeatCount ? repeatSpend / repeatCount : 0,
         };
+  const orders = (c?.orders ?? 0) + placed.length;
+  const gross = (c?.gross ?? 0) + book.gross;
+  const discount = (c?.discount ?? 0) + book.discount;
+  const revenue = (c?.revenue ?? 0) + book.revenue;
+  const priced = (c?.priced ?? 0) + book.priced;
+  const refundedOrders = (c?.refundedOrders ?? 0) + book.refundedOrders;
+  const unpricedOrders = (c?.unpricedOrders ?? 0) + book.unpricedOrders;
+  const firstOrderT = c?.firstT ?? placed[0]?.t ?? null;
+  const lastOrderT = placed[placed.length - 1]?.t ?? c?.lastT ?? null;
 
   const channelTotal = CHANNELS.reduce((sum, c) => sum + s.channels[c], 0);
   const channelShares = Object.fromEntries(
@@ -429,18 +574,16 @@ export function featuresOf(s: CustomerState, asOf: Date, settings: FeatureSettin
   }
   const reviewCount = s.ratings.reduce((a, b) => a + b, 0);
   const ratingSum = s.ratings.reduce((sum, n, i) => sum + n * (i + 1), 0);
-  const firstOrder = placed[0];
-  const lastOrder = placed[placed.length - 1];
   const iso = (t: number | null | undefined) => (t === null || t === undefined ? null : new Date(t).toISOString());
 
   return {
     eventCount: s.events,
-    orders: placed.length,
+    orders,
     revenue,
     avgOrderValue: priced ? gross / priced : 0,
-    daysSinceLastOrder: lastOrder ? Math.max(0, (now - lastOrder.t) / DAY_MS) : null,
+    daysSinceLastOrder: lastOrderT === null ? null : Math.max(0, (now - lastOrderT) / DAY_MS),
     tenureDays: s.firstT === null ? 0 : Math.max(0, (now - s.firstT) / DAY_MS),
-    refundRate: placed.length ? Math.min(1, refundedOrders / placed.length) : 0,
+    refundRate: orders ? Math.min(1, refundedOrders / orders) : 0,
     reviewCount,
     reviewAverage: reviewCount ? ratingSum / reviewCount : null,
     discountShare: gross + discount > 0 ? discount / (gross + discount) : 0,
@@ -454,8 +597,8 @@ export function featuresOf(s: CustomerState, asOf: Date, settings: FeatureSettin
     campaignResponses: s.campaignResponses,
     firstSeenAt: iso(s.firstT),
     lastEventAt: iso(s.lastT),
-    firstOrderAt: iso(firstOrder?.t),
-    lastOrderAt: iso(lastOrder?.t),
+    firstOrderAt: iso(firstOrderT),
+    lastOrderAt: iso(lastOrderT),
     purchase,
     interest,
     pendingEmbeddings: s.pending.length + s.pendingOverflow,

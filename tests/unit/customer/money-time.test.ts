@@ -140,3 +140,33 @@ describe('issue #9: money and time in the customer state', () => {
     expect(f.categoryEntropy).toBeCloseTo(0.971, 3);
   });
 });
+
+describe('the order map is bounded', () => {
+  test('1,000 orders over three years: the item keeps 256 live orders at most, and the value inputs stay exact', () => {
+    const settings = UTC;
+    const events: InboundEvent[] = [];
+    const start = Date.parse('2023-01-01T10:00:00Z');
+    for (let i = 0; i < 1_000; i++) {
+      const t = new Date(start + i * 1.1 * 86_400_000).toISOString(); // one order every 1.1 days
+      events.push(order(`o${i}`, `o${i}`, 10 + (i % 7), t));
+      if (i % 10 === 0) events.push(refund(`r${i}`, `o${i}`, 3, t));
+    }
+    const s = emptyState();
+    for (const e of events) applyEvent(s, e, null, settings);
+    const asOf = new Date('2026-01-01T00:00:00Z');
+    const f = featuresOf(s, asOf, settings);
+    expect(Object.keys(s.orders).length).toBeLessThanOrEqual(256);
+    expect(s.compacted?.orders).toBeGreaterThan(700);
+    // the same figures as a map that kept every order (computed here from the events)
+    const days = new Set(events.filter((e) => e.type === 'order.placed').map((e) => e.detail.occurredAt.slice(0, 10)));
+    expect(f.orders).toBe(1_000);
+    expect(f.purchase.x).toBe(days.size - 1);
+    const gross = events
+      .filter((e) => e.type === 'order.placed')
+      .reduce((n, e) => n + (e.detail as { total: number }).total, 0);
+    expect(f.revenue).toBeCloseTo(gross - 100 * 3, 6);
+    expect(f.refundRate).toBeCloseTo(0.1, 9);
+    expect(f.firstOrderAt).toBe('2023-01-01T10:00:00.000Z');
+    expect(JSON.stringify(s).length).toBeLessThan(60_000);
+  });
+});
