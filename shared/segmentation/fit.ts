@@ -8,11 +8,19 @@ import type { ModelQuality } from '../contracts/outbound';
 import { softAssign } from '../domain/assign';
 import { BEHAVIOUR_FEATURES, buildVector } from '../domain/vector';
 import { createRng } from '../util/rng';
-import { alignSegmentIds, type PreviousCentroids } from './align';
+import { DEFAULT_CONTINUITY, DEFAULT_DRIFT } from '../config/settings';
+import { alignByDescent, alignSegmentIds, type PreviousCentroids } from './align';
+import { buildDriftReference, measureDrift, type DriftReport } from './drift';
 import { qualityGate, type GateResult } from './gate';
-import { assignNearest, kmeans } from './kmeans';
-import { adjustedRandIndex, daviesBouldin, pairwiseDistances, silhouetteFromDistances } from './metrics';
-import type { RobustScaler, SegmentationModel, StoredValueModel } from './model';
+import { assignNearest, kmeans, lloyd } from './kmeans';
+import {
+  adjustedRandIndex,
+  daviesBouldin,
+  pairwiseDistances,
+  silhouetteByCluster,
+  silhouetteFromDistances,
+} from './metrics';
+import type { RenamedSegment, RobustScaler, SegmentationModel, StoredValueModel } from './model';
 import { keepNameIfStable, namingPopulation, describeSegment, ruleName, uniqueNames } from './naming';
 import { buildProfiles } from './profiles';
 import { sampleIndices } from './sample';
@@ -48,6 +56,26 @@ export interface FitDiagnostics {
   kScores: { k: number; silhouette: number; inertia: number }[];
   /** How many small segments were merged into a neighbour. */
   merged: number;
+  /** Which candidate won (warm start or fresh fit) and by how much; null when the fit was refused. */
+  continuity: ContinuityDecision | null;
+  /** Tonight's sample against the active model's training sample; null without a comparable active model. */
+  drift: DriftReport | null;
+}
+
+/**
+ * The continuity decision: `warm` (the active centroids refined on tonight's sample) or `fresh` (k chosen again,
+ * k-means++), why, and the silhouettes (on the same subsample) that decided it. `gain` = fresh − warm.
+ */
+export interface ContinuityDecision {
+  chosen: 'warm' | 'fresh';
+  reason: 'no_previous' | 'incomparable' | 'warm_kept' | 'silhouette_gain' | 'segment_broke' | 'drift';
+  gain: number | null;
+  searched: boolean;
+  warmSilhouette: number | null;
+  freshSilhouette: number | null;
+  freshK: number | null;
+  /** Warm-started segments that no longer hold together (share under the minimum, or silhouette under the floor). */
+  brokenSegments: string[];
 }
 
 export interface FitResult {
@@ -91,6 +119,8 @@ export function fitSegmentation(input: FitInput): FitResult {
   if (refusal) return refused(input, refusal);
 
   const rng = createRng(settings.seed);
+  const continuity = settings.continuity ?? DEFAULT_CONTINUITY;
+  const driftSettings = settings.drift ?? DEFAULT_DRIFT;
   const scaler = fitRobustScaler(
     sample.map((r) => r.behaviour),
     SCALER_CLIP,
@@ -99,7 +129,7 @@ export function fitSegmentation(input: FitInput): FitResult {
   const data = new Float64Array(n * dim);
   sample.forEach((row, i) => data.set(vectorOf(row, space), i * dim));
 
-  // Choose k on one subsample; its distance matrix serves every candidate k and the final silhouette.
+  // One subsample and its distance matrix serve every silhouette: the warm start, each candidate k, the final model.
   const s = Math.min(n, settings.silhouetteSubsample);
   const subRows = sampleIndices(n, s, rng).sort((x, y) => x - y);
   const subData = new Float64Array(s * dim);
@@ -109,36 +139,120 @@ export function fitSegmentation(input: FitInput): FitResult {
     dim,
     Array.from({ length: s }, (_, i) => i),
   );
-  const kLow = settings.kMin;
-  const kHigh = Math.max(kLow, Math.min(settings.kMax, Math.floor(s / 2)));
-  const kScores: FitDiagnostics['kScores'] = [];
-  let bestK = kLow;
-  let bestScore = Number.NEGATIVE_INFINITY;
-  for (let k = kLow; k <= kHigh; k++) {
-    const fit = kmeans(subData, s, dim, { k, seed: settings.seed + k, nInit: settings.nInit });
-    const score = silhouetteFromDistances(dist, s, fit.labels, k);
-    kScores.push({ k, silhouette: score, inertia: fit.inertia });
-    if (score > bestScore) {
-      bestScore = score;
-      bestK = k;
-    }
+  const silhouetteOf = (labels: Int32Array, k: number) =>
+    silhouetteFromDistances(dist, s, Int32Array.from(subRows, (row) => labels[row]!), k);
+
+  // Drift: tonight's sample against the active model's training sample, in the active model's own space.
+  const hasPrevious = previous !== null && previous.k > 0;
+  const previousNearestOfSample = hasPrevious ? previousNearest(sample, previous) : null;
+  const drift =
+    hasPrevious && previous.driftReference && sameFeatureSpace(previous, embeddingDim) && previousNearestOfSample
+      ? measureDrift({
+          reference: previous.driftReference,
+          referenceVersion: previous.version,
+          behaviour: sample.map((r) => r.behaviour),
+          labels: previousNearestOfSample.labels,
+          d2: previousNearestOfSample.d2,
+          thresholds: driftSettings,
+        })
+      : null;
+
+  // Warm start: the active centroids carried into tonight's space, refined by Lloyd on tonight's sample.
+  const carried = hasPrevious ? previousInSpace(previous, space) : null;
+  const warm = carried && carried.k > 0 && carried.k <= n ? warmStart(data, n, dim, carried) : null;
+  let warmSilhouette: number | null = null;
+  let brokenSegments: string[] = [];
+  if (warm && carried) {
+    warmSilhouette = silhouetteOf(warm.labels, warm.k);
+    const bySegment = silhouetteByCluster(
+      dist,
+      s,
+      Int32Array.from(subRows, (row) => warm.labels[row]!),
+      warm.k,
+    );
+    const sizes = new Array<number>(warm.k).fill(0);
+    for (const l of warm.labels) sizes[l]! += 1;
+    brokenSegments = carried.segmentIds.filter(
+      (_, c) =>
+        sizes[c]! / n < settings.minSegmentShare ||
+        !(bySegment[c]! >= continuity.minSegmentSilhouette) ||
+        (warm.k > 1 && sizes[c]! <= 1),
+    );
   }
 
-  const final = kmeans(data, n, dim, { k: bestK, seed: settings.seed, nInit: settings.nInit });
-  const merged = mergeSmallSegments(data, n, dim, final.centroids, final.labels, bestK, settings.minSegmentShare);
-  const { centroids, labels, d2, k } = orderBySize(merged, dim);
+  // A fresh fit (k chosen again, k-means++) only when continuity or drift calls for one.
+  const degraded =
+    warmSilhouette !== null && previous !== null && warmSilhouette < previous.quality.silhouette - continuity.minSilhouetteGain;
+  const search = !warm || brokenSegments.length > 0 || drift?.detected === true || degraded;
+  const kScores: FitDiagnostics['kScores'] = [];
+  let freshFit: Partition | null = null;
+  let freshSilhouette: number | null = null;
+  if (search) {
+    const kLow = settings.kMin;
+    const kHigh = Math.max(kLow, Math.min(settings.kMax, Math.floor(s / 2)));
+    let bestK = kLow;
+    let bestScore = Number.NEGATIVE_INFINITY;
+    for (let k = kLow; k <= kHigh; k++) {
+      const fit = kmeans(subData, s, dim, { k, seed: settings.seed + k, nInit: settings.nInit });
+      const score = silhouetteFromDistances(dist, s, fit.labels, k);
+      kScores.push({ k, silhouette: score, inertia: fit.inertia });
+      if (score > bestScore) {
+        bestScore = score;
+        bestK = k;
+      }
+    }
+    const final = kmeans(data, n, dim, { k: bestK, seed: settings.seed, nInit: settings.nInit });
+    freshFit = orderBySize(
+      mergeSmallSegments(data, n, dim, final.centroids, final.labels, bestK, settings.minSegmentShare),
+      dim,
+    );
+    freshSilhouette = silhouetteOf(freshFit.labels, freshFit.k);
+  }
 
-  const alignment = alignSegmentIds({
-    newCentroids: centroids,
-    k,
-    dim,
-    previous: previous ? previousInSpace(previous, space) : null,
-    distanceCap: settings.alignmentDistanceCap,
-    nextSegmentNumber: previous?.nextSegmentNumber ?? 1,
+  const decision = chooseCandidate({
+    warm: warm !== null,
+    warmSilhouette,
+    freshSilhouette,
+    brokenSegments,
+    drift: drift?.detected === true,
+    incomparable: hasPrevious && (carried === null || carried.k === 0),
+    minSilhouetteGain: continuity.minSilhouetteGain,
   });
+  const chosen: Partition = decision.chosen === 'warm' ? warm! : freshFit!;
+  const { centroids, labels, d2, k } = chosen;
+
+  const alignment =
+    decision.chosen === 'warm' && carried
+      ? alignByDescent({
+          newCentroids: centroids,
+          k,
+          dim,
+          previous: carried,
+          descent: warm!.descent,
+          distanceCap: settings.alignmentDistanceCap,
+          nextSegmentNumber: previous?.nextSegmentNumber ?? 1,
+        })
+      : alignSegmentIds({
+          newCentroids: centroids,
+          k,
+          dim,
+          previous: carried,
+          distanceCap: settings.alignmentDistanceCap,
+          nextSegmentNumber: previous?.nextSegmentNumber ?? 1,
+        });
   const segmentIds = alignment.segmentIds;
+  const merged = { merged: decision.chosen === 'warm' ? 0 : (freshFit?.merged ?? 0) };
 
   const tau = temperature(d2);
+  const driftReference = buildDriftReference({
+    featureNames: BEHAVIOUR_FEATURES,
+    behaviour: sample.map((r) => r.behaviour),
+    labels,
+    d2,
+    k,
+    bins: driftSettings.bins,
+    farQuantile: driftSettings.farQuantile,
+  });
 
   // Profiles and names; an aligned segment that barely changed keeps its previous name.
   const profiles = buildProfiles(sample, labels, segmentIds);
@@ -181,9 +295,8 @@ export function fitSegmentation(input: FitInput): FitResult {
   const quality: ModelQuality = {
     silhouette: silhouetteFromDistances(dist, s, subLabels, k),
     daviesBouldin: daviesBouldin(data, n, dim, labels, centroids, k),
-    stability: previous && previous.k > 0 ? adjustedRandIndex(previousAssignment(sample, previous), labels) : null,
+    stability: previousNearestOfSample ? adjustedRandIndex(previousNearestOfSample.labels, labels) : null,
   };
-  const hasPrevious = previous !== null && previous.k > 0;
   const gate = qualityGate(quality, settings.quality, hasPrevious, hasPrevious ? previous.quality : null);
 
   const model: SegmentationModel = {
@@ -203,10 +316,30 @@ export function fitSegmentation(input: FitInput): FitResult {
     profiles,
     quality,
     retiredSegmentIds: alignment.retiredSegmentIds,
+    renamedSegments: renamedSegments(previous, segmentIds, names),
+    farDistance2: driftReference.farDistance2,
+    driftReference,
     nextSegmentNumber: alignment.nextSegmentNumber,
     value: input.value,
   };
-  return { model, labels, gate, diagnostics: { kScores, merged: merged.merged } };
+  return {
+    model,
+    labels,
+    gate,
+    diagnostics: {
+      kScores,
+      merged: merged.merged,
+      continuity: {
+        ...decision,
+        searched: search,
+        warmSilhouette,
+        freshSilhouette,
+        freshK: freshFit?.k ?? null,
+        brokenSegments,
+      },
+      drift,
+    },
+  };
 }
 
 function validateInput(input: FitInput): string | null {
@@ -246,7 +379,7 @@ function refused(input: FitInput, reason: string): FitResult {
     model,
     labels: new Int32Array(input.sample.length).fill(-1),
     gate: { passed: false, reasons: [reason] },
-    diagnostics: { kScores: [], merged: 0 },
+    diagnostics: { kScores: [], merged: 0, continuity: null, drift: null },
   };
 }
 
@@ -374,8 +507,11 @@ function positive(x: number | undefined): number {
   return x !== undefined && x > 0 ? x : 1;
 }
 
-/** The previous model's nearest-centroid assignment of the sample, in its own space. */
-function previousAssignment(sample: readonly SampleRow[], previous: SegmentationModel): Int32Array {
+/** The previous model's nearest-centroid labels and squared distances for the sample, in its own space. */
+function previousNearest(
+  sample: readonly SampleRow[],
+  previous: SegmentationModel,
+): { labels: Int32Array; d2: Float64Array } {
   const centroids = {
     k: previous.k,
     dim: previous.dim,
@@ -383,7 +519,87 @@ function previousAssignment(sample: readonly SampleRow[], previous: Segmentation
     segmentIds: previous.segmentIds,
     tau: previous.tau,
   };
-  return Int32Array.from(sample, (row) => softAssign(vectorOf(row, previous), centroids).nearest);
+  const labels = new Int32Array(sample.length);
+  const d2 = new Float64Array(sample.length);
+  sample.forEach((row, i) => {
+    const soft = softAssign(vectorOf(row, previous), centroids);
+    labels[i] = soft.nearest;
+    d2[i] = soft.d2[soft.nearest]!;
+  });
+  return { labels, d2 };
+}
+
+function sameFeatureSpace(previous: SegmentationModel, embeddingDim: number): boolean {
+  const b = BEHAVIOUR_FEATURES.length;
+  return (
+    previous.featureNames.length === b &&
+    previous.featureNames.every((f, j) => f === BEHAVIOUR_FEATURES[j]) &&
+    previous.embeddingDim === embeddingDim
+  );
+}
+
+/**
+ * Lloyd from the carried centroids (Hamerly-accelerated `lloyd`, k-means' own convergence rule). Centroid c descends
+ * from carried centroid c (an emptied cluster is reseeded by the kernel and will fail the alignment cap).
+ */
+function warmStart(
+  data: Float64Array,
+  n: number,
+  dim: number,
+  carried: PreviousCentroids,
+): Partition & { descent: number[] } {
+  const init = Float64Array.from(carried.centroids);
+  const fit = lloyd(data, n, dim, init, carried.k);
+  const { labels, d2 } = assignNearest(data, n, dim, fit.centroids, carried.k);
+  return {
+    k: carried.k,
+    centroids: fit.centroids,
+    labels,
+    d2,
+    merged: 0,
+    descent: Array.from({ length: carried.k }, (_, c) => c),
+  };
+}
+
+/**
+ * The continuity rule. No comparable active model → fresh. Otherwise the warm start is kept unless a fresh fit was
+ * made and (a) a warm segment no longer holds together, (b) drift was detected and the fresh fit's silhouette is
+ * higher, or (c) its silhouette gain exceeds `minSilhouetteGain`.
+ */
+export function chooseCandidate(input: {
+  warm: boolean;
+  warmSilhouette: number | null;
+  freshSilhouette: number | null;
+  brokenSegments: readonly string[];
+  drift: boolean;
+  incomparable: boolean;
+  minSilhouetteGain: number;
+}): Pick<ContinuityDecision, 'chosen' | 'reason' | 'gain'> {
+  const { warmSilhouette: w, freshSilhouette: f } = input;
+  const gain = w !== null && f !== null ? f - w : null;
+  if (!input.warm) return { chosen: 'fresh', reason: input.incomparable ? 'incomparable' : 'no_previous', gain };
+  if (f === null || gain === null) return { chosen: 'warm', reason: 'warm_kept', gain };
+  if (input.brokenSegments.length > 0) return { chosen: 'fresh', reason: 'segment_broke', gain };
+  if (input.drift && gain > 0) return { chosen: 'fresh', reason: 'drift', gain };
+  if (gain > input.minSilhouetteGain) return { chosen: 'fresh', reason: 'silhouette_gain', gain };
+  return { chosen: 'warm', reason: 'warm_kept', gain };
+}
+
+/** Ids kept from the previous model whose name changed. */
+function renamedSegments(
+  previous: SegmentationModel | null,
+  segmentIds: readonly string[],
+  names: readonly string[],
+): RenamedSegment[] {
+  if (!previous) return [];
+  const out: RenamedSegment[] = [];
+  segmentIds.forEach((id, i) => {
+    const at = previous.segmentIds.indexOf(id);
+    const oldName = at >= 0 ? previous.names[at] : undefined;
+    const newName = names[i]!;
+    if (oldName !== undefined && oldName !== newName) out.push({ segmentId: id, oldName, newName });
+  });
+  return out;
 }
 
 /** Median squared distance to the nearest centroid; falls back to the mean, then 1, so τ > 0. */
