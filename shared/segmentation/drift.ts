@@ -185,7 +185,13 @@ export function measureDrift(input: {
     const l = labels[i]!;
     if (l >= 0 && l < k) counts[l]! += 1;
   }
-  const sharePsi = n > 0 && k > 0 ? populationStabilityIndex(reference.shares, counts.map((c) => c / n)) : 0;
+  const sharePsi =
+    n > 0 && k > 0
+      ? populationStabilityIndex(
+          reference.shares,
+          counts.map((c) => c / n),
+        )
+      : 0;
   let sum = 0;
   let far = 0;
   for (let i = 0; i < n; i++) {

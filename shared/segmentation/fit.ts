@@ -70,6 +70,7 @@ export interface ContinuityDecision {
   chosen: 'warm' | 'fresh';
   reason: 'no_previous' | 'incomparable' | 'warm_kept' | 'silhouette_gain' | 'segment_broke' | 'drift';
   gain: number | null;
+  /** Whether a fresh fit was made on the whole sample (k itself is searched on the subsample every night). */
   searched: boolean;
   warmSilhouette: number | null;
   freshSilhouette: number | null;
@@ -140,7 +141,12 @@ export function fitSegmentation(input: FitInput): FitResult {
     Array.from({ length: s }, (_, i) => i),
   );
   const silhouetteOf = (labels: Int32Array, k: number) =>
-    silhouetteFromDistances(dist, s, Int32Array.from(subRows, (row) => labels[row]!), k);
+    silhouetteFromDistances(
+      dist,
+      s,
+      Int32Array.from(subRows, (row) => labels[row]!),
+      k,
+    );
 
   // Drift: tonight's sample against the active model's training sample, in the active model's own space.
   const hasPrevious = previous !== null && previous.k > 0;
@@ -180,27 +186,33 @@ export function fitSegmentation(input: FitInput): FitResult {
     );
   }
 
-  // A fresh fit (k chosen again, k-means++) only when continuity or drift calls for one.
-  const degraded =
-    warmSilhouette !== null && previous !== null && warmSilhouette < previous.quality.silhouette - continuity.minSilhouetteGain;
-  const search = !warm || brokenSegments.length > 0 || drift?.detected === true || degraded;
+  // k is searched every night on the subsample alone (its cost is bounded by silhouetteSubsample, not the sample);
+  // a fresh fit on the whole sample is made only when continuity or drift calls for one: no warm start, a warm
+  // segment that no longer holds together, drift, a warm silhouette that fell by more than the gain threshold, or a
+  // subsample fit of another k that beats the warm start by more than the gain threshold.
   const kScores: FitDiagnostics['kScores'] = [];
+  const kLow = settings.kMin;
+  const kHigh = Math.max(kLow, Math.min(settings.kMax, Math.floor(s / 2)));
+  let bestK = kLow;
+  let bestScore = Number.NEGATIVE_INFINITY;
+  for (let k = kLow; k <= kHigh; k++) {
+    const fit = kmeans(subData, s, dim, { k, seed: settings.seed + k, nInit: settings.nInit });
+    const score = silhouetteFromDistances(dist, s, fit.labels, k);
+    kScores.push({ k, silhouette: score, inertia: fit.inertia });
+    if (score > bestScore) {
+      bestScore = score;
+      bestK = k;
+    }
+  }
+  const degraded =
+    warmSilhouette !== null &&
+    previous !== null &&
+    warmSilhouette < previous.quality.silhouette - continuity.minSilhouetteGain;
+  const promising = warmSilhouette !== null && bestScore - warmSilhouette > continuity.minSilhouetteGain;
+  const search = !warm || brokenSegments.length > 0 || drift?.detected === true || degraded || promising;
   let freshFit: Partition | null = null;
   let freshSilhouette: number | null = null;
   if (search) {
-    const kLow = settings.kMin;
-    const kHigh = Math.max(kLow, Math.min(settings.kMax, Math.floor(s / 2)));
-    let bestK = kLow;
-    let bestScore = Number.NEGATIVE_INFINITY;
-    for (let k = kLow; k <= kHigh; k++) {
-      const fit = kmeans(subData, s, dim, { k, seed: settings.seed + k, nInit: settings.nInit });
-      const score = silhouetteFromDistances(dist, s, fit.labels, k);
-      kScores.push({ k, silhouette: score, inertia: fit.inertia });
-      if (score > bestScore) {
-        bestScore = score;
-        bestK = k;
-      }
-    }
     const final = kmeans(data, n, dim, { k: bestK, seed: settings.seed, nInit: settings.nInit });
     freshFit = orderBySize(
       mergeSmallSegments(data, n, dim, final.centroids, final.labels, bestK, settings.minSegmentShare),
