@@ -25,14 +25,11 @@ export const embeddingSettingsSchema = z.object({
 export const continuitySettingsSchema = z.object({
   minSilhouetteGain: z.number().min(0).max(2),
   minSegmentSilhouette: z.number().min(-1).max(1),
-  /** Margin a nightly re-cluster applies: a customer moves only if d²(nearest) < (1 − margin)·d²(aligned). */
-  reclusterMargin: z.number().min(0).max(0.9),
 });
 export type ContinuitySettings = z.infer<typeof continuitySettingsSchema>;
 export const DEFAULT_CONTINUITY: ContinuitySettings = {
   minSilhouetteGain: 0.03,
   minSegmentSilhouette: 0,
-  reclusterMargin: 0.15,
 };
 
 /**

@@ -79,11 +79,25 @@ describe('assignWithHysteresis', () => {
       expected: { move: true, segmentId: 'seg-002', why: 'closer' },
     },
     {
-      name: 'new model version: the aligned id decides, no dwell',
+      name: 're-cluster, new version, nearest only just closer: keeps its aligned segment (hysteresis at re-cluster)',
       current: { segmentId: 'seg-001', modelVersion: 1, since: since(1) },
       point: [5.2, 0],
       newModelDecides: true,
+      expected: { move: false, segmentId: 'seg-001', why: 'within_margin' },
+    },
+    {
+      name: 're-cluster, new version, nearest closer by the margin: moves at once, no dwell',
+      current: { segmentId: 'seg-001', modelVersion: 1, since: since(1) },
+      point: [9, 0],
+      newModelDecides: true,
       expected: { move: true, segmentId: 'seg-002', why: 'new_model' },
+    },
+    {
+      name: 're-cluster, segment retired by the new model: moves at once',
+      current: { segmentId: 'seg-009', modelVersion: 1, since: since(1) },
+      point: [5.2, 0],
+      newModelDecides: true,
+      expected: { move: true, segmentId: 'seg-002', why: 'retired' },
     },
     {
       name: 'real-time, older version on the profile: hysteresis still applies in the aligned segment',
