@@ -163,6 +163,13 @@ export interface RunRecord {
   fit: RunFit | null;
   published: RunPublished | null;
   failure: RunFailure | null;
+  /**
+   * Totals of AssignShards, recorded by Publish before it flips ACTIVE, so that a run found live after Publish died
+   * can still be recorded (and announced) as published with its counts.
+   */
+  assignTotals?: { customersAssigned: number; customersMoved: number };
+  /** On the `#latest` pointer record only: the most recent run PlanShards started (see reconcileRun). */
+  latestRunId?: string;
 }
 
 /** Nightly run status items. All transitions are read-modify-write with a condition on `rev`. */

@@ -61,7 +61,13 @@ export async function fitModel(input: FitInput, deps: ReclusterDeps): Promise<Fi
     const stored = await models.getVersion(run.fit.modelVersion);
     if (stored?.runId === runId) {
       deps.log.info('model already fitted for this run', { runId, modelVersion: stored.version });
-      return { runId, modelVersion: stored.version, k: stored.k, gate: run.fit.gate };
+      return {
+        runId,
+        modelVersion: stored.version,
+        k: stored.k,
+        gate: run.fit.gate,
+        activeVersion: run.fit.previousVersion,
+      };
     }
   }
 
@@ -145,5 +151,5 @@ export async function fitModel(input: FitInput, deps: ReclusterDeps): Promise<Fi
     ms: Date.now() - started,
   });
   // The contract wants k ≥ 1; a refused fit (k = 0) fails the gate, whose reasons say why.
-  return { runId, modelVersion: version, k: Math.max(1, model.k), gate };
+  return { runId, modelVersion: version, k: Math.max(1, model.k), gate, activeVersion: previous?.version ?? null };
 }
