@@ -124,6 +124,21 @@ export interface RunFit {
   sampleSize: number;
   population: number;
   fittedAt: string;
+  /** Which candidate won (warm start or fresh fit), why, and the silhouette gain of the fresh fit over the warm one. */
+  continuity?: {
+    chosen: 'warm' | 'fresh';
+    reason: string;
+    gain: number | null;
+    searched: boolean;
+  } | null;
+  /** Drift of tonight's sample against the active model's training sample (null: no comparable active model). */
+  drift?: {
+    detected: boolean;
+    reasons: string[];
+    maxFeaturePsi: number;
+    sharePsi: number;
+    distanceInflation: number;
+  } | null;
 }
 
 export interface RunPublished {

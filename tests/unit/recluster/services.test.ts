@@ -1,3 +1,4 @@
+import { driftDetectedSchema, type DriftDetected } from '../../../shared/contracts/outbound';
 import { evaluateCustomer } from '../../../shared/domain/evaluate';
 import { foldEvents } from '../../../shared/domain/features';
 import type { InboundEvent } from '../../../shared/contracts/inbound';
@@ -308,6 +309,25 @@ describe('the recluster services over in-memory ports', () => {
     await planShards({ runId: 'r3', asOf: AS_OF }, deps);
     expect((await deps.runs.get('r0-overlap'))?.status).toBe('running');
     expect(deps.publisher.of('segmentation.run.failed')).toEqual([]);
+  });
+
+  test('a night whose customers all shifted one feature publishes segmentation.drift.detected with that feature and its PSI', async () => {
+    let now = new Date('2026-11-11T03:05:00Z');
+    const deps = { ...quietSettings(memoryDeps()), clock: () => now };
+    seed(deps);
+    await runServices(deps, 'r1');
+    expect(deps.publisher.of('segmentation.drift.detected')).toEqual([]);
+    for (const [id, p] of deps.profiles.items) {
+      deps.profiles.items.set(id, { ...p, features: { ...p.features, discountShare: 0.9 } });
+    }
+    now = new Date('2026-11-11T03:06:00Z');
+    await runServices(deps, 'r2');
+    const [drift] = deps.publisher.of('segmentation.drift.detected') as DriftDetected[];
+    expect(driftDetectedSchema.parse(drift)).toMatchObject({ runId: 'r2', referenceModelVersion: 1 });
+    expect(drift!.reasons).toContain('features');
+    expect(drift!.features[0]).toMatchObject({ feature: 'discountShare' });
+    expect(drift!.features[0]!.psi).toBeGreaterThan(0.25);
+    expect((await deps.runs.get('r2'))?.fit?.drift).toMatchObject({ detected: true });
   });
 
   test('AssignShard re-reads and re-evaluates after losing a race to a real-time write; a newer version is left alone', async () => {
