@@ -1,0 +1,278 @@
+/**
+ * What consumers of Shoal's events feel, computed from the outbound events and the nightly run records of a local
+ * run: moves per night by reason, moves per customer-night over all reasons (this replaces the event-only flapping
+ * rate), the issue #10 targets, refused runs with the gate's reasons, drift, and the silhouette-against-k curves
+ * that chose k. Pure: the caller collects the inputs (see `collectRunDiagnostics`) and prints or writes the result.
+ */
+import type { DriftDetected, ModelPublished, SegmentChanged } from '../shared/contracts/outbound';
+import type { ObjectStore, RunRecord, RunStore } from '../shared/ports/stores';
+import { getJson, runObjectKeys } from '../shared/recluster/artifacts';
+import type { ModelArtifact } from '../shared/recluster/fit-model';
+import { adjustedRandIndex } from '../shared/segmentation/metrics';
+import { mapLimit } from '../shared/util/concurrency';
+
+const DAY_MS = 86_400_000;
+
+/** Why a customer moved, as a consumer groups it. `retired`: its segment id was retired by the night's model. */
+export const MOVE_REASONS = ['event', 'recluster', 'retired', 'drift', 'erasure'] as const;
+export type MoveReason = (typeof MOVE_REASONS)[number];
+
+/** One nightly run, as the summary and the report need it. */
+export interface RunDiagnostics {
+  runId: string;
+  /** The instant the run evaluated customers at (ISO). */
+  asOf: string | null;
+  status: RunRecord['status'];
+  modelVersion: number | null;
+  published: boolean;
+  /** The gate's reasons when it refused the model. */
+  gateReasons: string[];
+  population: number | null;
+  /** Silhouette (on the subsample) of each candidate k; empty when k was not searched. */
+  kScores: { k: number; silhouette: number }[];
+  k: number | null;
+  continuity: { chosen: string; reason: string; gain: number | null } | null;
+  drift: {
+    detected: boolean;
+    reasons: string[];
+    maxFeaturePsi: number;
+    sharePsi: number;
+    distanceInflation: number;
+  } | null;
+}
+
+/**
+ * Reads each run's record and its model artifact (kScores and the full gate) from the stores. Runs without a
+ * record are left out; a missing artifact leaves kScores empty.
+ */
+export async function collectRunDiagnostics(
+  runs: RunStore,
+  objects: ObjectStore,
+  runIds: readonly string[],
+): Promise<RunDiagnostics[]> {
+  const out = await mapLimit([...runIds], 8, async (runId): Promise<RunDiagnostics | null> => {
+    const run = await runs.get(runId);
+    if (!run) return null;
+    const artifact = await getJson<ModelArtifact>(objects, runObjectKeys.model(runId)).catch(() => null);
+    const gate = run.fit?.gate ?? artifact?.gate ?? null;
+    return {
+      runId,
+      asOf: run.asOf,
+      status: run.status,
+      modelVersion: run.fit?.modelVersion ?? null,
+      published: run.status === 'published',
+      gateReasons: gate && !gate.passed ? gate.reasons : [],
+      population: run.fit?.population ?? null,
+      kScores: (artifact?.diagnostics.kScores ?? []).map((s) => ({ k: s.k, silhouette: s.silhouette })),
+      k: run.fit?.k ?? null,
+      continuity: run.fit?.continuity
+        ? { chosen: run.fit.continuity.chosen, reason: run.fit.continuity.reason, gain: run.fit.continuity.gain }
+        : null,
+      drift: run.fit?.drift ?? null,
+    };
+  });
+  return out.filter((r): r is RunDiagnostics => r !== null);
+}
+
+export interface NightMoves {
+  /** UTC day of the changes (YYYY-MM-DD). */
+  day: string;
+  byReason: Record<MoveReason, number>;
+  /** Moves over all reasons (first assignments are not moves). */
+  moves: number;
+  /** Customers known that night (the run's population, else the largest known so far). */
+  customers: number;
+  /** moves / customers. */
+  movesPerCustomer: number;
+}
+
+export interface Target {
+  name: string;
+  value: number | null;
+  threshold: string;
+  met: boolean | null;
+}
+
+export interface ConsumerMetrics {
+  nights: NightMoves[];
+  /** Moves over all reasons per customer-night, all nights. */
+  movesPerCustomerNight: number;
+  /** The same after the first week, among customers whose persona did not switch (null without truth). */
+  nonSwitcherMovesPerCustomerNightAfterFirstWeek: number | null;
+  /** Customers whose persona switched, and the share of them that moved within 7 days of the switch. */
+  switchers: { count: number; movedWithin7DaysShare: number } | null;
+  /** Distinct segment ids any published model carried, and the final model's k. */
+  distinctSegmentIds: number;
+  finalK: number | null;
+  refusedRuns: { runId: string; day: string | null; reasons: string[] }[];
+  drift: ({ runId: string; day: string | null } & NonNullable<RunDiagnostics['drift']>)[];
+  driftEvents: number;
+  targets: Target[];
+}
+
+export interface ConsumerMetricsInput {
+  segmentChanged: readonly SegmentChanged[];
+  modelPublished: readonly ModelPublished[];
+  driftDetected: readonly DriftDetected[];
+  runs: readonly RunDiagnostics[];
+  /** Customers known at the end (denominator fallback). */
+  customers: number;
+  /** Start of the simulated period (the first week is counted from it). */
+  start: Date;
+  /** Simulator truth: when each switching customer switched (absent for replays). */
+  switchedAt?: ReadonlyMap<string, Date | undefined>;
+  /** Planted-persona ARI over customers with ≥ 10 events, when the caller computed it. */
+  ari?: number | null;
+}
+
+const dayOf = (iso: string) => iso.slice(0, 10);
+
+/**
+ * Moves by reason per UTC day and the issue #10 targets. A recluster move whose `from` id the night's model retired
+ * counts as `retired`; one made by a model fitted after drift was detected counts as `drift`.
+ * Targets: moves ≤ 1 % of non-switching customers per night after the first week; ≥ 95 % of switchers move within
+ * 7 days of their switch; distinct ids ≤ 2 × final k; ARI ≥ 0.9 (when given).
+ */
+export function consumerMetrics(input: ConsumerMetricsInput): ConsumerMetrics {
+  const retiredBy = new Map<number, Set<string>>();
+  for (const m of input.modelPublished) retiredBy.set(m.modelVersion, new Set(m.retiredSegmentIds));
+  const driftVersions = new Set<number>();
+  for (const r of input.runs) if (r.drift?.detected && r.modelVersion !== null) driftVersions.add(r.modelVersion);
+
+  const reasonOf = (e: SegmentChanged): MoveReason => {
+    if (e.reason === 'event' || e.reason === 'erasure' || e.reason === 'drift') return e.reason;
+    if (e.from && retiredBy.get(e.modelVersion)?.has(e.from.segmentId)) return 'retired';
+    if (driftVersions.has(e.modelVersion)) return 'drift';
+    return 'recluster';
+  };
+
+  const moves = input.segmentChanged.filter((e) => e.from !== null);
+  const populationByDay = new Map<string, number>();
+  for (const r of input.runs) if (r.asOf && r.population !== null) populationByDay.set(dayOf(r.asOf), r.population);
+  const byDay = new Map<string, Record<MoveReason, number>>();
+  for (const e of moves) {
+    const day = dayOf(e.changedAt);
+    const tally = byDay.get(day) ?? (Object.fromEntries(MOVE_REASONS.map((r) => [r, 0])) as Record<MoveReason, number>);
+    tally[reasonOf(e)] += 1;
+    byDay.set(day, tally);
+  }
+  const days = [...new Set([...byDay.keys(), ...populationByDay.keys()])].sort();
+  let known = 0;
+  const nights: NightMoves[] = days.map((day) => {
+    known = Math.max(known, populationByDay.get(day) ?? 0);
+    const byReason =
+      byDay.get(day) ?? (Object.fromEntries(MOVE_REASONS.map((r) => [r, 0])) as Record<MoveReason, number>);
+    const total = MOVE_REASONS.reduce((s, r) => s + byReason[r], 0);
+    const customers = known || input.customers;
+    return { day, byReason, moves: total, customers, movesPerCustomer: customers ? total / customers : 0 };
+  });
+  const customerNights = nights.reduce((s, n) => s + n.customers, 0);
+  const movesPerCustomerNight = customerNights ? moves.length / customerNights : 0;
+
+  let nonSwitcherRate: number | null = null;
+  let switchers: ConsumerMetrics['switchers'] = null;
+  if (input.switchedAt) {
+    const switched = new Map([...input.switchedAt].filter((e): e is [string, Date] => e[1] instanceof Date));
+    const weekEnd = input.start.getTime() + 7 * DAY_MS;
+    const late = nights.filter((n) => Date.parse(n.day) >= weekEnd);
+    const lateMoves = moves.filter((e) => Date.parse(e.changedAt) >= weekEnd && !switched.has(e.customerId)).length;
+    const lateCustomerNights = late.reduce((s, n) => s + Math.max(0, n.customers - switched.size), 0);
+    nonSwitcherRate = lateCustomerNights ? lateMoves / lateCustomerNights : 0;
+    let movedInTime = 0;
+    for (const [id, at] of switched) {
+      const from = at.getTime();
+      if (
+        moves.some(
+          (e) => e.customerId === id && Date.parse(e.changedAt) >= from && Date.parse(e.changedAt) <= from + 7 * DAY_MS,
+        )
+      ) {
+        movedInTime += 1;
+      }
+    }
+    switchers = { count: switched.size, movedWithin7DaysShare: switched.size ? movedInTime / switched.size : 0 };
+  }
+
+  const ids = new Set(input.modelPublished.flatMap((m) => m.segments.map((s) => s.segmentId)));
+  const finalK = input.modelPublished.length ? input.modelPublished[input.modelPublished.length - 1]!.k : null;
+  const refusedRuns = input.runs
+    .filter((r) => r.gateReasons.length > 0)
+    .map((r) => ({ runId: r.runId, day: r.asOf ? dayOf(r.asOf) : null, reasons: r.gateReasons }));
+  const drift = input.runs
+    .filter((r) => r.drift !== null)
+    .map((r) => ({ runId: r.runId, day: r.asOf ? dayOf(r.asOf) : null, ...r.drift! }));
+
+  const targets: Target[] = [
+    {
+      name: 'moves per customer-night after the first week, non-switchers',
+      value: nonSwitcherRate,
+      threshold: '≤ 0.01',
+      met: nonSwitcherRate === null ? null : nonSwitcherRate <= 0.01,
+    },
+    {
+      name: 'switchers moved within 7 days',
+      value: switchers?.movedWithin7DaysShare ?? null,
+      threshold: '≥ 0.95',
+      met: switchers && switchers.count > 0 ? switchers.movedWithin7DaysShare >= 0.95 : null,
+    },
+    {
+      name: 'distinct segment ids / final k',
+      value: finalK ? ids.size / finalK : null,
+      threshold: '≤ 2',
+      met: finalK ? ids.size <= 2 * finalK : null,
+    },
+    {
+      name: 'planted-persona ARI (customers with ≥ 10 events)',
+      value: input.ari ?? null,
+      threshold: '≥ 0.9',
+      met: input.ari === undefined || input.ari === null ? null : input.ari >= 0.9,
+    },
+  ];
+  return {
+    nights,
+    movesPerCustomerNight,
+    nonSwitcherMovesPerCustomerNightAfterFirstWeek: nonSwitcherRate,
+    switchers,
+    distinctSegmentIds: ids.size,
+    finalK,
+    refusedRuns,
+    drift,
+    driftEvents: input.driftDetected.length,
+    targets,
+  };
+}
+
+/** One line per target, as a run prints them: "✓ name: value (threshold)". */
+export function formatTargets(targets: readonly Target[]): string[] {
+  return targets.map((t) => {
+    const mark = t.met === null ? '–' : t.met ? '✓' : '✗';
+    const value = t.value === null ? 'n/a' : Number(t.value.toPrecision(4)).toString();
+    return `${mark} ${t.name}: ${value} (target ${t.threshold})`;
+  });
+}
+
+/**
+ * Planted-persona ARI over the customers with at least `minEvents` events (fewer events cannot say who a customer
+ * is): `persona` is the customer's planted persona at the end (after any switch), `segmentId` its assigned segment.
+ * Null when fewer than two such customers are assigned.
+ */
+export function plantedAri(
+  customers: Iterable<{ customerId: string; segmentId: string | null }>,
+  persona: ReadonlyMap<string, string>,
+  eventCounts: ReadonlyMap<string, number>,
+  minEvents = 10,
+): number | null {
+  const planted: string[] = [];
+  const found: string[] = [];
+  for (const c of customers) {
+    const p = persona.get(c.customerId);
+    if (c.segmentId === null || p === undefined || (eventCounts.get(c.customerId) ?? 0) < minEvents) continue;
+    planted.push(p);
+    found.push(c.segmentId);
+  }
+  if (planted.length < 2) return null;
+  const index = (xs: string[]) => {
+    const ids = new Map<string, number>();
+    return xs.map((x) => ids.get(x) ?? (ids.set(x, ids.size), ids.size - 1));
+  };
+  return adjustedRandIndex(index(planted), index(found));
+}
