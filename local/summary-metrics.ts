@@ -10,6 +10,7 @@ import { getJson, runObjectKeys } from '../shared/recluster/artifacts';
 import type { ModelArtifact } from '../shared/recluster/fit-model';
 import { adjustedRandIndex } from '../shared/segmentation/metrics';
 import { mapLimit } from '../shared/util/concurrency';
+import type { ReportData } from './report';
 
 const DAY_MS = 86_400_000;
 
@@ -275,4 +276,29 @@ export function plantedAri(
     return xs.map((x) => ids.get(x) ?? (ids.set(x, ids.size), ids.size - 1));
   };
   return adjustedRandIndex(index(planted), index(found));
+}
+
+/** The report's moves, refused-run and silhouette-against-k data (ReportData.movesByNight, refusedRuns, kScores). */
+export function reportExtras(
+  metrics: ConsumerMetrics,
+  runs: readonly RunDiagnostics[],
+): Required<Pick<ReportData, 'movesByNight' | 'refusedRuns' | 'kScores'>> {
+  const movesByNight = metrics.nights.flatMap((n) =>
+    MOVE_REASONS.filter((r) => n.byReason[r] > 0).map((reason) => ({ day: n.day, reason, count: n.byReason[reason] })),
+  );
+  const refusedRuns = metrics.refusedRuns
+    .filter((r): r is typeof r & { day: string } => r.day !== null)
+    .map((r) => ({ day: r.day, reasons: r.reasons.join('; ') }));
+  const kScores = runs.flatMap((r, run) => {
+    if (r.kScores.length === 0) return [];
+    const best = r.kScores.reduce((a, b) => (b.silhouette > a.silhouette ? b : a));
+    return r.kScores.map((s) => ({
+      run: run + 1,
+      day: r.asOf ? dayOf(r.asOf) : r.runId,
+      k: s.k,
+      silhouette: s.silhouette,
+      chosen: s.k === best.k,
+    }));
+  });
+  return { movesByNight, refusedRuns, kScores };
 }
