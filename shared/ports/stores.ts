@@ -130,6 +130,7 @@ export interface RunFit {
     reason: string;
     gain: number | null;
     searched: boolean;
+    brokenSegments?: string[];
   } | null;
   /** Drift of tonight's sample against the active model's training sample (null: no comparable active model). */
   drift?: {

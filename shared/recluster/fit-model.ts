@@ -108,6 +108,7 @@ export async function fitModel(input: FitInput, deps: ReclusterDeps): Promise<Fi
     version,
     runId,
     createdAt: nowIso,
+    asOf: input.asOf,
     value,
   });
   const { model, gate } = result;
@@ -139,7 +140,13 @@ export async function fitModel(input: FitInput, deps: ReclusterDeps): Promise<Fi
       population,
       fittedAt,
       continuity: continuity
-        ? { chosen: continuity.chosen, reason: continuity.reason, gain: continuity.gain, searched: continuity.searched }
+        ? {
+            chosen: continuity.chosen,
+            reason: continuity.reason,
+            gain: continuity.gain,
+            searched: continuity.searched,
+            brokenSegments: continuity.brokenSegments,
+          }
         : null,
       drift: drift
         ? {

@@ -12,6 +12,18 @@
  * - Distance inflation: mean squared distance to the nearest centroid tonight / the same on the training sample.
  */
 
+import { NEVER_ORDERED_RECENCY_DAYS } from '../domain/vector';
+
+/**
+ * Behaviour features that every customer's clock moves, night after night, without any change in behaviour (in
+ * behaviourRow's units): tenure (log1p of days) and recency (days, capped). The reference's bin edges are aged by
+ * the nights elapsed since it was taken, so that a population that only grew one night older shows no drift.
+ */
+export const CLOCK_FEATURES: Readonly<Record<string, (value: number, days: number) => number>> = {
+  tenureDays: (v, days) => Math.log1p(Math.expm1(v) + days),
+  recencyDays: (v, days) => Math.min(v + days, NEVER_ORDERED_RECENCY_DAYS),
+};
+
 /** Share floor in the PSI sum (a bin with no member counts as this share). */
 export const PSI_FLOOR = 1e-4;
 
@@ -36,6 +48,8 @@ export interface DriftReference {
   /** The `farQuantile` quantile of d² to the nearest centroid on the training sample. */
   farDistance2: number;
   farQuantile: number;
+  /** Instant the training sample's features were evaluated at (ISO); CLOCK_FEATURES are aged from it. */
+  asOf?: string;
 }
 
 export interface DriftThresholds {
@@ -130,6 +144,7 @@ export function buildDriftReference(input: {
   k: number;
   bins: number;
   farQuantile: number;
+  asOf?: string;
 }): DriftReference {
   const { featureNames, behaviour, labels, d2, k } = input;
   const features = featureNames.map((name, j) =>
@@ -150,6 +165,7 @@ export function buildDriftReference(input: {
     meanDistance2: mean,
     farDistance2: n > 0 ? quantileSorted(sorted, input.farQuantile) : Number.POSITIVE_INFINITY,
     farQuantile: input.farQuantile,
+    ...(input.asOf === undefined ? {} : { asOf: input.asOf }),
   };
 }
 
@@ -166,18 +182,28 @@ export function measureDrift(input: {
   labels: ArrayLike<number>;
   d2: ArrayLike<number>;
   thresholds: DriftThresholds;
+  /** Instant tonight's features were evaluated at (ISO); with the reference's asOf, it ages CLOCK_FEATURES. */
+  asOf?: string;
 }): DriftReport {
   const { reference, behaviour, labels, d2, thresholds } = input;
-  const features = reference.features.map((f, j) => ({
-    feature: f.feature,
-    psi: populationStabilityIndex(
-      f.expected,
-      binShares(
-        behaviour.map((row) => row[j] ?? Number.NaN),
-        f.edges,
+  const elapsedDays =
+    input.asOf !== undefined && reference.asOf !== undefined
+      ? Math.max(0, (Date.parse(input.asOf) - Date.parse(reference.asOf)) / 86_400_000)
+      : 0;
+  const features = reference.features.map((f, j) => {
+    const age = CLOCK_FEATURES[f.feature];
+    const edges = age && elapsedDays > 0 ? f.edges.map((e) => age(e, elapsedDays)) : f.edges;
+    return {
+      feature: f.feature,
+      psi: populationStabilityIndex(
+        f.expected,
+        binShares(
+          behaviour.map((row) => row[j] ?? Number.NaN),
+          edges,
+        ),
       ),
-    ),
-  }));
+    };
+  });
   const k = reference.shares.length;
   const counts = new Array<number>(k).fill(0);
   const n = labels.length;

@@ -48,6 +48,8 @@ export interface FitInput {
   version: number;
   runId: string;
   createdAt: string;
+  /** Instant the sample's features were evaluated at (the run's asOf); defaults to createdAt. Drift ages clocks from it. */
+  asOf?: string;
   value: StoredValueModel;
 }
 
@@ -160,6 +162,7 @@ export function fitSegmentation(input: FitInput): FitResult {
           labels: previousNearestOfSample.labels,
           d2: previousNearestOfSample.d2,
           thresholds: driftSettings,
+          asOf: input.asOf ?? input.createdAt,
         })
       : null;
 
@@ -264,6 +267,7 @@ export function fitSegmentation(input: FitInput): FitResult {
     k,
     bins: driftSettings.bins,
     farQuantile: driftSettings.farQuantile,
+    asOf: input.asOf ?? input.createdAt,
   });
 
   // Profiles and names; an aligned segment that barely changed keeps its previous name.

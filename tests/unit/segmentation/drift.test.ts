@@ -124,3 +124,42 @@ describe('measureDrift', () => {
     expect(r.drifting.map((f) => f.feature)).toEqual(c.drifting);
   });
 });
+
+describe('clock features age with the reference', () => {
+  // 1,000 customers with tenure 1..100 days and recency 0..49 days, in behaviourRow units.
+  const raw = Array.from({ length: 1_000 }, (_, i) => ({ tenure: 1 + (i % 100), recency: i % 50 }));
+  const row = (c: { tenure: number; recency: number }, days: number) => [
+    Math.log1p(c.tenure + days),
+    Math.min(c.recency + days, 365),
+  ];
+  const labels = new Int32Array(1_000);
+  const d2 = new Float64Array(1_000).fill(1);
+  const reference = buildDriftReference({
+    featureNames: ['tenureDays', 'recencyDays'],
+    behaviour: raw.map((c) => row(c, 0)),
+    labels,
+    d2,
+    k: 1,
+    bins: 10,
+    farQuantile: 0.99,
+    asOf: '2026-01-01T03:00:00.000Z',
+  });
+  const thresholds = { featurePsi: 0.25, sharePsi: 0.25, distanceInflation: 1.5 };
+
+  test.each([
+    { name: 'the same customers 20 nights older: no drift', asOf: '2026-01-21T03:00:00.000Z', detected: false },
+    { name: 'without the reference instant the ageing is unseen and reads as drift', asOf: undefined, detected: true },
+  ])('$name', ({ asOf, detected }) => {
+    const r = measureDrift({
+      reference,
+      referenceVersion: 1,
+      behaviour: raw.map((c) => row(c, 20)),
+      labels,
+      d2,
+      thresholds,
+      ...(asOf ? { asOf } : {}),
+    });
+    expect(r.detected).toBe(detected);
+    if (!detected) expect(Math.max(...r.features.map((f) => f.psi))).toBeLessThan(0.01);
+  });
+});
