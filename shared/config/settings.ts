@@ -28,8 +28,8 @@ export const continuitySettingsSchema = z.object({
 });
 export type ContinuitySettings = z.infer<typeof continuitySettingsSchema>;
 export const DEFAULT_CONTINUITY: ContinuitySettings = {
-  minSilhouetteGain: 0.03,
-  minSegmentSilhouette: 0,
+  minSilhouetteGain: 0.05,
+  minSegmentSilhouette: -0.1,
 };
 
 /**

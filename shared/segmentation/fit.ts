@@ -71,13 +71,18 @@ export interface FitDiagnostics {
 export interface ContinuityDecision {
   chosen: 'warm' | 'fresh';
   reason: 'no_previous' | 'incomparable' | 'warm_kept' | 'silhouette_gain' | 'segment_broke' | 'drift';
+  /** Warm-started segments dropped because they no longer held together (their ids retire; the warm start goes on). */
+  droppedSegments: string[];
   gain: number | null;
   /** Whether a fresh fit was made on the whole sample (k itself is searched on the subsample every night). */
   searched: boolean;
   warmSilhouette: number | null;
   freshSilhouette: number | null;
   freshK: number | null;
-  /** Warm-started segments that no longer hold together (share under the minimum, or silhouette under the floor). */
+  /**
+   * Warm-started segments that no longer hold together (share under the minimum, or silhouette under the floor) and
+   * could not be dropped (fewer than 2 would remain): the fresh fit then wins.
+   */
   brokenSegments: string[];
 }
 
@@ -166,26 +171,39 @@ export function fitSegmentation(input: FitInput): FitResult {
         })
       : null;
 
-  // Warm start: the active centroids carried into tonight's space, refined by Lloyd on tonight's sample.
+  // Warm start: the active centroids carried into tonight's space, refined by Lloyd on tonight's sample. A segment
+  // that no longer holds together (under the minimum share, or a mean silhouette under the floor) is dropped and
+  // Lloyd runs again from the others: its id retires, its members move, and every other segment keeps its id.
   const carried = hasPrevious ? previousInSpace(previous, space) : null;
-  const warm = carried && carried.k > 0 && carried.k <= n ? warmStart(data, n, dim, carried) : null;
+  let warm = carried && carried.k > 0 && carried.k <= n ? warmStart(data, n, dim, carried) : null;
   let warmSilhouette: number | null = null;
   let brokenSegments: string[] = [];
+  let droppedSegments: string[] = [];
   if (warm && carried) {
+    const broken = brokenOf(warm);
+    brokenSegments = broken.map((c) => carried.segmentIds[warm!.descent[c]!]!);
+    if (broken.length > 0 && warm.k - broken.length >= 2) {
+      droppedSegments = brokenSegments;
+      const keep = Array.from({ length: warm.k }, (_, c) => c).filter((c) => !broken.includes(c));
+      warm = warmStart(data, n, dim, carried, keep);
+      brokenSegments = [];
+    }
     warmSilhouette = silhouetteOf(warm.labels, warm.k);
+  }
+  function brokenOf(p: Partition): number[] {
     const bySegment = silhouetteByCluster(
       dist,
       s,
-      Int32Array.from(subRows, (row) => warm.labels[row]!),
-      warm.k,
+      Int32Array.from(subRows, (row) => p.labels[row]!),
+      p.k,
     );
-    const sizes = new Array<number>(warm.k).fill(0);
-    for (const l of warm.labels) sizes[l]! += 1;
-    brokenSegments = carried.segmentIds.filter(
-      (_, c) =>
+    const sizes = new Array<number>(p.k).fill(0);
+    for (const l of p.labels) sizes[l]! += 1;
+    return Array.from({ length: p.k }, (_, c) => c).filter(
+      (c) =>
         sizes[c]! / n < settings.minSegmentShare ||
         !(bySegment[c]! >= continuity.minSegmentSilhouette) ||
-        (warm.k > 1 && sizes[c]! <= 1),
+        (p.k > 1 && sizes[c]! <= 1),
     );
   }
 
@@ -212,7 +230,13 @@ export function fitSegmentation(input: FitInput): FitResult {
     previous !== null &&
     warmSilhouette < previous.quality.silhouette - continuity.minSilhouetteGain;
   const promising = warmSilhouette !== null && bestScore - warmSilhouette > continuity.minSilhouetteGain;
-  const search = !warm || brokenSegments.length > 0 || drift?.detected === true || degraded || promising;
+  const search =
+    !warm ||
+    brokenSegments.length > 0 ||
+    droppedSegments.length > 0 ||
+    drift?.detected === true ||
+    degraded ||
+    promising;
   let freshFit: Partition | null = null;
   let freshSilhouette: number | null = null;
   if (search) {
@@ -352,6 +376,7 @@ export function fitSegmentation(input: FitInput): FitResult {
         freshSilhouette,
         freshK: freshFit?.k ?? null,
         brokenSegments,
+        droppedSegments,
       },
       drift,
     },
@@ -555,32 +580,32 @@ function sameFeatureSpace(previous: SegmentationModel, embeddingDim: number): bo
 }
 
 /**
- * Lloyd from the carried centroids (Hamerly-accelerated `lloyd`, k-means' own convergence rule). Centroid c descends
- * from carried centroid c (an emptied cluster is reseeded by the kernel and will fail the alignment cap).
+ * Lloyd from the carried centroids listed in `keep` (all by default; Hamerly-accelerated `lloyd`, k-means' own
+ * convergence rule). Centroid i descends from carried centroid keep[i] (an emptied cluster is reseeded by the kernel
+ * and will fail the alignment cap).
  */
 function warmStart(
   data: Float64Array,
   n: number,
   dim: number,
   carried: PreviousCentroids,
+  keep: readonly number[] = Array.from({ length: carried.k }, (_, c) => c),
 ): Partition & { descent: number[] } {
-  const init = Float64Array.from(carried.centroids);
-  const fit = lloyd(data, n, dim, init, carried.k);
-  const { labels, d2 } = assignNearest(data, n, dim, fit.centroids, carried.k);
-  return {
-    k: carried.k,
-    centroids: fit.centroids,
-    labels,
-    d2,
-    merged: 0,
-    descent: Array.from({ length: carried.k }, (_, c) => c),
-  };
+  const k = keep.length;
+  const init = new Float64Array(k * dim);
+  keep.forEach((c, i) => {
+    for (let j = 0; j < dim; j++) init[i * dim + j] = carried.centroids[c * dim + j] ?? 0;
+  });
+  const fit = lloyd(data, n, dim, init, k);
+  const { labels, d2 } = assignNearest(data, n, dim, fit.centroids, k);
+  return { k, centroids: fit.centroids, labels, d2, merged: 0, descent: [...keep] };
 }
 
 /**
  * The continuity rule. No comparable active model → fresh. Otherwise the warm start is kept unless a fresh fit was
- * made and (a) a warm segment no longer holds together, (b) drift was detected and the fresh fit's silhouette is
- * higher, or (c) its silhouette gain exceeds `minSilhouetteGain`.
+ * made and (a) a warm segment no longer holds together and cannot be dropped, or (b) its silhouette gain exceeds
+ * `minSilhouetteGain` (reported as `drift` when drift called for the fresh fit). Drift makes the fresh fit happen;
+ * it does not lower the bar.
  */
 export function chooseCandidate(input: {
   warm: boolean;
@@ -596,7 +621,7 @@ export function chooseCandidate(input: {
   if (!input.warm) return { chosen: 'fresh', reason: input.incomparable ? 'incomparable' : 'no_previous', gain };
   if (f === null || gain === null) return { chosen: 'warm', reason: 'warm_kept', gain };
   if (input.brokenSegments.length > 0) return { chosen: 'fresh', reason: 'segment_broke', gain };
-  if (input.drift && gain > 0) return { chosen: 'fresh', reason: 'drift', gain };
+  if (input.drift && gain > input.minSilhouetteGain) return { chosen: 'fresh', reason: 'drift', gain };
   if (gain > input.minSilhouetteGain) return { chosen: 'fresh', reason: 'silhouette_gain', gain };
   return { chosen: 'warm', reason: 'warm_kept', gain };
 }
