@@ -131,6 +131,8 @@ export interface RunFit {
     gain: number | null;
     searched: boolean;
     brokenSegments?: string[];
+    /** Warm segments dropped tonight because they no longer held together (their ids retired). */
+    droppedSegments?: string[];
   } | null;
   /** Drift of tonight's sample against the active model's training sample (null: no comparable active model). */
   drift?: {

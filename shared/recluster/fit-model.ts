@@ -146,6 +146,7 @@ export async function fitModel(input: FitInput, deps: ReclusterDeps): Promise<Fi
             gain: continuity.gain,
             searched: continuity.searched,
             brokenSegments: continuity.brokenSegments,
+            droppedSegments: continuity.droppedSegments,
           }
         : null,
       drift: drift

@@ -108,7 +108,10 @@ export function describeContinuity(c: RunReport['continuity']): string {
     segment_broke: 'fresh fit adopted: a segment no longer held together',
     drift: 'fresh fit adopted: drift',
   };
-  return `Continuity: ${why[c.reason] ?? c.reason}${gain}.`;
+  const dropped = c.droppedSegments?.length
+    ? `; dropped ${c.droppedSegments.join(', ')} (no longer held together)`
+    : '';
+  return `Continuity: ${why[c.reason] ?? c.reason}${gain}${dropped}.`;
 }
 
 /** "Drift: none (max feature PSI 0.04, share PSI 0.01, distance ×1.02)." and the like. */

@@ -233,6 +233,18 @@ describe('fitSegmentation on planted personas', () => {
     expect(ids3.slice(0, 4)).toEqual(ids1.slice(0, 4));
     expect(ids3[4]).toBe('');
     expect(ids3[5]).toBe('seg-006');
+    // The warm centroid of the vanished persona followed the new one beyond the alignment cap: its id retired.
+    expect(fit3.diagnostics.continuity).toMatchObject({ chosen: 'warm', droppedSegments: [] });
+  });
+
+  test('a persona that shrinks below the minimum share: its warm segment is dropped, its id retires, the rest keep theirs', () => {
+    const fourth = draw(ps, 2_000, 4, [1, 1, 1, 1, 0.02]);
+    const fit4 = fit(fourth.rows, fit1.model);
+    const ids1 = idByPersona(fit1.labels, first.truth, fit1.model.segmentIds, 5);
+    expect(fit4.diagnostics.continuity).toMatchObject({ chosen: 'warm', droppedSegments: [ids1[4]] });
+    expect(fit4.model.k).toBe(4);
+    expect(fit4.model.retiredSegmentIds).toEqual([ids1[4]]);
+    expect(idByPersona(fit4.labels, fourth.truth, fit4.model.segmentIds, 5).slice(0, 4)).toEqual(ids1.slice(0, 4));
   });
 });
 
