@@ -125,6 +125,24 @@ describe('assignWithHysteresis', () => {
     expect(decision).toMatchObject(expected);
   });
 
+  test('property: at re-cluster a customer moves to a new version exactly when the nearest is closer by the margin', () => {
+    fc.assert(
+      fc.property(
+        fc.double({ min: -2, max: 12, noNaN: true }),
+        fc.double({ min: -2, max: 12, noNaN: true }),
+        fc.integer({ min: 0, max: 2 }),
+        (x, y, aligned) => {
+          const soft = softAssign([x, y], model);
+          const current = { segmentId: model.segmentIds[aligned]!, modelVersion: 1, since: since(1) };
+          const d = assignWithHysteresis({ current, soft, model, now: NOW, settings, newModelDecides: true });
+          const clearlyCloser = soft.d2[soft.nearest]! < (1 - settings.margin) * soft.d2[aligned]!;
+          expect(d.move).toBe(soft.nearest !== aligned && clearlyCloser);
+          expect(d.segmentId).toBe(d.move ? model.segmentIds[soft.nearest] : current.segmentId);
+        },
+      ),
+    );
+  });
+
   test('property: with margin > 0 a customer oscillating inside the margin band around a midpoint never flaps', () => {
     fc.assert(
       fc.property(fc.array(fc.double({ min: 4.75, max: 5.25, noNaN: true }), { minLength: 2, maxLength: 30 }), (xs) => {
