@@ -129,10 +129,36 @@ export function fitSegmentation(input: FitInput): FitResult {
   const rng = createRng(settings.seed);
   const continuity = settings.continuity ?? DEFAULT_CONTINUITY;
   const driftSettings = settings.drift ?? DEFAULT_DRIFT;
-  const scaler = fitRobustScaler(
-    sample.map((r) => r.behaviour),
-    SCALER_CLIP,
-  );
+  // Drift: tonight's sample against the active model's training sample, in the active model's own space.
+  const hasPrevious = previous !== null && previous.k > 0;
+  const previousNearestOfSample = hasPrevious ? previousNearest(sample, previous) : null;
+  const drift =
+    hasPrevious && previous.driftReference && sameFeatureSpace(previous, embeddingDim) && previousNearestOfSample
+      ? measureDrift({
+          reference: previous.driftReference,
+          referenceVersion: previous.version,
+          behaviour: sample.map((r) => r.behaviour),
+          labels: previousNearestOfSample.labels,
+          d2: previousNearestOfSample.d2,
+          thresholds: driftSettings,
+          asOf: input.asOf ?? input.createdAt,
+        })
+      : null;
+
+  // The space is part of a model's meaning: a warm start keeps the active model's scaler, so a quartile that flips on
+  // a near-binary feature (a channel share) cannot redraw every segment overnight. The scaler is refitted on tonight's
+  // sample when there is no comparable active model, or when drift says tonight's population is another one.
+  const keepScaler =
+    hasPrevious &&
+    sameFeatureSpace(previous, embeddingDim) &&
+    previous.scaler.center.length === BEHAVIOUR_FEATURES.length &&
+    drift?.detected !== true;
+  const scaler = keepScaler
+    ? previous.scaler
+    : fitRobustScaler(
+        sample.map((r) => r.behaviour),
+        SCALER_CLIP,
+      );
   const space = { scaler, weights, embeddingDim };
   const data = new Float64Array(n * dim);
   sample.forEach((row, i) => data.set(vectorOf(row, space), i * dim));
@@ -154,22 +180,6 @@ export function fitSegmentation(input: FitInput): FitResult {
       Int32Array.from(subRows, (row) => labels[row]!),
       k,
     );
-
-  // Drift: tonight's sample against the active model's training sample, in the active model's own space.
-  const hasPrevious = previous !== null && previous.k > 0;
-  const previousNearestOfSample = hasPrevious ? previousNearest(sample, previous) : null;
-  const drift =
-    hasPrevious && previous.driftReference && sameFeatureSpace(previous, embeddingDim) && previousNearestOfSample
-      ? measureDrift({
-          reference: previous.driftReference,
-          referenceVersion: previous.version,
-          behaviour: sample.map((r) => r.behaviour),
-          labels: previousNearestOfSample.labels,
-          d2: previousNearestOfSample.d2,
-          thresholds: driftSettings,
-          asOf: input.asOf ?? input.createdAt,
-        })
-      : null;
 
   // Warm start: the active centroids carried into tonight's space, refined by Lloyd on tonight's sample. A segment
   // that no longer holds together (under the minimum share, or a mean silhouette under the floor) is dropped and

@@ -337,6 +337,10 @@ describe('continuity: the nightly fit starts from the active model', () => {
       expect(d).toMatchObject({ chosen: 'warm', reason: 'warm_kept', searched: false });
   });
 
+  test('without drift the warm start keeps the active scaler: the space does not move under the segments', () => {
+    for (const m of models.slice(1)) expect(m.scaler).toEqual(models[0]!.scaler);
+  });
+
   test('on overlapping personas, ≤ 1 % of a fixed panel changes segment per night and no id is minted after night 1', () => {
     const labelled = models.map((m) => idsUnder(m, panel));
     for (let night = 1; night < models.length; night++) {
@@ -441,6 +445,8 @@ describe('drift and the early signal on the model', () => {
     expect(drift.drifting[0]!.psi).toBeGreaterThan(0.25);
     expect(drift.features.filter((f, j) => j !== 2).every((f) => f.psi < 0.1)).toBe(true);
     expect(r.diagnostics.continuity!.searched).toBe(true);
+    // Drift says tonight's population is another one: the scaler is refitted on it.
+    expect(r.model.scaler.center[2]).toBeCloseTo(base.model.scaler.center[2]! + 3, 0);
   });
 
   test('a kept id whose name changed is listed as renamed (id, old name, new name)', () => {
