@@ -12,7 +12,14 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { runLocal } from '../local/run';
 import { simulateStore } from '../local/simulator';
-import { consumerMetrics, formatTargets, plantedAri, type RunDiagnostics } from '../local/summary-metrics';
+import {
+  consumerMetrics,
+  formatTargets,
+  plantedAri,
+  supervisedAriBound,
+  type RunDiagnostics,
+} from '../local/summary-metrics';
+import { behaviourRow, buildVector } from '../shared/domain/vector';
 import { DynamoProfileStore, DynamoRunStore, documentClient } from '../shared/adapters/dynamo';
 import type { DriftDetected, ModelPublished, SegmentChanged } from '../shared/contracts/outbound';
 import type { RunRecord } from '../shared/ports/stores';
@@ -72,13 +79,27 @@ async function main(): Promise<void> {
         });
       }
       const profiles = new DynamoProfileStore(doc, stack.dynamo.tableName, stack.settings.retention.historyDays);
-      const assigned: { customerId: string; segmentId: string | null }[] = [];
-      for await (const p of profiles.scanShard(0, 1)) {
-        assigned.push({ customerId: p.customerId, segmentId: p.assignment?.segmentId ?? null });
-      }
       const persona = new Map(
         [...store.truth].filter(([, t]) => t.kind === 'customer').map(([id, t]) => [id, t.switchedTo ?? t.persona]),
       );
+      const model = await stack.modelStore.getActive();
+      const assigned: { customerId: string; segmentId: string | null }[] = [];
+      const vectors: number[][] = [];
+      const labels: string[] = [];
+      for await (const p of profiles.scanShard(0, 1)) {
+        assigned.push({ customerId: p.customerId, segmentId: p.assignment?.segmentId ?? null });
+        const planted = persona.get(p.customerId);
+        if (model && planted !== undefined && (eventCounts.get(p.customerId) ?? 0) >= 10) {
+          vectors.push(Array.from(buildVector(behaviourRow(p.features), p.features.interest, model)));
+          labels.push(planted);
+        }
+      }
+      const bound = supervisedAriBound(vectors, labels);
+      if (bound) {
+        console.log(
+          `supervised ARI bound on ${labels.length} customers with ≥ 10 events: k-NN ${bound.knn.toFixed(4)}, nearest class mean ${bound.nearestMean.toFixed(4)}`,
+        );
+      }
       metrics = consumerMetrics({
         segmentChanged: stack.bus.eventsOf<SegmentChanged>('segment.changed').map((e) => e.detail),
         modelPublished: stack.bus.eventsOf<ModelPublished>('segmentation.model.published').map((e) => e.detail),
@@ -88,6 +109,7 @@ async function main(): Promise<void> {
         start: start!,
         switchedAt: new Map([...store.truth].map(([id, t]) => [id, t.switchedAt])),
         ari: plantedAri(assigned, persona, eventCounts),
+        ariBound: bound?.bound ?? null,
       });
       for (const e of stack.bus.eventsOf<DriftDetected>('segmentation.drift.detected')) {
         const d = e.detail;

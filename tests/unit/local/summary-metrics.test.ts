@@ -1,5 +1,12 @@
-import { consumerMetrics, formatTargets, plantedAri, type RunDiagnostics } from '../../../local/summary-metrics';
+import {
+  consumerMetrics,
+  formatTargets,
+  plantedAri,
+  supervisedAriBound,
+  type RunDiagnostics,
+} from '../../../local/summary-metrics';
 import type { ModelPublished, SegmentChanged } from '../../../shared/contracts/outbound';
+import { createRng } from '../../../shared/util/rng';
 
 const START = new Date('2026-01-01T00:00:00Z');
 const at = (day: number, hour = 3) => new Date(START.getTime() + day * 86_400_000 + hour * 3_600_000).toISOString();
@@ -161,5 +168,31 @@ describe('plantedAri', () => {
     ]);
     expect(plantedAri(customers, persona, counts)).toBe(1);
     expect(plantedAri(customers, persona, counts, 0)).toBeLessThan(1);
+  });
+});
+
+describe('supervisedAriBound', () => {
+  test('separated classes: a classifier that knows them scores ARI 1', () => {
+    const vectors = [
+      [0, 0],
+      [0.1, 0],
+      [0, 0.1],
+      [10, 10],
+      [10.1, 10],
+      [10, 10.1],
+    ];
+    expect(supervisedAriBound(vectors, ['a', 'a', 'a', 'b', 'b', 'b'], 1)).toEqual({
+      bound: 1,
+      knn: 1,
+      nearestMean: 1,
+    });
+  });
+
+  test('labels that the features cannot tell apart: the bound falls well below 0.9', () => {
+    // Two personas drawn from the same distribution: no classifier can separate them.
+    const rng = createRng(3);
+    const vectors = Array.from({ length: 200 }, () => [rng.normal(), rng.normal()]);
+    const labels = vectors.map(() => (rng.next() < 0.5 ? 'a' : 'b'));
+    expect(supervisedAriBound(vectors, labels)!.bound).toBeLessThan(0.1);
   });
 });
