@@ -1,7 +1,10 @@
 /**
  * FitModel: the pure core of the nightly re-clustering. Sample in, model version out:
- * scaler → vectors → k by silhouette → k-means++ → merge small segments → id alignment → τ → profiles
- * and names → quality → gate. Deterministic for a given settings.seed; no I/O.
+ * drift against the active model → scaler (kept, or refitted on drift) → vectors → warm start from the active
+ * centroids (dropping segments that no longer hold together) → k searched on the subsample → a fresh k-means++ fit
+ * only when continuity or drift calls for one, adopted only when clearly better → id alignment (descent for the warm
+ * start, Hungarian for a fresh fit, both with the distance cap) → τ → profiles and names → quality → gate.
+ * Deterministic for a given settings.seed; no I/O.
  */
 import type { Settings } from '../config/settings';
 import type { ModelQuality } from '../contracts/outbound';
@@ -99,16 +102,30 @@ const SCALER_CLIP = 5;
 /**
  * Fits a new segmentation model on the sample.
  *
- * - k is chosen in [kMin, kMax] by the mean silhouette of a k-means fit on one uniform subsample of
- *   `silhouetteSubsample` rows (pairwise distances computed once and reused for every k); the final model is
- *   then fitted on the whole sample with `nInit` k-means++ initialisations.
+ * - Drift (shared/segmentation/drift.ts) of tonight's sample against the active model's `driftReference`: PSI of each
+ *   behaviour feature and of the segment shares, inflation of the mean d² to the nearest centroid.
+ * - The active model's scaler is kept (the space is part of a segment's meaning) unless there is no comparable active
+ *   model or drift was detected; then it is refitted on the sample.
+ * - Warm start: the active centroids (carried into tonight's space) refined by Lloyd. A warm segment under
+ *   `minSegmentShare` or with a mean silhouette under `continuity.minSegmentSilhouette` is dropped and Lloyd runs
+ *   again from the others (its id retires), as long as 2 segments remain.
+ * - k is searched every night in [kMin, kMax] by the mean silhouette of a k-means fit on one uniform subsample of
+ *   `silhouetteSubsample` rows (pairwise distances computed once and reused for every k and every candidate). A fresh
+ *   fit on the whole sample (`nInit` k-means++ initialisations) is made only without a warm start, on drift, after a
+ *   dropped or unrepairable segment, when the warm silhouette fell by more than `continuity.minSilhouetteGain`, or
+ *   when the subsample's best k beats the warm start by that gain. See `chooseCandidate` for which one wins;
+ *   `diagnostics.continuity` says which did, why and by how much.
  * - Segments holding less than `minSegmentShare` of the sample are merged, smallest first, into the segment
  *   with the nearest centroid (size-weighted mean centroid); k may then end below kMin, never below 2.
  *   Labels are finally the nearest-centroid assignment, exactly what AssignShard will compute.
- * - Segments are ordered by size (largest first) before ids are aligned, so fresh ids are numbered by size.
+ * - A fresh fit's segments are ordered by size (largest first) before ids are aligned, so fresh ids are numbered by
+ *   size; it is aligned by the Hungarian algorithm. A warm start keeps each centroid's ancestor id unless it moved
+ *   beyond the alignment cap (`alignByDescent`): then the id retires and the segment gets a fresh one.
  * - Alignment compares centroids in the new vector space: the previous centroids are carried over through the
  *   inverse of the previous scaler and weights, then the new ones. A different feature list or embedding
  *   dimension means a different space: nothing matches and every previous id is retired.
+ * - The model keeps a `driftReference` of its training sample and `farDistance2` (the `drift.farQuantile` quantile of
+ *   d² to the nearest centroid), and lists `renamedSegments` (kept ids whose name changed).
  * - τ (the soft-assignment temperature) is the median over the sample of the squared distance to the nearest
  *   centroid, so a typical member's runner-up probability reflects how much farther the runner-up is in units
  *   of a typical within-segment spread. It falls back to the mean, then to 1, so it is always > 0.
