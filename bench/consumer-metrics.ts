@@ -10,19 +10,11 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { LocalObjectStore } from '../local/object-store';
 import { runLocal } from '../local/run';
 import { simulateStore } from '../local/simulator';
-import {
-  consumerMetrics,
-  formatTargets,
-  plantedAri,
-  supervisedAriBound,
-  type RunDiagnostics,
-} from '../local/summary-metrics';
-import { behaviourRow, buildVector } from '../shared/domain/vector';
-import { DynamoProfileStore, DynamoRunStore, documentClient } from '../shared/adapters/dynamo';
-import type { DriftDetected, ModelPublished, SegmentChanged } from '../shared/contracts/outbound';
-import type { RunRecord } from '../shared/ports/stores';
+import { consumerMetricsForStack, type ConsumerMetrics } from '../local/summary-metrics';
+import type { DriftDetected } from '../shared/contracts/outbound';
 
 const { values } = parseArgs({
   options: {
@@ -48,79 +40,37 @@ async function main(): Promise<void> {
       if (typeof id === 'string') eventCounts.set(id, (eventCounts.get(id) ?? 0) + 1);
     }
   }
-  let metrics: ReturnType<typeof consumerMetrics> | null = null;
+  let metrics: ConsumerMetrics | null = null;
+  let lines: string[] = [];
   const t0 = performance.now();
   const summary = await runLocal({
     source: { kind: 'simulate', customers, days, seed },
     outDir: values.out!,
     beforeClose: async (stack) => {
-      const doc = documentClient(stack.dynamo.client);
-      const runStore = new DynamoRunStore(doc, stack.dynamo.tableName);
-      const runs: RunDiagnostics[] = [];
-      const records = new Map<string, RunRecord>();
-      const run0 = (id: string) => records.get(id);
-      for (let d = 0; d <= days + 1; d++) {
-        const night = new Date(start!.getTime() + d * 86_400_000).toISOString().slice(0, 10);
-        const run = await runStore.get(`nightly-${night}`);
-        if (!run) continue;
-        records.set(run.runId, run);
-        runs.push({
-          runId: run.runId,
-          asOf: run.asOf,
-          status: run.status,
-          modelVersion: run.fit?.modelVersion ?? null,
-          published: run.status === 'published',
-          gateReasons: run.fit && !run.fit.gate.passed ? run.fit.gate.reasons : [],
-          population: run.fit?.population ?? null,
-          kScores: [],
-          k: run.fit?.k ?? null,
-          continuity: run.fit?.continuity ?? null,
-          drift: run.fit?.drift ?? null,
-        });
-      }
-      const profiles = new DynamoProfileStore(doc, stack.dynamo.tableName, stack.settings.retention.historyDays);
-      const persona = new Map(
-        [...store.truth].filter(([, t]) => t.kind === 'customer').map(([id, t]) => [id, t.switchedTo ?? t.persona]),
+      const runIds = Array.from(
+        { length: days + 2 },
+        (_, d) => `nightly-${new Date(start!.getTime() + d * 86_400_000).toISOString().slice(0, 10)}`,
       );
-      const model = await stack.modelStore.getActive();
-      const assigned: { customerId: string; segmentId: string | null }[] = [];
-      const vectors: number[][] = [];
-      const labels: string[] = [];
-      for await (const p of profiles.scanShard(0, 1)) {
-        assigned.push({ customerId: p.customerId, segmentId: p.assignment?.segmentId ?? null });
-        const planted = persona.get(p.customerId);
-        if (model && planted !== undefined && (eventCounts.get(p.customerId) ?? 0) >= 10) {
-          vectors.push(Array.from(buildVector(behaviourRow(p.features), p.features.interest, model)));
-          labels.push(planted);
-        }
-      }
-      const bound = supervisedAriBound(vectors, labels);
-      if (bound) {
-        console.log(
-          `supervised ARI bound on ${labels.length} customers with ≥ 10 events: k-NN ${bound.knn.toFixed(4)}, nearest class mean ${bound.nearestMean.toFixed(4)}`,
-        );
-      }
-      metrics = consumerMetrics({
-        segmentChanged: stack.bus.eventsOf<SegmentChanged>('segment.changed').map((e) => e.detail),
-        modelPublished: stack.bus.eventsOf<ModelPublished>('segmentation.model.published').map((e) => e.detail),
-        driftDetected: stack.bus.eventsOf<DriftDetected>('segmentation.drift.detected').map((e) => e.detail),
-        runs,
-        customers: assigned.length,
+      // runLocal keeps its object store to itself: kScores are not read here (the report gets them from run.ts).
+      const result = await consumerMetricsForStack(stack, {
+        objects: new LocalObjectStore(),
+        runIds,
         start: start!,
-        switchedAt: new Map([...store.truth].map(([id, t]) => [id, t.switchedAt])),
-        ari: plantedAri(assigned, persona, eventCounts),
-        ariBound: bound?.bound ?? null,
+        truth: store.truth,
+        eventCounts,
       });
+      metrics = result.metrics;
+      lines = result.lines;
       for (const e of stack.bus.eventsOf<DriftDetected>('segmentation.drift.detected')) {
         const d = e.detail;
         console.log(
           `drift ${d.runId}: ${d.reasons.join(',')} ${d.features.map((f) => `${f.feature} ${f.psi.toFixed(2)}`).join(', ')}`,
         );
       }
-      for (const r of runs) {
+      for (const r of result.runs) {
         const c = r.continuity;
         console.log(
-          `${r.runId} ${r.status} v${r.modelVersion ?? '-'} k=${r.k ?? '-'} ${c ? `${c.chosen}/${c.reason} gain=${c.gain?.toFixed(3) ?? '-'} broken=${(run0(r.runId)?.fit?.continuity?.brokenSegments ?? []).join(',')}` : ''} ${r.drift ? `drift=${r.drift.detected} psi=${r.drift.maxFeaturePsi.toFixed(3)} share=${r.drift.sharePsi.toFixed(3)} dist=${r.drift.distanceInflation.toFixed(2)}` : ''} ${r.gateReasons.join('; ')}`,
+          `${r.runId} ${r.status} v${r.modelVersion ?? '-'} k=${r.k ?? '-'} ${c ? `${c.chosen}/${c.reason} gain=${c.gain?.toFixed(3) ?? '-'}` : ''} ${r.drift ? `drift=${r.drift.detected} psi=${r.drift.maxFeaturePsi.toFixed(3)} share=${r.drift.sharePsi.toFixed(3)} dist=${r.drift.distanceInflation.toFixed(2)}` : ''} ${r.gateReasons.join('; ')}`,
         );
       }
     },
@@ -140,11 +90,7 @@ async function main(): Promise<void> {
         .join(', ')}) of ${n.customers} customers = ${(100 * n.movesPerCustomer).toFixed(2)} %`,
     );
   }
-  console.log(`moves per customer-night (all reasons): ${m.movesPerCustomerNight.toFixed(4)}`);
-  console.log(
-    `distinct segment ids ${m.distinctSegmentIds}, final k ${m.finalK ?? '-'}, drift events ${m.driftEvents}`,
-  );
-  for (const line of formatTargets(m.targets)) console.log(line);
+  for (const line of lines) console.log(line);
 }
 
 main().catch((err: unknown) => {

@@ -10,7 +10,10 @@ import { getJson, runObjectKeys } from '../shared/recluster/artifacts';
 import type { ModelArtifact } from '../shared/recluster/fit-model';
 import { adjustedRandIndex } from '../shared/segmentation/metrics';
 import { mapLimit } from '../shared/util/concurrency';
+import { DynamoProfileStore, DynamoRunStore, documentClient } from '../shared/adapters/dynamo';
+import { behaviourRow, buildVector } from '../shared/domain/vector';
 import type { ReportData } from './report';
+import type { EmbeddedStack } from './stack';
 
 const DAY_MS = 86_400_000;
 
@@ -374,4 +377,84 @@ export function supervisedAriBound(
   const knnAri = adjustedRandIndex(y, knn);
   const meanAri = adjustedRandIndex(y, nearestMean);
   return { bound: Math.max(knnAri, meanAri), knn: knnAri, nearestMean: meanAri };
+}
+
+/** What `consumerMetricsForStack` needs besides the stack: the nights' run ids and, for a simulation, its truth. */
+export interface LocalRunContext {
+  /** Where FitModel left its artifacts (kScores). */
+  objects: ObjectStore;
+  runIds: readonly string[];
+  /** Start of the simulated period (or of the replay). */
+  start: Date;
+  /** Simulator truth: planted persona (after any switch) and switch instant per customer. */
+  truth?: ReadonlyMap<string, { persona: string; switchedTo?: string; switchedAt?: Date; kind: string }>;
+  /** Events delivered per customer (for the ≥ 10-events ARI). */
+  eventCounts?: ReadonlyMap<string, number>;
+}
+
+/**
+ * Everything the summary and the report need about what consumers felt, read from the embedded stack at the end of a
+ * local run: the bus's outbound events, the run records and artifacts, the profiles and the active model.
+ * Returns the metrics, the report's extra datasets and the lines to print.
+ */
+export async function consumerMetricsForStack(
+  stack: EmbeddedStack,
+  context: LocalRunContext,
+): Promise<{
+  metrics: ConsumerMetrics;
+  report: ReturnType<typeof reportExtras>;
+  runs: RunDiagnostics[];
+  lines: string[];
+}> {
+  const doc = documentClient(stack.dynamo.client);
+  const runs = await collectRunDiagnostics(
+    new DynamoRunStore(doc, stack.dynamo.tableName),
+    context.objects,
+    context.runIds,
+  );
+  const persona = new Map(
+    [...(context.truth ?? [])]
+      .filter(([, t]) => t.kind === 'customer')
+      .map(([id, t]) => [id, t.switchedTo ?? t.persona]),
+  );
+  const model = await stack.modelStore.getActive();
+  const profiles = new DynamoProfileStore(doc, stack.dynamo.tableName, stack.settings.retention.historyDays);
+  const assigned: { customerId: string; segmentId: string | null }[] = [];
+  const vectors: number[][] = [];
+  const labels: string[] = [];
+  for await (const p of profiles.scanShard(0, 1)) {
+    assigned.push({ customerId: p.customerId, segmentId: p.assignment?.segmentId ?? null });
+    const planted = persona.get(p.customerId);
+    if (model && planted !== undefined && (context.eventCounts?.get(p.customerId) ?? 0) >= 10) {
+      vectors.push(Array.from(buildVector(behaviourRow(p.features), p.features.interest, model)));
+      labels.push(planted);
+    }
+  }
+  const bound = context.truth ? supervisedAriBound(vectors, labels) : null;
+  const metrics = consumerMetrics({
+    segmentChanged: stack.bus.eventsOf<SegmentChanged>('segment.changed').map((e) => e.detail),
+    modelPublished: stack.bus.eventsOf<ModelPublished>('segmentation.model.published').map((e) => e.detail),
+    driftDetected: stack.bus.eventsOf<DriftDetected>('segmentation.drift.detected').map((e) => e.detail),
+    runs,
+    customers: assigned.length,
+    start: context.start,
+    ...(context.truth
+      ? {
+          switchedAt: new Map([...context.truth].map(([id, t]) => [id, t.switchedAt])),
+          ari: context.eventCounts ? plantedAri(assigned, persona, context.eventCounts) : null,
+          ariBound: bound?.bound ?? null,
+        }
+      : {}),
+  });
+  const lines = [
+    `moves per customer-night (all reasons): ${metrics.movesPerCustomerNight.toFixed(4)}`,
+    `distinct segment ids ${metrics.distinctSegmentIds}, final k ${metrics.finalK ?? '-'}, drift events ${metrics.driftEvents}, refused runs ${metrics.refusedRuns.length}`,
+    ...(bound
+      ? [
+          `supervised ARI bound (${labels.length} customers with ≥ 10 events): k-NN ${bound.knn.toFixed(4)}, nearest class mean ${bound.nearestMean.toFixed(4)}`,
+        ]
+      : []),
+    ...formatTargets(metrics.targets),
+  ];
+  return { metrics, report: reportExtras(metrics, runs), runs, lines };
 }
