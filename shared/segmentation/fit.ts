@@ -653,8 +653,11 @@ export function chooseCandidate(input: {
   return { chosen: 'warm', reason: 'warm_kept', gain };
 }
 
-/** Ids kept from the previous model whose name changed. */
-function renamedSegments(
+/**
+ * Ids kept from the previous model whose name changed: {segmentId, oldName (the previous model's), newName}, in the
+ * new model's segment order. Call again after renaming segments (e.g. LLM narration) so the published list is true.
+ */
+export function renamedSegments(
   previous: SegmentationModel | null,
   segmentIds: readonly string[],
   names: readonly string[],
