@@ -5,11 +5,19 @@
  *   npm run bench:kmeans                 # BENCH_INSTALL=1 lets it apt-get install python3-sklearn if missing
  *   BENCH_REPEAT=3 npm run bench:kmeans  # best of 3 timings per configuration (default 2)
  *   BENCH_DIMS=32 npm run bench:kmeans   # only the 1,000,000 × 32 file
+ *   BENCH_WARM_N=200000                  # rows of the per-iteration and warm-start section (default 200,000)
+ *   BENCH_ONLY=warm BENCH_DIMS=32 npm run bench:kmeans   # only that section
+ *
+ * Then, since a warm start is the nightly hot path: time per Lloyd iteration from identical initial centroids
+ * (k-means++ from the same seed, written to a file that scikit-learn reads as `init`), one thread each, and the time
+ * of a warm-started fit (from the converged centroids, on a re-drawn sample of the same mixture) against a cold one.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, renameSync, statSync, writeSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { kmeans, kmeansPlusPlus, lloyd } from '../shared/segmentation/kmeans';
 import { createRng } from '../shared/util/rng';
 
 const ROOT = resolve(__dirname, '..');
@@ -168,7 +176,8 @@ function main(): void {
   const skipReason = ensureSklearn();
   if (skipReason) console.log(`scikit-learn comparison skipped: ${skipReason}`);
   const summary: string[] = [];
-  for (const d of DIMS) {
+  // BENCH_ONLY=warm: only the per-iteration and warm-start section.
+  for (const d of process.env.BENCH_ONLY === 'warm' ? [] : DIMS) {
     const path = ensureFile(d);
     console.log(`\n== ${N} x ${d}, k=${K} ==`);
     const par = runShoal(path, d);
@@ -190,6 +199,71 @@ function main(): void {
   }
   if (summary.length)
     console.log(`\nsummary (target: time ratio <= 1, inertia at most 0.5% above sklearn):\n${summary.join('\n')}`);
+  warmStartSection(DIMS[0]!, skipReason);
+}
+
+const WARM_N = Math.max(10_000, Number(process.env.BENCH_WARM_N ?? 200_000) || 200_000);
+
+const SKLEARN_ITER_SCRIPT = `
+import json, sys, time
+import numpy as np
+from sklearn.cluster import KMeans
+path, d, n, init_path, k = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4], int(sys.argv[5])
+X = np.fromfile(path, dtype='<f4', count=n * d).reshape(n, d)
+C0 = np.fromfile(init_path, dtype='<f8').reshape(k, d)
+km = KMeans(n_clusters=k, algorithm="lloyd", n_init=1, init=C0, tol=1e-4, max_iter=300)
+t0 = time.perf_counter()
+km.fit(X)
+fit = time.perf_counter() - t0
+print(json.dumps({"fitSeconds": fit, "iterations": int(km.n_iter_), "inertia": float(km.inertia_)}))
+`;
+
+/** Time per iteration from identical initial centroids, and a warm-started fit against a cold one. */
+function warmStartSection(d: number, skipReason: string | null): void {
+  const path = ensureFile(d);
+  const bytes = readFileSync(path);
+  const all = new Float32Array(bytes.buffer, bytes.byteOffset, Math.floor(bytes.byteLength / 4));
+  const n = Math.min(WARM_N, Math.floor(all.length / d / 2));
+  // Night 1: the first n rows; night 2: the next n rows (a re-drawn sample of the same mixture).
+  const night1 = all.slice(0, n * d);
+  const night2 = all.slice(n * d, 2 * n * d);
+  console.log(`\n== warm start, ${n} x ${d}, k=${K}, one thread ==`);
+
+  const init = kmeansPlusPlus(night1, n, d, K, createRng(SEED));
+  let t0 = performance.now();
+  const fromInit = lloyd(night1, n, d, init, K);
+  const shoalSeconds = (performance.now() - t0) / 1000;
+  const shoalPerIter = shoalSeconds / fromInit.iterations;
+  console.log(
+    `shoal lloyd from identical init: ${shoalSeconds.toFixed(3)} s, ${fromInit.iterations} iterations, ${(1000 * shoalPerIter).toFixed(2)} ms/iteration`,
+  );
+  if (!skipReason) {
+    mkdirSync(BENCH_DIR, { recursive: true });
+    const initPath = join(BENCH_DIR, `init-${d}.f64`);
+    writeFileSync(initPath, Buffer.from(init.buffer, init.byteOffset, init.byteLength));
+    const out = execFileSync(PYTHON, ['-c', SKLEARN_ITER_SCRIPT, path, String(d), String(n), initPath, String(K)], {
+      encoding: 'utf8',
+      env: { ...process.env, OMP_NUM_THREADS: '1' },
+    });
+    const sk = JSON.parse(out.trim().split('\n').pop()!) as { fitSeconds: number; iterations: number };
+    const skPerIter = sk.fitSeconds / sk.iterations;
+    console.log(
+      `sklearn lloyd from identical init (OMP_NUM_THREADS=1): ${sk.fitSeconds.toFixed(3)} s, ${sk.iterations} iterations, ${(1000 * skPerIter).toFixed(2)} ms/iteration -> per-iteration ratio shoal/sklearn = ${(shoalPerIter / skPerIter).toFixed(3)}`,
+    );
+  }
+
+  t0 = performance.now();
+  const cold = kmeans(night2, n, d, { k: K, seed: SEED + 1 });
+  const coldSeconds = (performance.now() - t0) / 1000;
+  t0 = performance.now();
+  const warm = lloyd(night2, n, d, fromInit.centroids, K);
+  const warmSeconds = (performance.now() - t0) / 1000;
+  console.log(
+    `night 2 cold fit (k-means++ + Lloyd): ${coldSeconds.toFixed(3)} s, ${cold.iterations} iterations, inertia ${cold.inertia.toPrecision(8)}`,
+  );
+  console.log(
+    `night 2 warm-started fit (from night 1's centroids): ${warmSeconds.toFixed(3)} s, ${warm.iterations} iterations, inertia ${warm.inertia.toPrecision(8)} -> ${(coldSeconds / warmSeconds).toFixed(1)}x faster`,
+  );
 }
 
 main();

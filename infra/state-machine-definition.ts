@@ -15,6 +15,8 @@ export const RECLUSTER_TASK_STATES = {
   ScanShard: 'scan-shard',
   FitModel: 'fit-model',
   AssignShard: 'assign-shard',
+  /** The gate refused tonight's model: the same function refreshes traits and stages with the ACTIVE version. */
+  RefreshShard: 'assign-shard',
   Publish: 'publish',
   MarkFailed: 'mark-failed',
 } as const satisfies Record<string, ReclusterTask>;
@@ -26,6 +28,12 @@ export const RECLUSTER_FAILURE_STATES = {
   failed: (state: Exclude<ReclusterState, 'QualityGate'>) => `${state}Failed` as const,
   qualityGateRejected: 'QualityGateRejected',
   markFailed: 'MarkFailed',
+  /** Map over the shards that refreshes traits and stages when the gate refused the model. */
+  refreshTraits: 'RefreshTraits',
+  /** Choice after MarkFailed: the run's model turned out to be live (Publish died after the flip). */
+  runOutcome: 'RunOutcome',
+  /** Where a run whose model is live ends, although a state after the flip failed. */
+  publishedAfterAll: 'PublishedAfterAll',
   fail: 'Failed',
 } as const;
 

@@ -51,6 +51,8 @@ function select(shape: Shape, prefix: string): Record<string, string> {
  *   after FitModel    {..., fit: FitOutput}
  *   after AssignShards{..., assignments: AssignOutput[]}
  *   Publish's result is discarded, so the execution output is the run summary above.
+ *   gate refused      RefreshTraits (AssignShard's function with {activeVersion}) → QualityGateRejected → MarkFailed
+ *   after MarkFailed  {..., markFailed: {published}}: true when the run's model turned out live → PublishedAfterAll
  *
  * Every Task and Map catches States.ALL into `$.error`, then a Pass `<State>Failed` shapes `MarkFailedInput`
  * ({runId, state, error}), MarkFailed records the run and emits segmentation.run.failed, and `Failed` ends it.
@@ -72,11 +74,30 @@ export class ReclusterWorkflow extends Construct {
         state: sfn.JsonPath.stringAt('$.state'),
         error: sfn.JsonPath.objectAt('$.error'),
       }),
-      resultPath: sfn.JsonPath.DISCARD,
+      resultSelector: { 'published.$': '$.Payload.published' },
+      resultPath: '$.markFailed',
     });
-    // Recording the failure failed too: still end the run as failed, with the original state data.
+    // Recording the failure must not be lost to one bad moment: retry anything a few times. If it still fails, the
+    // execution fails and the next run's PlanShards reconciles the run record (shared/recluster/mark-failed.ts).
+    markFailed.addRetry({
+      errors: [sfn.Errors.ALL],
+      interval: Duration.seconds(5),
+      maxAttempts: 3,
+      backoffRate: 2,
+      jitterStrategy: sfn.JitterType.FULL,
+    });
     markFailed.addCatch(fail, { errors: [sfn.Errors.ALL], resultPath: '$.markFailedError' });
-    markFailed.next(fail);
+    // MarkFailed found the run's model live (Publish died after the flip): the run is published, not failed.
+    markFailed.next(
+      new sfn.Choice(this, RECLUSTER_FAILURE_STATES.runOutcome)
+        .when(
+          sfn.Condition.booleanEquals('$.markFailed.published', true),
+          new sfn.Succeed(this, RECLUSTER_FAILURE_STATES.publishedAfterAll, {
+            comment: 'A state after the flip failed, but the model is live and the run is recorded as published',
+          }),
+        )
+        .otherwise(fail),
+    );
 
     const failureOf = (state: Exclude<ReclusterState, 'QualityGate'>): sfn.IChainable => {
       const pass =
@@ -169,6 +190,23 @@ export class ReclusterWorkflow extends Construct {
       resultPath: sfn.JsonPath.DISCARD,
     });
 
+    // The gate refused: stages and traits are still refreshed tonight, with the ACTIVE version; segments stay.
+    const refreshShard = this.lambdaTask('RefreshShard', fn('RefreshShard'), {
+      payload: sfn.TaskInput.fromJsonPathAt('$'),
+      resultSelector: select(assignOutputSchema.shape, '$.Payload'),
+    });
+    // An inline Map: a Distributed Map here would need its own child-execution IAM acknowledgement in recluster.ts.
+    const refreshTraits = new sfn.Map(this, RECLUSTER_FAILURE_STATES.refreshTraits, {
+      comment: 'Same shards, each with the ACTIVE model version (or null): traits and lifecycle stages only',
+      itemsPath: '$.plan.shards',
+      itemSelector: {
+        ...select(shardTaskSchema.shape, '$$.Map.Item.Value'),
+        'activeVersion.$': '$.fit.activeVersion',
+      },
+      maxConcurrency: props.mapConcurrency,
+      resultPath: '$.refreshed',
+    }).itemProcessor(refreshShard);
+
     const rejected = new sfn.Pass(this, RECLUSTER_FAILURE_STATES.qualityGateRejected, {
       comment: 'The gate turned the model down: the active model stays; the run is recorded as failed',
       parameters: {
@@ -186,7 +224,10 @@ export class ReclusterWorkflow extends Construct {
         sfn.Condition.booleanEquals('$.fit.gate.passed', true),
         catchInto(assignShards, 'AssignShards').next(catchInto(publish, 'Publish')),
       )
-      .otherwise(rejected);
+      .otherwise(refreshTraits);
+    // A failed refresh does not hide the gate's verdict: the run is still recorded as refused, with its reasons.
+    refreshTraits.addCatch(rejected, { errors: [sfn.Errors.ALL], resultPath: '$.refreshError' });
+    refreshTraits.next(rejected);
 
     this.definition = catchInto(planShards, 'PlanShards')
       .next(catchInto(scanShards, 'ScanShards'))

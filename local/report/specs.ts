@@ -13,6 +13,8 @@ export const CHART_IDS = [
   'chart-profiles',
   'chart-clv',
   'chart-quality',
+  'chart-moves',
+  'chart-k',
 ] as const;
 export type ChartId = (typeof CHART_IDS)[number];
 
@@ -111,7 +113,10 @@ export class Labeller {
     for (const r of data.profiles ?? []) this.label(r.segmentId, r.name);
   }
 
+  /** A segment's label is fixed by the first name it was seen with (current segments first): a renamed id stays one series. */
   label(id: string, name: string): string {
+    const known = this.idToLabel.get(id);
+    if (known !== undefined) return known;
     const text = name.trim() === '' ? id : this.ambiguous.has(name) ? `${name} (${id})` : name;
     if (!this.seen.has(text)) {
       this.seen.add(text);
@@ -151,7 +156,136 @@ export function buildCharts(data: ReportData, labeller: Labeller): Chart[] {
     profilesChart(data, labeller),
     clvChart(data, labeller, colour),
     qualityChart(data),
+    movesChart(data),
+    kChart(data),
   ];
+}
+
+const REASON_COLOURS: Record<string, string> = {
+  event: '#4c78a8',
+  recluster: '#f58518',
+  retired: '#e45756',
+  drift: '#b279a2',
+  erasure: '#9d755d',
+};
+
+/** Moves per night by reason (stacked), with the nights whose model the gate refused marked and explained. */
+function movesChart(data: ReportData): Chart {
+  const base = { id: 'chart-moves', title: 'Segment moves per night, by reason', wide: true } as const;
+  const moves = data.movesByNight ?? [];
+  const refused = data.refusedRuns ?? [];
+  if (moves.length === 0 && refused.length === 0) {
+    return { ...base, subtitle: '', spec: null, note: 'No moves recorded.', datasets: {} };
+  }
+  const reasons = Object.keys(REASON_COLOURS);
+  const spec = {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    config: CONFIG,
+    width: 'container',
+    height: 220,
+    autosize: { type: 'fit', contains: 'padding' },
+    layer: [
+      {
+        data: { name: 'moves' },
+        mark: { type: 'bar' },
+        encoding: {
+          x: { field: 'day', type: 'temporal', title: 'Night', scale: { type: 'utc' }, axis: { format: '%b %d' } },
+          y: { field: 'count', type: 'quantitative', stack: 'zero', title: 'Customers moved' },
+          color: {
+            field: 'reason',
+            type: 'nominal',
+            title: 'Reason',
+            scale: { domain: reasons, range: reasons.map((r) => REASON_COLOURS[r]) },
+          },
+          tooltip: [
+            { field: 'day', type: 'temporal', title: 'Night', format: '%Y-%m-%d', scale: { type: 'utc' } },
+            { field: 'reason', type: 'nominal', title: 'Reason' },
+            { field: 'count', type: 'quantitative', title: 'Moves', format: ',' },
+          ],
+        },
+      },
+      {
+        data: { name: 'refused' },
+        mark: { type: 'rule', color: '#e45756', strokeDash: [4, 3], strokeWidth: 1.5 },
+        encoding: {
+          x: { field: 'day', type: 'temporal', scale: { type: 'utc' } },
+          tooltip: [
+            { field: 'day', type: 'temporal', title: 'Refused run', format: '%Y-%m-%d', scale: { type: 'utc' } },
+            { field: 'reasons', type: 'nominal', title: 'Gate' },
+          ],
+        },
+      },
+    ],
+  } as unknown as TopLevelSpec;
+  const total = moves.reduce((s, m) => s + finite(m.count), 0);
+  return {
+    ...base,
+    subtitle: `${fmtInt(total)} moves; ${refused.length} refused run${refused.length === 1 ? '' : 's'} (dashed, with the gate's reason)`,
+    spec,
+    note: '',
+    datasets: {
+      moves: moves.map((m) => ({ day: m.day, reason: m.reason, count: finite(m.count) })),
+      refused: refused.map((r) => ({ day: r.day, reasons: r.reasons })),
+    },
+  };
+}
+
+/** The silhouette of each candidate k on the runs that searched k, the chosen k marked. */
+function kChart(data: ReportData): Chart {
+  const base = { id: 'chart-k', title: 'Silhouette against k (how k was chosen)', wide: false } as const;
+  const scores = data.kScores ?? [];
+  if (scores.length === 0) {
+    return { ...base, subtitle: '', spec: null, note: 'No run searched k.', datasets: {} };
+  }
+  const spec = {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    config: CONFIG,
+    width: 'container',
+    height: 220,
+    autosize: { type: 'fit', contains: 'padding' },
+    data: { name: 'kscores' },
+    layer: [
+      {
+        mark: { type: 'line', strokeWidth: 1, opacity: 0.5 },
+        encoding: {
+          x: { field: 'k', type: 'quantitative', title: 'k', axis: { format: 'd', tickMinStep: 1 } },
+          y: { field: 'silhouette', type: 'quantitative', title: 'Silhouette', scale: { zero: false } },
+          detail: { field: 'run', type: 'nominal' },
+          color: { field: 'run', type: 'quantitative', title: 'Run', scale: { scheme: 'blues' } },
+        },
+      },
+      {
+        transform: [{ filter: 'datum.chosen' }],
+        mark: { type: 'point', filled: true, size: 60, color: '#e45756' },
+        encoding: {
+          x: { field: 'k', type: 'quantitative' },
+          y: { field: 'silhouette', type: 'quantitative' },
+          tooltip: [
+            { field: 'run', type: 'quantitative', title: 'Run' },
+            { field: 'day', type: 'nominal', title: 'Day' },
+            { field: 'k', type: 'quantitative', title: 'Chosen k' },
+            { field: 'silhouette', type: 'quantitative', title: 'Silhouette', format: '.3f' },
+          ],
+        },
+      },
+    ],
+  } as unknown as TopLevelSpec;
+  const runs = new Set(scores.map((s) => s.run)).size;
+  return {
+    ...base,
+    subtitle: `${runs} run${runs === 1 ? '' : 's'}; red: the k each run chose`,
+    spec,
+    note: '',
+    datasets: {
+      kscores: scores.map((s) => ({
+        run: s.run,
+        day: s.day,
+        k: s.k,
+        silhouette: round(s.silhouette),
+        chosen: s.chosen ? 1 : 0,
+      })),
+    },
+  };
 }
 
 interface ColourScale {

@@ -40,4 +40,10 @@ export interface ReportData {
   catalogue?: CatalogueEntry[];
   /** Per-segment profile heatmap (standardised means). */
   profiles?: { segmentId: string; name: string; feature: string; value: number }[];
+  /** Segment moves per night by reason (event, recluster, retired, drift, erasure); see local/summary-metrics.ts. */
+  movesByNight?: { day: string; reason: string; count: number }[];
+  /** Nights whose model the quality gate refused, with its reasons joined. */
+  refusedRuns?: { day: string; reasons: string }[];
+  /** Silhouette of each candidate k on the runs that searched k; `chosen` marks the k the run picked. */
+  kScores?: { run: number; day: string; k: number; silhouette: number; chosen: boolean }[];
 }

@@ -64,6 +64,45 @@ export const narrationSettingsSchema = z.object({
 });
 export type NarrationSettings = z.output<typeof narrationSettingsSchema>;
 
+/**
+ * Continuity of the nightly fit. The active model's centroids, carried into the new space and refined by k-means,
+ * are kept unless a fresh fit (k chosen again, k-means++) is clearly better on the same sample: its silhouette beats
+ * the warm-started one by more than `minSilhouetteGain`, or a warm-started segment no longer holds together (its mean
+ * silhouette falls below `minSegmentSilhouette`, or it keeps less than the minimum share).
+ */
+export const continuitySettingsSchema = z.object({
+  minSilhouetteGain: z.number().min(0).max(2),
+  minSegmentSilhouette: z.number().min(-1).max(1),
+});
+export type ContinuitySettings = z.infer<typeof continuitySettingsSchema>;
+export const DEFAULT_CONTINUITY: ContinuitySettings = {
+  minSilhouetteGain: 0.06,
+  minSegmentSilhouette: -0.1,
+};
+
+/**
+ * Drift thresholds. PSI (population stability index, Σ (a − e)·ln(a / e) over bins; Siddiqi 2006: < 0.1 stable,
+ * 0.1–0.25 moderate, > 0.25 significant) of each behaviour feature and of the segment shares, and the inflation of
+ * the mean squared distance to the assigned centroid (tonight's / the training sample's).
+ * `farQuantile` is the quantile of the training sample's distance to the nearest centroid kept on the model
+ * (`farDistance2`): the real-time path counts assignments beyond it as an early signal.
+ */
+export const driftSettingsSchema = z.object({
+  featurePsi: z.number().positive(),
+  sharePsi: z.number().positive(),
+  distanceInflation: z.number().min(1),
+  farQuantile: z.number().min(0.5).max(1),
+  bins: z.number().int().min(2).max(50),
+});
+export type DriftSettings = z.infer<typeof driftSettingsSchema>;
+export const DEFAULT_DRIFT: DriftSettings = {
+  featurePsi: 0.25,
+  sharePsi: 0.25,
+  distanceInflation: 1.5,
+  farQuantile: 0.99,
+  bins: 10,
+};
+
 export const settingsSchema = z.object({
   source: z.string().min(1).default(DEFAULT_INBOUND_SOURCE),
   embedding: embeddingSettingsSchema,
@@ -118,6 +157,10 @@ export const settingsSchema = z.object({
       minStability: z.number().min(-1).max(1),
     }),
     seed: z.number().int().default(1),
+    /** Warm-started continuity (see fitSegmentation); absent → DEFAULT_CONTINUITY. */
+    continuity: continuitySettingsSchema.optional(),
+    /** Nightly drift monitoring against the active model's training sample; absent → DEFAULT_DRIFT. */
+    drift: driftSettingsSchema.optional(),
   }),
   value: z.object({
     minCustomers: z.number().int().min(1),

@@ -10,6 +10,7 @@ export const OUTBOUND_DETAIL_TYPES = [
   'segmentation.model.published',
   'segmentation.run.failed',
   'customer.erasure.completed',
+  'segmentation.drift.detected',
 ] as const;
 export type OutboundDetailType = (typeof OUTBOUND_DETAIL_TYPES)[number];
 
@@ -105,7 +106,7 @@ export const modelPublishedSchema = z.object({
   publishedAt: isoDateTime,
   /** One catalogue entry per segment (profile, recommendations, campaign results, feedback, narration). */
   catalogue: z.array(catalogueEntrySchema).default([]),
-  /** Segments whose name changed against the previous model. */
+  /** Segments that kept their id but were renamed in this version: a consumer that stores names updates them. */
   renamedSegments: z.array(renamedSegmentSchema).default([]),
 });
 
@@ -115,6 +116,30 @@ export const runFailedSchema = z.object({
   error: z.string(),
   cause: z.string().optional(),
   failedAt: isoDateTime,
+});
+
+/**
+ * The nightly sample drifted from the active model's training sample: the population stability index (PSI) of the
+ * behaviour features and of the segment shares, and the inflation of the mean squared distance to the nearest
+ * centroid, past the configured thresholds. `refit` says whether the run re-fitted k (a fresh model won).
+ */
+export const driftDetectedSchema = z.object({
+  runId: id,
+  /** The active model whose training sample is the reference. */
+  referenceModelVersion: z.number().int().positive(),
+  features: z.array(z.object({ feature: z.string(), psi: z.number().nonnegative() })),
+  sharePsi: z.number().nonnegative(),
+  distanceInflation: z.number().nonnegative(),
+  /** Share of tonight's sample farther from every centroid than the model's far-distance quantile. */
+  farShare: probability,
+  reasons: z.array(z.enum(['features', 'shares', 'distance'])).min(1),
+  thresholds: z.object({
+    featurePsi: z.number().positive(),
+    sharePsi: z.number().positive(),
+    distanceInflation: z.number().min(1),
+  }),
+  refit: z.boolean(),
+  detectedAt: isoDateTime,
 });
 
 export const erasureCompletedSchema = z.object({
@@ -135,6 +160,7 @@ export const OUTBOUND_SCHEMAS = {
   'segmentation.model.published': modelPublishedSchema,
   'segmentation.run.failed': runFailedSchema,
   'customer.erasure.completed': erasureCompletedSchema,
+  'segmentation.drift.detected': driftDetectedSchema,
 } as const satisfies Record<OutboundDetailType, z.ZodType>;
 
 export type SegmentChanged = z.infer<typeof segmentChangedSchema>;
@@ -142,6 +168,7 @@ export type LifecycleChanged = z.infer<typeof lifecycleChangedSchema>;
 export type ModelPublished = z.infer<typeof modelPublishedSchema>;
 export type RunFailed = z.infer<typeof runFailedSchema>;
 export type ErasureCompleted = z.infer<typeof erasureCompletedSchema>;
+export type DriftDetected = z.infer<typeof driftDetectedSchema>;
 export type OutboundDetailByType = { [K in OutboundDetailType]: z.infer<(typeof OUTBOUND_SCHEMAS)[K]> };
 
 /** An outbound event ready for PutEvents. */

@@ -64,11 +64,17 @@ export const fitOutputSchema = z.object({
   modelVersion: z.number().int().positive(),
   k: z.number().int().positive(),
   gate: z.object({ passed: z.boolean(), reasons: z.array(z.string()) }),
+  /** The version ACTIVE pointed at when the model was fitted (null: none yet); a refused run refreshes traits with it. */
+  activeVersion: z.number().int().positive().nullable(),
 });
 export type FitOutput = z.infer<typeof fitOutputSchema>;
 
 export const assignTaskSchema = shardTaskSchema.extend({ modelVersion: z.number().int().positive() });
 export type AssignTask = z.infer<typeof assignTaskSchema>;
+
+/** RefreshShard (the gate refused tonight's model): traits and stages with the ACTIVE version; segments untouched. */
+export const refreshTaskSchema = shardTaskSchema.extend({ activeVersion: z.number().int().positive().nullable() });
+export type RefreshTask = z.infer<typeof refreshTaskSchema>;
 
 export const assignOutputSchema = z.object({
   shard: z.number().int().nonnegative(),

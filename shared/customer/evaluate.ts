@@ -46,6 +46,8 @@ export function evaluateCustomer(input: {
   settings: Pick<Settings, 'hysteresis' | 'value'>;
   reason: ChangeReason;
   claim: boolean;
+  /** Refresh traits and the lifecycle stage with `model`'s value parameters, keep the segment as it is. */
+  traitsOnly?: boolean;
 }): Evaluation {
   const { customerId, features, previous, model, now, settings, reason, epoch } = input;
   const rev = (previous?.rev ?? 0) + 1;
@@ -58,7 +60,7 @@ export function evaluateCustomer(input: {
 
   let assignment: Assignment | null = live?.assignment ?? null;
   let segmentChanged = false;
-  if (model) {
+  if (model && !input.traitsOnly) {
     const vector = buildVector(behaviourRow(features), features.interest, model);
     const soft = softAssign(vector, model);
     const decision = assignWithHysteresis({

@@ -68,9 +68,13 @@ export type AssignmentDecision =
  * Decides whether a customer moves. Within one model version: only if d²(new) < (1 − margin)·d²(current)
  * and the customer has dwelt at least minDwellHours. A customer whose segment was retired always moves.
  *
- * When the nightly run places a customer with a new model version (`newModelDecides`), the aligned id decides:
- * no hysteresis. The real-time path applies hysteresis across versions too: a profile still carrying an older
- * version is one the nightly run left in the same (aligned) segment, or one it has not reached yet.
+ * When the nightly run places a customer with a new model version (`newModelDecides`), the customer keeps its
+ * aligned segment unless the new model's nearest segment is closer by the margin (`reclusterMargin`, default the
+ * same `margin`): d²(nearest) < (1 − margin)·d²(aligned). The dwell time does not apply (a re-cluster is not a
+ * burst of events), and the move is reported as `new_model`. Without this, every night's small centroid shifts
+ * would move every customer near a boundary back and forth.
+ * The real-time path applies hysteresis across versions too: a profile still carrying an older version is one the
+ * nightly run left in the same (aligned) segment, or one it has not reached yet.
  */
 export function assignWithHysteresis(input: {
   current: CurrentAssignment | null;
@@ -79,6 +83,8 @@ export function assignWithHysteresis(input: {
   now: Date;
   settings: HysteresisSettings;
   newModelDecides?: boolean;
+  /** Margin at re-cluster (0 ≤ m < 1); defaults to settings.margin. */
+  reclusterMargin?: number;
 }): AssignmentDecision {
   const { current, soft, model, now, settings } = input;
   const nearestId = model.segmentIds[soft.nearest]!;
@@ -86,12 +92,14 @@ export function assignWithHysteresis(input: {
   if (current.segmentId === nearestId) return { move: false, segmentId: nearestId, why: 'same_segment' };
   const currentIndex = model.segmentIds.indexOf(current.segmentId);
   if (currentIndex < 0) return { move: true, segmentId: nearestId, from: current.segmentId, why: 'retired' };
+  const dNew = soft.d2[soft.nearest]!;
+  const dCur = soft.d2[currentIndex]!;
   if (input.newModelDecides && current.modelVersion !== model.version) {
+    const margin = input.reclusterMargin ?? settings.margin;
+    if (!(dNew < (1 - margin) * dCur)) return { move: false, segmentId: current.segmentId, why: 'within_margin' };
     return { move: true, segmentId: nearestId, from: current.segmentId, why: 'new_model' };
   }
   const dwellHours = (now.getTime() - Date.parse(current.since)) / 3_600_000;
-  const dNew = soft.d2[soft.nearest]!;
-  const dCur = soft.d2[currentIndex]!;
   if (!(dNew < (1 - settings.margin) * dCur)) {
     return { move: false, segmentId: current.segmentId, why: 'within_margin' };
   }

@@ -71,6 +71,24 @@ export interface RunFit {
   sampleSize: number;
   population: number;
   fittedAt: string;
+  /** Which candidate won (warm start or fresh fit), why, and the silhouette gain of the fresh fit over the warm one. */
+  continuity?: {
+    chosen: 'warm' | 'fresh';
+    reason: string;
+    gain: number | null;
+    searched: boolean;
+    brokenSegments?: string[];
+    /** Warm segments dropped tonight because they no longer held together (their ids retired). */
+    droppedSegments?: string[];
+  } | null;
+  /** Drift of tonight's sample against the active model's training sample (null: no comparable active model). */
+  drift?: {
+    detected: boolean;
+    reasons: string[];
+    maxFeaturePsi: number;
+    sharePsi: number;
+    distanceInflation: number;
+  } | null;
 }
 
 export interface RunPublished {
@@ -110,6 +128,13 @@ export interface RunRecord {
   fit: RunFit | null;
   published: RunPublished | null;
   failure: RunFailure | null;
+  /**
+   * Totals of AssignShards, recorded by Publish before it flips ACTIVE, so that a run found live after Publish died
+   * can still be recorded (and announced) as published with its counts.
+   */
+  assignTotals?: { customersAssigned: number; customersMoved: number };
+  /** On the `#latest` pointer record only: the most recent run PlanShards started (see reconcileRun). */
+  latestRunId?: string;
 }
 
 /** Nightly run status items. All transitions are read-modify-write with a condition on `rev`. */

@@ -70,9 +70,10 @@ export function needsWrite(stored: CustomerProfile, next: CustomerProfile): bool
  */
 export async function assignCustomer(
   initial: CustomerProfile,
-  model: SegmentationModel,
+  model: SegmentationModel | null,
   asOf: Date,
   deps: ReclusterDeps,
+  opts: { traitsOnly?: boolean } = {},
 ): Promise<CustomerAssignResult> {
   let outcome: AssignOutcome = 'unchanged';
   let lifecycleChanged = false;
@@ -85,7 +86,7 @@ export async function assignCustomer(
         outcome = 'gone';
         return null;
       }
-      if ((profile.assignment?.modelVersion ?? 0) > model.version) {
+      if (model && !opts.traitsOnly && (profile.assignment?.modelVersion ?? 0) > model.version) {
         outcome = 'newer';
         return null;
       }
@@ -102,6 +103,7 @@ export async function assignCustomer(
         settings: deps.settings,
         reason: 'recluster',
         claim: false,
+        traitsOnly: opts.traitsOnly ?? false,
       });
       if (evaluation.changes.length === 0 && !needsWrite(profile, evaluation.profile)) {
         outcome = 'unchanged';

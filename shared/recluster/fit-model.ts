@@ -1,4 +1,8 @@
+import { DEFAULT_DRIFT } from '../config/settings';
+import { driftDetectedSchema } from '../contracts/outbound';
 import type { FitInput, FitOutput } from '../contracts/recluster';
+import { dedupeKey } from '../customer/evaluate';
+import type { DriftReport } from '../segmentation/drift';
 import { mergeReservoirs } from '../segmentation/sample';
 import { fitSegmentation, type FitDiagnostics } from '../segmentation/fit';
 import type { GateResult } from '../segmentation/gate';
@@ -63,7 +67,13 @@ export async function fitModel(input: FitInput, deps: ReclusterDeps): Promise<Fi
     const stored = await models.getVersion(run.fit.modelVersion);
     if (stored?.runId === runId) {
       deps.log.info('model already fitted for this run', { runId, modelVersion: stored.version });
-      return { runId, modelVersion: stored.version, k: stored.k, gate: run.fit.gate };
+      return {
+        runId,
+        modelVersion: stored.version,
+        k: stored.k,
+        gate: run.fit.gate,
+        activeVersion: run.fit.previousVersion,
+      };
     }
   }
 
@@ -101,6 +111,7 @@ export async function fitModel(input: FitInput, deps: ReclusterDeps): Promise<Fi
     version,
     runId,
     createdAt: nowIso,
+    asOf: input.asOf,
     value,
   });
   const { gate } = result;
@@ -124,6 +135,8 @@ export async function fitModel(input: FitInput, deps: ReclusterDeps): Promise<Fi
   };
   await putJson(deps.objects, runObjectKeys.model(runId), artifact);
   if (gate.passed) await models.putVersion(model);
+  const { drift, continuity } = result.diagnostics;
+  if (drift?.detected) await announceDrift(runId, drift, continuity?.chosen === 'fresh', deps);
 
   const fittedAt = deps.clock().toISOString();
   await updateRun(deps.runs, runId, (current) => ({
@@ -138,6 +151,25 @@ export async function fitModel(input: FitInput, deps: ReclusterDeps): Promise<Fi
       sampleSize: rows.length,
       population,
       fittedAt,
+      continuity: continuity
+        ? {
+            chosen: continuity.chosen,
+            reason: continuity.reason,
+            gain: continuity.gain,
+            searched: continuity.searched,
+            brokenSegments: continuity.brokenSegments,
+            droppedSegments: continuity.droppedSegments,
+          }
+        : null,
+      drift: drift
+        ? {
+            detected: drift.detected,
+            reasons: drift.reasons,
+            maxFeaturePsi: Math.max(0, ...drift.features.map((f) => f.psi)),
+            sharePsi: drift.sharePsi,
+            distanceInflation: drift.distanceInflation,
+          }
+        : null,
     },
     updatedAt: fittedAt,
   }));
@@ -154,8 +186,47 @@ export async function fitModel(input: FitInput, deps: ReclusterDeps): Promise<Fi
     daviesBouldin: model.quality.daviesBouldin,
     stability: model.quality.stability,
     valueModel: value.bgnbd.source,
+    continuity: continuity?.chosen ?? null,
+    continuityReason: continuity?.reason ?? null,
+    drift: drift?.detected ?? null,
     ms: Date.now() - started,
   });
   // The contract wants k ≥ 1; a refused fit (k = 0) fails the gate, whose reasons say why.
-  return { runId, modelVersion: version, k: Math.max(1, model.k), gate };
+  return { runId, modelVersion: version, k: Math.max(1, model.k), gate, activeVersion: previous?.version ?? null };
+}
+
+/**
+ * Sends segmentation.drift.detected for tonight's run (dedupe key: runId, so a rerun's copy is the same event).
+ * A monitoring event must not fail the nightly run: a refusal by PutEvents is logged and counted
+ * (DriftEventDeferred), and the drift stays in the run record and the report.
+ */
+async function announceDrift(runId: string, drift: DriftReport, refit: boolean, deps: ReclusterDeps): Promise<void> {
+  const thresholds = deps.settings.recluster.drift ?? DEFAULT_DRIFT;
+  const detail = driftDetectedSchema.parse({
+    runId,
+    referenceModelVersion: drift.referenceVersion,
+    features: drift.drifting,
+    sharePsi: drift.sharePsi,
+    distanceInflation: drift.distanceInflation,
+    farShare: drift.farShare,
+    reasons: drift.reasons,
+    thresholds: {
+      featurePsi: thresholds.featurePsi,
+      sharePsi: thresholds.sharePsi,
+      distanceInflation: thresholds.distanceInflation,
+    },
+    refit,
+    detectedAt: deps.clock().toISOString(),
+  });
+  const sent = await deps.publisher.publish([
+    {
+      dedupeKey: dedupeKey(runId, 'segmentation.drift.detected'),
+      event: { detailType: 'segmentation.drift.detected', detail },
+    },
+  ]);
+  deps.metrics.count('DriftDetected');
+  if (sent.failed.length) {
+    deps.metrics.count('DriftEventDeferred');
+    deps.log.warn('segmentation.drift.detected not accepted', { runId, errorCode: sent.failed[0]!.errorCode });
+  }
 }

@@ -2,6 +2,7 @@ import { runFailedSchema } from '../contracts/outbound';
 import type { MarkFailedInput } from '../contracts/recluster';
 import { dedupeKey } from '../customer/evaluate';
 import type { ReclusterDeps } from './deps';
+import { recordPublished } from './publish';
 import { newRun, updateRun } from './runs';
 
 export interface MarkFailedOutput {
@@ -10,6 +11,68 @@ export interface MarkFailedOutput {
   recorded: boolean;
   /** This invocation sent segmentation.run.failed. */
   emitted: boolean;
+  /**
+   * The run's model turned out to be ACTIVE (Publish died after the flip): the run was recorded as published instead
+   * of failed; `publishedEmitted` says whether this invocation sent segmentation.model.published.
+   */
+  published: boolean;
+  publishedEmitted?: boolean;
+}
+
+/**
+ * The run's model when MODEL/ACTIVE points at it (the run reached Publish's commit point) and the run is not yet
+ * recorded and announced as published, with what recordPublished needs; null otherwise.
+ */
+export async function liveModelOf(
+  runId: string,
+  deps: ReclusterDeps,
+): Promise<Parameters<typeof recordPublished>[0] | null> {
+  const [run, active] = await Promise.all([deps.runs.get(runId), deps.models.getActive()]);
+  if (!run?.fit || !active || active.runId !== runId || active.version !== run.fit.modelVersion) return null;
+  if (run.status === 'published' && run.published?.eventSent) return null;
+  return {
+    runId,
+    model: active,
+    customersAssigned: run.published?.customersAssigned ?? run.assignTotals?.customersAssigned ?? 0,
+    customersMoved: run.published?.customersMoved ?? run.assignTotals?.customersMoved ?? 0,
+    publishedAt: run.published?.publishedAt ?? deps.clock().toISOString(),
+  };
+}
+
+/** After this long without an update, a run still `running` is one whose execution ended without recording it. */
+export const STALE_RUN_MS = 2 * 3_600_000;
+
+/** `error` of a run that the next run found left `running`. */
+export const RUN_ABANDONED_ERROR = 'RunAbandoned';
+
+/**
+ * Ends a run that was left `running` (MarkFailed itself failed, or the execution was stopped or timed out) in the
+ * state that matches ACTIVE: published (and announced) when its model is live, otherwise failed with
+ * `RunAbandoned` and segmentation.run.failed. A run updated within STALE_RUN_MS may still be going and is left
+ * alone. Called by the next run's PlanShards for the run before it.
+ */
+export async function reconcileRun(runId: string, deps: ReclusterDeps): Promise<'published' | 'failed' | 'left'> {
+  const run = await deps.runs.get(runId);
+  if (!run) return 'left';
+  const live = await liveModelOf(runId, deps);
+  if (live) {
+    await recordPublished(live, deps);
+    return 'published';
+  }
+  if (run.status !== 'running') return 'left';
+  if (deps.clock().getTime() - Date.parse(run.updatedAt) < STALE_RUN_MS) return 'left';
+  await markFailed(
+    {
+      runId,
+      state: 'Reconcile',
+      error: {
+        Error: RUN_ABANDONED_ERROR,
+        Cause: `run left running since ${run.updatedAt}: its execution ended without recording the outcome`,
+      },
+    },
+    deps,
+  );
+  return 'failed';
 }
 
 const MAX_CAUSE = 2_000;
@@ -47,6 +110,17 @@ export function describeCause(cause: unknown): string | undefined {
  */
 export async function markFailed(input: MarkFailedInput, deps: ReclusterDeps): Promise<MarkFailedOutput> {
   const runId = safeRunId(input.runId);
+  const live = await liveModelOf(runId, deps);
+  if (live) {
+    // Publish died after the flip: the run's model is live, so the run is published, not failed.
+    const publishedEmitted = await recordPublished(live, deps);
+    deps.log.warn('run failed after its model went live: recorded as published', {
+      runId,
+      state: input.state,
+      modelVersion: live.model.version,
+    });
+    return { runId, recorded: false, emitted: false, published: true, publishedEmitted };
+  }
   const nowIso = deps.clock().toISOString();
   const error = input.error.Error ?? 'Unknown';
   const cause = describeCause(input.error.Cause);
@@ -70,7 +144,7 @@ export async function markFailed(input: MarkFailedInput, deps: ReclusterDeps): P
   if (written) deps.metrics.count('ReclusterRunsFailed');
   deps.log.error('run failed', { runId, state: input.state, error, recorded: written, status: after?.status });
   const failure = after?.status === 'failed' ? after.failure : null;
-  if (!failure || failure.eventSent) return { runId, recorded: written, emitted: false };
+  if (!failure || failure.eventSent) return { runId, recorded: written, emitted: false, published: false };
 
   const detail = runFailedSchema.parse({
     runId,
@@ -94,5 +168,5 @@ export async function markFailed(input: MarkFailedInput, deps: ReclusterDeps): P
       ? { ...current, failure: { ...current.failure, eventSent: true }, updatedAt: deps.clock().toISOString() }
       : null,
   );
-  return { runId, recorded: written, emitted: true };
+  return { runId, recorded: written, emitted: true, published: false };
 }

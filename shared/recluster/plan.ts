@@ -2,7 +2,34 @@ import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { reclusterInputSchema, shardTaskSchema, type PlanOutput } from '../contracts/recluster';
 import type { ReclusterDeps } from './deps';
+import { reconcileRun } from './mark-failed';
 import { newRun, updateRun } from './runs';
+
+/** Run id of the pointer record naming the most recent run (not a valid input runId: it contains '#'). */
+export const LATEST_RUN_POINTER = '#latest';
+
+/**
+ * Points `#latest` at this run and reconciles the run it pointed at before, so that a run whose execution ended
+ * without recording its outcome (MarkFailed failed too) does not stay `running` with no event. Best effort: a failure
+ * here is logged and does not stop tonight's run (the next run tries again).
+ */
+async function reconcilePreviousRun(runId: string, deps: ReclusterDeps): Promise<void> {
+  try {
+    const nowIso = deps.clock().toISOString();
+    const { before } = await updateRun(deps.runs, LATEST_RUN_POINTER, (current) =>
+      current?.latestRunId === runId
+        ? null
+        : { ...(current ?? newRun(LATEST_RUN_POINTER, nowIso)), latestRunId: runId, updatedAt: nowIso },
+    );
+    const previous = before?.latestRunId;
+    if (previous && previous !== runId) {
+      const outcome = await reconcileRun(previous, deps);
+      if (outcome !== 'left') deps.log.warn('previous run reconciled', { runId, previousRunId: previous, outcome });
+    }
+  } catch (err) {
+    deps.log.warn('could not reconcile the previous run', { runId, error: (err as Error).name });
+  }
+}
 
 /** PlanShards' payload: the execution input merged with the execution name (the runId fallback). */
 export const planInputSchema = reclusterInputSchema.extend({ executionName: z.string().optional() });
@@ -40,6 +67,7 @@ export async function planShards(input: PlanInput, deps: ReclusterDeps): Promise
     };
   });
   const run = after!;
+  await reconcilePreviousRun(runId, deps);
   const asOf = run.asOf!;
   if (input.asOf && new Date(input.asOf).toISOString() !== asOf) {
     deps.log.warn('rerun keeps the asOf of its first attempt', { runId, asOf, requestedAsOf });

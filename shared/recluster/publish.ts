@@ -3,6 +3,7 @@ import type { PublishInput } from '../contracts/recluster';
 import { dedupeKey } from '../customer/evaluate';
 import { sweepOutboxes } from '../customer/outbox';
 import type { OutboxEntry } from '../ports/stores';
+import type { SegmentationModel } from '../segmentation/model';
 import { putJson, runObjectKeys } from './artifacts';
 import type { ReclusterDeps } from './deps';
 import { buildRunReport, renderRunReportHtml } from './report';
@@ -55,18 +56,45 @@ export async function publishModel(input: PublishInput, deps: ReclusterDeps): Pr
     deps.objects.put(runObjectKeys.reportHtml(runId), renderRunReportHtml(report), 'text/html; charset=utf-8'),
   ]);
 
+  await updateRun(deps.runs, runId, (current) =>
+    current && current.status !== 'published'
+      ? { ...current, assignTotals: { customersAssigned, customersMoved }, updatedAt: deps.clock().toISOString() }
+      : null,
+  );
   if (!(await deps.models.activate(modelVersion, run.fit.previousVersion))) {
     throw new ActiveModelChangedError(
       `MODEL/ACTIVE no longer points at version ${run.fit.previousVersion ?? 'none'}; version ${modelVersion} was not published`,
     );
   }
+  const emitted = await recordPublished({ runId, model, customersAssigned, customersMoved, publishedAt }, deps);
+  return { runId, modelVersion, customersAssigned, customersMoved, emitted };
+}
 
+/**
+ * After MODEL/ACTIVE points at the run's model (the commit point): records the run as published and sends
+ * segmentation.model.published once (RUN# records that it went out). Used by Publish, and by MarkFailed and the
+ * next run's reconciliation when they find a run's model live although Publish did not finish: a run whose model is
+ * live is never reported failed. Returns whether this call sent the event. Throws when PutEvents refuses it.
+ */
+export async function recordPublished(
+  input: {
+    runId: string;
+    model: SegmentationModel;
+    customersAssigned: number;
+    customersMoved: number;
+    publishedAt: string;
+  },
+  deps: ReclusterDeps,
+): Promise<boolean> {
+  const { runId, model, customersAssigned, customersMoved, publishedAt } = input;
+  const modelVersion = model.version;
   const { after } = await updateRun(deps.runs, runId, (current) => {
     if (!current) throw new Error(`run ${runId} vanished`);
     if (current.status === 'published' && current.published?.modelVersion === modelVersion) return null;
     return {
       ...current,
       status: 'published',
+      failure: null,
       published: { modelVersion, publishedAt, customersAssigned, customersMoved, eventSent: false },
       updatedAt: deps.clock().toISOString(),
     };
@@ -80,10 +108,9 @@ export async function publishModel(input: PublishInput, deps: ReclusterDeps): Pr
     concurrency: deps.concurrency ?? 16,
   });
   deps.metrics.count('ReclusterChangesReleased', released.published);
-  const result = { runId, modelVersion, customersAssigned, customersMoved };
   if (after?.published?.eventSent) {
     deps.log.info('model already published by an earlier attempt', { runId, modelVersion });
-    return { ...result, emitted: false };
+    return false;
   }
 
   const detail = modelPublishedSchema.parse({
@@ -92,12 +119,12 @@ export async function publishModel(input: PublishInput, deps: ReclusterDeps): Pr
     k: model.k,
     segments: model.profiles,
     retiredSegmentIds: model.retiredSegmentIds,
+    renamedSegments: model.renamedSegments ?? [],
     quality: model.quality,
     customersMoved,
     customersAssigned,
     publishedAt,
     catalogue: model.catalogue ?? [],
-    renamedSegments: model.renamedSegments ?? [],
   });
   const entry: OutboxEntry = {
     dedupeKey: dedupeKey(runId, 'segmentation.model.published', modelVersion),
@@ -117,5 +144,5 @@ export async function publishModel(input: PublishInput, deps: ReclusterDeps): Pr
   );
   deps.metrics.count('ReclusterModelsPublished');
   deps.log.info('model published', { runId, modelVersion, k: model.k, customersAssigned, customersMoved });
-  return { ...result, emitted: true };
+  return true;
 }

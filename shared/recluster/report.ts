@@ -18,8 +18,13 @@ export interface RunReport {
   segments: ModelPublished['segments'];
   /** The segment catalogue (empty for models stored before it). */
   catalogue: ModelPublished['catalogue'];
-  renamedSegments: ModelPublished['renamedSegments'];
   retiredSegmentIds: string[];
+  /** Ids kept from the previous model whose name changed. */
+  renamedSegments: { segmentId: string; oldName: string; newName: string }[];
+  /** Which candidate won (warm start or fresh fit), why, and by how much (silhouette gain of the fresh fit). */
+  continuity: NonNullable<RunRecord['fit']>['continuity'] | null;
+  /** Drift of tonight's sample against the previous model's training sample. */
+  drift: NonNullable<RunRecord['fit']>['drift'] | null;
   customers: { assigned: number; moved: number; lifecycleChanged: number };
   shards: AssignOutput[];
   valueModel: { bgnbd: Record<string, unknown>; gammaGamma: Record<string, unknown> };
@@ -45,8 +50,10 @@ export function buildRunReport(input: {
     sample: run.fit ? { size: run.fit.sampleSize, population: run.fit.population } : null,
     segments: model.profiles,
     catalogue: model.catalogue ?? [],
-    renamedSegments: model.renamedSegments ?? [],
     retiredSegmentIds: model.retiredSegmentIds,
+    renamedSegments: model.renamedSegments ?? [],
+    continuity: run.fit?.continuity ?? null,
+    drift: run.fit?.drift ?? null,
     customers: {
       assigned: sum((a) => a.assigned),
       moved: sum((a) => a.moved),
@@ -82,6 +89,8 @@ export function renderRunReportHtml(report: RunReport): string {
 <h1>Shoal recluster run ${escapeHtml(report.runId)}</h1>
 <p>Model version <b>${report.modelVersion}</b> (previous ${report.previousVersion ?? 'none'}), k = ${report.k}, as of ${escapeHtml(report.asOf ?? '–')}, published ${escapeHtml(report.publishedAt)}.</p>
 <p>Silhouette ${num(q.silhouette, 3)} · Davies–Bouldin ${num(q.daviesBouldin, 3)} · stability (ARI) ${num(q.stability, 3)} · sample ${report.sample?.size ?? '–'} of ${report.sample?.population ?? '–'} customers.</p>
+<p>${escapeHtml(describeContinuity(report.continuity))} ${escapeHtml(describeDrift(report.drift))}</p>
+<p>Renamed: ${report.renamedSegments.map((r) => `${escapeHtml(r.segmentId)} "${escapeHtml(r.oldName)}" → "${escapeHtml(r.newName)}"`).join('; ') || 'none'}.</p>
 <p>Customers assigned ${report.customers.assigned}, moved ${report.customers.moved}, lifecycle changed ${report.customers.lifecycleChanged}. Retired segments: ${report.retiredSegmentIds.map(escapeHtml).join(', ') || 'none'}.</p>
 <table><thead><tr><th>Segment</th><th>Name</th><th>Size (sample)</th><th>Share</th><th>Median orders</th><th>Median revenue</th><th>Median days since order</th><th>Mean CLV</th><th>Mean churn risk</th><th>Top categories</th></tr></thead>
 <tbody>
@@ -90,4 +99,29 @@ ${rows}
 ${renderCatalogueSection(report.catalogue)}
 </body></html>
 `;
+}
+
+/** "Warm start kept (fresh fit silhouette gain −0.012)." and the like. */
+export function describeContinuity(c: RunReport['continuity']): string {
+  if (!c) return 'Continuity: not recorded.';
+  const gain = c.gain === null ? '' : ` (fresh fit silhouette gain ${c.gain >= 0 ? '+' : ''}${c.gain.toFixed(3)})`;
+  const why: Record<string, string> = {
+    no_previous: 'fresh fit: no active model',
+    incomparable: 'fresh fit: the active model is in another vector space',
+    warm_kept: 'warm start from the active model kept',
+    silhouette_gain: 'fresh fit adopted: clearly better',
+    segment_broke: 'fresh fit adopted: a segment no longer held together',
+    drift: 'fresh fit adopted: drift',
+  };
+  const dropped = c.droppedSegments?.length
+    ? `; dropped ${c.droppedSegments.join(', ')} (no longer held together)`
+    : '';
+  return `Continuity: ${why[c.reason] ?? c.reason}${gain}${dropped}.`;
+}
+
+/** "Drift: none (max feature PSI 0.04, share PSI 0.01, distance ×1.02)." and the like. */
+export function describeDrift(d: RunReport['drift']): string {
+  if (!d) return 'Drift: not measured (no comparable active model).';
+  const figures = `max feature PSI ${d.maxFeaturePsi.toFixed(3)}, share PSI ${d.sharePsi.toFixed(3)}, distance ×${d.distanceInflation.toFixed(2)}`;
+  return d.detected ? `Drift detected (${d.reasons.join(', ')}): ${figures}.` : `Drift: none (${figures}).`;
 }

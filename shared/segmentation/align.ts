@@ -167,6 +167,51 @@ export function alignSegmentIds(input: AlignmentInput): AlignmentResult {
   return { segmentIds, retiredSegmentIds, nextSegmentNumber: next, matches };
 }
 
+/**
+ * Ids for centroids that descend from the previous ones (a warm-started fit: new centroid c was refined from previous
+ * centroid `descent[c]`, both in the same space). A centroid keeps its ancestor's id while it stayed within the cap
+ * (`distanceCap` × the previous centroids' median nearest spacing, as in `alignSegmentIds`); one that moved farther
+ * has changed meaning: its ancestor's id is retired and it gets a fresh id, so an id never drifts to another group.
+ * `descent[c] = -1` marks a centroid with no ancestor (fresh id). Previous ids no centroid kept are retired.
+ */
+export function alignByDescent(input: {
+  newCentroids: ArrayLike<number>;
+  k: number;
+  dim: number;
+  previous: PreviousCentroids;
+  descent: readonly number[];
+  distanceCap: number;
+  nextSegmentNumber: number;
+}): AlignmentResult {
+  const { newCentroids, k, dim, previous, descent } = input;
+  let next = Math.max(1, Math.floor(input.nextSegmentNumber));
+  const spacing = medianNearestSpacing(previous.centroids, previous.k, dim);
+  const cap = Number.isFinite(spacing) && spacing > 0 ? input.distanceCap * spacing : Number.POSITIVE_INFINITY;
+  const ids: string[] = [];
+  const matches: AlignmentMatch[] = [];
+  const used = new Set<number>();
+  for (let c = 0; c < k; c++) {
+    const b = descent[c] ?? -1;
+    const ok = b >= 0 && b < previous.k && previous.dim === dim && !used.has(b);
+    const distance = ok ? euclidean(newCentroids, c, previous.centroids, b, dim) : Number.POSITIVE_INFINITY;
+    if (ok && distance <= cap) {
+      used.add(b);
+      const oldId = previous.segmentIds[b]!;
+      ids.push(oldId);
+      matches.push({ newIndex: c, oldId, distance });
+    } else {
+      ids.push(segmentIdFor(next++));
+    }
+  }
+  const kept = new Set(matches.map((m) => m.oldId));
+  return {
+    segmentIds: ids,
+    retiredSegmentIds: previous.segmentIds.filter((id) => !kept.has(id)),
+    nextSegmentNumber: next,
+    matches,
+  };
+}
+
 /** Median over centroids of the Euclidean distance to the nearest other centroid; NaN with fewer than 2. */
 export function medianNearestSpacing(centroids: ArrayLike<number>, k: number, dim: number): number {
   if (k < 2) return Number.NaN;

@@ -1,17 +1,29 @@
 /**
  * FitModel: the pure core of the nightly re-clustering. Sample in, model version out:
- * scaler → vectors → k by silhouette → k-means++ → merge small segments → id alignment → τ → profiles
- * and names → quality → gate. Deterministic for a given settings.seed; no I/O.
+ * drift against the active model → scaler (kept, or refitted on drift) → vectors → warm start from the active
+ * centroids (dropping segments that no longer hold together) → k searched on the subsample → a fresh k-means++ fit
+ * only when continuity or drift calls for one, adopted only when clearly better → id alignment (descent for the warm
+ * start, Hungarian for a fresh fit, both with the distance cap) → τ → profiles and names → quality → gate.
+ * Deterministic for a given settings.seed; no I/O.
  */
 import type { Settings } from '../config/settings';
 import type { ModelQuality } from '../contracts/outbound';
 import { softAssign } from '../domain/assign';
 import { BEHAVIOUR_FEATURES, buildVector } from '../domain/vector';
 import { createRng } from '../util/rng';
-import { alignSegmentIds, type PreviousCentroids } from './align';
+import { DEFAULT_CONTINUITY, DEFAULT_DRIFT } from '../config/settings';
+import { alignByDescent, alignSegmentIds, type PreviousCentroids } from './align';
+import { buildDriftReference, measureDrift, type DriftReport } from './drift';
 import { MIN_SEGMENTS, qualityGate, type GateResult } from './gate';
-import { assignNearest, distinctRowCount, kmeans } from './kmeans';
-import { adjustedRandIndex, daviesBouldin, pairwiseDistances, silhouetteFromDistances } from './metrics';
+import { assignNearest, distinctRowCount, kmeans, lloyd } from './kmeans';
+import {
+  adjustedRandIndex,
+  daviesBouldin,
+  pairwiseDistances,
+  silhouetteByCluster,
+  silhouetteFromDistances,
+} from './metrics';
+import type { RenamedSegment } from '../contracts/catalogue';
 import type { RobustScaler, SegmentationModel, StoredValueModel } from './model';
 import { keepNameIfStable, namingPopulation, describeSegment, ruleName, uniqueNames } from './naming';
 import { buildProfiles } from './profiles';
@@ -40,6 +52,8 @@ export interface FitInput {
   version: number;
   runId: string;
   createdAt: string;
+  /** Instant the sample's features were evaluated at (the run's asOf); defaults to createdAt. Drift ages clocks from it. */
+  asOf?: string;
   value: StoredValueModel;
 }
 
@@ -48,6 +62,32 @@ export interface FitDiagnostics {
   kScores: { k: number; silhouette: number; inertia: number }[];
   /** How many small segments were merged into a neighbour. */
   merged: number;
+  /** Which candidate won (warm start or fresh fit) and by how much; null when the fit was refused. */
+  continuity: ContinuityDecision | null;
+  /** Tonight's sample against the active model's training sample; null without a comparable active model. */
+  drift: DriftReport | null;
+}
+
+/**
+ * The continuity decision: `warm` (the active centroids refined on tonight's sample) or `fresh` (k chosen again,
+ * k-means++), why, and the silhouettes (on the same subsample) that decided it. `gain` = fresh − warm.
+ */
+export interface ContinuityDecision {
+  chosen: 'warm' | 'fresh';
+  reason: 'no_previous' | 'incomparable' | 'warm_kept' | 'silhouette_gain' | 'segment_broke' | 'drift';
+  /** Warm-started segments dropped because they no longer held together (their ids retire; the warm start goes on). */
+  droppedSegments: string[];
+  gain: number | null;
+  /** Whether a fresh fit was made on the whole sample (k itself is searched on the subsample every night). */
+  searched: boolean;
+  warmSilhouette: number | null;
+  freshSilhouette: number | null;
+  freshK: number | null;
+  /**
+   * Warm-started segments that no longer hold together (share under the minimum, or silhouette under the floor) and
+   * could not be dropped (fewer than 2 would remain): the fresh fit then wins.
+   */
+  brokenSegments: string[];
 }
 
 export interface FitResult {
@@ -63,16 +103,30 @@ const SCALER_CLIP = 5;
 /**
  * Fits a new segmentation model on the sample.
  *
- * - k is chosen in [kMin, kMax] by the mean silhouette of a k-means fit on one uniform subsample of
- *   `silhouetteSubsample` rows (pairwise distances computed once and reused for every k); the final model is
- *   then fitted on the whole sample with `nInit` k-means++ initialisations.
+ * - Drift (shared/segmentation/drift.ts) of tonight's sample against the active model's `driftReference`: PSI of each
+ *   behaviour feature and of the segment shares, inflation of the mean d² to the nearest centroid.
+ * - The active model's scaler is kept (the space is part of a segment's meaning) unless there is no comparable active
+ *   model or drift was detected; then it is refitted on the sample.
+ * - Warm start: the active centroids (carried into tonight's space) refined by Lloyd. A warm segment under
+ *   `minSegmentShare` or with a mean silhouette under `continuity.minSegmentSilhouette` is dropped and Lloyd runs
+ *   again from the others (its id retires), as long as 2 segments remain.
+ * - k is searched every night in [kMin, kMax] by the mean silhouette of a k-means fit on one uniform subsample of
+ *   `silhouetteSubsample` rows (pairwise distances computed once and reused for every k and every candidate). A fresh
+ *   fit on the whole sample (`nInit` k-means++ initialisations) is made only without a warm start, on drift, after a
+ *   dropped or unrepairable segment, when the warm silhouette fell by more than `continuity.minSilhouetteGain`, or
+ *   when the subsample's best k beats the warm start by that gain. See `chooseCandidate` for which one wins;
+ *   `diagnostics.continuity` says which did, why and by how much.
  * - Segments holding less than `minSegmentShare` of the sample are merged, smallest first, into the segment
  *   with the nearest centroid (size-weighted mean centroid); k may then end below kMin, never below 2.
  *   Labels are finally the nearest-centroid assignment, exactly what AssignShard will compute.
- * - Segments are ordered by size (largest first) before ids are aligned, so fresh ids are numbered by size.
+ * - A fresh fit's segments are ordered by size (largest first) before ids are aligned, so fresh ids are numbered by
+ *   size; it is aligned by the Hungarian algorithm. A warm start keeps each centroid's ancestor id unless it moved
+ *   beyond the alignment cap (`alignByDescent`): then the id retires and the segment gets a fresh one.
  * - Alignment compares centroids in the new vector space: the previous centroids are carried over through the
  *   inverse of the previous scaler and weights, then the new ones. A different feature list or embedding
  *   dimension means a different space: nothing matches and every previous id is retired.
+ * - The model keeps a `driftReference` of its training sample and `farDistance2` (the `drift.farQuantile` quantile of
+ *   d² to the nearest centroid), and lists `renamedSegments` (kept ids whose name changed).
  * - τ (the soft-assignment temperature) is the median over the sample of the squared distance to the nearest
  *   centroid, so a typical member's runner-up probability reflects how much farther the runner-up is in units
  *   of a typical within-segment spread. It falls back to the mean, then to 1, so it is always > 0.
@@ -91,15 +145,43 @@ export function fitSegmentation(input: FitInput): FitResult {
   if (refusal) return refused(input, refusal);
 
   const rng = createRng(settings.seed);
-  const scaler = fitRobustScaler(
-    sample.map((r) => r.behaviour),
-    SCALER_CLIP,
-  );
+  const continuity = settings.continuity ?? DEFAULT_CONTINUITY;
+  const driftSettings = settings.drift ?? DEFAULT_DRIFT;
+  // Drift: tonight's sample against the active model's training sample, in the active model's own space.
+  const hasPrevious = previous !== null && previous.k > 0;
+  const previousNearestOfSample = hasPrevious ? previousNearest(sample, previous) : null;
+  const drift =
+    hasPrevious && previous.driftReference && sameFeatureSpace(previous, embeddingDim) && previousNearestOfSample
+      ? measureDrift({
+          reference: previous.driftReference,
+          referenceVersion: previous.version,
+          behaviour: sample.map((r) => r.behaviour),
+          labels: previousNearestOfSample.labels,
+          d2: previousNearestOfSample.d2,
+          thresholds: driftSettings,
+          asOf: input.asOf ?? input.createdAt,
+        })
+      : null;
+
+  // The space is part of a model's meaning: a warm start keeps the active model's scaler, so a quartile that flips on
+  // a near-binary feature (a channel share) cannot redraw every segment overnight. The scaler is refitted on tonight's
+  // sample when there is no comparable active model, or when drift says tonight's population is another one.
+  const keepScaler =
+    hasPrevious &&
+    sameFeatureSpace(previous, embeddingDim) &&
+    previous.scaler.center.length === BEHAVIOUR_FEATURES.length &&
+    drift?.detected !== true;
+  const scaler = keepScaler
+    ? previous.scaler
+    : fitRobustScaler(
+        sample.map((r) => r.behaviour),
+        SCALER_CLIP,
+      );
   const space = { scaler, weights, embeddingDim };
   const data = new Float64Array(n * dim);
   sample.forEach((row, i) => data.set(vectorOf(row, space), i * dim));
 
-  // Choose k on one subsample; its distance matrix serves every candidate k and the final silhouette.
+  // One subsample and its distance matrix serve every silhouette: the warm start, each candidate k, the final model.
   const s = Math.min(n, settings.silhouetteSubsample);
   const subRows = sampleIndices(n, s, rng).sort((x, y) => x - y);
   const subData = new Float64Array(s * dim);
@@ -112,9 +194,57 @@ export function fitSegmentation(input: FitInput): FitResult {
   // k never exceeds the distinct points: k-means cannot make more distinct segments than that (issue #9 D13).
   const distinct = distinctRowCount(subData, s, dim, settings.kMax);
   if (distinct < MIN_SEGMENTS) return refused(input, `${distinct} distinct customer vector(s) < ${MIN_SEGMENTS}`);
+  const silhouetteOf = (labels: Int32Array, k: number) =>
+    silhouetteFromDistances(
+      dist,
+      s,
+      Int32Array.from(subRows, (row) => labels[row]!),
+      k,
+    );
+
+  // Warm start: the active centroids carried into tonight's space, refined by Lloyd on tonight's sample. A segment
+  // that no longer holds together (under the minimum share, or a mean silhouette under the floor) is dropped and
+  // Lloyd runs again from the others: its id retires, its members move, and every other segment keeps its id.
+  const carried = hasPrevious ? previousInSpace(previous, space) : null;
+  let warm = carried && carried.k > 0 && carried.k <= n ? warmStart(data, n, dim, carried) : null;
+  let warmSilhouette: number | null = null;
+  let brokenSegments: string[] = [];
+  let droppedSegments: string[] = [];
+  if (warm && carried) {
+    const broken = brokenOf(warm);
+    brokenSegments = broken.map((c) => carried.segmentIds[warm!.descent[c]!]!);
+    if (broken.length > 0 && warm.k - broken.length >= 2) {
+      droppedSegments = brokenSegments;
+      const keep = Array.from({ length: warm.k }, (_, c) => c).filter((c) => !broken.includes(c));
+      warm = warmStart(data, n, dim, carried, keep);
+      brokenSegments = [];
+    }
+    warmSilhouette = silhouetteOf(warm.labels, warm.k);
+  }
+  function brokenOf(p: Partition): number[] {
+    const bySegment = silhouetteByCluster(
+      dist,
+      s,
+      Int32Array.from(subRows, (row) => p.labels[row]!),
+      p.k,
+    );
+    const sizes = new Array<number>(p.k).fill(0);
+    for (const l of p.labels) sizes[l]! += 1;
+    return Array.from({ length: p.k }, (_, c) => c).filter(
+      (c) =>
+        sizes[c]! / n < settings.minSegmentShare ||
+        !(bySegment[c]! >= continuity.minSegmentSilhouette) ||
+        (p.k > 1 && sizes[c]! <= 1),
+    );
+  }
+
+  // k is searched every night on the subsample alone (its cost is bounded by silhouetteSubsample, not the sample);
+  // a fresh fit on the whole sample is made only when continuity or drift calls for one: no warm start, a warm
+  // segment that no longer holds together, drift, a warm silhouette that fell by more than the gain threshold, or a
+  // subsample fit of another k that beats the warm start by more than the gain threshold.
+  const kScores: FitDiagnostics['kScores'] = [];
   const kHigh = Math.min(Math.max(settings.kMin, Math.min(settings.kMax, Math.floor(s / 2))), distinct);
   const kLow = Math.min(settings.kMin, kHigh);
-  const kScores: FitDiagnostics['kScores'] = [];
   let bestK = kLow;
   let bestScore = Number.NEGATIVE_INFINITY;
   for (let k = kLow; k <= kHigh; k++) {
@@ -126,22 +256,74 @@ export function fitSegmentation(input: FitInput): FitResult {
       bestK = k;
     }
   }
+  const degraded =
+    warmSilhouette !== null &&
+    previous !== null &&
+    warmSilhouette < previous.quality.silhouette - continuity.minSilhouetteGain;
+  const promising = warmSilhouette !== null && bestScore - warmSilhouette > continuity.minSilhouetteGain;
+  const search =
+    !warm ||
+    brokenSegments.length > 0 ||
+    droppedSegments.length > 0 ||
+    drift?.detected === true ||
+    degraded ||
+    promising;
+  let freshFit: Partition | null = null;
+  let freshSilhouette: number | null = null;
+  if (search) {
+    const final = kmeans(data, n, dim, { k: bestK, seed: settings.seed, nInit: settings.nInit });
+    freshFit = orderBySize(
+      mergeSmallSegments(data, n, dim, final.centroids, final.labels, bestK, settings.minSegmentShare),
+      dim,
+    );
+    freshSilhouette = silhouetteOf(freshFit.labels, freshFit.k);
+  }
 
-  const final = kmeans(data, n, dim, { k: bestK, seed: settings.seed, nInit: settings.nInit });
-  const merged = mergeSmallSegments(data, n, dim, final.centroids, final.labels, bestK, settings.minSegmentShare);
-  const { centroids, labels, d2, k } = orderBySize(merged, dim);
-
-  const alignment = alignSegmentIds({
-    newCentroids: centroids,
-    k,
-    dim,
-    previous: previous ? previousInSpace(previous, space) : null,
-    distanceCap: settings.alignmentDistanceCap,
-    nextSegmentNumber: previous?.nextSegmentNumber ?? 1,
+  const decision = chooseCandidate({
+    warm: warm !== null,
+    warmSilhouette,
+    freshSilhouette,
+    brokenSegments,
+    drift: drift?.detected === true,
+    incomparable: hasPrevious && (carried === null || carried.k === 0),
+    minSilhouetteGain: continuity.minSilhouetteGain,
   });
+  const chosen: Partition = decision.chosen === 'warm' ? warm! : freshFit!;
+  const { centroids, labels, d2, k } = chosen;
+
+  const alignment =
+    decision.chosen === 'warm' && carried
+      ? alignByDescent({
+          newCentroids: centroids,
+          k,
+          dim,
+          previous: carried,
+          descent: warm!.descent,
+          distanceCap: settings.alignmentDistanceCap,
+          nextSegmentNumber: previous?.nextSegmentNumber ?? 1,
+        })
+      : alignSegmentIds({
+          newCentroids: centroids,
+          k,
+          dim,
+          previous: carried,
+          distanceCap: settings.alignmentDistanceCap,
+          nextSegmentNumber: previous?.nextSegmentNumber ?? 1,
+        });
   const segmentIds = alignment.segmentIds;
+  const merged = { merged: decision.chosen === 'warm' ? 0 : (freshFit?.merged ?? 0) };
 
   const tau = temperature(d2);
+  const driftReference = buildDriftReference({
+    featureNames: BEHAVIOUR_FEATURES,
+    behaviour: sample.map((r) => r.behaviour),
+    labels,
+    d2,
+    k,
+    bins: driftSettings.bins,
+    farQuantile: driftSettings.farQuantile,
+    asOf: input.asOf ?? input.createdAt,
+  });
 
   // Profiles and names; an aligned segment that barely changed keeps its previous name.
   const profiles = buildProfiles(sample, labels, segmentIds);
@@ -184,9 +366,8 @@ export function fitSegmentation(input: FitInput): FitResult {
   const quality: ModelQuality = {
     silhouette: silhouetteFromDistances(dist, s, subLabels, k),
     daviesBouldin: daviesBouldin(data, n, dim, labels, centroids, k),
-    stability: previous && previous.k > 0 ? adjustedRandIndex(previousAssignment(sample, previous), labels) : null,
+    stability: previousNearestOfSample ? adjustedRandIndex(previousNearestOfSample.labels, labels) : null,
   };
-  const hasPrevious = previous !== null && previous.k > 0;
   const gate = qualityGate(quality, settings.quality, hasPrevious, hasPrevious ? previous.quality : null, k);
 
   const model: SegmentationModel = {
@@ -206,10 +387,31 @@ export function fitSegmentation(input: FitInput): FitResult {
     profiles,
     quality,
     retiredSegmentIds: alignment.retiredSegmentIds,
+    renamedSegments: renamedSegments(previous, segmentIds, names),
+    farDistance2: driftReference.farDistance2,
+    driftReference,
     nextSegmentNumber: alignment.nextSegmentNumber,
     value: input.value,
   };
-  return { model, labels, gate, diagnostics: { kScores, merged: merged.merged } };
+  return {
+    model,
+    labels,
+    gate,
+    diagnostics: {
+      kScores,
+      merged: merged.merged,
+      continuity: {
+        ...decision,
+        searched: search,
+        warmSilhouette,
+        freshSilhouette,
+        freshK: freshFit?.k ?? null,
+        brokenSegments,
+        droppedSegments,
+      },
+      drift,
+    },
+  };
 }
 
 function validateInput(input: FitInput): string | null {
@@ -249,7 +451,7 @@ function refused(input: FitInput, reason: string): FitResult {
     model,
     labels: new Int32Array(input.sample.length).fill(-1),
     gate: { passed: false, reasons: [reason] },
-    diagnostics: { kScores: [], merged: 0 },
+    diagnostics: { kScores: [], merged: 0, continuity: null, drift: null },
   };
 }
 
@@ -377,8 +579,11 @@ function positive(x: number | undefined): number {
   return x !== undefined && x > 0 ? x : 1;
 }
 
-/** The previous model's nearest-centroid assignment of the sample, in its own space. */
-function previousAssignment(sample: readonly SampleRow[], previous: SegmentationModel): Int32Array {
+/** The previous model's nearest-centroid labels and squared distances for the sample, in its own space. */
+function previousNearest(
+  sample: readonly SampleRow[],
+  previous: SegmentationModel,
+): { labels: Int32Array; d2: Float64Array } {
   const centroids = {
     k: previous.k,
     dim: previous.dim,
@@ -386,7 +591,90 @@ function previousAssignment(sample: readonly SampleRow[], previous: Segmentation
     segmentIds: previous.segmentIds,
     tau: previous.tau,
   };
-  return Int32Array.from(sample, (row) => softAssign(vectorOf(row, previous), centroids).nearest);
+  const labels = new Int32Array(sample.length);
+  const d2 = new Float64Array(sample.length);
+  sample.forEach((row, i) => {
+    const soft = softAssign(vectorOf(row, previous), centroids);
+    labels[i] = soft.nearest;
+    d2[i] = soft.d2[soft.nearest]!;
+  });
+  return { labels, d2 };
+}
+
+function sameFeatureSpace(previous: SegmentationModel, embeddingDim: number): boolean {
+  const b = BEHAVIOUR_FEATURES.length;
+  return (
+    previous.featureNames.length === b &&
+    previous.featureNames.every((f, j) => f === BEHAVIOUR_FEATURES[j]) &&
+    previous.embeddingDim === embeddingDim
+  );
+}
+
+/**
+ * Lloyd from the carried centroids listed in `keep` (all by default; Hamerly-accelerated `lloyd`, k-means' own
+ * convergence rule). Centroid i descends from carried centroid keep[i] (an emptied cluster is reseeded by the kernel
+ * and will fail the alignment cap).
+ */
+function warmStart(
+  data: Float64Array,
+  n: number,
+  dim: number,
+  carried: PreviousCentroids,
+  keep: readonly number[] = Array.from({ length: carried.k }, (_, c) => c),
+): Partition & { descent: number[] } {
+  const k = keep.length;
+  const init = new Float64Array(k * dim);
+  keep.forEach((c, i) => {
+    for (let j = 0; j < dim; j++) init[i * dim + j] = carried.centroids[c * dim + j] ?? 0;
+  });
+  const fit = lloyd(data, n, dim, init, k);
+  const { labels, d2 } = assignNearest(data, n, dim, fit.centroids, k);
+  return { k, centroids: fit.centroids, labels, d2, merged: 0, descent: [...keep] };
+}
+
+/**
+ * The continuity rule. No comparable active model → fresh. Otherwise the warm start is kept unless a fresh fit was
+ * made and (a) a warm segment no longer holds together and cannot be dropped, or (b) its silhouette gain exceeds
+ * `minSilhouetteGain` (reported as `drift` when drift called for the fresh fit). Drift makes the fresh fit happen;
+ * it does not lower the bar.
+ */
+export function chooseCandidate(input: {
+  warm: boolean;
+  warmSilhouette: number | null;
+  freshSilhouette: number | null;
+  brokenSegments: readonly string[];
+  drift: boolean;
+  incomparable: boolean;
+  minSilhouetteGain: number;
+}): Pick<ContinuityDecision, 'chosen' | 'reason' | 'gain'> {
+  const { warmSilhouette: w, freshSilhouette: f } = input;
+  const gain = w !== null && f !== null ? f - w : null;
+  if (!input.warm) return { chosen: 'fresh', reason: input.incomparable ? 'incomparable' : 'no_previous', gain };
+  if (f === null || gain === null) return { chosen: 'warm', reason: 'warm_kept', gain };
+  if (input.brokenSegments.length > 0) return { chosen: 'fresh', reason: 'segment_broke', gain };
+  if (input.drift && gain > input.minSilhouetteGain) return { chosen: 'fresh', reason: 'drift', gain };
+  if (gain > input.minSilhouetteGain) return { chosen: 'fresh', reason: 'silhouette_gain', gain };
+  return { chosen: 'warm', reason: 'warm_kept', gain };
+}
+
+/**
+ * Ids kept from the previous model whose name changed: {segmentId, oldName (the previous model's), newName}, in the
+ * new model's segment order. Call again after renaming segments (e.g. LLM narration) so the published list is true.
+ */
+export function renamedSegments(
+  previous: SegmentationModel | null,
+  segmentIds: readonly string[],
+  names: readonly string[],
+): RenamedSegment[] {
+  if (!previous) return [];
+  const out: RenamedSegment[] = [];
+  segmentIds.forEach((id, i) => {
+    const at = previous.segmentIds.indexOf(id);
+    const oldName = at >= 0 ? previous.names[at] : undefined;
+    const newName = names[i]!;
+    if (oldName !== undefined && oldName !== newName) out.push({ segmentId: id, oldName, newName });
+  });
+  return out;
 }
 
 /** Median squared distance to the nearest centroid; falls back to the mean, then 1, so τ > 0. */

@@ -101,6 +101,41 @@ export function silhouetteFromDistances(dist: Float64Array, m: number, labels: A
 }
 
 /**
+ * Mean silhouette of each cluster's members (Rousseeuw 1987), from a condensed distance matrix and labels in [0, k):
+ * the per-cluster means whose overall mean `silhouetteFromDistances` returns. An empty cluster scores NaN, a
+ * singleton 0. Tells whether one segment still holds together when the overall figure hides it.
+ */
+export function silhouetteByCluster(dist: Float64Array, m: number, labels: ArrayLike<number>, k: number): number[] {
+  const sizes = new Float64Array(k);
+  for (let i = 0; i < m; i++) sizes[labels[i]!]! += 1;
+  const sums = new Float64Array(m * k);
+  let p = 0;
+  for (let a = 0; a < m; a++) {
+    const la = labels[a]!;
+    for (let b = a + 1; b < m; b++) {
+      const v = dist[p++]!;
+      sums[a * k + labels[b]!]! += v;
+      sums[b * k + la]! += v;
+    }
+  }
+  const totals = new Float64Array(k);
+  for (let i = 0; i < m; i++) {
+    const own = labels[i]!;
+    const ownSize = sizes[own]!;
+    if (ownSize <= 1) continue;
+    const a = sums[i * k + own]! / (ownSize - 1);
+    let b = Number.POSITIVE_INFINITY;
+    for (let c = 0; c < k; c++) {
+      if (c === own || sizes[c] === 0) continue;
+      b = Math.min(b, sums[i * k + c]! / sizes[c]!);
+    }
+    const denom = Math.max(a, b);
+    if (Number.isFinite(b) && denom > 0) totals[own]! += (b - a) / denom;
+  }
+  return Array.from(totals, (t, c) => (sizes[c]! > 0 ? t / sizes[c]! : Number.NaN));
+}
+
+/**
  * Davies–Bouldin index (lower is better): mean over non-empty clusters of max_j (S_i + S_j) / ‖c_i − c_j‖,
  * with S_i the mean Euclidean distance of cluster i's members to its centroid. Coincident centroids
  * contribute 0, as in scikit-learn. 0 with fewer than 2 non-empty clusters.

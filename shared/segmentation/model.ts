@@ -1,6 +1,7 @@
 import type { CatalogueEntry, RenamedSegment } from '../contracts/catalogue';
 import type { ValueModel } from '../value/clv';
 import type { ModelQuality, SegmentProfile } from '../contracts/outbound';
+import type { DriftReference } from './drift';
 
 /** Parameters of the customer-value models stored with each segmentation model version (weeks). */
 export type StoredValueModel = ValueModel;
@@ -41,7 +42,15 @@ export interface SegmentationModel {
   value: StoredValueModel;
   /** One catalogue entry per segment, in segmentIds order (absent on models stored before the catalogue). */
   catalogue?: CatalogueEntry[];
-  /** Segments whose name changed against the previous model. */
+  /**
+   * Squared distance (in this model's vector space) to the nearest centroid beyond which an assignment is "far from
+   * every centroid": the `drift.farQuantile` quantile (0.99 by default) of the training sample. The real-time path
+   * counts assignments with d²(nearest) > farDistance2 as an early drift signal. Absent on models fitted before it.
+   */
+  farDistance2?: number;
+  /** What drift is measured against on the following nights (absent on older models: no drift is measured). */
+  driftReference?: DriftReference;
+  /** Segments that kept their id but changed name in this version (the id's previous name in the previous model). */
   renamedSegments?: RenamedSegment[];
 }
 

@@ -13,6 +13,7 @@ import {
   markFailedInputSchema,
   publishInputSchema,
   reclusterInputSchema,
+  refreshTaskSchema,
   shardTaskSchema,
   type AssignOutput,
   type FitOutput,
@@ -32,7 +33,7 @@ const EXECUTION_NAME = 'exec-4b1d';
 type Call = { state: ReclusterTaskState; payload: unknown };
 type Stub = (payload: never) => unknown;
 
-function stubs(gatePassed: boolean): Record<ReclusterTask, Stub> {
+function stubs(gatePassed: boolean, markedPublished = false): Record<ReclusterTask, Stub> {
   return {
     'plan-shards': (p: { runId?: string; executionName: string }): PlanOutput => {
       const runId = p.runId ?? p.executionName;
@@ -52,6 +53,7 @@ function stubs(gatePassed: boolean): Record<ReclusterTask, Stub> {
       gate: gatePassed
         ? { passed: true, reasons: [] }
         : { passed: false, reasons: ['silhouette 0.01 < 0.05', 'stability 0.2 < 0.5'] },
+      activeVersion: 6,
     }),
     'assign-shard': (p: { shard: number }): AssignOutput => ({
       shard: p.shard,
@@ -60,7 +62,7 @@ function stubs(gatePassed: boolean): Record<ReclusterTask, Stub> {
       lifecycleChanged: 1,
     }),
     publish: () => ({ published: true }),
-    'mark-failed': () => ({ recorded: true }),
+    'mark-failed': () => ({ recorded: true, emitted: true, published: markedPublished }),
   };
 }
 
@@ -71,9 +73,12 @@ beforeAll(async () => {
   machine = new StateMachine(definition as never, { validationOptions: { checkArn: false } });
 });
 
-async function run(input: object, options: { gatePassed?: boolean; failIn?: ReclusterTaskState } = {}) {
+async function run(
+  input: object,
+  options: { gatePassed?: boolean; failIn?: ReclusterTaskState; markedPublished?: boolean } = {},
+) {
   const calls: Call[] = [];
-  const impl = stubs(options.gatePassed ?? true);
+  const impl = stubs(options.gatePassed ?? true, options.markedPublished ?? false);
   const handlers = Object.fromEntries(
     (Object.entries(RECLUSTER_TASK_STATES) as Array<[ReclusterTaskState, ReclusterTask]>).map(([state, task]) => [
       state,
@@ -90,7 +95,7 @@ async function run(input: object, options: { gatePassed?: boolean; failIn?: Recl
     ]),
   );
   const execution = machine.run(input as never, {
-    overrides: { taskResourceLocalHandlers: handlers as never },
+    overrides: { taskResourceLocalHandlers: handlers as never, retryIntervalOverrides: { MarkFailed: 0 } },
     context: { Execution: { Name: EXECUTION_NAME } } as never,
   });
   try {
@@ -142,6 +147,11 @@ describe('recluster workflow (local execution of the synthesized definition)', (
     expect(failure).toBe(`${RECLUSTER_FAILED_ERROR}: QualityGate`);
     expect(payloadsOf(calls, 'AssignShard')).toEqual([]);
     expect(payloadsOf(calls, 'Publish')).toEqual([]);
+    // Traits and stages are still refreshed on every shard, with the ACTIVE version.
+    const refreshed = payloadsOf(calls, 'RefreshShard');
+    expect(refreshed).toHaveLength(3);
+    for (const p of refreshed) refreshTaskSchema.strict().parse(p);
+    expect(refreshed).toContainEqual({ runId: 'r-gate', asOf: AS_OF, shard: 1, totalShards: 3, activeVersion: 6 });
     const [markFailed] = payloadsOf(calls, 'MarkFailed');
     expect(markFailed).toEqual({
       runId: 'r-gate',
@@ -174,9 +184,28 @@ describe('recluster workflow (local execution of the synthesized definition)', (
     ]);
   });
 
-  it('still fails the run when MarkFailed itself fails', async () => {
+  it('retries MarkFailed, then still fails the run when MarkFailed itself keeps failing', async () => {
     const { failure, calls } = await run({ runId: 'r-mf' }, { failIn: 'MarkFailed', gatePassed: false });
     expect(failure).toBe(`${RECLUSTER_FAILED_ERROR}: QualityGate`);
+    expect(payloadsOf(calls, 'MarkFailed')).toHaveLength(4); // the first attempt and 3 retries
+  });
+
+  it('a refresh failure still records the refused run with the gate reasons', async () => {
+    const { failure, calls } = await run({ runId: 'r-rf' }, { failIn: 'RefreshShard', gatePassed: false });
+    expect(failure).toBe(`${RECLUSTER_FAILED_ERROR}: QualityGate`);
+    expect(payloadsOf(calls, 'MarkFailed')).toEqual([
+      expect.objectContaining({
+        runId: 'r-rf',
+        state: 'QualityGate',
+        error: expect.objectContaining({ Error: 'QualityGateRejected' }),
+      }),
+    ]);
+  });
+
+  it('a Publish failure after the flip (MarkFailed finds the model live) ends the execution published, not failed', async () => {
+    const { failure, output, calls } = await run({ runId: 'r-live' }, { failIn: 'Publish', markedPublished: true });
+    expect(failure).toBeUndefined();
+    expect(output!.markFailed).toEqual({ published: true });
     expect(payloadsOf(calls, 'MarkFailed')).toHaveLength(1);
   });
 });

@@ -46,7 +46,7 @@ describe('state machine definition', () => {
     expect(topLevel('QualityGate')).toMatchObject({
       Type: 'Choice',
       Choices: [{ Variable: '$.fit.gate.passed', BooleanEquals: true, Next: 'AssignShards' }],
-      Default: 'QualityGateRejected',
+      Default: 'RefreshTraits',
     });
     expect(topLevel('AssignShards').Next).toBe('Publish');
     expect(topLevel('Publish').End).toBe(true);
@@ -104,6 +104,8 @@ describe('state machine definition', () => {
       expect(state.Retry).toEqual([
         expect.objectContaining({ ErrorEquals: LAMBDA_ERRORS, BackoffRate: 2, JitterStrategy: 'FULL' }),
         expect.objectContaining({ ErrorEquals: THROTTLING, BackoffRate: 2, JitterStrategy: 'FULL' }),
+        // Recording a failure is retried on anything: a run must not stay `running` for one bad moment.
+        ...(name === 'MarkFailed' ? [expect.objectContaining({ ErrorEquals: ['States.ALL'], MaxAttempts: 3 })] : []),
       ]);
     });
     expect(tasks.sort()).toEqual(Object.keys(RECLUSTER_TASK_STATES).sort());
@@ -112,12 +114,14 @@ describe('state machine definition', () => {
   it('catches everything on every top-level Task and Map, recording which state failed, then MarkFailed -> Fail', () => {
     for (const [name, state] of Object.entries(definition.States)) {
       if (state.Type !== 'Task' && state.Type !== 'Map') continue;
-      const expected = name === 'MarkFailed' ? 'Failed' : `${name}Failed`;
+      // A refused run's trait refresh that fails still records the gate's verdict.
+      const expected =
+        name === 'MarkFailed' ? 'Failed' : name === 'RefreshTraits' ? 'QualityGateRejected' : `${name}Failed`;
       expect({ name, Catch: state.Catch }).toEqual({
         name,
         Catch: [expect.objectContaining({ ErrorEquals: ['States.ALL'], Next: expected })],
       });
-      if (name === 'MarkFailed') continue;
+      if (name === 'MarkFailed' || name === 'RefreshTraits') continue;
       const pass = topLevel(expected);
       expect(pass).toMatchObject({ Type: 'Pass', Next: 'MarkFailed' });
       expect(JSON.stringify(pass.Parameters)).toContain(name);
@@ -130,8 +134,14 @@ describe('state machine definition', () => {
         error: { Error: 'QualityGateRejected', 'Cause.$': 'States.JsonToString($.fit.gate.reasons)' },
       },
     });
+    expect(topLevel('RefreshTraits')).toMatchObject({ Type: 'Map', Next: 'QualityGateRejected' });
+    expect(topLevel('RunOutcome')).toMatchObject({
+      Type: 'Choice',
+      Choices: [{ Variable: '$.markFailed.published', BooleanEquals: true, Next: 'PublishedAfterAll' }],
+      Default: 'Failed',
+    });
     expect(topLevel('MarkFailed')).toMatchObject({
-      Next: 'Failed',
+      Next: 'RunOutcome',
       Parameters: { Payload: { 'runId.$': '$.runId', 'state.$': '$.state', 'error.$': '$.error' } },
     });
     expect(topLevel('Failed')).toMatchObject({ Type: 'Fail', Error: 'ReclusterFailed' });

@@ -406,7 +406,7 @@ describe('nightly recluster: the synthesized state machine, run locally', () => 
       const failed = await run(runId, failingOnce(buildReclusterHandlers(deps()), task, when));
 
       expect(failed).toMatchObject({ status: 'FAILED', error: RECLUSTER_FAILED_ERROR, cause: state });
-      expect(failed.visited.slice(-3)).toEqual([`${state}Failed`, 'MarkFailed', 'Failed']);
+      expect(failed.visited.slice(-4)).toEqual([`${state}Failed`, 'MarkFailed', 'RunOutcome', 'Failed']);
       expect(await activeVersion()).toBe(active);
       const events = failedOf(runId).filter((e) => e.state === state);
       expect(events).toHaveLength(when === 'after' ? 2 : 1); // the 'before' attempt in this state sent the first

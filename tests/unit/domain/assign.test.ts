@@ -79,11 +79,25 @@ describe('assignWithHysteresis', () => {
       expected: { move: true, segmentId: 'seg-002', why: 'closer' },
     },
     {
-      name: 'new model version: the aligned id decides, no dwell',
+      name: 're-cluster, new version, nearest only just closer: keeps its aligned segment (hysteresis at re-cluster)',
       current: { segmentId: 'seg-001', modelVersion: 1, since: since(1) },
       point: [5.2, 0],
       newModelDecides: true,
+      expected: { move: false, segmentId: 'seg-001', why: 'within_margin' },
+    },
+    {
+      name: 're-cluster, new version, nearest closer by the margin: moves at once, no dwell',
+      current: { segmentId: 'seg-001', modelVersion: 1, since: since(1) },
+      point: [9, 0],
+      newModelDecides: true,
       expected: { move: true, segmentId: 'seg-002', why: 'new_model' },
+    },
+    {
+      name: 're-cluster, segment retired by the new model: moves at once',
+      current: { segmentId: 'seg-009', modelVersion: 1, since: since(1) },
+      point: [5.2, 0],
+      newModelDecides: true,
+      expected: { move: true, segmentId: 'seg-002', why: 'retired' },
     },
     {
       name: 'real-time, older version on the profile: hysteresis still applies in the aligned segment',
@@ -109,6 +123,24 @@ describe('assignWithHysteresis', () => {
       newModelDecides: newModelDecides ?? false,
     });
     expect(decision).toMatchObject(expected);
+  });
+
+  test('property: at re-cluster a customer moves to a new version exactly when the nearest is closer by the margin', () => {
+    fc.assert(
+      fc.property(
+        fc.double({ min: -2, max: 12, noNaN: true }),
+        fc.double({ min: -2, max: 12, noNaN: true }),
+        fc.integer({ min: 0, max: 2 }),
+        (x, y, aligned) => {
+          const soft = softAssign([x, y], model);
+          const current = { segmentId: model.segmentIds[aligned]!, modelVersion: 1, since: since(1) };
+          const d = assignWithHysteresis({ current, soft, model, now: NOW, settings, newModelDecides: true });
+          const clearlyCloser = soft.d2[soft.nearest]! < (1 - settings.margin) * soft.d2[aligned]!;
+          expect(d.move).toBe(soft.nearest !== aligned && clearlyCloser);
+          expect(d.segmentId).toBe(d.move ? model.segmentIds[soft.nearest] : current.segmentId);
+        },
+      ),
+    );
   });
 
   test('property: with margin > 0 a customer oscillating inside the margin band around a midpoint never flaps', () => {

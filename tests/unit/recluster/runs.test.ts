@@ -80,8 +80,8 @@ describe('markFailed', () => {
       state: 'ScanShards',
       error: { Error: 'Error', Cause: JSON.stringify({ errorType: 'Error', errorMessage: 'boom' }) },
     };
-    expect(await markFailed(input, deps)).toEqual({ runId: 'r', recorded: true, emitted: true });
-    expect(await markFailed(input, deps)).toEqual({ runId: 'r', recorded: false, emitted: false });
+    expect(await markFailed(input, deps)).toEqual({ runId: 'r', recorded: true, emitted: true, published: false });
+    expect(await markFailed(input, deps)).toEqual({ runId: 'r', recorded: false, emitted: false, published: false });
     expect(deps.publisher.of('segmentation.run.failed')).toEqual([
       { runId: 'r', state: 'ScanShards', error: 'Error', cause: 'boom', failedAt: '2026-11-11T03:05:00.000Z' },
     ]);
@@ -96,7 +96,7 @@ describe('markFailed', () => {
     deps.publisher.failNext = 1;
     const input = { runId: 'r', state: 'PlanShards', error: { Error: 'Error' } };
     await expect(markFailed(input, deps)).rejects.toThrow(/not accepted/);
-    expect(await markFailed(input, deps)).toEqual({ runId: 'r', recorded: false, emitted: true });
+    expect(await markFailed(input, deps)).toEqual({ runId: 'r', recorded: false, emitted: true, published: false });
     expect(deps.publisher.of('segmentation.run.failed')).toHaveLength(1);
   });
 

@@ -1,6 +1,7 @@
 import { foldEvents } from '../../../shared/customer/fold';
 import { emptyState } from '../../../shared/customer/state';
 import { profileFromLog } from '../../support/memory-customer';
+import { driftDetectedSchema, type DriftDetected } from '../../../shared/contracts/outbound';
 import type { InboundEvent } from '../../../shared/contracts/inbound';
 import type { CustomerProfile } from '../../../shared/ports/stores';
 import { assignCustomer, assignShard, needsWrite } from '../../../shared/recluster/assign';
@@ -209,17 +210,119 @@ describe('the recluster services over in-memory ports', () => {
       /not accepted/,
     );
     expect(deps.models.active).toBe(fit.modelVersion); // the flip is the commit point
-    await markFailed({ runId: 'r1', state: 'Publish', error: { Error: 'Error' } }, deps);
+    // MarkFailed finds the model live: the run is published, and MarkFailed sends the event Publish could not.
+    expect(await markFailed({ runId: 'r1', state: 'Publish', error: { Error: 'Error' } }, deps)).toMatchObject({
+      published: true,
+      publishedEmitted: true,
+      emitted: false,
+    });
     expect((await deps.runs.get('r1'))?.status).toBe('published'); // never regressed to failed
     expect(deps.publisher.of('segmentation.run.failed')).toEqual([]);
 
     expect(await publishModel({ runId: 'r1', modelVersion: fit.modelVersion, assignments: [] }, deps)).toMatchObject({
-      emitted: true,
-    });
-    expect(await publishModel({ runId: 'r1', modelVersion: fit.modelVersion, assignments: [] }, deps)).toMatchObject({
       emitted: false,
     });
     expect(deps.publisher.of('segmentation.model.published')).toHaveLength(1);
+  });
+
+  test('Publish dies after the flip, before recording the run: MarkFailed records it published with its counts, not FAILED', async () => {
+    const deps = quietSettings(memoryDeps());
+    seed(deps);
+    const plan = await planShards({ runId: 'r1', asOf: AS_OF }, deps);
+    const scans = await Promise.all(plan.shards.map((s) => scanShard(s, deps)));
+    const fit = await fitModel({ runId: 'r1', asOf: plan.asOf, scans }, deps);
+    const assignments = await Promise.all(
+      plan.shards.map((s) => assignShard({ ...s, modelVersion: fit.modelVersion }, deps)),
+    );
+    const realPut = deps.runs.put.bind(deps.runs);
+    let armed = true;
+    deps.runs.put = async (record, rev) => {
+      if (armed && record.status === 'published') {
+        armed = false;
+        throw new Error('Lambda timed out after the flip');
+      }
+      return realPut(record, rev);
+    };
+    await expect(publishModel({ runId: 'r1', modelVersion: fit.modelVersion, assignments }, deps)).rejects.toThrow(
+      /timed out/,
+    );
+    expect(deps.models.active).toBe(fit.modelVersion);
+    expect((await deps.runs.get('r1'))?.status).toBe('running');
+
+    await markFailed({ runId: 'r1', state: 'Publish', error: { Error: 'States.Timeout' } }, deps);
+    const run = (await deps.runs.get('r1'))!;
+    expect(run.status).toBe('published');
+    expect(run.failure).toBeNull();
+    expect(run.published).toMatchObject({ modelVersion: fit.modelVersion, customersAssigned: 60, eventSent: true });
+    expect(deps.publisher.of('segmentation.run.failed')).toEqual([]);
+    expect(deps.publisher.of('segmentation.model.published')).toEqual([
+      expect.objectContaining({ runId: 'r1', modelVersion: fit.modelVersion, customersAssigned: 60 }),
+    ]);
+  });
+
+  test('MarkFailed itself fails: the next run ends the abandoned run failed and sends segmentation.run.failed', async () => {
+    let now = new Date('2026-11-11T03:05:00Z');
+    const deps = { ...quietSettings(memoryDeps()), clock: () => now };
+    seed(deps);
+    await planShards({ runId: 'r1', asOf: AS_OF }, deps);
+    const realPut = deps.runs.put.bind(deps.runs);
+    deps.runs.put = async (record, rev) => {
+      if (record.runId === 'r1' && record.status === 'failed') throw new Error('ProvisionedThroughputExceeded');
+      return realPut(record, rev);
+    };
+    await expect(markFailed({ runId: 'r1', state: 'ScanShards', error: { Error: 'Error' } }, deps)).rejects.toThrow();
+    expect((await deps.runs.get('r1'))?.status).toBe('running');
+    expect(deps.publisher.of('segmentation.run.failed')).toEqual([]);
+    deps.runs.put = realPut;
+
+    now = new Date('2026-11-12T03:05:00Z');
+    await planShards({ runId: 'r2', asOf: '2026-11-12T03:00:00.000Z' }, deps);
+    const r1 = (await deps.runs.get('r1'))!;
+    expect(r1.status).toBe('failed');
+    expect(r1.failure).toMatchObject({ state: 'Reconcile', error: 'RunAbandoned', eventSent: true });
+    expect(deps.publisher.of('segmentation.run.failed')).toEqual([
+      expect.objectContaining({ runId: 'r1', error: 'RunAbandoned' }),
+    ]);
+  });
+
+  test('a run left running whose model is live is recorded published by the next run; a fresh one is left alone', async () => {
+    let now = new Date('2026-11-11T03:05:00Z');
+    const deps = { ...quietSettings(memoryDeps()), clock: () => now };
+    seed(deps);
+    const plan = await planShards({ runId: 'r1', asOf: AS_OF }, deps);
+    const scans = await Promise.all(plan.shards.map((s) => scanShard(s, deps)));
+    const fit = await fitModel({ runId: 'r1', asOf: plan.asOf, scans }, deps);
+    await deps.models.activate(fit.modelVersion, null); // the flip happened; nothing after it did
+    now = new Date('2026-11-11T03:30:00Z');
+    await planShards({ runId: 'r0-overlap', asOf: AS_OF }, deps);
+    expect((await deps.runs.get('r1'))?.status).toBe('published');
+    expect(deps.publisher.of('segmentation.model.published')).toHaveLength(1);
+
+    // r0-overlap is still within STALE_RUN_MS when r3 starts: it may still be going, so it stays running.
+    now = new Date('2026-11-11T04:00:00Z');
+    await planShards({ runId: 'r3', asOf: AS_OF }, deps);
+    expect((await deps.runs.get('r0-overlap'))?.status).toBe('running');
+    expect(deps.publisher.of('segmentation.run.failed')).toEqual([]);
+  });
+
+  test('a night whose customers all shifted one feature publishes segmentation.drift.detected with that feature and its PSI', async () => {
+    let now = new Date('2026-11-11T03:05:00Z');
+    const deps = { ...quietSettings(memoryDeps()), clock: () => now };
+    seed(deps);
+    await runServices(deps, 'r1');
+    expect(deps.publisher.of('segmentation.drift.detected')).toEqual([]);
+    // Every order now carries a 90 % discount: discountShare jumps for every buyer (the state is the source).
+    for (const p of deps.profiles.items.values()) {
+      for (const o of Object.values(p.state.orders)) o.discount = 9 * o.total;
+    }
+    now = new Date('2026-11-11T03:06:00Z');
+    await runServices(deps, 'r2');
+    const [drift] = deps.publisher.of('segmentation.drift.detected') as DriftDetected[];
+    expect(driftDetectedSchema.parse(drift)).toMatchObject({ runId: 'r2', referenceModelVersion: 1 });
+    expect(drift!.reasons).toContain('features');
+    expect(drift!.features[0]).toMatchObject({ feature: 'discountShare' });
+    expect(drift!.features[0]!.psi).toBeGreaterThan(0.25);
+    expect((await deps.runs.get('r2'))?.fit?.drift).toMatchObject({ detected: true });
   });
 
   test('AssignShard re-reads and re-evaluates after losing a race to a real-time write; a newer version is left alone', async () => {

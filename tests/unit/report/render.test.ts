@@ -210,3 +210,47 @@ describe('report helpers', () => {
     expect(formatValue(1234.567)).toBe('1,234.6');
   });
 });
+
+describe('issue #10 charts', () => {
+  test('a renamed segment stays one series, keyed by id, under its current name', () => {
+    const payload = payloadOf(
+      renderReport(
+        minimal({
+          sizesOverTime: [
+            { day: '2026-01-01', segmentId: 's1', name: 'Old loyal name', size: 50 },
+            { day: '2026-01-02', segmentId: 's1', name: 'Loyal', size: 55 },
+            { day: '2026-01-02', segmentId: 's2', name: 'New', size: 45 },
+          ],
+        }),
+      ),
+    );
+    const rows = payload.charts.find((c) => c.id === 'chart-sizes')?.datasets.sizes ?? [];
+    expect([...new Set(rows.map((r) => r.segment))].sort()).toEqual(['Loyal', 'New']);
+    expect(rows).toContainEqual(expect.objectContaining({ day: '2026-01-01', segment: 'Loyal', size: 50 }));
+  });
+
+  test('moves by reason per night, refused runs marked with the gate reason, silhouette against k', () => {
+    const payload = payloadOf(
+      renderReport(
+        minimal({
+          movesByNight: [
+            { day: '2026-01-02', reason: 'event', count: 3 },
+            { day: '2026-01-02', reason: 'retired', count: 7 },
+          ],
+          refusedRuns: [{ day: '2026-01-03', reasons: 'silhouette 0.01 < 0.05' }],
+          kScores: [
+            { run: 1, day: '2026-01-01', k: 4, silhouette: 0.2, chosen: false },
+            { run: 1, day: '2026-01-01', k: 5, silhouette: 0.3, chosen: true },
+          ],
+        }),
+      ),
+    );
+    const moves = payload.charts.find((c) => c.id === 'chart-moves')!;
+    expect(moves.datasets.moves).toContainEqual({ day: '2026-01-02', reason: 'retired', count: 7 });
+    expect(moves.datasets.refused).toEqual([{ day: '2026-01-03', reasons: 'silhouette 0.01 < 0.05' }]);
+    const k = payload.charts.find((c) => c.id === 'chart-k')!;
+    expect(k.datasets.kscores?.filter((r) => r.chosen === 1)).toEqual([
+      { run: 1, day: '2026-01-01', k: 5, silhouette: 0.3, chosen: 1 },
+    ]);
+  });
+});

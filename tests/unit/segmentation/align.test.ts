@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import {
+  alignByDescent,
   alignSegmentIds,
   hungarian,
   medianNearestSpacing,
@@ -324,5 +325,43 @@ describe('alignSegmentIds', () => {
         },
       ),
     );
+  });
+});
+
+describe('alignByDescent (warm-started centroids keep their ancestor id within the cap)', () => {
+  // Previous centroids on a line at 0, 10, 20: median nearest spacing 10, cap 1 → 10.
+  const previous: PreviousCentroids = {
+    centroids: [0, 10, 20],
+    segmentIds: ['seg-001', 'seg-002', 'seg-003'],
+    k: 3,
+    dim: 1,
+  };
+  test.each([
+    {
+      name: 'every centroid moved a little: every id kept',
+      centroids: [1, 11, 19],
+      expected: { segmentIds: ['seg-001', 'seg-002', 'seg-003'], retiredSegmentIds: [], nextSegmentNumber: 4 },
+    },
+    {
+      name: 'a centroid that moved beyond the cap changed meaning: its id retires and it gets a fresh one',
+      centroids: [1, 11, 45],
+      expected: { segmentIds: ['seg-001', 'seg-002', 'seg-004'], retiredSegmentIds: ['seg-003'], nextSegmentNumber: 5 },
+    },
+    {
+      name: 'two centroids that crossed keep their own lineage, not the nearest id',
+      centroids: [1, 16, 14],
+      expected: { segmentIds: ['seg-001', 'seg-002', 'seg-003'], retiredSegmentIds: [], nextSegmentNumber: 4 },
+    },
+  ])('$name', ({ centroids, expected }) => {
+    const r = alignByDescent({
+      newCentroids: centroids,
+      k: 3,
+      dim: 1,
+      previous,
+      descent: [0, 1, 2],
+      distanceCap: 1,
+      nextSegmentNumber: 4,
+    });
+    expect(r).toMatchObject(expected);
   });
 });

@@ -2,7 +2,12 @@ import { segmentProfileSchema } from '../../../shared/contracts/outbound';
 import type { Settings } from '../../../shared/config/settings';
 import { softAssign } from '../../../shared/domain/assign';
 import { BEHAVIOUR_FEATURES, buildVector } from '../../../shared/domain/vector';
-import { fitSegmentation, type SampleRow } from '../../../shared/segmentation/fit';
+import {
+  chooseCandidate,
+  fitSegmentation,
+  type ContinuityDecision,
+  type SampleRow,
+} from '../../../shared/segmentation/fit';
 import { adjustedRandIndex } from '../../../shared/segmentation/metrics';
 import type { SegmentationModel, StoredValueModel } from '../../../shared/segmentation/model';
 import { createRng, type Rng } from '../../../shared/util/rng';
@@ -228,6 +233,18 @@ describe('fitSegmentation on planted personas', () => {
     expect(ids3.slice(0, 4)).toEqual(ids1.slice(0, 4));
     expect(ids3[4]).toBe('');
     expect(ids3[5]).toBe('seg-006');
+    // The warm centroid of the vanished persona followed the new one beyond the alignment cap: its id retired.
+    expect(fit3.diagnostics.continuity).toMatchObject({ chosen: 'warm', droppedSegments: [] });
+  });
+
+  test('a persona that shrinks below the minimum share: its warm segment is dropped, its id retires, the rest keep theirs', () => {
+    const fourth = draw(ps, 2_000, 4, [1, 1, 1, 1, 0.02]);
+    const fit4 = fit(fourth.rows, fit1.model);
+    const ids1 = idByPersona(fit1.labels, first.truth, fit1.model.segmentIds, 5);
+    expect(fit4.diagnostics.continuity).toMatchObject({ chosen: 'warm', droppedSegments: [ids1[4]] });
+    expect(fit4.model.k).toBe(4);
+    expect(fit4.model.retiredSegmentIds).toEqual([ids1[4]]);
+    expect(idByPersona(fit4.labels, fourth.truth, fit4.model.segmentIds, 5).slice(0, 4)).toEqual(ids1.slice(0, 4));
   });
 });
 
@@ -280,5 +297,168 @@ describe('fitSegmentation edge cases', () => {
     );
     expect(result.gate.reasons.filter((r) => r.startsWith('sample'))).toEqual([]);
     expect(Array.from(result.labels).every((l) => l >= 0 && l < result.model.k)).toBe(true);
+  });
+});
+
+/** Ids of `rows` under a model: nearest centroid, in the model's own space (what AssignShard computes). */
+function idsUnder(model: SegmentationModel, rows: SampleRow[]): string[] {
+  return rows.map((r) => {
+    const v = buildVector(r.behaviour, r.interest, model);
+    return model.segmentIds[softAssign(v, model).nearest]!;
+  });
+}
+
+/** Personas whose behaviour means are squeezed together and whose interests share a common direction: they overlap. */
+function overlapping(count: number, rng: Rng, squeeze: number): Persona[] {
+  const common = Array.from({ length: EMBEDDING_DIM }, () => rng.normal());
+  return personas(count, rng).map((p) => ({
+    ...p,
+    behaviour: p.behaviour.map((m) => squeeze * m),
+    interest: p.interest.map((m, j) => common[j]! + squeeze * m),
+  }));
+}
+
+describe('continuity: the nightly fit starts from the active model', () => {
+  const ps = overlapping(5, createRng(11), 0.35);
+  const panel = draw(ps, 1_000, 999).rows;
+  const nights = Array.from({ length: 10 }, (_, night) => draw(ps, 1_500, 100 + night).rows);
+  const models: SegmentationModel[] = [];
+  const decisions: (ContinuityDecision | null)[] = [];
+  for (const rows of nights) {
+    const r = fit(rows, models.at(-1) ?? null);
+    expect(r.gate.passed).toBe(true);
+    models.push(r.model);
+    decisions.push(r.diagnostics.continuity);
+  }
+
+  test('night 1 is a fresh fit; every later night keeps the warm start without searching k', () => {
+    expect(decisions[0]).toMatchObject({ chosen: 'fresh', reason: 'no_previous', searched: true });
+    for (const d of decisions.slice(1))
+      expect(d).toMatchObject({ chosen: 'warm', reason: 'warm_kept', searched: false });
+  });
+
+  test('without drift the warm start keeps the active scaler: the space does not move under the segments', () => {
+    for (const m of models.slice(1)) expect(m.scaler).toEqual(models[0]!.scaler);
+  });
+
+  test('on overlapping personas, ≤ 1 % of a fixed panel changes segment per night and no id is minted after night 1', () => {
+    const labelled = models.map((m) => idsUnder(m, panel));
+    for (let night = 1; night < models.length; night++) {
+      const moved = labelled[night]!.filter((id, i) => id !== labelled[night - 1]![i]).length;
+      expect(moved / panel.length).toBeLessThanOrEqual(0.01);
+    }
+    const distinct = new Set(models.flatMap((m) => m.segmentIds));
+    expect(distinct.size).toBe(models.at(-1)!.k);
+    expect(models.every((m) => m.retiredSegmentIds.length === 0)).toBe(true);
+  });
+
+  test('no drift is detected on re-samples of the same population (every feature PSI < 0.1)', () => {
+    const r = fit(draw(ps, 1_500, 555).rows, models.at(-1)!);
+    expect(r.diagnostics.drift).not.toBeNull();
+    expect(r.diagnostics.drift!.detected).toBe(false);
+    expect(Math.max(...r.diagnostics.drift!.features.map((f) => f.psi))).toBeLessThan(0.1);
+    expect(r.diagnostics.drift!.sharePsi).toBeLessThan(0.1);
+  });
+});
+
+describe('continuity: a different k is adopted only when clearly better', () => {
+  const ps = personas(5, createRng(42));
+  const first = draw(ps, 2_000, 1);
+  const second = draw(ps, 2_000, 2);
+
+  test('a 3-segment active model on 5 separated personas gives way to a fresh fit, and the report says by how much', () => {
+    const forced = fit(first.rows, null, { kMin: 3, kMax: 3 });
+    expect(forced.model.k).toBe(3);
+    const next = fit(second.rows, forced.model);
+    const c = next.diagnostics.continuity!;
+    expect(c.searched).toBe(true);
+    expect(c.chosen).toBe('fresh');
+    expect(c.freshK).toBe(5);
+    expect(next.model.k).toBe(5);
+    expect(c.gain).not.toBeNull();
+    expect(c.gain!).toBeGreaterThan(0.05);
+    expect(c.freshSilhouette! - c.warmSilhouette!).toBeCloseTo(c.gain!, 12);
+    expect(next.diagnostics.kScores.length).toBeGreaterThan(0);
+  });
+
+  test.each([
+    {
+      name: 'gain below the threshold: the warm start stays',
+      input: { warmSilhouette: 0.4, freshSilhouette: 0.42, brokenSegments: [], drift: false },
+      expected: { chosen: 'warm', reason: 'warm_kept' },
+    },
+    {
+      name: 'gain above the threshold: the fresh fit wins',
+      input: { warmSilhouette: 0.4, freshSilhouette: 0.46, brokenSegments: [], drift: false },
+      expected: { chosen: 'fresh', reason: 'silhouette_gain' },
+    },
+    {
+      name: 'a warm segment that no longer holds together: the fresh fit wins even when slightly worse',
+      input: { warmSilhouette: 0.4, freshSilhouette: 0.39, brokenSegments: ['seg-002'], drift: false },
+      expected: { chosen: 'fresh', reason: 'segment_broke' },
+    },
+    {
+      name: 'drift and a clearly better fresh fit: k is re-fitted, reported as drift',
+      input: { warmSilhouette: 0.4, freshSilhouette: 0.46, brokenSegments: [], drift: true },
+      expected: { chosen: 'fresh', reason: 'drift' },
+    },
+    {
+      name: 'drift does not lower the bar: a marginal gain keeps the warm start',
+      input: { warmSilhouette: 0.4, freshSilhouette: 0.41, brokenSegments: [], drift: true },
+      expected: { chosen: 'warm', reason: 'warm_kept' },
+    },
+    {
+      name: 'no fresh fit was made: the warm start stays',
+      input: { warmSilhouette: 0.4, freshSilhouette: null, brokenSegments: [], drift: false },
+      expected: { chosen: 'warm', reason: 'warm_kept' },
+    },
+  ])('chooseCandidate: $name', ({ input, expected }) => {
+    expect(chooseCandidate({ ...input, warm: true, incomparable: false, minSilhouetteGain: 0.05 })).toMatchObject(
+      expected,
+    );
+  });
+});
+
+describe('drift and the early signal on the model', () => {
+  const ps = personas(5, createRng(42));
+  const first = draw(ps, 2_000, 1);
+  const base = fit(first.rows, null);
+
+  test('farDistance2 is the 99th percentile of the training d²: about 1 % of the sample lies beyond it', () => {
+    const beyond = first.rows.filter((r) => {
+      const soft = softAssign(buildVector(r.behaviour, r.interest, base.model), base.model);
+      return soft.d2[soft.nearest]! > base.model.farDistance2!;
+    }).length;
+    expect(beyond / first.rows.length).toBeGreaterThan(0.005);
+    expect(beyond / first.rows.length).toBeLessThanOrEqual(0.0101);
+  });
+
+  test('a behaviour feature shifted for everyone is detected with its PSI, and the run re-fits k', () => {
+    const shifted = draw(ps, 2_000, 2).rows.map((r) => ({
+      ...r,
+      behaviour: r.behaviour.map((v, j) => (j === 2 ? v + 3 : v)),
+    }));
+    const r = fit(shifted, base.model);
+    const drift = r.diagnostics.drift!;
+    expect(drift.detected).toBe(true);
+    expect(drift.drifting[0]!.feature).toBe(BEHAVIOUR_FEATURES[2]);
+    expect(drift.drifting[0]!.psi).toBeGreaterThan(0.25);
+    expect(drift.features.filter((f, j) => j !== 2).every((f) => f.psi < 0.1)).toBe(true);
+    expect(r.diagnostics.continuity!.searched).toBe(true);
+    // Drift says tonight's population is another one: the scaler is refitted on it.
+    expect(r.model.scaler.center[2]).toBeCloseTo(base.model.scaler.center[2]! + 3, 0);
+  });
+
+  test('a kept id whose name changed is listed as renamed (id, old name, new name)', () => {
+    const previous: SegmentationModel = {
+      ...base.model,
+      names: base.model.names.map((n, i) => (i === 0 ? 'Yesterday name' : n)),
+      profiles: base.model.profiles.filter((_, i) => i !== 0),
+    };
+    const next = fit(draw(ps, 2_000, 2).rows, previous);
+    const id = base.model.segmentIds[0]!;
+    expect(next.model.renamedSegments).toEqual([
+      { segmentId: id, oldName: 'Yesterday name', newName: next.model.names[next.model.segmentIds.indexOf(id)] },
+    ]);
   });
 });

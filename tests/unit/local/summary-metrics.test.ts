@@ -1,0 +1,199 @@
+import {
+  consumerMetrics,
+  formatTargets,
+  plantedAri,
+  supervisedAriBound,
+  type RunDiagnostics,
+} from '../../../local/summary-metrics';
+import type { ModelPublished, SegmentChanged } from '../../../shared/contracts/outbound';
+import { createRng } from '../../../shared/util/rng';
+
+const START = new Date('2026-01-01T00:00:00Z');
+const at = (day: number, hour = 3) => new Date(START.getTime() + day * 86_400_000 + hour * 3_600_000).toISOString();
+
+function move(
+  customerId: string,
+  day: number,
+  reason: SegmentChanged['reason'],
+  modelVersion: number,
+  from: string | null,
+  to = 'seg-002',
+  hour = 3,
+): SegmentChanged {
+  return {
+    customerId,
+    from: from === null ? null : { segmentId: from, name: from },
+    to: { segmentId: to, name: to },
+    modelVersion,
+    confidence: 0.9,
+    topProbabilities: [],
+    reason,
+    traits: null,
+    changedAt: at(day, hour),
+    dedupeKey: `${customerId}-${day}-${reason}`,
+  };
+}
+
+function published(modelVersion: number, ids: string[], retired: string[] = []): ModelPublished {
+  return {
+    modelVersion,
+    runId: `night-${modelVersion}`,
+    k: ids.length,
+    catalogue: [],
+    segments: ids.map((segmentId) => ({
+      segmentId,
+      name: segmentId,
+      size: 1,
+      share: 1 / ids.length,
+      features: {},
+      topCategories: [],
+      channelMix: {},
+      meanClv: null,
+      meanChurnRisk: null,
+    })),
+    retiredSegmentIds: retired,
+    renamedSegments: [],
+    quality: { silhouette: 0.3, daviesBouldin: 1, stability: 0.9 },
+    customersMoved: 0,
+    customersAssigned: 100,
+    publishedAt: at(modelVersion),
+  };
+}
+
+function runOf(day: number, over: Partial<RunDiagnostics> = {}): RunDiagnostics {
+  return {
+    runId: `night-${day}`,
+    asOf: at(day),
+    status: 'published',
+    modelVersion: day,
+    published: true,
+    gateReasons: [],
+    population: 100,
+    kScores: [],
+    k: 2,
+    continuity: null,
+    drift: null,
+    ...over,
+  };
+}
+
+describe('consumerMetrics', () => {
+  const runs = [
+    runOf(1),
+    runOf(2, {
+      drift: { detected: true, reasons: ['features'], maxFeaturePsi: 0.4, sharePsi: 0.01, distanceInflation: 1 },
+    }),
+    runOf(3, { status: 'failed', published: false, gateReasons: ['silhouette 0.01 < 0.05'] }),
+    runOf(9),
+    runOf(10),
+  ];
+  const events = [
+    move('first', 1, 'recluster', 1, null), // a first assignment is not a move
+    move('a', 1, 'event', 1, 'seg-001', 'seg-002', 14),
+    move('b', 2, 'recluster', 2, 'seg-001'), // night 2 drifted
+    move('c', 9, 'recluster', 9, 'seg-003'), // seg-003 retired by v9
+    move('d', 10, 'recluster', 10, 'seg-001'),
+    move('switcher', 10, 'event', 10, 'seg-001', 'seg-002', 12),
+  ];
+  const metrics = consumerMetrics({
+    segmentChanged: events,
+    modelPublished: [published(1, ['seg-001', 'seg-002']), published(9, ['seg-001', 'seg-002'], ['seg-003'])],
+    driftDetected: [],
+    runs,
+    customers: 100,
+    start: START,
+    switchedAt: new Map([
+      ['switcher', new Date(at(6))],
+      ['slow-switcher', new Date(at(1))],
+    ]),
+    ari: 0.93,
+  });
+
+  test.each([
+    { name: 'a real-time move counts as event', day: '2026-01-02', reason: 'event', count: 1 },
+    { name: "a move by a drifted night's model counts as drift", day: '2026-01-03', reason: 'drift', count: 1 },
+    { name: 'a move out of a retired id counts as retired', day: '2026-01-10', reason: 'retired', count: 1 },
+    { name: 'any other nightly move counts as recluster', day: '2026-01-11', reason: 'recluster', count: 1 },
+  ])('$name', ({ day, reason, count }) => {
+    const night = metrics.nights.find((n) => n.day === day)!;
+    expect(night.byReason[reason as keyof typeof night.byReason]).toBe(count);
+  });
+
+  test('moves per customer-night count every reason, never a first assignment', () => {
+    // 5 moves over 5 nights of 100 customers.
+    expect(metrics.nights.reduce((s, n) => s + n.moves, 0)).toBe(5);
+    expect(metrics.movesPerCustomerNight).toBeCloseTo(5 / 500, 12);
+  });
+
+  test('after the first week, non-switchers moved 2 times in 2 nights of 98 customers', () => {
+    expect(metrics.nonSwitcherMovesPerCustomerNightAfterFirstWeek).toBeCloseTo(2 / 196, 12);
+  });
+
+  test('one of two switchers moved within 7 days of its switch: 50 %, target missed', () => {
+    expect(metrics.switchers).toEqual({ count: 2, movedWithin7DaysShare: 0.5 });
+    expect(metrics.targets.find((t) => t.name.startsWith('switchers'))!.met).toBe(false);
+  });
+
+  test('refused runs carry the gate reasons; distinct ids against the final k', () => {
+    expect(metrics.refusedRuns).toEqual([{ runId: 'night-3', day: '2026-01-04', reasons: ['silhouette 0.01 < 0.05'] }]);
+    expect(metrics.distinctSegmentIds).toBe(2);
+    expect(formatTargets(metrics.targets)).toContain('✓ distinct segment ids / final k: 1 (target ≤ 2)');
+    expect(formatTargets(metrics.targets)).toContain(
+      '✓ planted-persona ARI (customers with ≥ 10 events): 0.93 (target ≥ 0.9)',
+    );
+  });
+});
+
+describe('plantedAri', () => {
+  test('customers with fewer than 10 events are left out', () => {
+    const customers = [
+      { customerId: 'a', segmentId: 's1' },
+      { customerId: 'b', segmentId: 's1' },
+      { customerId: 'c', segmentId: 's2' },
+      { customerId: 'd', segmentId: 's2' },
+      { customerId: 'noisy', segmentId: 's1' },
+    ];
+    const persona = new Map([
+      ['a', 'p'],
+      ['b', 'p'],
+      ['c', 'q'],
+      ['d', 'q'],
+      ['noisy', 'q'],
+    ]);
+    const counts = new Map([
+      ['a', 12],
+      ['b', 10],
+      ['c', 30],
+      ['d', 11],
+      ['noisy', 3],
+    ]);
+    expect(plantedAri(customers, persona, counts)).toBe(1);
+    expect(plantedAri(customers, persona, counts, 0)).toBeLessThan(1);
+  });
+});
+
+describe('supervisedAriBound', () => {
+  test('separated classes: a classifier that knows them scores ARI 1', () => {
+    const vectors = [
+      [0, 0],
+      [0.1, 0],
+      [0, 0.1],
+      [10, 10],
+      [10.1, 10],
+      [10, 10.1],
+    ];
+    expect(supervisedAriBound(vectors, ['a', 'a', 'a', 'b', 'b', 'b'], 1)).toEqual({
+      bound: 1,
+      knn: 1,
+      nearestMean: 1,
+    });
+  });
+
+  test('labels that the features cannot tell apart: the bound falls well below 0.9', () => {
+    // Two personas drawn from the same distribution: no classifier can separate them.
+    const rng = createRng(3);
+    const vectors = Array.from({ length: 200 }, () => [rng.normal(), rng.normal()]);
+    const labels = vectors.map(() => (rng.next() < 0.5 ? 'a' : 'b'));
+    expect(supervisedAriBound(vectors, labels)!.bound).toBeLessThan(0.1);
+  });
+});
