@@ -18,6 +18,7 @@ import { readReplay, type ReplayFormat } from './replay';
 import { createNdjsonRecorder, simulateStore, type Delivery } from './simulator';
 import { startEmbeddedStack, type EmbeddedStack } from './stack';
 import { startLocalNarration, writeSegmentsJson } from './catalogue';
+import { consumerMetricsForStack, type ConsumerMetrics } from './summary-metrics';
 import { buildReclusterHandlers, reclusterDepsForStack, runReclusterLocally } from './stepfunctions';
 
 const DAY_MS = 86_400_000;
@@ -73,7 +74,10 @@ export interface RunSummary {
     customersAssigned: number;
     profilesWritten: number;
   };
-  flappingRate: number;
+  /** Moves per night by reason, per customer-night, and the issue #10 targets (local/summary-metrics.ts). */
+  consumer: ConsumerMetrics;
+  /** The consumer metrics as printed lines (moves by reason per night, the targets). */
+  consumerLines: string[];
   transitions: { from: string; to: string; count: number }[];
   timings: { seconds: number; eventsPerSecond: number; reclusterSeconds: number };
   truth?: { ari: number; switchedCustomers: number; switchedMovedShare: number };
@@ -139,7 +143,9 @@ export async function runLocal(opts: RunOptions): Promise<RunSummary> {
     const sizesOverTime: ReportData['sizesOverTime'] = [];
     const qualityOverRuns: ReportData['qualityOverRuns'] = [];
     const models: SegmentationModel[] = [];
-    const activeDays = new Map<string, Set<number>>();
+    const eventCounts = new Map<string, number>();
+    const runIds: string[] = [];
+    let firstArrival: Date | null = null;
     let pending: Delivery[] = [];
 
     const drain = async () => {
@@ -176,6 +182,7 @@ export async function runLocal(opts: RunOptions): Promise<RunSummary> {
       clock = night;
       const t0 = performance.now();
       const runId = `nightly-${night.toISOString().slice(0, 10)}`;
+      runIds.push(runId);
       const result = await runReclusterLocally({
         template,
         handlers,
@@ -211,9 +218,8 @@ export async function runLocal(opts: RunOptions): Promise<RunSummary> {
       const detail = d.detail as { customerId?: unknown };
       if (typeof detail?.customerId === 'string') {
         customersSeen.add(detail.customerId);
-        const days = activeDays.get(detail.customerId) ?? new Set<number>();
-        days.add(Math.floor(d.arrivalAt.getTime() / DAY_MS));
-        activeDays.set(detail.customerId, days);
+        eventCounts.set(detail.customerId, (eventCounts.get(detail.customerId) ?? 0) + 1);
+        firstArrival ??= d.arrivalAt;
       }
     };
 
@@ -310,15 +316,15 @@ export async function runLocal(opts: RunOptions): Promise<RunSummary> {
     const segments = model ? segmentTable(model, all) : [];
     const transitions = models.length >= 2 ? lastTransitions(segmentEvents, model!, models[models.length - 2]!) : [];
 
-    // Flapping: real-time moves (reason "event", not a first assignment) per active customer-day, excluding
-    // customers whose persona switched on purpose.
+    // What consumers felt: moves per night by reason, per customer-night, and the issue #10 targets.
+    const consumer = await consumerMetricsForStack(stack, {
+      objects,
+      runIds,
+      start: new Date(Math.floor((firstArrival ?? clock).getTime() / DAY_MS) * DAY_MS),
+      ...(truth ? { truth } : {}),
+      eventCounts,
+    });
     const switched = new Set([...(truth?.entries() ?? [])].filter(([, t]) => t.switchedAt).map(([id]) => id));
-    const flaps = segmentEvents.filter(
-      (e) => e.detail.reason === 'event' && e.detail.from !== null && !switched.has(e.detail.customerId),
-    ).length;
-    let activeCustomerDays = 0;
-    for (const [id, days] of activeDays) if (!switched.has(id)) activeCustomerDays += days.size;
-    const flappingRate = activeCustomerDays ? flaps / activeCustomerDays : 0;
 
     let truthSummary: RunSummary['truth'];
     if (truth && model) {
@@ -368,7 +374,8 @@ export async function runLocal(opts: RunOptions): Promise<RunSummary> {
         customersAssigned: counts().ReclusterCustomersAssigned ?? 0,
         profilesWritten: counts().ReclusterProfilesWritten ?? 0,
       },
-      flappingRate,
+      consumer: consumer.metrics,
+      consumerLines: consumer.lines,
       transitions,
       timings: { seconds, eventsPerSecond: delivered / seconds, reclusterSeconds },
       ...(truthSummary ? { truth: truthSummary } : {}),
@@ -394,6 +401,7 @@ export async function runLocal(opts: RunOptions): Promise<RunSummary> {
         silhouette: model?.quality.silhouette ?? '-',
         'segment changes': segmentEvents.length,
         'lifecycle changes': lifecycleEvents.length,
+        'moves per customer-night': Number(consumer.metrics.movesPerCustomerNight.toFixed(4)),
         seconds: Math.round(seconds),
       },
       segments,
@@ -411,6 +419,7 @@ export async function runLocal(opts: RunOptions): Promise<RunSummary> {
           name: nameOf(model, p.assignment!.segmentId),
           clv: p.traits!.clv!,
         })),
+      ...consumer.report,
     });
     await opts.beforeClose?.(stack);
     return summary;

@@ -94,7 +94,7 @@ function printSummary(s: RunSummary): void {
       Object.entries(s.changes.segmentByReason)
         .map(([r, n]) => `${r} ${n}`)
         .join(', ') || 'none'
-    }), ${s.changes.lifecycle} lifecycle; flapping rate ${s.flappingRate.toFixed(4)} per active customer-day`,
+    }), ${s.changes.lifecycle} lifecycle; ${s.consumer.movesPerCustomerNight.toFixed(4)} moves per customer-night (all reasons)`,
   );
   if (s.transitions.length) {
     console.log('transitions in the last re-cluster:');
@@ -105,6 +105,7 @@ function printSummary(s: RunSummary): void {
     console.log(
       `planted personas: ARI ${s.truth.ari.toFixed(3)}; ${pct(s.truth.switchedMovedShare)} of the ${s.truth.switchedCustomers} customers who switched persona moved segment`,
     );
+  for (const line of s.consumerLines) console.log(line);
   for (const r of s.nightlyRuns.reasons.slice(0, 3)) console.log(`  refused: ${r}`);
   console.log(
     `${s.timings.seconds.toFixed(1)} s (${s.timings.reclusterSeconds.toFixed(1)} s in nightly runs), ${Math.round(s.timings.eventsPerSecond)} events/s`,

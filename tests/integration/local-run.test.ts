@@ -346,15 +346,18 @@ describe('runLocal end to end', () => {
     expect(changeLines.some((l) => l['detail-type'] === 'segmentation.model.published')).toBe(true);
     expect(Object.values(summary.changes.segmentByReason).reduce((a, b) => a + b, 0)).toBe(summary.changes.segment);
     expect(summary.changes.segment).toBeGreaterThan(0);
-    expect(Number.isFinite(summary.flappingRate) && summary.flappingRate >= 0).toBe(true);
+    // moves over all reasons, counted from the same segment.changed events the bus delivered
+    const nightMoves = summary.consumer.nights.reduce((n, x) => n + x.moves, 0);
+    expect(nightMoves).toBeLessThanOrEqual(seen.segmentEvents);
+    expect(summary.consumer.movesPerCustomerNight).toBeLessThan(0.15); // 0.10 measured; 0.3 before continuity
     expect(summary.timings.seconds).toBeGreaterThan(0);
     expect(summary.timings.eventsPerSecond).toBeGreaterThan(0);
     expect(summary.timings.reclusterSeconds).toBeGreaterThan(0);
     expect(summary.timings.reclusterSeconds).toBeLessThanOrEqual(summary.timings.seconds);
     expect(summary.truth).toBeDefined();
     expect(typeof summary.truth!.ari).toBe('number');
-    expect(summary.truth!.ari).toBeGreaterThanOrEqual(-1);
-    expect(summary.truth!.ari).toBeLessThanOrEqual(1);
+    // planted personas recovered well above chance on this small store (0.65 measured; a random labelling is ~0)
+    expect(summary.truth!.ari).toBeGreaterThan(0.5);
 
     // profiles.ndjson: one line per customer, sorted by id, the documented fields.
     expect(profiles).toHaveLength(summary.customers);
