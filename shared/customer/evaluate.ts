@@ -20,6 +20,8 @@ export interface Evaluation {
   changes: OutboxEntry[];
   segmentChanged: boolean;
   lifecycleChanged: boolean;
+  /** The customer is farther from every centroid than the model's training sample mostly was (an early drift sign). */
+  farFromCentroids: boolean;
 }
 
 /** Unpublished entries are bounded: beyond this, the oldest unclaimed ones coalesce first (never more than this). */
@@ -60,6 +62,7 @@ export function evaluateCustomer(input: {
 
   let assignment: Assignment | null = live?.assignment ?? null;
   let segmentChanged = false;
+  let farFromCentroids = false;
   if (model && !input.traitsOnly) {
     const vector = buildVector(behaviourRow(features), features.interest, model);
     const soft = softAssign(vector, model);
@@ -72,6 +75,7 @@ export function evaluateCustomer(input: {
       newModelDecides: reason === 'recluster',
     });
     const index = model.segmentIds.indexOf(decision.segmentId);
+    farFromCentroids = model.farDistance2 !== undefined && Math.min(...soft.d2) > model.farDistance2;
     const top = topProbabilities(soft, model.segmentIds);
     const toName = nameOf(decision.segmentId, model) ?? decision.segmentId;
     assignment = {
@@ -154,6 +158,7 @@ export function evaluateCustomer(input: {
     changes: outbox.filter((e) => changes.some((c) => c.dedupeKey === e.dedupeKey)),
     segmentChanged,
     lifecycleChanged,
+    farFromCentroids,
   };
 }
 

@@ -52,6 +52,8 @@ export interface BatchOutcome {
     erasedDropped: number;
     /** Order and refund events in a currency without a rate: logged, left out of money features. */
     unpricedMoney: number;
+    /** Customers placed farther from every centroid than the model's far quantile (`farDistance2`): drift ahead. */
+    farFromCentroids: number;
   };
 }
 
@@ -81,6 +83,7 @@ export async function processBatch(records: readonly IngestRecord[], deps: Inges
     writeConflicts: 0,
     erasedDropped: 0,
     unpricedMoney: 0,
+    farFromCentroids: 0,
   };
   const expiresAt = Math.floor(now.getTime() / 1000) + deps.settings.retention.eventDays * DAY_SECONDS;
   const failed = new Set<string>();
@@ -244,6 +247,7 @@ export async function processBatch(records: readonly IngestRecord[], deps: Inges
       stats.writeConflicts += outcome.conflicts;
       if (outcome.evaluation?.segmentChanged) stats.segmentChanges += 1;
       if (outcome.evaluation?.lifecycleChanged) stats.lifecycleChanges += 1;
+      if (outcome.evaluation?.farFromCentroids) stats.farFromCentroids += 1;
     } catch (err) {
       fail(w, err);
     }
@@ -297,6 +301,7 @@ export async function processBatch(records: readonly IngestRecord[], deps: Inges
   deps.metrics.count('DuplicateEvents', stats.duplicates);
   deps.metrics.count('ErasedEventsDropped', stats.erasedDropped);
   deps.metrics.count('UnpricedMoneyEvents', stats.unpricedMoney);
+  deps.metrics.count('AssignmentsFarFromCentroids', stats.farFromCentroids);
   deps.metrics.count('SegmentChanges', stats.segmentChanges);
   deps.metrics.count('LifecycleChanges', stats.lifecycleChanges);
   return { failedMessageIds: [...failed], stats };
