@@ -411,6 +411,7 @@ export async function runLocal(opts: RunOptions): Promise<RunSummary> {
       qualityOverRuns,
       profiles: model ? profileHeatmap(model) : [],
       catalogue: model?.catalogue ?? [],
+      backtest: model?.value.backtest ?? null,
       clvBySegment: all
         .filter((p) => p.assignment && p.traits && p.traits.clv !== null)
         .slice(0, 5_000)

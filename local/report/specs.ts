@@ -15,6 +15,7 @@ export const CHART_IDS = [
   'chart-quality',
   'chart-moves',
   'chart-k',
+  'chart-backtest',
 ] as const;
 export type ChartId = (typeof CHART_IDS)[number];
 
@@ -158,6 +159,7 @@ export function buildCharts(data: ReportData, labeller: Labeller): Chart[] {
     qualityChart(data),
     movesChart(data),
     kChart(data),
+    backtestChart(data),
   ];
 }
 
@@ -755,4 +757,57 @@ function round(v: number): number {
 
 function fmtInt(v: number): string {
   return Math.round(v).toLocaleString('en-US');
+}
+
+/** The value model's backtest: predicted against actual holdout purchase days, per calibration frequency. */
+function backtestChart(data: ReportData): Chart {
+  const base = {
+    id: 'chart-backtest',
+    title: 'Does the value model predict? Holdout purchase days by calibration frequency',
+    wide: false,
+  } as const;
+  const b = data.backtest;
+  if (!b || b.bins.length === 0) {
+    return {
+      ...base,
+      subtitle: '',
+      spec: null,
+      note: 'Not enough history yet: the backtest needs two quarters of purchases before a one-quarter holdout.',
+      datasets: {},
+    };
+  }
+  const rows = b.bins.flatMap((bin) => [
+    { frequency: bin.frequency, series: 'predicted', value: round(bin.predicted), customers: bin.customers },
+    { frequency: bin.frequency, series: 'actual', value: round(bin.actual), customers: bin.customers },
+  ]);
+  const spec = {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    config: CONFIG,
+    width: 'container',
+    height: 220,
+    autosize: { type: 'fit', contains: 'padding' },
+    data: { name: 'backtest' },
+    mark: { type: 'bar' },
+    encoding: {
+      x: { field: 'frequency', type: 'ordinal', title: 'Repeat purchase days in calibration', sort: null },
+      xOffset: { field: 'series' },
+      y: { field: 'value', type: 'quantitative', title: 'Purchase days in the holdout' },
+      color: { field: 'series', type: 'nominal', title: '', scale: { range: ['#4c78a8', '#f58518'] } },
+      tooltip: [
+        { field: 'frequency', title: 'Calibration frequency' },
+        { field: 'series', title: 'Series' },
+        { field: 'value', type: 'quantitative', title: 'Purchase days', format: '.1f' },
+        { field: 'customers', type: 'quantitative', title: 'Customers' },
+      ],
+    },
+  } as unknown as TopLevelSpec;
+  return {
+    ...base,
+    subtitle: `${b.holdoutWeeks}-week holdout; MAE ${b.meanAbsoluteError.toFixed(3)} per customer${
+      b.correlation === null ? '' : `, correlation ${b.correlation.toFixed(3)}`
+    }`,
+    spec,
+    note: '',
+    datasets: { backtest: rows },
+  };
 }

@@ -46,4 +46,11 @@ export interface ReportData {
   refusedRuns?: { day: string; reasons: string }[];
   /** Silhouette of each candidate k on the runs that searched k; `chosen` marks the k the run picked. */
   kScores?: { run: number; day: string; k: number; silhouette: number; chosen: boolean }[];
+  /** The published model's value backtest (predicted vs actual holdout purchase days per calibration frequency). */
+  backtest?: {
+    holdoutWeeks: number;
+    meanAbsoluteError: number;
+    correlation: number | null;
+    bins: { frequency: string; customers: number; predicted: number; actual: number }[];
+  } | null;
 }

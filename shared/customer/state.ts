@@ -626,3 +626,39 @@ export function featuresOf(s: CustomerState, asOf: Date, settings: FeatureSettin
     ),
   };
 }
+
+/**
+ * The customer's backtest input for a holdout ending on local day `holdoutEndDay` (value model, shared/value/backtest.ts):
+ * calibration purchase days up to `calibrationEndDay` (x, t_x, T in weeks) and the purchase days in the holdout.
+ * Null when the customer had not bought by the calibration end, or when orders summarised behind the compaction
+ * watermark reach past it (their days can no longer be placed on either side). Day numbers are local calendar days.
+ */
+export function backtestRowOf(
+  s: CustomerState,
+  calibrationEndDay: number,
+  holdoutEndDay: number,
+  settings: FeatureSettings,
+): { x: number; tx: number; T: number; actual: number } | null {
+  const c = s.compacted;
+  if (c && c.lastDay !== null && c.lastDay > calibrationEndDay) return null;
+  const live = orderBook(s, settings).days.map((d) => d.day);
+  let calibrationDays = c?.days ?? 0;
+  let first = c?.firstDay ?? Infinity;
+  let last = c?.lastDay ?? -Infinity;
+  let actual = 0;
+  for (const day of live) {
+    if (day <= calibrationEndDay) {
+      calibrationDays += 1;
+      first = Math.min(first, day);
+      last = Math.max(last, day);
+    } else if (day <= holdoutEndDay) actual += 1;
+  }
+  if (calibrationDays === 0) return null;
+  return { x: calibrationDays - 1, tx: (last - first) / 7, T: (calibrationEndDay - first) / 7, actual };
+}
+
+/** The first purchase day (local day number) of the customer, or null before any. */
+export function firstPurchaseDayOf(s: CustomerState, settings: FeatureSettings): number | null {
+  if (s.compacted?.firstDay !== null && s.compacted?.firstDay !== undefined) return s.compacted.firstDay;
+  return orderBook(s, settings).days[0]?.day ?? null;
+}

@@ -29,6 +29,8 @@ export interface ShardSampleFile {
   rows: ScanRow[];
   /** Campaign responses of every customer of the shard (not only the sample), by segment delivered to. */
   campaigns?: CampaignAggregate;
+  /** The earliest purchase day (local day number) of any customer of the shard: how much history the store has. */
+  firstPurchaseDay?: number | null;
 }
 
 export async function putJson(store: ObjectStore, key: string, value: unknown): Promise<void> {

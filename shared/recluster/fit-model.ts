@@ -9,9 +9,13 @@ import type { GateResult } from '../segmentation/gate';
 import type { SegmentationModel } from '../segmentation/model';
 import { mapLimit } from '../util/concurrency';
 import { createRng } from '../util/rng';
+import { localDayNumber } from '../customer/money-time';
+import { featureSettingsOf } from '../customer/update';
+import type { StoredValueModel } from '../segmentation/model';
 import { fitValueModel } from '../value';
+import { BACKTEST_HOLDOUT_WEEKS, backtestRows, nightlyBacktestWindow, summarizeBacktest } from '../value/backtest';
 import { mergeCampaignAggregates } from '../catalogue/tallies';
-import { putJson, readShardSample, runObjectKeys } from './artifacts';
+import { putJson, readShardSample, runObjectKeys, type ShardSampleFile } from './artifacts';
 import { withCatalogue } from './catalogue';
 import type { ReclusterDeps } from './deps';
 import { valueRowOf, withTraits, type ScanRow } from './rows';
@@ -97,10 +101,11 @@ export async function fitModel(input: FitInput, deps: ReclusterDeps): Promise<Fi
       : { ...(current ?? newRun(runId, nowIso)), modelVersion: reserved, updatedAt: nowIso },
   );
 
-  const value = fitValueModel(rows.map(valueRowOf), {
+  const fitted = fitValueModel(rows.map(valueRowOf), {
     minCustomers: settings.value.minCustomers,
     minRepeatCustomers: settings.value.minRepeatCustomers,
   });
+  const value = withBacktest(fitted, files, rows, input.asOf, settings);
   const sample = withTraits(rows, value, settings.value);
   const result = fitSegmentation({
     sample,
@@ -229,4 +234,33 @@ async function announceDrift(runId: string, drift: DriftReport, refit: boolean, 
     deps.metrics.count('DriftEventDeferred');
     deps.log.warn('segmentation.drift.detected not accepted', { runId, errorCode: sent.failed[0]!.errorCode });
   }
+}
+
+/**
+ * Issue #9 E16: how well the BG/NBD predicts the store's own last quarter. Once the store has history enough (the
+ * calibration before the 13-week holdout spans two holdouts, with minCustomers buyers in it), the value model is
+ * refitted on the sample's calibration summaries, and its predicted holdout purchase days are compared with the actual
+ * ones per calibration frequency; the published model carries the totals, MAE and correlation (`value.backtest`).
+ */
+function withBacktest(
+  value: StoredValueModel,
+  files: readonly ShardSampleFile[],
+  rows: readonly ScanRow[],
+  asOf: string,
+  settings: ReclusterDeps['settings'],
+): StoredValueModel {
+  const firsts = files.map((f) => f.firstPurchaseDay).filter((d): d is number => typeof d === 'number');
+  const backtestRowsOfSample = rows.flatMap((r) => (r.backtest ? [r.backtest] : []));
+  const asOfDay = localDayNumber(Date.parse(asOf), featureSettingsOf(settings));
+  const window = nightlyBacktestWindow(
+    firsts.length ? Math.min(...firsts) : null,
+    backtestRowsOfSample.length,
+    asOfDay,
+    { holdoutWeeks: BACKTEST_HOLDOUT_WEEKS, minCustomers: settings.value.minCustomers },
+  );
+  if ('skipped' in window) return value;
+  const core = backtestRows(backtestRowsOfSample, window.holdoutWeeks, {
+    fit: { minCustomers: settings.value.minCustomers, minRepeatCustomers: settings.value.minRepeatCustomers },
+  });
+  return { ...value, backtest: summarizeBacktest(core) };
 }

@@ -17,6 +17,8 @@ export interface ScanRow extends Omit<SampleRow, 'traits'> {
   purchase: { x: number; tx: number; T: number; meanRepeatSpend: number };
   /** The bounded tallies the segment catalogue reads (categories, products, ratings, review terms, stage). */
   catalogue?: RowCatalogue;
+  /** Value-model backtest input for the last BACKTEST_HOLDOUT_WEEKS (absent: not a buyer before the holdout). */
+  backtest?: { x: number; tx: number; T: number; actual: number };
 }
 
 /** The natural-unit features of a segment profile (PROFILE_FEATURES); a customer who never ordered has no recency. */

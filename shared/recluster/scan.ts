@@ -3,6 +3,10 @@ import type { ScanOutput, ShardTask } from '../contracts/recluster';
 import { Reservoir } from '../segmentation/sample';
 import { createRng } from '../util/rng';
 import { putJson, runObjectKeys, SAMPLE_FORMAT, VectorsBuilder, type ShardSampleFile } from './artifacts';
+import { backtestRowOf, firstPurchaseDayOf } from '../customer/state';
+import { localDayNumber } from '../customer/money-time';
+import { featureSettingsOf } from '../customer/update';
+import { BACKTEST_HOLDOUT_WEEKS } from '../value/backtest';
 import { featuresAsOf } from './as-of';
 import type { ReclusterDeps } from './deps';
 import { scanRowOf, type ScanRow } from './rows';
@@ -29,9 +33,19 @@ export async function scanShard(task: ShardTask, deps: ReclusterDeps): Promise<S
     interestDim: settings.embedding.dimension,
   });
   const campaigns: CampaignAggregate = {};
+  // The value model's backtest: the last BACKTEST_HOLDOUT_WEEKS are the holdout (FitModel decides whether the store
+  // has history enough to use it).
+  const fs = featureSettingsOf(settings);
+  const holdoutEndDay = localDayNumber(asOf.getTime(), fs);
+  const calibrationEndDay = holdoutEndDay - BACKTEST_HOLDOUT_WEEKS * 7;
+  let firstPurchaseDay: number | null = null;
   for await (const profile of deps.profiles.scanShard(task.shard, task.totalShards)) {
     const features = featuresAsOf(profile, asOf, settings);
     const row = scanRowOf(profile.customerId, features, profile.traits?.lifecycleStage ?? null);
+    const first = firstPurchaseDayOf(profile.state, fs);
+    if (first !== null) firstPurchaseDay = firstPurchaseDay === null ? first : Math.min(firstPurchaseDay, first);
+    const backtest = backtestRowOf(profile.state, calibrationEndDay, holdoutEndDay, fs);
+    if (backtest) row.backtest = backtest;
     addCampaigns(campaigns, features.campaigns);
     reservoir.add(row);
     vectors.add(row.customerId, row.behaviour, row.interest);
@@ -46,6 +60,7 @@ export async function scanShard(task: ShardTask, deps: ReclusterDeps): Promise<S
     population: reservoir.seen,
     rows: [...reservoir.items],
     campaigns,
+    firstPurchaseDay,
   };
   await Promise.all([
     putJson(deps.objects, sampleKey, sample),

@@ -174,6 +174,9 @@ export function backtestRowFromPurchaseDays(
   return { x: calibrationDays - 1, tx: (last - first) / 7, T: (calibrationEndDay - first) / 7, actual };
 }
 
+/** The nightly backtest's holdout: the last quarter (13 weeks). */
+export const BACKTEST_HOLDOUT_WEEKS = 13;
+
 /** The minimum history for a nightly backtest (see nightlyBacktestWindow). */
 export interface BacktestReadiness {
   /** Holdout length in weeks (default 13, a quarter). */
