@@ -18,7 +18,7 @@ import { validateInbound } from '../shared/contracts/validate';
 import type { InboundEvent } from '../shared/contracts/inbound';
 import { assignWithHysteresis, softAssign } from '../shared/domain/assign';
 import { foldState } from '../shared/customer/fold';
-import { applyEvent, featuresOf } from '../shared/customer/state';
+import { applyEvent, cloneState, featuresOf } from '../shared/customer/state';
 import { featureSettingsOf } from '../shared/customer/update';
 import { eventText, type LoggedEvent } from '../shared/domain/features';
 import { BEHAVIOUR_FEATURES, behaviourRow, buildVector } from '../shared/domain/vector';
@@ -155,7 +155,7 @@ async function main() {
           events += 1;
         }
         for (const [customerId, list] of byCustomer) {
-          const state = structuredClone(states.get(customerId)!);
+          const state = cloneState(states.get(customerId)!);
           for (const e of list) applyEvent(state, e.event, e.embedding, fs);
           const f = featuresOf(state, now, fs);
           const soft = softAssign(buildVector(behaviourRow(f), f.interest, model), model);

@@ -7,7 +7,15 @@ import { evaluateCustomer, type Evaluation } from './evaluate';
 import { foldState } from './fold';
 import type { Written } from './outbox';
 import type { CustomerProfile } from './profile';
-import { FEATURE_VERSION, addInterest, applyEvent, emptyState, featuresOf, type CustomerState } from './state';
+import {
+  FEATURE_VERSION,
+  addInterest,
+  applyEvent,
+  cloneState,
+  emptyState,
+  featuresOf,
+  type CustomerState,
+} from './state';
 import { toBase } from './money-time';
 import { eventKey, type EventLog, type ProfileStore } from './store';
 
@@ -150,7 +158,7 @@ export async function applyEvents(
       let state: CustomerState;
       if (!current) state = emptyState();
       else if (stale) state = await rebuildState(customerId, current, deps.eventLog, featureSettings);
-      else state = structuredClone(current.state);
+      else state = cloneState(current.state);
       const merged = mergePending(state, input.embedded, featureSettings);
       if (fresh.length === 0 && !stale && !merged) return null;
       for (const e of fresh) applyEvent(state, e.event, e.embedding, featureSettings);
