@@ -205,7 +205,7 @@ async function main() {
   }
   // (b) end to end against the embedded servers
   if (parts.includes('b')) {
-    const stack = await startEmbeddedStack({ settings, clock: () => now, dynamoChildProcess: true });
+    const stack = await startEmbeddedStack({ settings, clock: () => now });
     let ddbRequests = 0;
     stack.dynamo.client.middlewareStack.add(
       (next) => async (args) => {

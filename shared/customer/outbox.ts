@@ -33,16 +33,18 @@ export interface Written {
 
 /**
  * Publishes what freshly written profiles claimed (PutEvents takes 10 entries per call, across customers), then
- * settles each profile: one conditional update drops the published entries and logged ids and moves the revision.
- * Entries claimed by someone else, held for an inactive model version, or past the writer's deadline are left to the
- * sweeper. Returns how many entries were deferred, and the customers found erased meanwhile (`gone`): their writer
- * must delete what it appended.
+ * settles each profile that published something: one conditional update drops the published entries and logged ids
+ * and moves the revision. A profile with nothing published is not written again (its logged ids leave `unlogged` on
+ * its next write); it is returned in `unsettled`, for the caller's batched check that the customer was not erased
+ * meanwhile. Entries claimed by someone else, held for an inactive model version, or past the writer's deadline are
+ * left to the sweeper. Returns how many entries were deferred, and the customers found erased meanwhile (`gone`):
+ * their writer must delete what it appended.
  */
 export async function publishWritten(
   written: readonly Written[],
   deps: OutboxDeps,
   opts: { now: () => Date; activeVersion: number | null; concurrency?: number },
-): Promise<{ deferred: number; gone: Set<string> }> {
+): Promise<{ deferred: number; gone: Set<string>; unsettled: Written[] }> {
   const now = opts.now();
   const mine = ({ profile: p, ours }: Written) =>
     (ours ? p.outbox : []).filter(
@@ -54,15 +56,20 @@ export async function publishWritten(
   const toSend = written.flatMap((w) => mine(w));
   const failed = await publishEntries(toSend, deps);
   const gone = new Set<string>();
+  const unsettled: Written[] = [];
   await mapLimit(written, opts.concurrency ?? 8, async (w) => {
     const published = mine(w)
       .filter((e) => !failed.has(e.dedupeKey))
       .map((e) => e.dedupeKey);
+    if (published.length === 0) {
+      unsettled.push(w);
+      return;
+    }
     const outcome = await settleQuietly(w.profile, published, w.logged, deps);
     if (outcome === 'gone') gone.add(w.profile.customerId);
   });
   const deferred = written.reduce((n, w) => n + w.profile.outbox.length, 0) - (toSend.length - failed.size);
-  return { deferred, gone };
+  return { deferred, gone, unsettled };
 }
 
 /**

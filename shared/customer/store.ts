@@ -29,6 +29,8 @@ export interface ProfileStore {
     published: readonly string[],
     logged: readonly string[],
   ): Promise<SettleOutcome>;
+  /** The current epoch of each customer (absent: no profile), in one batched, strongly consistent read. */
+  epochsOf(customerIds: readonly string[]): Promise<Map<string, number>>;
   /** Profiles with pending outbox entries (for the sweeper), from a sparse index. */
   pendingOutbox(limit: number): Promise<CustomerProfile[]>;
   /** Customer ids currently assigned to a segment (the audience export), from the bySegment index. */

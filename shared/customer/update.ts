@@ -88,6 +88,7 @@ export async function applyEvents(
     customerId: string;
     events: readonly LoggedEvent[];
     prefetched: CustomerProfile | null | undefined;
+    /** The log lookup of the batch's event ids and of the profile's `unlogged` ids (keys: `eventKey`). */
     logged: ReadonlySet<string>;
     embedded: ReadonlyMap<string, Float32Array | null>;
     now: Date;
@@ -113,7 +114,10 @@ export async function applyEvents(
     deps.profiles,
     input.prefetched,
     async (current, attempt) => {
-      if (attempt > 0) logged = await deps.eventLog.loggedIds(input.events.map((e) => idOf(customerId, e)));
+      if (attempt > 0) {
+        const ids = [...input.events.map((e) => e.event.detail.eventId), ...(current?.unlogged ?? [])];
+        logged = await deps.eventLog.loggedIds(ids.map((eventId) => ({ customerId, eventId })));
+      }
       const erasedT = current?.erasedAt ? Date.parse(current.erasedAt) : -Infinity;
       const unlogged = new Set(current?.unlogged ?? []);
       const seen = new Set<string>();
@@ -147,12 +151,10 @@ export async function applyEvents(
       };
 
       // Ids left in `unlogged` by a write whose settle failed: those the log holds now are done with.
+      // Ids of earlier writes that the log holds now (the caller looked them up with the batch's own): done with.
       const batchIds = new Set(input.events.map((e) => e.event.detail.eventId));
-      const leftover = [...unlogged].filter((id) => !batchIds.has(id));
-      if (leftover.length) {
-        const found = await deps.eventLog.loggedIds(leftover.map((eventId) => ({ customerId, eventId })));
-        for (const id of leftover) if (found.has(eventKey(customerId, id))) unlogged.delete(id);
-      }
+      for (const id of [...unlogged])
+        if (!batchIds.has(id) && logged.has(eventKey(customerId, id))) unlogged.delete(id);
 
       const stale = current !== null && (input.refold === true || current.state.v < FEATURE_VERSION);
       let state: CustomerState;
@@ -191,10 +193,6 @@ export async function applyEvents(
 function isUnpriced({ event }: LoggedEvent, settings: FeatureSettings): boolean {
   if (event.type !== 'order.placed' && event.type !== 'order.refunded') return false;
   return toBase(1, event.detail.currency, settings) === null;
-}
-
-function idOf(customerId: string, e: LoggedEvent) {
-  return { customerId, eventId: e.event.detail.eventId };
 }
 
 /**

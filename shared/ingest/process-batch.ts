@@ -174,16 +174,18 @@ export async function processBatch(records: readonly IngestRecord[], deps: Inges
     }
   });
 
-  // 3. One batched read of the profiles, one of the batch's own event ids in the log: no history is read.
+  // 3. One batched read of the profiles, then one of the batch's own event ids in the log (with the ids the profiles
+  //    still list as not yet logged): no history is read.
   let prefetched = new Map<string, CustomerProfile>();
   let logged = new Set<string>();
   try {
-    [prefetched, logged] = await Promise.all([
-      deps.profiles.getMany(live().map((w) => w.customerId)),
-      deps.eventLog.loggedIds(
-        live().flatMap((w) => w.events.map((e) => ({ customerId: w.customerId, eventId: e.event.detail.eventId }))),
-      ),
-    ]);
+    prefetched = await deps.profiles.getMany(live().map((w) => w.customerId));
+    logged = await deps.eventLog.loggedIds(
+      live().flatMap((w) => [
+        ...w.events.map((e) => ({ customerId: w.customerId, eventId: e.event.detail.eventId })),
+        ...(prefetched.get(w.customerId)?.unlogged ?? []).map((eventId) => ({ customerId: w.customerId, eventId })),
+      ]),
+    );
   } catch (err) {
     for (const w of live()) fail(w, err);
   }
@@ -284,6 +286,18 @@ export async function processBatch(records: readonly IngestRecord[], deps: Inges
     concurrency,
   });
   stats.publishDeferred += published.deferred;
+  // Writes that published nothing were not settled: one batched read tells whether any customer was erased meanwhile.
+  const appendedUnsettled = published.unsettled.filter((w) => w.logged.length > 0);
+  if (appendedUnsettled.length) {
+    try {
+      const epochs = await deps.profiles.epochsOf(appendedUnsettled.map((w) => w.profile.customerId));
+      for (const w of appendedUnsettled) {
+        if (epochs.get(w.profile.customerId) !== w.profile.epoch) published.gone.add(w.profile.customerId);
+      }
+    } catch (err) {
+      for (const w of work) if (appendedUnsettled.some((u) => u.profile.customerId === w.customerId)) fail(w, err);
+    }
+  }
   await mapLimit([...outcomes.entries()], concurrency, async ([w, o]) => {
     const stray = [
       ...(published.gone.has(w.customerId) ? o.toLog : []),

@@ -56,6 +56,14 @@ export class MemoryProfileStore implements ProfileStore {
     p.rev += 1;
     return same ? 'settled' : 'moved';
   }
+  async epochsOf(customerIds: readonly string[]) {
+    const out = new Map<string, number>();
+    for (const id of customerIds) {
+      const p = this.items.get(id);
+      if (p) out.set(id, p.epoch);
+    }
+    return out;
+  }
   async pendingOutbox() {
     return [...this.items.values()].filter((p) => p.outbox.length > 0).map((p) => structuredClone(p));
   }

@@ -49,7 +49,14 @@ async function batchGet(
               Keys: pending,
               ConsistentRead: true,
               ...(projection
-                ? { ProjectionExpression: projection, ExpressionAttributeNames: { '#pk': PK, '#sk': SK } }
+                ? {
+                    ProjectionExpression: projection,
+                    ExpressionAttributeNames: {
+                      '#pk': PK,
+                      '#sk': SK,
+                      ...(projection.includes('#ep') ? { '#ep': 'epoch' } : {}),
+                    },
+                  }
                 : {}),
             },
           },
@@ -187,6 +194,16 @@ export class DynamoProfileStore implements ProfileStore {
       out.set(profile.customerId, profile);
     }
     return out;
+  }
+
+  async epochsOf(customerIds: readonly string[]): Promise<Map<string, number>> {
+    const items = await batchGet(
+      this.doc,
+      this.tableName,
+      [...new Set(customerIds)].map((id) => ({ [PK]: keys.customer(id), [SK]: keys.profile })),
+      '#pk, #sk, #ep',
+    );
+    return new Map(items.map((i) => [String(i[PK]).slice('C#'.length), Number(i.epoch ?? 0)]));
   }
 
   async put(profile: CustomerProfile, expectedRev: number | null): Promise<WriteOutcome> {
