@@ -270,6 +270,7 @@ export function applyEvent(
       break;
     }
     case 'customer.erased':
+    case 'customer.merged':
       break;
     default: {
       const unreachable: never = event;
