@@ -106,6 +106,8 @@ export async function applyEvents(
     input.prefetched,
     async (current, attempt) => {
       if (attempt > 0) logged = await deps.eventLog.loggedIds(input.events.map((e) => idOf(customerId, e)));
+      // Merged into another customer meanwhile: the records go back to the queue and are routed to the survivor.
+      if (current?.aliasOf !== undefined) throw new AliasedMeanwhile(customerId, current.aliasOf);
       const erasedT = current?.erasedAt ? Date.parse(current.erasedAt) : -Infinity;
       const unlogged = new Set(current?.unlogged ?? []);
       const seen = new Set<string>();
@@ -180,6 +182,14 @@ export async function applyEvents(
   return { ...outcome, written, evaluation: result ? evaluation : null, conflicts };
 }
 
+/** The customer became an alias while a batch for it was in flight (its records are retried under the survivor). */
+export class AliasedMeanwhile extends Error {
+  override readonly name = 'AliasedMeanwhile';
+  constructor(customerId: string, survivor: string) {
+    super(`customer ${customerId} was merged into ${survivor}`);
+  }
+}
+
 function isUnpriced({ event }: LoggedEvent, settings: FeatureSettings): boolean {
   if (event.type !== 'order.placed' && event.type !== 'order.refunded') return false;
   return toBase(1, event.detail.currency, settings) === null;
@@ -214,7 +224,10 @@ function mergePending(
   return changed;
 }
 
-/** The state rebuilt from the whole log, for a profile written before the current feature definitions. */
+/**
+ * The state rebuilt from the whole log, for a profile written before the current feature definitions: the customer's
+ * own log and the logs of the ids merged into it (an alias's events before its merge stay under its id).
+ */
 async function rebuildState(
   customerId: string,
   current: CustomerProfile,
@@ -222,7 +235,8 @@ async function rebuildState(
   settings: FeatureSettings,
 ): Promise<CustomerState> {
   const erasedT = current.erasedAt ? Date.parse(current.erasedAt) : -Infinity;
-  const log = (await eventLog.load(customerId)).filter((e) => Date.parse(e.event.detail.occurredAt) > erasedT);
+  const logs = await Promise.all([customerId, ...(current.mergedFrom ?? [])].map((id) => eventLog.load(id)));
+  const log = logs.flat().filter((e) => Date.parse(e.event.detail.occurredAt) > erasedT);
   return foldState(log, settings);
 }
 

@@ -1,7 +1,9 @@
 import type { Settings } from '../config/settings';
-import type { CustomerErased } from '../contracts/inbound';
+import type { CustomerErased, CustomerMerged } from '../contracts/inbound';
 import { validateInbound, type RejectionReason } from '../contracts/validate';
-import { eraseCustomer } from '../customer/erase';
+import { resolveAliases } from '../customer/alias';
+import { eraseMergedCustomer } from '../customer/erase';
+import { mergeCustomers } from '../customer/merge';
 import { publishWritten, type Written } from '../customer/outbox';
 import { eventKey } from '../customer/store';
 import { applyEvents, featureSettingsOf, type ApplyOutcome } from '../customer/update';
@@ -155,32 +157,73 @@ export async function processBatch(records: readonly IngestRecord[], deps: Inges
       .sort((a, b) => Date.parse(b.event.detail.occurredAt) - Date.parse(a.event.detail.occurredAt));
     if (erasures.length === 0) return;
     try {
-      const outcome = await eraseCustomer(
+      const { erased, outcomes } = await eraseMergedCustomer(
         erasures[0]!.event.detail as CustomerErased,
-        undefined,
         now,
         deps,
         featureSettings,
       );
       stats.erasures += 1;
-      if (outcome.written) toPublish.push(outcome.written);
-      deps.log.info('customer erased', { customerId: w.customerId, ...outcome.deletedByStore });
+      for (const outcome of outcomes) if (outcome.written) toPublish.push(outcome.written);
+      deps.log.info('customer erased', { customerId: w.customerId, ids: erased.length });
       w.events = w.events.filter((e) => e.event.type !== 'customer.erased');
     } catch (err) {
       fail(w, err);
     }
   });
 
-  // 3. One batched read of the profiles, one of the batch's own event ids in the log: no history is read.
+  // 2b. Identity merges (shared/customer/merge.ts): the from-id becomes an alias, the survivor absorbs its state.
+  await mapLimit(work, concurrency, async (w) => {
+    const merges = w.events.filter((e) => e.event.type === 'customer.merged');
+    if (merges.length === 0 || w.failed) return;
+    try {
+      for (const m of merges.sort(
+        (a, b) => Date.parse(a.event.detail.occurredAt) - Date.parse(b.event.detail.occurredAt),
+      )) {
+        const outcome = await mergeCustomers(m.event.detail as CustomerMerged, now, deps);
+        toPublish.push(...outcome.written);
+        deps.metrics.count(
+          outcome.result === 'merged' || outcome.result === 'already' ? 'CustomersMerged' : 'MergesRefused',
+        );
+        deps.log.info('customers merged', { eventId: m.event.detail.eventId, result: outcome.result });
+      }
+      w.events = w.events.filter((e) => e.event.type !== 'customer.merged');
+    } catch (err) {
+      fail(w, err);
+    }
+  });
+
+  // 3. One batched read of the profiles (and one more per hop of a chain of merges: an alias's events are moved to
+  //    its survivor), one of the batch's own event ids in the log: no history is read.
   let prefetched = new Map<string, CustomerProfile>();
   let logged = new Set<string>();
   try {
-    [prefetched, logged] = await Promise.all([
-      deps.profiles.getMany(live().map((w) => w.customerId)),
-      deps.eventLog.loggedIds(
-        live().flatMap((w) => w.events.map((e) => ({ customerId: w.customerId, eventId: e.event.detail.eventId }))),
-      ),
-    ]);
+    const resolved = await resolveAliases(
+      live().map((w) => w.customerId),
+      deps.profiles,
+    );
+    prefetched = resolved.profiles;
+    for (const [id, problem] of resolved.unresolved) {
+      for (const w of live()) if (w.customerId === id) fail(w, new Error(problem));
+    }
+    routeToSurvivors(work, resolved.survivor, fail);
+    // An event is applied already if the log holds it under its survivor, or under the id it was sent for.
+    const lookups = live().flatMap((w) =>
+      w.events.flatMap((e) => [
+        { customerId: w.customerId, eventId: e.event.detail.eventId },
+        ...(e.event.detail.customerId === w.customerId
+          ? []
+          : [{ customerId: e.event.detail.customerId, eventId: e.event.detail.eventId }]),
+      ]),
+    );
+    logged = await deps.eventLog.loggedIds(lookups);
+    for (const w of live()) {
+      for (const e of w.events) {
+        if (logged.has(eventKey(e.event.detail.customerId, e.event.detail.eventId))) {
+          logged.add(eventKey(w.customerId, e.event.detail.eventId));
+        }
+      }
+    }
   } catch (err) {
     for (const w of live()) fail(w, err);
   }
@@ -307,4 +350,31 @@ interface CustomerWork {
   messageIds: string[];
   events: LoggedEvent[];
   failed: boolean;
+}
+
+/** Moves the events (and records) of every alias to the work of its survivor, in place; a failed survivor fails them. */
+function routeToSurvivors(
+  work: CustomerWork[],
+  survivor: ReadonlyMap<string, string>,
+  fail: (w: CustomerWork, err: unknown) => void,
+): void {
+  const byId = new Map(work.map((w) => [w.customerId, w]));
+  for (const w of [...work]) {
+    const to = survivor.get(w.customerId);
+    if (w.failed || to === undefined || to === w.customerId || w.events.length === 0) continue;
+    let target = byId.get(to);
+    if (!target) {
+      target = { customerId: to, messageIds: [], events: [], failed: false };
+      work.push(target);
+      byId.set(to, target);
+    }
+    if (target.failed) {
+      fail(w, new Error(`survivor ${to} failed`));
+      continue;
+    }
+    target.messageIds.push(...w.messageIds);
+    target.events.push(...w.events);
+    w.messageIds = [];
+    w.events = [];
+  }
 }
