@@ -105,7 +105,7 @@ export async function applyEvents(
     deps.profiles,
     input.prefetched,
     async (current, attempt) => {
-      if (attempt > 0) logged = await deps.eventLog.loggedIds(input.events.map((e) => idOf(customerId, e)));
+      if (attempt > 0) logged = await deps.eventLog.loggedIds(input.events.flatMap((e) => idsOf(customerId, e)));
       // Merged into another customer meanwhile: the records go back to the queue and are routed to the survivor.
       if (current?.aliasOf !== undefined) throw new AliasedMeanwhile(customerId, current.aliasOf);
       const erasedT = current?.erasedAt ? Date.parse(current.erasedAt) : -Infinity;
@@ -126,7 +126,7 @@ export async function applyEvents(
           continue;
         }
         seen.add(id);
-        if (logged.has(eventKey(customerId, id))) duplicates += 1;
+        if (idsOf(customerId, e).some((k) => logged.has(eventKey(k.customerId, k.eventId)))) duplicates += 1;
         else if (unlogged.has(id)) {
           duplicates += 1;
           relog.push(e);
@@ -195,8 +195,15 @@ function isUnpriced({ event }: LoggedEvent, settings: FeatureSettings): boolean 
   return toBase(1, event.detail.currency, settings) === null;
 }
 
-function idOf(customerId: string, e: LoggedEvent) {
-  return { customerId, eventId: e.event.detail.eventId };
+/** Where the log may hold the event: under this customer, and (an alias's event routed here) under the id it was sent for. */
+function idsOf(customerId: string, e: LoggedEvent) {
+  const { eventId, customerId: sentFor } = e.event.detail;
+  return sentFor === customerId
+    ? [{ customerId, eventId }]
+    : [
+        { customerId, eventId },
+        { customerId: sentFor, eventId },
+      ];
 }
 
 /**

@@ -217,13 +217,6 @@ export async function processBatch(records: readonly IngestRecord[], deps: Inges
       ]),
     );
     logged = await deps.eventLog.loggedIds(lookups);
-    for (const w of live()) {
-      for (const e of w.events) {
-        if (logged.has(eventKey(e.event.detail.customerId, e.event.detail.eventId))) {
-          logged.add(eventKey(w.customerId, e.event.detail.eventId));
-        }
-      }
-    }
   } catch (err) {
     for (const w of live()) fail(w, err);
   }
