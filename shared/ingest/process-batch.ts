@@ -165,7 +165,8 @@ export async function processBatch(records: readonly IngestRecord[], deps: Inges
       );
       stats.erasures += 1;
       for (const outcome of outcomes) if (outcome.written) toPublish.push(outcome.written);
-      deps.log.info('customer erased', { customerId: w.customerId, ids: erased.length });
+      const items = outcomes.reduce((n, o) => n + Object.values(o.deletedByStore).reduce((a, b) => a + b, 0), 0);
+      deps.log.info('customer erased', { customerId: w.customerId, ids: erased.length, itemsDeleted: items });
       w.events = w.events.filter((e) => e.event.type !== 'customer.erased');
     } catch (err) {
       fail(w, err);
@@ -198,25 +199,28 @@ export async function processBatch(records: readonly IngestRecord[], deps: Inges
   let prefetched = new Map<string, CustomerProfile>();
   let logged = new Set<string>();
   try {
-    const resolved = await resolveAliases(
-      live().map((w) => w.customerId),
-      deps.profiles,
-    );
+    // In parallel, as before merges existed: the profiles (aliases resolved) and the events under the ids they were
+    // sent for; only events moved from an alias to its survivor need one more lookup (under the survivor).
+    const [resolved, sentFor] = await Promise.all([
+      resolveAliases(
+        live().map((w) => w.customerId),
+        deps.profiles,
+      ),
+      deps.eventLog.loggedIds(
+        live().flatMap((w) => w.events.map((e) => ({ customerId: w.customerId, eventId: e.event.detail.eventId }))),
+      ),
+    ]);
     prefetched = resolved.profiles;
     for (const [id, problem] of resolved.unresolved) {
       for (const w of live()) if (w.customerId === id) fail(w, new Error(problem));
     }
     routeToSurvivors(work, resolved.survivor, fail);
-    // An event is applied already if the log holds it under its survivor, or under the id it was sent for.
-    const lookups = live().flatMap((w) =>
-      w.events.flatMap((e) => [
-        { customerId: w.customerId, eventId: e.event.detail.eventId },
-        ...(e.event.detail.customerId === w.customerId
-          ? []
-          : [{ customerId: e.event.detail.customerId, eventId: e.event.detail.eventId }]),
-      ]),
+    const moved = live().flatMap((w) =>
+      w.events
+        .filter((e) => e.event.detail.customerId !== w.customerId)
+        .map((e) => ({ customerId: w.customerId, eventId: e.event.detail.eventId })),
     );
-    logged = await deps.eventLog.loggedIds(lookups);
+    logged = moved.length ? new Set([...sentFor, ...(await deps.eventLog.loggedIds(moved))]) : sentFor;
   } catch (err) {
     for (const w of live()) fail(w, err);
   }
