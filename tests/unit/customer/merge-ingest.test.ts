@@ -8,7 +8,7 @@ import type { InboundEvent } from '../../../shared/contracts/inbound';
 import { MAX_ALIAS_HOPS, resolveAliases } from '../../../shared/customer/alias';
 import { foldEvents } from '../../../shared/customer/fold';
 import { featuresOf } from '../../../shared/customer/state';
-import { featureSettingsOf } from '../../../shared/customer/update';
+import { featureSettingsOf, refoldAll } from '../../../shared/customer/update';
 import { encodeText } from '../../../shared/embedding/hashing-encoder';
 import { processBatch, type IngestDeps } from '../../../shared/ingest/process-batch';
 import { ModelCache } from '../../../shared/ports/models';
@@ -111,6 +111,32 @@ describe('identity merge through the ingest path', () => {
       ),
       { numRuns: 80 },
     );
+  });
+
+  test('a refold rebuilds the survivor from its own log and the logs of the ids merged into it', async () => {
+    const w = world();
+    const events = [
+      kinds[0]!('anon', 'a-o1', 30),
+      kinds[1]!('anon', 'a-v1', 20),
+      kinds[0]!('user', 'u-o1', 11),
+      kinds[2]!('user', 'u-r1', 5),
+    ];
+    const send = (list: InboundEvent[]) =>
+      processBatch(
+        list.map((e, i) => ({ messageId: `r-${e.detail.eventId}-${i}`, body: body(e) })),
+        w.deps,
+      );
+    await send(events.slice(0, 2));
+    await send([makeEvent('customer.merged', { customerId: 'user', fromCustomerId: 'anon', toCustomerId: 'user' })]);
+    await send(events.slice(2));
+    const fs = featureSettingsOf(settings);
+    const expected = foldEvents(withLocalEmbeddings(events, DIM), NOW, fs);
+
+    const tally = await refoldAll(w.deps, { now: () => NOW });
+
+    expect(tally.customers).toBe(1); // the alias is not a customer of its own
+    expectSameFeatures(featuresOf(w.profiles.items.get('user')!.state, NOW, fs), expected, 1e-9);
+    expect(featuresOf(w.profiles.items.get('user')!.state, NOW, fs).orders).toBe(2);
   });
 
   const alias = (id: string, to: string) => ({
