@@ -1,7 +1,7 @@
 import type { Settings } from '../config/settings';
 import type { CustomerErased, CustomerMerged } from '../contracts/inbound';
 import { validateInbound, type RejectionReason } from '../contracts/validate';
-import { resolveAliases } from '../customer/alias';
+import { resolveAliases, type Resolution } from '../customer/alias';
 import { eraseMergedCustomer } from '../customer/erase';
 import { mergeCustomers } from '../customer/merge';
 import { publishWritten, type Written } from '../customer/outbox';
@@ -214,7 +214,7 @@ export async function processBatch(records: readonly IngestRecord[], deps: Inges
     for (const [id, problem] of resolved.unresolved) {
       for (const w of live()) if (w.customerId === id) fail(w, new Error(problem));
     }
-    routeToSurvivors(work, resolved.survivor, fail);
+    stats.erasedDropped += routeToSurvivors(work, resolved, fail);
     const moved = live().flatMap((w) =>
       w.events
         .filter((e) => e.event.detail.customerId !== w.customerId)
@@ -349,15 +349,20 @@ interface CustomerWork {
   failed: boolean;
 }
 
-/** Moves the events (and records) of every alias to the work of its survivor, in place; a failed survivor fails them. */
+/**
+ * Moves the events (and records) of every alias to the work of its survivor, in place; a failed survivor fails them.
+ * An alias that was erased before it was merged keeps its fence: its events dated at or before that erasure are
+ * dropped (returns how many), as they would have been without the merge.
+ */
 function routeToSurvivors(
   work: CustomerWork[],
-  survivor: ReadonlyMap<string, string>,
+  resolved: Resolution,
   fail: (w: CustomerWork, err: unknown) => void,
-): void {
+): number {
+  let dropped = 0;
   const byId = new Map(work.map((w) => [w.customerId, w]));
   for (const w of [...work]) {
-    const to = survivor.get(w.customerId);
+    const to = resolved.survivor.get(w.customerId);
     if (w.failed || to === undefined || to === w.customerId || w.events.length === 0) continue;
     let target = byId.get(to);
     if (!target) {
@@ -369,9 +374,14 @@ function routeToSurvivors(
       fail(w, new Error(`survivor ${to} failed`));
       continue;
     }
+    const erasedAt = resolved.profiles.get(w.customerId)?.erasedAt;
+    const fence = erasedAt ? Date.parse(erasedAt) : -Infinity;
+    const kept = w.events.filter((e) => Date.parse(e.event.detail.occurredAt) > fence);
+    dropped += w.events.length - kept.length;
     target.messageIds.push(...w.messageIds);
-    target.events.push(...w.events);
+    target.events.push(...kept);
     w.messageIds = [];
     w.events = [];
   }
+  return dropped;
 }

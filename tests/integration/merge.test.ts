@@ -224,6 +224,24 @@ describe('identity merge (customer.merged)', () => {
     expect((await profile('m3-c')).features.orders).toBe(5);
   });
 
+  test('an id erased before it was merged keeps its fence: its late events stay dropped after the merge', async () => {
+    clock = new Date('2026-06-04T18:00:00Z');
+    await ingest([order('m6-anon', 'm6-o1', '2026-06-04T12:00:00Z')]);
+    await ingest([erase('m6-anon', 'm6-x', '2026-06-04T13:00:00Z')]);
+    await ingest([order('m6-user', 'm6-o2', '2026-06-04T14:00:00Z')]);
+    await ingest([merge('m6-anon', 'm6-user', 'm6-m', '2026-06-04T15:00:00Z')]);
+    const dropped = stack.metrics.counts.ErasedEventsDropped ?? 0;
+
+    await ingest([
+      view('m6-anon', 'm6-v-late', '2026-06-04T12:30:00Z'),
+      view('m6-anon', 'm6-v2', '2026-06-04T16:00:00Z'),
+    ]);
+
+    expect(stack.metrics.counts.ErasedEventsDropped).toBe(dropped + 1);
+    expect((await profile('m6-user')).features).toMatchObject({ eventCount: 2, orders: 1 });
+    expect((await itemsOf('m6-user')).map((i) => i.sk).sort()).toEqual(['E#m6-o2', 'E#m6-v2', 'PROFILE']);
+  });
+
   async function withRejects(ids: string[]) {
     const deps = stack.ingestDeps();
     await makeHandler(deps)(
