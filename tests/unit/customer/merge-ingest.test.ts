@@ -139,6 +139,37 @@ describe('identity merge through the ingest path', () => {
     expect(featuresOf(w.profiles.items.get('user')!.state, NOW, fs).orders).toBe(2);
   });
 
+  test('reads per batch: no alias costs nothing extra; a routed event one more log lookup; a chain one read per hop', async () => {
+    const w = world();
+    const reads = { profiles: 0, log: 0 };
+    const getMany = w.profiles.getMany.bind(w.profiles);
+    const loggedIds = w.eventLog.loggedIds.bind(w.eventLog);
+    w.deps.profiles = Object.assign(Object.create(w.profiles) as MemoryProfileStore, {
+      getMany: (ids: readonly string[]) => ((reads.profiles += 1), getMany(ids)),
+    });
+    w.deps.eventLog = Object.assign(Object.create(w.eventLog) as MemoryEventLog, {
+      loggedIds: (ids: Parameters<MemoryEventLog['loggedIds']>[0]) => ((reads.log += 1), loggedIds(ids)),
+    });
+    const batch = async (list: InboundEvent[]) => {
+      reads.profiles = 0;
+      reads.log = 0;
+      await processBatch(
+        list.map((e, i) => ({ messageId: `q-${e.detail.eventId}-${i}`, body: body(e) })),
+        w.deps,
+      );
+      return { ...reads };
+    };
+    const merged = (from: string, to: string, eventId: string) =>
+      makeEvent('customer.merged', { customerId: to, fromCustomerId: from, toCustomerId: to, eventId });
+
+    expect(await batch([kinds[1]!('a', 'v-1', 1), kinds[1]!('b', 'v-2', 2)])).toEqual({ profiles: 1, log: 1 });
+    await batch([merged('a', 'b', 'm-1')]);
+    expect(await batch([kinds[1]!('a', 'v-3', 3)])).toEqual({ profiles: 2, log: 2 });
+    await batch([merged('b', 'c', 'm-2')]);
+    expect(await batch([kinds[1]!('a', 'v-4', 4)])).toEqual({ profiles: 3, log: 2 });
+    expect(featuresOf(w.profiles.items.get('c')!.state, NOW, featureSettingsOf(settings)).eventCount).toBe(4);
+  });
+
   const alias = (id: string, to: string) => ({
     ...profileFromLog(id, [], NOW, settings),
     aliasOf: to,
