@@ -113,6 +113,50 @@ describe('identity merge through the ingest path', () => {
     );
   });
 
+  test('property: batches for both ids delivered concurrently with the merge (records failed back are redelivered) converge on the fold of the union', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(eventArb, { minLength: 2, maxLength: 24 }),
+        fc.array(fc.nat({ max: 2 }), { minLength: 25, maxLength: 25 }),
+        async (events, lanes) => {
+          const w = world();
+          const merge = makeEvent('customer.merged', {
+            customerId: 'user',
+            fromCustomerId: 'anon',
+            toCustomerId: 'user',
+            eventId: 'merge-1',
+            occurredAt: at(0),
+          });
+          const split: InboundEvent[][] = [[], [], []];
+          [...events, merge].forEach((e, i) => split[lanes[i]!]!.push(e));
+          /** At-least-once delivery, batches of 3: failed records come back until none is left. */
+          const deliver = async (lane: InboundEvent[], k: number) => {
+            let queue = lane.map((e, i) => ({ messageId: `l${k}-${i}`, body: body(e) }));
+            for (let round = 0; queue.length > 0 && round < 10; round++) {
+              const retry: typeof queue = [];
+              for (let i = 0; i < queue.length; i += 3) {
+                const records = queue.slice(i, i + 3);
+                const failed = new Set((await processBatch(records, w.deps)).failedMessageIds);
+                retry.push(...records.filter((r) => failed.has(r.messageId)));
+              }
+              queue = retry;
+            }
+            expect(queue).toEqual([]);
+          };
+          await Promise.all(split.map((lane, k) => deliver(lane, k)));
+          const distinct = [...new Map(events.map((e) => [e.detail.eventId, e])).values()];
+          const fs = featureSettingsOf(settings);
+          expectSameFeatures(
+            featuresOf(w.profiles.items.get('user')!.state, NOW, fs),
+            foldEvents(withLocalEmbeddings(distinct, DIM), NOW, fs),
+            1e-9,
+          );
+        },
+      ),
+      { numRuns: 80 },
+    );
+  });
+
   test('a refold rebuilds the survivor from its own log and the logs of the ids merged into it', async () => {
     const w = world();
     const events = [
