@@ -12,7 +12,9 @@
  * 2. The survivor absorbs the alias's frozen state exactly once: `mergeStates`, then one evaluation, so at most one
  *    `segment.changed` and one `lifecycle.changed`, for the survivor. The absorbed ids are recorded in `mergedFrom`
  *    (with the ids the alias had absorbed itself), which makes a redelivered merge a no-op.
- * A crash between 1 and 2 is repaired by the redelivery (step 1 finds the alias, step 2 absorbs it). The survivor of a
+ * 3. The alias's state is emptied: the survivor holds it now, and the alias keeps only the link.
+ * A crash between 1 and 2 is repaired by the redelivery (step 1 finds the alias, step 2 absorbs it); one between 2 and
+ * 3 leaves a copy on the alias that no feature reads (erasure of the group removes it). The survivor of a
  * chain (a → b, then b → c) is the end of the chain: a merge always absorbs into the current survivor of `to`.
  * The from-id's logged events stay under its id (the record); erasure and refold follow `mergedFrom`.
  */
@@ -144,5 +146,20 @@ export async function mergeCustomers(request: CustomerMerged, now: Date, deps: M
     return evaluation;
   });
   if (!changed || !absorbed.result) return { result: 'already', survivor, written: [] };
+
+  // 3. The survivor holds the alias's state now: the alias keeps only the link (no second copy of the person's data).
+  await writeOptimistically(from, deps.profiles, frozen, async (current) => {
+    if (current?.aliasOf !== survivor || current.state.events === 0) return null;
+    const state = emptyState();
+    return {
+      profile: {
+        ...current,
+        rev: current.rev + 1,
+        updatedAt: nowIso,
+        state,
+        features: featuresOf(state, now, settings),
+      },
+    };
+  });
   return { result: 'merged', survivor, written: [{ profile: absorbed.result.profile, logged: [], ours: true }] };
 }
