@@ -11,6 +11,7 @@ export const INBOUND_DETAIL_TYPES = [
   'review.submitted',
   'campaign.responded',
   'customer.erased',
+  'customer.merged',
 ] as const;
 export type InboundDetailType = (typeof INBOUND_DETAIL_TYPES)[number];
 
@@ -98,6 +99,22 @@ export const campaignRespondedSchema = z.looseObject({
 
 export const customerErasedSchema = z.looseObject({ ...commonDetail });
 
+/**
+ * Two ids of one person: `fromCustomerId` (typically the anonymous id of a visitor who then signed in) becomes an
+ * alias of `toCustomerId`, which is also the envelope's `customerId`. The from-id's state merges into the target's
+ * exactly once, and later events for the from-id count for the target (shared/customer/merge.ts).
+ */
+export const customerMergedSchema = z
+  .looseObject({ ...commonDetail, fromCustomerId: id, toCustomerId: id })
+  .refine((d) => d.toCustomerId === d.customerId, {
+    message: 'toCustomerId must equal customerId (the survivor)',
+    path: ['toCustomerId'],
+  })
+  .refine((d) => d.fromCustomerId !== d.toCustomerId, {
+    message: 'fromCustomerId must differ from toCustomerId',
+    path: ['fromCustomerId'],
+  });
+
 /** One schema per inbound detail-type; `satisfies` forces an entry for every type. */
 export const INBOUND_SCHEMAS = {
   'order.placed': orderPlacedSchema,
@@ -108,6 +125,7 @@ export const INBOUND_SCHEMAS = {
   'review.submitted': reviewSubmittedSchema,
   'campaign.responded': campaignRespondedSchema,
   'customer.erased': customerErasedSchema,
+  'customer.merged': customerMergedSchema,
 } as const satisfies Record<InboundDetailType, z.ZodType>;
 
 export type OrderPlaced = z.infer<typeof orderPlacedSchema>;
@@ -118,6 +136,7 @@ export type CartUpdated = z.infer<typeof cartUpdatedSchema>;
 export type ReviewSubmitted = z.infer<typeof reviewSubmittedSchema>;
 export type CampaignResponded = z.infer<typeof campaignRespondedSchema>;
 export type CustomerErased = z.infer<typeof customerErasedSchema>;
+export type CustomerMerged = z.infer<typeof customerMergedSchema>;
 
 export type InboundDetailByType = { [K in InboundDetailType]: z.infer<(typeof INBOUND_SCHEMAS)[K]> };
 

@@ -1,5 +1,6 @@
 import type { CustomerErased } from '../contracts/inbound';
 import type { FeatureSettings } from '../domain/features';
+import { resolveAliases } from './alias';
 import { claimIsFresh, dedupeKey } from './evaluate';
 import type { Written } from './outbox';
 import type { CustomerProfile } from './profile';
@@ -120,5 +121,38 @@ function tombstone(
     outbox: [],
     history: [],
     unlogged: [],
+    // Kept (ids only) so that a redelivered erasure of the group still finds every merged id.
+    ...(current?.mergedFrom ? { mergedFrom: current.mergedFrom } : {}),
   };
+}
+
+/**
+ * Erasure of either id of a merged customer erases both (and every id of a chain of merges): the survivor (found by
+ * following `aliasOf`) first, its tombstone keeping the list of merged ids, then every id it absorbed and every alias
+ * on the way, each with its log, its quarantined records and its own `customer.erasure.completed`. An erased alias is
+ * no alias any more: later events for its id start a new customer. A redelivered request completes what a crash left.
+ */
+export async function eraseMergedCustomer(
+  request: CustomerErased,
+  now: Date,
+  deps: EraseDeps,
+  settings: FeatureSettings,
+): Promise<{ erased: string[]; outcomes: EraseOutcome[] }> {
+  const resolved = await resolveAliases([request.customerId], deps.profiles);
+  const survivor = resolved.survivor.get(request.customerId) ?? request.customerId;
+  const root = resolved.profiles.get(survivor) ?? null;
+  const group = [
+    ...new Set([
+      survivor,
+      ...(root?.mergedFrom ?? []),
+      ...[...resolved.profiles.values()].filter((p) => p.aliasOf !== undefined).map((p) => p.customerId),
+      request.customerId,
+    ]),
+  ];
+  const outcomes: EraseOutcome[] = [];
+  for (const customerId of group) {
+    const prefetched = resolved.profiles.get(customerId);
+    outcomes.push(await eraseCustomer({ ...request, customerId }, prefetched, now, deps, settings));
+  }
+  return { erased: group, outcomes };
 }

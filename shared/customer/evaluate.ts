@@ -154,6 +154,7 @@ export function evaluateCustomer(input: {
       outbox,
       history: [...(live?.history ?? []), ...changes.map(transitionOf)].slice(-HISTORY_LENGTH),
       unlogged: previous?.unlogged ?? [],
+      ...(live?.mergedFrom ? { mergedFrom: live.mergedFrom } : {}),
     },
     changes: outbox.filter((e) => changes.some((c) => c.dedupeKey === e.dedupeKey)),
     segmentChanged,

@@ -111,6 +111,9 @@ export const profileItemSchema = z.object({
   data: z.string(),
   outbox: z.record(z.string(), z.string()).optional(),
   unlogged: z.union([z.set(z.string()), z.array(z.string())]).optional(),
+  /** Identity merge: the survivor's id on an alias, the absorbed ids on a survivor. */
+  aliasOf: z.string().optional(),
+  mergedFrom: z.array(z.string()).optional(),
 });
 export type ProfileItem = z.infer<typeof profileItemSchema>;
 
@@ -160,6 +163,8 @@ export function toItem(p: CustomerProfile): ProfileItem & { schemaVersion: numbe
     }),
     ...(p.outbox.length ? { outbox: Object.fromEntries(p.outbox.map((e) => [e.dedupeKey, JSON.stringify(e)])) } : {}),
     ...(p.unlogged.length ? { unlogged: new Set(p.unlogged) } : {}),
+    ...(p.aliasOf !== undefined ? { aliasOf: p.aliasOf } : {}),
+    ...(p.mergedFrom?.length ? { mergedFrom: p.mergedFrom } : {}),
   };
 }
 
@@ -193,5 +198,7 @@ export function fromItem(raw: Record<string, unknown>, settings: FeatureSettings
     outbox,
     history: data.history,
     unlogged: [...(item.unlogged ?? [])].sort(),
+    ...(item.aliasOf !== undefined ? { aliasOf: item.aliasOf } : {}),
+    ...(item.mergedFrom?.length ? { mergedFrom: item.mergedFrom } : {}),
   };
 }

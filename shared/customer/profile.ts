@@ -72,6 +72,22 @@ export interface CustomerProfile {
   history: Transition[];
   /** Event ids applied to the state but not yet confirmed in the event log (see shared/customer/README in the design notes). */
   unlogged: string[];
+  /**
+   * Set on the profile of an id merged into another (`customer.merged`): the survivor's id. An alias's events are
+   * applied to the survivor; its own state is frozen as it was at the merge (kept so that a redelivered merge can
+   * absorb it) and it has no assignment. Absent on every other profile.
+   */
+  aliasOf?: string;
+  /** Ids whose state this profile absorbed (directly or through a chain of merges), oldest first; at most MAX_MERGED_IDS. */
+  mergedFrom?: string[];
+}
+
+/** How many merged ids a profile records (the bound on `mergedFrom`): a merge beyond it is refused. */
+export const MAX_MERGED_IDS = 100;
+
+/** An id merged into another customer: its events count for `aliasOf`. */
+export function isAlias(p: CustomerProfile): boolean {
+  return p.aliasOf !== undefined;
 }
 
 /** A tombstone: erased, and nothing happened since. */

@@ -299,6 +299,7 @@ export function applyEvent(
       break;
     }
     case 'customer.erased':
+    case 'customer.merged':
       break;
     default: {
       const unreachable: never = event;
@@ -690,4 +691,141 @@ export function backtestRowOf(
 export function firstPurchaseDayOf(s: CustomerState, settings: FeatureSettings): number | null {
   if (s.compacted?.firstDay !== null && s.compacted?.firstDay !== undefined) return s.compacted.firstDay;
   return orderBook(s, settings).days[0]?.day ?? null;
+}
+
+/**
+ * The exact merge of two customers' states (the identity merge, `customer.merged`): the state of the union of their
+ * two event sets, built from the two partial states alone. Pure; neither input is modified.
+ *
+ * Every contribution is merged as `applyEvent` merges one event: counts and sums add; first/last instants take
+ * min/max; channel, category, product, rating and review-term tallies add (within `BOUNDS`, evicting as
+ * `applyEvent` does); the order maps union by order id with the canonical copy rule (the placed copy earliest by
+ * (time, event id)) and refunds add per currency; the decayed sums (views, searches, cart adds, with the activity
+ * half-life; the interest sum and its weight, with the interest half-life) are rescaled to the later reference
+ * instant `ref` and added; pending texts are concatenated in time order within `BOUNDS.pendingTexts` (the excess
+ * counted in `pendingOverflow`); campaigns union (responses OR-ed, the delivery's segment kept, else the earliest
+ * response's; two deliveries keep the earlier campaign fact's segment).
+ *
+ * Exact — `featuresOf(mergeStates(foldState(A), foldState(B)))` equals `foldEvents(A ∪ B)` to 1e-9
+ * (tests/unit/customer/merge-states.test.ts) — for disjoint event sets while no bound is hit. Beyond a bound it is the
+ * same approximation as the single state's: tallies are heavy hitters, and two compacted order summaries add their
+ * counts and money (exact) and their purchase days (a day present on both sides counts twice; the watermark is the
+ * later one).
+ */
+export function mergeStates(a: CustomerState, b: CustomerState, settings: FeatureSettings): CustomerState {
+  const s = structuredClone(a);
+  const o = structuredClone(b);
+  s.v = Math.min(s.v, o.v);
+  s.events += o.events;
+  s.firstT = minOf(s.firstT, o.firstT);
+  s.lastT = maxOf(s.lastT, o.lastT);
+
+  // Decayed sums: both sides at the later reference instant, then added.
+  if (o.ref !== null) moveRef(s, o.ref, settings);
+  if (s.ref !== null) moveRef(o, s.ref, settings);
+  s.views += o.views;
+  s.searches += o.searches;
+  s.cartAdds += o.cartAdds;
+  if (o.interest) {
+    if (!s.interest) s.interest = new Array<number>(o.interest.length).fill(0);
+    if (s.interest.length === o.interest.length) {
+      for (let j = 0; j < o.interest.length; j++) s.interest[j]! += o.interest[j]!;
+      s.interestWeight += o.interestWeight;
+    }
+  } else if (!s.interest) s.interestWeight += o.interestWeight;
+
+  // Orders: union with the canonical copy rule; refunds add per currency.
+  for (const [orderId, theirs] of Object.entries(o.orders)) {
+    const ours = s.orders[orderId];
+    if (!ours) {
+      s.orders[orderId] = theirs;
+      continue;
+    }
+    const refunds = { ...ours.refunds };
+    for (const [currency, amount] of Object.entries(theirs.refunds))
+      refunds[currency] = (refunds[currency] ?? 0) + amount;
+    const theirsFirst =
+      theirs.placed && (!ours.placed || theirs.t < ours.t || (theirs.t === ours.t && theirs.eventId < ours.eventId));
+    const refundOnlyEarlier = !theirs.placed && !ours.placed && theirs.t < ours.t;
+    s.orders[orderId] = { ...(theirsFirst || refundOnlyEarlier ? theirs : ours), refunds };
+  }
+  s.compacted = mergeCompacted(s.compacted, o.compacted);
+
+  for (const c of CHANNELS) s.channels[c] += o.channels[c];
+  for (const [key, w] of Object.entries(o.categories)) {
+    if (key in s.categories || Object.keys(s.categories).length < BOUNDS.categories) {
+      s.categories[key] = (s.categories[key] ?? 0) + w;
+    } else s.categories[OTHER_CATEGORY] = (s.categories[OTHER_CATEGORY] ?? 0) + w;
+  }
+  for (const [sku, p] of Object.entries(o.products)) {
+    const mine = s.products[sku];
+    if (mine) for (const i of [0, 1, 2] as const) mine[i] += p[i];
+    else {
+      evictLightest(s.products, BOUNDS.products, productWeight);
+      s.products[sku] = p;
+    }
+  }
+  for (const [term, n] of Object.entries(o.reviewTerms)) bump(s.reviewTerms, term, n, BOUNDS.reviewTerms);
+  for (let i = 0; i < 5; i++) s.ratings[i] = (s.ratings[i] ?? 0) + (o.ratings[i] ?? 0);
+
+  for (const [campaignId, theirs] of Object.entries(o.campaigns)) {
+    const ours = s.campaigns[campaignId];
+    if (!ours) {
+      s.campaigns[campaignId] = theirs;
+      continue;
+    }
+    const oursDelivered = (ours.responses & RESPONSE_BIT.delivered) !== 0;
+    const theirsDelivered = (theirs.responses & RESPONSE_BIT.delivered) !== 0;
+    const takeTheirs =
+      oursDelivered === theirsDelivered
+        ? theirs.firstT < ours.firstT || (theirs.firstT === ours.firstT && theirs.segmentId < ours.segmentId)
+        : theirsDelivered;
+    s.campaigns[campaignId] = {
+      segmentId: takeTheirs ? theirs.segmentId : ours.segmentId,
+      responses: ours.responses | theirs.responses,
+      firstT: Math.min(ours.firstT, theirs.firstT),
+    };
+  }
+  boundCampaigns(s);
+  s.campaignResponses += o.campaignResponses;
+
+  const pending = [...s.pending, ...o.pending].sort((x, y) => x.t - y.t || (x.text < y.text ? -1 : 1));
+  s.pending = pending.slice(0, BOUNDS.pendingTexts);
+  s.pendingOverflow += o.pendingOverflow + (pending.length - s.pending.length);
+  s.notEmbeddable += o.notEmbeddable;
+
+  if (liveOrderCount(s) > MAX_LIVE_ORDERS) compactOrders(s, settings);
+  return s;
+}
+
+function minOf(x: number | null, y: number | null): number | null {
+  return x === null ? y : y === null ? x : Math.min(x, y);
+}
+
+function maxOf(x: number | null, y: number | null): number | null {
+  return x === null ? y : y === null ? x : Math.max(x, y);
+}
+
+/** Two order summaries added: counts and money exactly, purchase days as a sum (see `mergeStates`). */
+function mergeCompacted(x: CompactedOrders | null, y: CompactedOrders | null): CompactedOrders | null {
+  if (!x || !y) return x ?? y;
+  const [early, late] = (x.firstT ?? Infinity) <= (y.firstT ?? Infinity) ? [x, y] : [y, x];
+  return {
+    watermark: Math.max(x.watermark, y.watermark),
+    orders: x.orders + y.orders,
+    priced: x.priced + y.priced,
+    gross: x.gross + y.gross,
+    discount: x.discount + y.discount,
+    revenue: x.revenue + y.revenue,
+    refundedOrders: x.refundedOrders + y.refundedOrders,
+    unpricedOrders: x.unpricedOrders + y.unpricedOrders,
+    days: x.days + y.days,
+    firstDay: early.firstDay,
+    lastDay: maxOf(x.lastDay, y.lastDay),
+    firstT: minOf(x.firstT, y.firstT),
+    lastT: maxOf(x.lastT, y.lastT),
+    // The later summary's first day becomes a repeat day of the merged customer (its spend is not kept: 0 added).
+    repeatSpend: x.repeatSpend + y.repeatSpend,
+    pricedRepeatDays: early.pricedRepeatDays + late.pricedRepeatDays,
+  };
 }

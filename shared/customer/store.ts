@@ -35,7 +35,7 @@ export interface ProfileStore {
   pendingOutbox(limit: number): Promise<CustomerProfile[]>;
   /** Customer ids currently assigned to a segment (the audience export), from the bySegment index. */
   audience(segmentId: string): AsyncIterable<string>;
-  /** Parallel-scan segment `shard` of `totalShards` over all profiles (tombstones excluded). */
+  /** Parallel-scan segment `shard` of `totalShards` over all profiles (tombstones and aliases excluded). */
   scanShard(shard: number, totalShards: number): AsyncIterable<CustomerProfile>;
 }
 

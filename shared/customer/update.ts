@@ -115,9 +115,13 @@ export async function applyEvents(
     input.prefetched,
     async (current, attempt) => {
       if (attempt > 0) {
-        const ids = [...input.events.map((e) => e.event.detail.eventId), ...(current?.unlogged ?? [])];
-        logged = await deps.eventLog.loggedIds(ids.map((eventId) => ({ customerId, eventId })));
+        logged = await deps.eventLog.loggedIds([
+          ...input.events.flatMap((e) => idsOf(customerId, e)),
+          ...(current?.unlogged ?? []).map((eventId) => ({ customerId, eventId })),
+        ]);
       }
+      // Merged into another customer meanwhile: the records go back to the queue and are routed to the survivor.
+      if (current?.aliasOf !== undefined) throw new AliasedMeanwhile(customerId, current.aliasOf);
       const erasedT = current?.erasedAt ? Date.parse(current.erasedAt) : -Infinity;
       const unlogged = new Set(current?.unlogged ?? []);
       const seen = new Set<string>();
@@ -136,7 +140,7 @@ export async function applyEvents(
           continue;
         }
         seen.add(id);
-        if (logged.has(eventKey(customerId, id))) duplicates += 1;
+        if (idsOf(customerId, e).some((k) => logged.has(eventKey(k.customerId, k.eventId)))) duplicates += 1;
         else if (unlogged.has(id)) {
           duplicates += 1;
           relog.push(e);
@@ -190,9 +194,28 @@ export async function applyEvents(
   return { ...outcome, written, evaluation: result ? evaluation : null, conflicts };
 }
 
+/** The customer became an alias while a batch for it was in flight (its records are retried under the survivor). */
+export class AliasedMeanwhile extends Error {
+  override readonly name = 'AliasedMeanwhile';
+  constructor(customerId: string, survivor: string) {
+    super(`customer ${customerId} was merged into ${survivor}`);
+  }
+}
+
 function isUnpriced({ event }: LoggedEvent, settings: FeatureSettings): boolean {
   if (event.type !== 'order.placed' && event.type !== 'order.refunded') return false;
   return toBase(1, event.detail.currency, settings) === null;
+}
+
+/** Where the log may hold the event: under this customer, and (an alias's event routed here) under the id it was sent for. */
+function idsOf(customerId: string, e: LoggedEvent) {
+  const { eventId, customerId: sentFor } = e.event.detail;
+  return sentFor === customerId
+    ? [{ customerId, eventId }]
+    : [
+        { customerId, eventId },
+        { customerId: sentFor, eventId },
+      ];
 }
 
 /**
@@ -220,7 +243,10 @@ function mergePending(
   return changed;
 }
 
-/** The state rebuilt from the whole log, for a profile written before the current feature definitions. */
+/**
+ * The state rebuilt from the whole log, for a profile written before the current feature definitions: the customer's
+ * own log and the logs of the ids merged into it (an alias's events before its merge stay under its id).
+ */
 async function rebuildState(
   customerId: string,
   current: CustomerProfile,
@@ -228,7 +254,8 @@ async function rebuildState(
   settings: FeatureSettings,
 ): Promise<CustomerState> {
   const erasedT = current.erasedAt ? Date.parse(current.erasedAt) : -Infinity;
-  const log = (await eventLog.load(customerId)).filter((e) => Date.parse(e.event.detail.occurredAt) > erasedT);
+  const logs = await Promise.all([customerId, ...(current.mergedFrom ?? [])].map((id) => eventLog.load(id)));
+  const log = logs.flat().filter((e) => Date.parse(e.event.detail.occurredAt) > erasedT);
   return foldState(log, settings);
 }
 

@@ -109,6 +109,7 @@ export function eventText(event: InboundEvent): string | null {
     case 'order.refunded':
     case 'campaign.responded':
     case 'customer.erased':
+    case 'customer.merged':
       return null;
     default: {
       const unreachable: never = event;

@@ -1,7 +1,9 @@
 import type { Settings } from '../config/settings';
-import type { CustomerErased } from '../contracts/inbound';
+import type { CustomerErased, CustomerMerged } from '../contracts/inbound';
 import { validateInbound, type RejectionReason } from '../contracts/validate';
-import { eraseCustomer } from '../customer/erase';
+import { resolveAliases, type Resolution } from '../customer/alias';
+import { eraseMergedCustomer } from '../customer/erase';
+import { mergeCustomers } from '../customer/merge';
 import { publishWritten, type Written } from '../customer/outbox';
 import { eventKey } from '../customer/store';
 import { applyEvents, featureSettingsOf, type ApplyOutcome } from '../customer/update';
@@ -158,34 +160,73 @@ export async function processBatch(records: readonly IngestRecord[], deps: Inges
       .sort((a, b) => Date.parse(b.event.detail.occurredAt) - Date.parse(a.event.detail.occurredAt));
     if (erasures.length === 0) return;
     try {
-      const outcome = await eraseCustomer(
+      const { erased, outcomes } = await eraseMergedCustomer(
         erasures[0]!.event.detail as CustomerErased,
-        undefined,
         now,
         deps,
         featureSettings,
       );
       stats.erasures += 1;
-      if (outcome.written) toPublish.push(outcome.written);
-      deps.log.info('customer erased', { customerId: w.customerId, ...outcome.deletedByStore });
+      for (const outcome of outcomes) if (outcome.written) toPublish.push(outcome.written);
+      const items = outcomes.reduce((n, o) => n + Object.values(o.deletedByStore).reduce((a, b) => a + b, 0), 0);
+      deps.log.info('customer erased', { customerId: w.customerId, ids: erased.length, itemsDeleted: items });
       w.events = w.events.filter((e) => e.event.type !== 'customer.erased');
     } catch (err) {
       fail(w, err);
     }
   });
 
-  // 3. One batched read of the profiles, then one of the batch's own event ids in the log (with the ids the profiles
-  //    still list as not yet logged): no history is read.
+  // 2b. Identity merges (shared/customer/merge.ts): the from-id becomes an alias, the survivor absorbs its state.
+  await mapLimit(work, concurrency, async (w) => {
+    const merges = w.events.filter((e) => e.event.type === 'customer.merged');
+    if (merges.length === 0 || w.failed) return;
+    try {
+      for (const m of merges.sort(
+        (a, b) => Date.parse(a.event.detail.occurredAt) - Date.parse(b.event.detail.occurredAt),
+      )) {
+        const outcome = await mergeCustomers(m.event.detail as CustomerMerged, now, deps);
+        toPublish.push(...outcome.written);
+        deps.metrics.count(
+          outcome.result === 'merged' || outcome.result === 'already' ? 'CustomersMerged' : 'MergesRefused',
+        );
+        deps.log.info('customers merged', { eventId: m.event.detail.eventId, result: outcome.result });
+      }
+      w.events = w.events.filter((e) => e.event.type !== 'customer.merged');
+    } catch (err) {
+      fail(w, err);
+    }
+  });
+
+  // 3. One batched read of the profiles (and one more per hop of a chain of merges: an alias's events are moved to
+  //    its survivor), one of the batch's own event ids in the log: no history is read.
   let prefetched = new Map<string, CustomerProfile>();
   let logged = new Set<string>();
   try {
-    prefetched = await deps.profiles.getMany(live().map((w) => w.customerId));
-    logged = await deps.eventLog.loggedIds(
-      live().flatMap((w) => [
-        ...w.events.map((e) => ({ customerId: w.customerId, eventId: e.event.detail.eventId })),
-        ...(prefetched.get(w.customerId)?.unlogged ?? []).map((eventId) => ({ customerId: w.customerId, eventId })),
-      ]),
-    );
+    // In parallel, as before merges existed: the profiles (aliases resolved) and the events under the ids they were
+    // sent for; only events moved from an alias to its survivor need one more lookup (under the survivor).
+    const [resolved, sentFor] = await Promise.all([
+      resolveAliases(
+        live().map((w) => w.customerId),
+        deps.profiles,
+      ),
+      deps.eventLog.loggedIds(
+        live().flatMap((w) => w.events.map((e) => ({ customerId: w.customerId, eventId: e.event.detail.eventId }))),
+      ),
+    ]);
+    prefetched = resolved.profiles;
+    for (const [id, problem] of resolved.unresolved) {
+      for (const w of live()) if (w.customerId === id) fail(w, new Error(problem));
+    }
+    stats.erasedDropped += routeToSurvivors(work, resolved, fail);
+    // One more lookup for events moved from an alias to its survivor, and for ids the profiles still list as not yet
+    // logged (a write that published nothing leaves them; the log holds them by now, as a rule).
+    const more = live().flatMap((w) => [
+      ...w.events
+        .filter((e) => e.event.detail.customerId !== w.customerId)
+        .map((e) => ({ customerId: w.customerId, eventId: e.event.detail.eventId })),
+      ...(prefetched.get(w.customerId)?.unlogged ?? []).map((eventId) => ({ customerId: w.customerId, eventId })),
+    ]);
+    logged = more.length ? new Set([...sentFor, ...(await deps.eventLog.loggedIds(more))]) : sentFor;
   } catch (err) {
     for (const w of live()) fail(w, err);
   }
@@ -326,4 +367,41 @@ interface CustomerWork {
   messageIds: string[];
   events: LoggedEvent[];
   failed: boolean;
+}
+
+/**
+ * Moves the events (and records) of every alias to the work of its survivor, in place; a failed survivor fails them.
+ * An alias that was erased before it was merged keeps its fence: its events dated at or before that erasure are
+ * dropped (returns how many), as they would have been without the merge.
+ */
+function routeToSurvivors(
+  work: CustomerWork[],
+  resolved: Resolution,
+  fail: (w: CustomerWork, err: unknown) => void,
+): number {
+  let dropped = 0;
+  const byId = new Map(work.map((w) => [w.customerId, w]));
+  for (const w of [...work]) {
+    const to = resolved.survivor.get(w.customerId);
+    if (w.failed || to === undefined || to === w.customerId || w.events.length === 0) continue;
+    let target = byId.get(to);
+    if (!target) {
+      target = { customerId: to, messageIds: [], events: [], failed: false };
+      work.push(target);
+      byId.set(to, target);
+    }
+    if (target.failed) {
+      fail(w, new Error(`survivor ${to} failed`));
+      continue;
+    }
+    const erasedAt = resolved.profiles.get(w.customerId)?.erasedAt;
+    const fence = erasedAt ? Date.parse(erasedAt) : -Infinity;
+    const kept = w.events.filter((e) => Date.parse(e.event.detail.occurredAt) > fence);
+    dropped += w.events.length - kept.length;
+    target.messageIds.push(...w.messageIds);
+    target.events.push(...kept);
+    w.messageIds = [];
+    w.events = [];
+  }
+  return dropped;
 }

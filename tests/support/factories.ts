@@ -67,6 +67,13 @@ const builders: { [K in InboundDetailType]: (over: DetailInput<K>) => InboundDet
       ...o,
     }),
   'customer.erased': (o) => INBOUND_SCHEMAS['customer.erased'].parse({ ...common(o), ...o }),
+  'customer.merged': (o) =>
+    INBOUND_SCHEMAS['customer.merged'].parse({
+      ...common(o),
+      fromCustomerId: 'anon-1',
+      toCustomerId: o.customerId ?? 'cust-1',
+      ...o,
+    }),
 };
 
 export function makeDetail<K extends InboundDetailType>(type: K, over: DetailInput<K> = {}): InboundDetailByType[K] {

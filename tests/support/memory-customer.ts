@@ -1,5 +1,5 @@
 /** In-memory customer stores, held to the same port contract as the DynamoDB adapters (tests/integration/customer-store.test.ts). */
-import { isTombstone, type CustomerProfile } from '../../shared/customer/profile';
+import { isAlias, isTombstone, type CustomerProfile } from '../../shared/customer/profile';
 import {
   eventKey,
   type EventLog,
@@ -76,7 +76,7 @@ export class MemoryProfileStore implements ProfileStore {
     const ids = [...this.items.keys()].sort();
     for (let i = 0; i < ids.length; i++) {
       const p = this.items.get(ids[i]!)!;
-      if (i % totalShards === shard && !isTombstone(p)) yield structuredClone(p);
+      if (i % totalShards === shard && !isTombstone(p) && !isAlias(p)) yield structuredClone(p);
     }
   }
 }

@@ -8,7 +8,7 @@ import {
 import type { InboundEvent } from '../../contracts/inbound';
 import { TABLE, keys } from '../../contracts/table';
 import { fromItem, toItem } from '../../customer/item';
-import { isTombstone, type CustomerProfile } from '../../customer/profile';
+import { isAlias, isTombstone, type CustomerProfile } from '../../customer/profile';
 import {
   eventKey,
   type EventLog,
@@ -352,7 +352,7 @@ export class DynamoProfileStore implements ProfileStore {
       );
       for (const item of page.Items ?? []) {
         const profile = this.parse(item);
-        if (!isTombstone(profile)) yield profile;
+        if (!isTombstone(profile) && !isAlias(profile)) yield profile;
       }
       start = page.LastEvaluatedKey;
     } while (start);

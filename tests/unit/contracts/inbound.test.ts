@@ -18,6 +18,7 @@ const invalidCases = {
   'review.submitted': { name: 'rating out of range', detail: { rating: 6 }, path: 'rating' },
   'campaign.responded': { name: 'unknown response', detail: { response: 'liked' }, path: 'response' },
   'customer.erased': { name: 'missing customer id', detail: { customerId: '' }, path: 'customerId' },
+  'customer.merged': { name: 'an id merged into itself', detail: { fromCustomerId: 'cust-1' }, path: 'fromCustomerId' },
 } satisfies Record<InboundDetailType, { name: string; detail: Record<string, unknown>; path: string }>;
 
 describe('inbound contracts', () => {
