@@ -25,6 +25,16 @@ export const stageConfigSchema = z.object({
     visibilityTimeoutSeconds: z.number().int().min(30),
     memoryMb: z.number().int().min(128).max(10_240),
   }),
+  /** The query API: throttling of its `$default` stage, its Lambda's memory and its alarm thresholds. */
+  query: z
+    .object({
+      throttleRatePerSecond: z.number().int().min(1).max(10_000).default(50),
+      throttleBurst: z.number().int().min(1).max(5_000).default(100),
+      memoryMb: z.number().int().min(128).max(10_240).default(512),
+      serverErrorsPerFiveMinutes: z.number().int().min(1).default(5),
+      p99LatencyMs: z.number().int().min(100).default(3_000),
+    })
+    .prefault({}),
   alarms: z.object({
     dlqDepth: z.number().int().min(1),
     ageOfOldestMessageSeconds: z.number().int().min(60),
