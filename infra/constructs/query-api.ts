@@ -11,7 +11,7 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { queryEnvSchema, type QueryEnv } from '../../shared/config/env';
 import { TABLE } from '../../shared/contracts/table';
-import { QUERY_ROUTES } from '../../shared/query/schemas';
+import { QUERY_ROUTES } from '../../shared/contracts/query';
 import type { StageConfig } from '../config/stages';
 import type { ShoalData } from './data';
 import { ShoalFunction, retentionDays } from './shoal-function';

@@ -1,7 +1,7 @@
 /**
  * The query API, transport-free: a request (method, path, query) in, a response (status, headers, body) out. The
  * Lambda (functions/query) and the local server (`npm start -- --serve`) translate their own shapes to these, so both
- * answer with the same code. Every body is parsed with its route's zod schema before it leaves (shared/query/schemas).
+ * answer with the same code. Every body is parsed with its route's zod schema before it leaves (shared/contracts/query.ts).
  */
 import type { z } from 'zod';
 import type { Settings } from '../config/settings';
@@ -23,7 +23,7 @@ import {
   segmentsResponseSchema,
   type Member,
   type Problem,
-} from './schemas';
+} from '../contracts/query';
 import { explainCustomer } from './why';
 
 /** One page of a segment's audience from the bySegment index. `cursor` is opaque to callers. */

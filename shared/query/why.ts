@@ -2,7 +2,7 @@ import type { SegmentProfile } from '../contracts/outbound';
 import type { CustomerFeatures } from '../domain/features';
 import { naturalFeatures } from '../recluster/rows';
 import { PROFILE_FEATURES, type ProfileFeature } from '../segmentation/profiles';
-import type { WhyFeature } from './schemas';
+import type { WhyFeature } from '../contracts/query';
 
 const UNITS: Record<ProfileFeature, WhyFeature['unit']> = {
   orders: 'orders',

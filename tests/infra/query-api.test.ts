@@ -1,6 +1,6 @@
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { stageConfig, STAGES, type StageName } from '../../infra/config/stages';
-import { QUERY_ROUTES } from '../../shared/query/schemas';
+import { QUERY_ROUTES } from '../../shared/contracts/query';
 import { resourcesOfType, stageTemplate, type TemplateJson } from './templates';
 
 const templates = {} as Record<StageName, TemplateJson>;

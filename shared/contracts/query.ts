@@ -4,16 +4,9 @@
  * these same schemas (`npm run schemas`; a test fails when it is stale).
  */
 import { z } from 'zod';
-import { catalogueEntrySchema } from '../contracts/catalogue';
-import { LIMITS } from '../contracts/limits';
-import {
-  LIFECYCLE_STAGES,
-  RFM_GROUPS,
-  qualitySchema,
-  rfmSchema,
-  segmentProfileSchema,
-  traitsSchema,
-} from '../contracts/outbound';
+import { catalogueEntrySchema } from './catalogue';
+import { LIMITS } from './limits';
+import { LIFECYCLE_STAGES, RFM_GROUPS, qualitySchema, rfmSchema, segmentProfileSchema, traitsSchema } from './outbound';
 
 const id = z.string().min(1).max(LIMITS.idLength);
 const isoDateTime = z.iso.datetime({ offset: true });
