@@ -61,6 +61,7 @@ export class ShoalQueryApi extends Construct {
     });
 
     this.api = new apigwv2.HttpApi(this, 'Api', {
+      apiName: `shoal-${config.stage}-query`,
       description: `Shoal ${config.stage} query API (IAM auth)`,
       createDefaultStage: false,
       defaultAuthorizer: new HttpIamAuthorizer(),
