@@ -4,6 +4,7 @@ import type { ChangeReason, LifecycleStage, Traits } from '../contracts/outbound
 import { assignWithHysteresis, softAssign, topProbabilities } from '../domain/assign';
 import type { CustomerFeatures } from '../domain/features';
 import { computeTraits } from '../domain/traits';
+import { scoreRfm } from '../value/rfm';
 import { behaviourRow, buildVector } from '../domain/vector';
 import type { SegmentationModel } from '../segmentation/model';
 import { HISTORY_LENGTH, type Assignment, type CustomerProfile, type OutboxEntry, type Transition } from './profile';
@@ -51,7 +52,10 @@ export function evaluateCustomer(input: {
   const rev = (previous?.rev ?? 0) + 1;
   const nowIso = now.toISOString();
   const live = previous && previous.epoch === epoch ? previous : null; // a new epoch starts from nothing
-  const traits: Traits = computeTraits(features, model?.value ?? null, live?.lifecycleStage ?? null, settings.value);
+  const traits: Traits = {
+    ...computeTraits(features, model?.value ?? null, live?.lifecycleStage ?? null, settings.value),
+    rfm: scoreRfm(features, model?.rfm),
+  };
   const changes: OutboxEntry[] = [];
   const claimedAt = input.claim ? nowIso : null;
   const claimRev = input.claim ? rev : null;

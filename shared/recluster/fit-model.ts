@@ -6,6 +6,7 @@ import type { SegmentationModel } from '../segmentation/model';
 import { mapLimit } from '../util/concurrency';
 import { createRng } from '../util/rng';
 import { fitValueModel } from '../value';
+import { fitRfmBreakpoints } from '../value/rfm';
 import { mergeCampaignAggregates } from '../catalogue/tallies';
 import { putJson, readShardSample, runObjectKeys } from './artifacts';
 import { withCatalogue } from './catalogue';
@@ -105,7 +106,7 @@ export async function fitModel(input: FitInput, deps: ReclusterDeps): Promise<Fi
   });
   const { gate } = result;
   const model = await withCatalogue({
-    model: result.model,
+    model: { ...result.model, rfm: fitRfmBreakpoints(rows.map((r) => r.natural)) },
     rows: sample,
     labels: result.labels,
     campaigns: mergeCampaignAggregates(files.map((f) => f.campaigns)),

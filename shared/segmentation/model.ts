@@ -1,5 +1,6 @@
 import type { CatalogueEntry, RenamedSegment } from '../contracts/catalogue';
 import type { ValueModel } from '../value/clv';
+import type { RfmBreakpoints } from '../value/rfm';
 import type { ModelQuality, SegmentProfile } from '../contracts/outbound';
 
 /** Parameters of the customer-value models stored with each segmentation model version (weeks). */
@@ -43,6 +44,8 @@ export interface SegmentationModel {
   catalogue?: CatalogueEntry[];
   /** Segments whose name changed against the previous model. */
   renamedSegments?: RenamedSegment[];
+  /** RFM quintile breakpoints over the sample's buyers (null: too few buyers; absent on older models). */
+  rfm?: RfmBreakpoints | null;
 }
 
 export function segmentIdFor(n: number): string {
