@@ -91,6 +91,11 @@ export const segmentChangedSchema = z.object({
   topProbabilities: z.array(z.object({ segmentId: id, p: probability })).max(5),
   reason: z.enum(CHANGE_REASONS),
   traits: traitsSchema.nullable(),
+  /**
+   * The customer is in the segment's control group (settings.holdout): marketing automation should not contact it,
+   * so that the campaign results can compare held-out and treated customers. False when no holdout is configured.
+   */
+  holdout: z.boolean().default(false),
   changedAt: isoDateTime,
   dedupeKey: z.string().min(1),
 });

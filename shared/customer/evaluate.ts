@@ -3,6 +3,7 @@ import type { Settings } from '../config/settings';
 import type { ChangeReason, LifecycleStage, Traits } from '../contracts/outbound';
 import { assignWithHysteresis, softAssign, topProbabilities } from '../domain/assign';
 import type { CustomerFeatures } from '../domain/features';
+import { isHeldOut } from '../domain/holdout';
 import { computeTraits } from '../domain/traits';
 import { scoreRfm } from '../value/rfm';
 import { behaviourRow, buildVector } from '../domain/vector';
@@ -44,7 +45,7 @@ export function evaluateCustomer(input: {
   erasedAt: string | null;
   model: SegmentationModel | null;
   now: Date;
-  settings: Pick<Settings, 'hysteresis' | 'value'>;
+  settings: Pick<Settings, 'hysteresis' | 'value'> & Partial<Pick<Settings, 'holdout'>>;
   reason: ChangeReason;
   claim: boolean;
 }): Evaluation {
@@ -106,6 +107,7 @@ export function evaluateCustomer(input: {
             topProbabilities: top,
             reason: decision.why === 'new_model' || decision.why === 'retired' ? 'recluster' : reason,
             traits,
+            holdout: isHeldOut(customerId, decision.segmentId, settings.holdout),
             changedAt: nowIso,
             dedupeKey: key,
           },

@@ -32,7 +32,7 @@ export async function scanShard(task: ShardTask, deps: ReclusterDeps): Promise<S
   for await (const profile of deps.profiles.scanShard(task.shard, task.totalShards)) {
     const features = featuresAsOf(profile, asOf, settings);
     const row = scanRowOf(profile.customerId, features, profile.traits?.lifecycleStage ?? null);
-    addCampaigns(campaigns, features.campaigns);
+    addCampaigns(campaigns, features.campaigns, { customerId: profile.customerId, settings: settings.holdout });
     reservoir.add(row);
     vectors.add(row.customerId, row.behaviour, row.interest);
   }
