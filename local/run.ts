@@ -52,7 +52,14 @@ export interface RunOptions {
 
 export interface RunSummary {
   source: string;
-  events: { delivered: number; ingested: number; duplicates: number; rejected: Record<string, number> };
+  /** `unreadable`: replayed lines the reader rejected (not JSON, not a row); they are in `rejected` too. */
+  events: {
+    delivered: number;
+    ingested: number;
+    duplicates: number;
+    rejected: Record<string, number>;
+    unreadable?: number;
+  };
   customers: number;
   model: { version: number; k: number; quality: SegmentationModel['quality'] } | null;
   segments: ReportSegment[];
@@ -123,6 +130,7 @@ export async function runLocal(opts: RunOptions): Promise<RunSummary> {
 
     const rejected: Record<string, number> = {};
     let delivered = 0;
+    let unreadable = 0;
     let ingested = 0;
     let duplicates = 0;
     const customersSeen = new Set<string>();
@@ -239,6 +247,7 @@ export async function runLocal(opts: RunOptions): Promise<RunSummary> {
       for await (const item of readReplay(opts.source.path, opts.source.format)) {
         if (item.kind === 'rejected') {
           bump(rejected, item.reason);
+          unreadable += 1;
           continue;
         }
         const d = item.delivery;
@@ -342,7 +351,7 @@ export async function runLocal(opts: RunOptions): Promise<RunSummary> {
         opts.source.kind === 'simulate'
           ? `simulator (${opts.source.customers} customers, ${opts.source.days} days, seed ${opts.source.seed})`
           : `replay ${opts.source.path}`,
-      events: { delivered, ingested, duplicates, rejected },
+      events: { delivered, ingested, duplicates, rejected, unreadable },
       customers: all.length,
       model: model ? { version: model.version, k: model.k, quality: model.quality } : null,
       segments,

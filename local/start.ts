@@ -4,6 +4,7 @@
 import { Command, Option } from 'commander';
 import { SingleBar, Presets } from 'cli-progress';
 import { resolve } from 'node:path';
+import { fileFlag, intFlag, replayVerdict } from './flags';
 import { runLocal, type Progress, type RunSummary } from './run';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -109,14 +110,14 @@ function printSummary(s: RunSummary): void {
 
 const program = new Command('npm start')
   .description('Run Shoal locally on embedded AWS stand-ins')
-  .option('--customers <n>', 'simulated customers', (v) => Number.parseInt(v, 10), 300)
-  .option('--days <n>', 'simulated days', (v) => Number.parseInt(v, 10), 14)
-  .option('--seed <n>', 'simulation seed', (v) => Number.parseInt(v, 10), 7)
+  .option('--customers <n>', 'simulated customers (1 to 1,000,000)', intFlag(1, 1_000_000), 300)
+  .option('--days <n>', 'simulated days (1 to 3,650)', intFlag(1, 3_650), 14)
+  .option('--seed <n>', 'simulation seed', intFlag(0), 7)
   .option('--out <dir>', 'output folder', 'out')
   .option('--record <file>', 'write the delivered inbound stream as NDJSON (replayable)')
-  .option('--replay <file>', 'feed history from a file instead of simulating')
+  .option('--replay <file>', 'feed history from a file instead of simulating', fileFlag)
   .addOption(new Option('--format <format>', 'replay format').choices(['ndjson', 'online-retail']))
-  .option('--recluster-every <nights>', 're-cluster every N nights', (v) => Number.parseInt(v, 10), 1)
+  .option('--recluster-every <nights>', 're-cluster every N nights (1 to 365)', intFlag(1, 365), 1)
   .action(
     async (o: {
       customers: number;
@@ -138,6 +139,14 @@ const program = new Command('npm start')
         progress: terminalProgress(),
       });
       printSummary(summary);
+      if (o.replay) {
+        const rejected = Object.values(summary.events.rejected).reduce((a, b) => a + b, 0);
+        const verdict = replayVerdict(summary.events.delivered + (summary.events.unreadable ?? 0), rejected);
+        if (verdict.level === 'fail') {
+          console.error(verdict.message);
+          process.exitCode = 2;
+        } else if (verdict.level === 'warn') console.error(verdict.message);
+      }
     },
   );
 

@@ -184,9 +184,17 @@ const raw: Record<StageName, unknown> = {
   },
 };
 
+/** A stage name that is not one of STAGES; its message is the one line `cdk synth` prints. */
+export class UnknownStageError extends Error {
+  constructor(readonly stage: string) {
+    super(`Unknown stage "${stage}": use one of ${STAGES.join(', ')} (cdk synth -c stage=dev)`);
+    this.name = 'UnknownStageError';
+  }
+}
+
 export function stageConfig(stage: string, overrides: { storefrontProducers?: readonly string[] } = {}): StageConfig {
   const parsed = z.enum(STAGES).safeParse(stage);
-  if (!parsed.success) throw new Error(`Unknown stage "${stage}": use one of ${STAGES.join(', ')}`);
+  if (!parsed.success) throw new UnknownStageError(stage);
   const config = stageConfigSchema.parse({
     ...(raw[parsed.data] as Record<string, unknown>),
     ...(overrides.storefrontProducers ? { storefrontProducers: overrides.storefrontProducers } : {}),
