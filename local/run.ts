@@ -72,7 +72,16 @@ export interface RunSummary {
     profilesWritten: number;
   };
   flappingRate: number;
-  transitions: { from: string; to: string; count: number }[];
+  /** Moves of the last nightly run: each side by id and name, with the model version that named it. */
+  transitions: {
+    from: string;
+    to: string;
+    count: number;
+    fromId?: string | null;
+    toId?: string;
+    fromVersion?: number | null;
+    toVersion?: number;
+  }[];
   timings: { seconds: number; eventsPerSecond: number; reclusterSeconds: number };
   truth?: { ari: number; switchedCustomers: number; switchedMovedShare: number };
   files: string[];
@@ -484,22 +493,30 @@ function lastTransitions(
   model: SegmentationModel,
   previous: SegmentationModel,
 ): RunSummary['transitions'] {
-  const cells = new Map<string, number>();
+  const cells = new Map<string, RunSummary['transitions'][number]>();
   for (const e of events) {
     if (e.detail.reason !== 'recluster' || e.detail.modelVersion !== model.version) continue;
     // A retired segment is named by the model that had it.
+    const fromId = e.detail.from?.segmentId ?? null;
     const from = e.detail.from
       ? previous.segmentIds.includes(e.detail.from.segmentId)
         ? nameOf(previous, e.detail.from.segmentId)
         : e.detail.from.name
       : 'none';
-    const key = `${from}\u0000${e.detail.to.name}`;
-    cells.set(key, (cells.get(key) ?? 0) + 1);
+    const key = `${fromId}\u0000${e.detail.to.segmentId}`;
+    const cell = cells.get(key) ?? {
+      from,
+      to: e.detail.to.name,
+      count: 0,
+      fromId,
+      toId: e.detail.to.segmentId,
+      fromVersion: fromId ? previous.version : null,
+      toVersion: model.version,
+    };
+    cell.count += 1;
+    cells.set(key, cell);
   }
-  return [...cells.entries()].map(([k, count]) => {
-    const [from, to] = k.split('\u0000') as [string, string];
-    return { from, to, count };
-  });
+  return [...cells.values()];
 }
 
 function projection(

@@ -6,6 +6,7 @@ import { SingleBar, Presets } from 'cli-progress';
 import { resolve } from 'node:path';
 import { fileFlag, intFlag, replayVerdict } from './flags';
 import { runLocal, type Progress, type RunSummary } from './run';
+import { segmentTableText, transitionLines } from './summary-table';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 process.env.POWERTOOLS_LOG_LEVEL ??= 'SILENT';
@@ -70,18 +71,7 @@ function printSummary(s: RunSummary): void {
     console.log(
       `model v${s.model.version}: k=${s.model.k}, silhouette ${q.silhouette.toFixed(3)}, Davies–Bouldin ${q.daviesBouldin.toFixed(3)}, stability ${q.stability === null ? '-' : q.stability.toFixed(3)}`,
     );
-    console.table(
-      s.segments.map((g) => ({
-        id: g.id,
-        name: g.name,
-        size: g.size,
-        share: pct(g.share),
-        'mean orders': Number(g.meanOrders.toFixed(2)),
-        'mean revenue': Number(g.meanRevenue.toFixed(2)),
-        'mean CLV': g.meanClv === null ? '-' : Number(g.meanClv.toFixed(2)),
-        'top categories': g.topCategories.join(', '),
-      })),
-    );
+    console.log(segmentTableText(s.segments));
   } else {
     console.log('no model published (too few customers or every run refused)');
   }
@@ -94,8 +84,7 @@ function printSummary(s: RunSummary): void {
   );
   if (s.transitions.length) {
     console.log('transitions in the last re-cluster:');
-    for (const t of [...s.transitions].sort((a, b) => b.count - a.count).slice(0, 10))
-      console.log(`  ${t.from} -> ${t.to}: ${t.count}`);
+    for (const line of transitionLines(s.transitions)) console.log(line);
   }
   if (s.truth)
     console.log(
