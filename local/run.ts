@@ -14,6 +14,7 @@ import { adjustedRandIndex } from '../shared/segmentation/metrics';
 import type { SegmentationModel } from '../shared/segmentation/model';
 import { LocalObjectStore } from './object-store';
 import { projectTo2d, writeReport, type ReportData, type ReportSegment } from './report';
+import { rejectOfQuarantined, writeRejects, type RejectLine } from './rejects';
 import { readReplay, type ReplayFormat } from './replay';
 import { createNdjsonRecorder, simulateStore, type Delivery } from './simulator';
 import { startEmbeddedStack, type EmbeddedStack } from './stack';
@@ -140,6 +141,7 @@ export async function runLocal(opts: RunOptions): Promise<RunSummary> {
     const rejected: Record<string, number> = {};
     let delivered = 0;
     let unreadable = 0;
+    const rejects: RejectLine[] = [];
     let ingested = 0;
     let duplicates = 0;
     const customersSeen = new Set<string>();
@@ -257,6 +259,7 @@ export async function runLocal(opts: RunOptions): Promise<RunSummary> {
         if (item.kind === 'rejected') {
           bump(rejected, item.reason);
           unreadable += 1;
+          rejects.push({ stage: 'reader', reason: item.reason, line: item.line, paths: [] });
           continue;
         }
         const d = item.delivery;
@@ -289,7 +292,7 @@ export async function runLocal(opts: RunOptions): Promise<RunSummary> {
     const quarantined = counts().QuarantinedEvents ?? 0;
     ingested = counts().EventsIngested ?? 0;
     duplicates = counts().DuplicateEvents ?? 0;
-    if (quarantined) await countQuarantine(stack, rejected);
+    if (quarantined) await countQuarantine(stack, rejected, rejects);
 
     // Everyone, evaluated as of the end of the run (the time of the last event).
     const all: CustomerProfile[] = [];
@@ -309,6 +312,7 @@ export async function runLocal(opts: RunOptions): Promise<RunSummary> {
       });
     });
     writeFileSync(join(opts.outDir, 'profiles.ndjson'), lines.join('\n') + (lines.length ? '\n' : ''));
+    writeRejects(join(opts.outDir, 'rejects.ndjson'), rejects);
 
     const segmentEvents = stack.bus.eventsOf<SegmentChanged>('segment.changed');
     const lifecycleEvents = stack.bus.eventsOf<LifecycleChanged>('lifecycle.changed');
@@ -374,9 +378,14 @@ export async function runLocal(opts: RunOptions): Promise<RunSummary> {
       transitions,
       timings: { seconds, eventsPerSecond: delivered / seconds, reclusterSeconds },
       ...(truthSummary ? { truth: truthSummary } : {}),
-      files: ['summary.json', 'profiles.ndjson', 'changes.ndjson', 'segments.json', 'report.html'].map((f) =>
-        join(opts.outDir, f),
-      ),
+      files: [
+        'summary.json',
+        'profiles.ndjson',
+        'rejects.ndjson',
+        'changes.ndjson',
+        'segments.json',
+        'report.html',
+      ].map((f) => join(opts.outDir, f)),
     };
     await new Promise<void>((resolve, reject) => changes.end((err?: Error | null) => (err ? reject(err) : resolve())));
     writeFileSync(join(opts.outDir, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
@@ -425,6 +434,7 @@ export async function runLocal(opts: RunOptions): Promise<RunSummary> {
 async function countQuarantine(
   stack: Awaited<ReturnType<typeof startEmbeddedStack>>,
   rejected: Record<string, number>,
+  rejects: RejectLine[],
 ) {
   // The quarantine has its own table; scan it once at the end of a run.
   const { ScanCommand } = await import('@aws-sdk/lib-dynamodb');
@@ -434,11 +444,14 @@ async function countQuarantine(
     const page = await doc.send(
       new ScanCommand({
         TableName: stack.dynamo.quarantineTableName,
-        ProjectionExpression: 'reason',
+        ProjectionExpression: 'reason, rejection',
         ExclusiveStartKey: start,
       }),
     );
-    for (const item of page.Items ?? []) bump(rejected, String(item.reason));
+    for (const item of page.Items ?? []) {
+      bump(rejected, String(item.reason));
+      rejects.push(rejectOfQuarantined(String(item.reason), item.rejection));
+    }
     start = page.LastEvaluatedKey;
   } while (start);
 }

@@ -1,9 +1,10 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { InvalidArgumentError } from 'commander';
 import { intFlag, replayVerdict } from '../../../local/flags';
+import { makeEvent } from '../../support/factories';
 
 const ROOT = resolve(__dirname, '..', '..', '..');
 const TSX = join(ROOT, 'node_modules', '.bin', 'tsx');
@@ -87,5 +88,43 @@ describe('a replay that rejects every line exits non-zero (end to end)', () => {
     expect(res.stderr.split('\n').pop()).toMatch(
       /^replay: every line was rejected \(3 of 3 lines rejected \(100\.0%\)\)/,
     );
+    // out/rejects.ndjson: each line with its reason, no raw payload.
+    const rejects = readFileSync(join(dir, 'out', 'rejects.ndjson'), 'utf8');
+    expect(
+      rejects
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as unknown),
+    ).toEqual([1, 2, 3].map((line) => ({ stage: 'reader', reason: 'invalid_json', line, paths: [] })));
+    expect(rejects).not.toContain('HEART');
+  }, 120_000);
+});
+
+describe('out/rejects.ndjson records validation rejects with their zod issue paths and no raw payload', () => {
+  test('an order with a negative quantity among good events', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'shoal-rejects-'));
+    const file = join(dir, 'events.ndjson');
+    const good = makeEvent('order.placed', { customerId: 'c-good', occurredAt: '2026-11-01T10:00:00.000Z' });
+    const bad = makeEvent('order.placed', { customerId: 'c-bad', occurredAt: '2026-11-01T11:00:00.000Z' });
+    const badDetail = {
+      ...bad.detail,
+      items: [{ sku: 'S', title: 'Secret title', category: 'c', price: 1, quantity: -3 }],
+    };
+    const lines = [
+      { 'detail-type': good.type, detail: good.detail },
+      { 'detail-type': bad.type, detail: badDetail },
+    ];
+    writeFileSync(file, lines.map((l) => JSON.stringify(l)).join('\n') + '\n');
+    const res = run(['local/start.ts', '--replay', file, '--format', 'ndjson', '--out', join(dir, 'out')]);
+    expect(res.status).toBe(0);
+    const rejects = readFileSync(join(dir, 'out', 'rejects.ndjson'), 'utf8');
+    const parsed = rejects
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(parsed).toHaveLength(1);
+    expect(parsed[0]).toMatchObject({ stage: 'validation', eventId: bad.detail.eventId, detailType: 'order.placed' });
+    expect(parsed[0]!.paths).toEqual(['items.0.quantity']);
+    expect(rejects).not.toContain('Secret title');
   }, 120_000);
 });
