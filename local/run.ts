@@ -47,8 +47,11 @@ export interface RunOptions {
   minCustomersToCluster?: number;
   progress?: Progress;
   settings?: Settings;
-  /** Called with the embedded stack before it shuts down (tests inspect the table and the bus here). */
-  beforeClose?: (stack: EmbeddedStack) => Promise<void>;
+  /**
+   * Called with the embedded stack before it shuts down (tests inspect the table and the bus here; `--serve` serves
+   * the query API until interrupted), with the run's summary and its end (the simulated or replayed clock).
+   */
+  beforeClose?: (stack: EmbeddedStack, summary: RunSummary, asOf: Date) => Promise<void>;
 }
 
 export interface RunSummary {
@@ -423,7 +426,7 @@ export async function runLocal(opts: RunOptions): Promise<RunSummary> {
           clv: p.traits!.clv!,
         })),
     });
-    await opts.beforeClose?.(stack);
+    await opts.beforeClose?.(stack, summary, clock);
     return summary;
   } finally {
     await narration.close();

@@ -5,7 +5,12 @@ import { Command, Option } from 'commander';
 import { SingleBar, Presets } from 'cli-progress';
 import { resolve } from 'node:path';
 import { fileFlag, intFlag, replayVerdict } from './flags';
+import { DynamoSegmentMembers } from '../shared/adapters/dynamo/segment-members';
+import { documentClient } from '../shared/adapters/dynamo';
+import { noLogs, noMetrics } from '../shared/ports/telemetry';
+import { startLocalQueryServer } from './query-server';
 import { runLocal, type Progress, type RunSummary } from './run';
+import type { EmbeddedStack } from './stack';
 import { segmentTableText, transitionLines } from './summary-table';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -97,6 +102,39 @@ function printSummary(s: RunSummary): void {
   console.log(`wrote ${s.files.join(', ')}`);
 }
 
+/** Serves the query API over the embedded stack until SIGINT or SIGTERM; prints the URL and a sample curl. */
+async function serveUntilInterrupted(stack: EmbeddedStack, asOf: Date, port: number): Promise<void> {
+  const server = await startLocalQueryServer(
+    {
+      profiles: stack.table.profiles,
+      models: stack.table.models,
+      members: new DynamoSegmentMembers(documentClient(stack.dynamo.client), stack.dynamo.tableName),
+      settings: stack.settings,
+      // Features as of the end of the run (the simulated or replayed clock), like out/profiles.ndjson.
+      clock: () => asOf,
+      metrics: noMetrics,
+      log: noLogs,
+    },
+    port,
+  );
+  const model = await stack.table.models.getActive();
+  const segment = model?.segmentIds[0] ?? 'seg-001';
+  let customer = 'CUSTOMER_ID';
+  for await (const id of stack.table.profiles.audience(segment)) {
+    customer = id;
+    break;
+  }
+  console.log(`\nquery API: ${server.url} (Ctrl-C to stop)`);
+  console.log(`  curl -s ${server.url}/customers/${encodeURIComponent(customer)}`);
+  console.log(`  curl -s '${server.url}/segments/${segment}/members?limit=5&format=csv'`);
+  console.log(`  npx shoal customer --id ${customer} --endpoint ${server.url}`);
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  await server.close();
+}
+
 const program = new Command('npm start')
   .description('Run Shoal locally on embedded AWS stand-ins')
   .option('--customers <n>', 'simulated customers (1 to 1,000,000)', intFlag(1, 1_000_000), 300)
@@ -106,6 +144,8 @@ const program = new Command('npm start')
   .option('--record <file>', 'write the delivered inbound stream as NDJSON (replayable)')
   .option('--replay <file>', 'feed history from a file instead of simulating', fileFlag)
   .addOption(new Option('--format <format>', 'replay format').choices(['ndjson', 'online-retail']))
+  .option('--serve', 'after the run, keep the embedded stack up and serve the query API on 127.0.0.1')
+  .option('--port <n>', 'port of the query API with --serve (0: any free port)', intFlag(0, 65_535), 0)
   .option('--recluster-every <nights>', 're-cluster every N nights (1 to 365)', intFlag(1, 365), 1)
   .action(
     async (o: {
@@ -117,6 +157,8 @@ const program = new Command('npm start')
       replay?: string;
       format?: 'ndjson' | 'online-retail';
       reclusterEvery: number;
+      serve?: boolean;
+      port: number;
     }) => {
       const summary = await runLocal({
         source: o.replay
@@ -126,8 +168,14 @@ const program = new Command('npm start')
         record: o.record ? resolve(o.record) : undefined,
         reclusterEvery: o.reclusterEvery,
         progress: terminalProgress(),
+        beforeClose: o.serve
+          ? async (stack, summary, asOf) => {
+              printSummary(summary);
+              await serveUntilInterrupted(stack, asOf, o.port);
+            }
+          : undefined,
       });
-      printSummary(summary);
+      if (!o.serve) printSummary(summary);
       if (o.replay) {
         const rejected = Object.values(summary.events.rejected).reduce((a, b) => a + b, 0);
         const verdict = replayVerdict(summary.events.delivered + (summary.events.unreadable ?? 0), rejected);
