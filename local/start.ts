@@ -119,11 +119,17 @@ async function serveUntilInterrupted(stack: EmbeddedStack, asOf: Date, port: num
   );
   const model = await stack.table.models.getActive();
   const segment = model?.segmentIds[0] ?? 'seg-001';
-  let customer = 'CUSTOMER_ID';
+  let customer: string | null = null;
   for await (const id of stack.table.profiles.audience(segment)) {
     customer = id;
     break;
   }
+  // Without a model nobody is in a segment yet: any customer will do.
+  for await (const p of customer === null ? stack.table.profiles.scanShard(0, 1) : []) {
+    customer = p.customerId;
+    break;
+  }
+  customer ??= 'CUSTOMER_ID';
   console.log(`\nquery API: ${server.url} (Ctrl-C to stop)`);
   console.log(`  curl -s ${server.url}/customers/${encodeURIComponent(customer)}`);
   console.log(`  curl -s '${server.url}/segments/${segment}/members?limit=5&format=csv'`);
