@@ -56,6 +56,8 @@ export const customerResponseSchema = z.object({
     })
     .nullable(),
   probabilities: z.array(z.object({ segmentId: id, p: probability })),
+  /** In the segment's control group (settings.holdout): leave out of campaigns. False without a segment. */
+  holdout: z.boolean(),
   traits: traitsSchema.nullable(),
   lifecycleStage: z.enum(LIFECYCLE_STAGES).nullable(),
   /** RFM quintile scores and group; null for a prospect (no order) or before a model has RFM breakpoints. */

@@ -7,6 +7,7 @@ import type { z } from 'zod';
 import type { Settings } from '../config/settings';
 import { productsNotBought } from '../catalogue/build';
 import { isTombstone, type CustomerProfile } from '../customer/profile';
+import { isHeldOut } from '../domain/holdout';
 import type { ProfileStore } from '../customer/store';
 import type { ModelStore } from '../ports/stores';
 import { featuresAsOf } from '../recluster/as-of';
@@ -220,6 +221,7 @@ async function customer(deps: QueryDeps, customerId: string): Promise<QueryRespo
         }
       : null,
     probabilities: a?.topProbabilities ?? [],
+    holdout: a ? isHeldOut(customerId, a.segmentId, deps.settings.holdout) : false,
     traits: profile.traits,
     lifecycleStage: profile.lifecycleStage,
     rfm: profile.traits?.rfm ?? null,
