@@ -11,6 +11,8 @@ export function segmentTableText(segments: RunSummary['segments']): string {
     head: ['id', 'name', 'size', 'share', 'mean orders', 'mean revenue', 'mean CLV', 'top categories'],
     colAligns: ['left', 'left', 'right', 'right', 'right', 'right', 'right', 'left'],
     style: { head: [], border: [] },
+    // One rule under the header, none between rows.
+    chars: { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' },
   });
   for (const g of segments) {
     table.push([
