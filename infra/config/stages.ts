@@ -199,9 +199,17 @@ export function stageConfig(stage: string, overrides: { storefrontProducers?: re
     ...(raw[parsed.data] as Record<string, unknown>),
     ...(overrides.storefrontProducers ? { storefrontProducers: overrides.storefrontProducers } : {}),
   });
-  // Purchase days are calendar days of the stage's time zone, the one its nightly schedule runs in.
+  // Purchase days are calendar days of the stage's time zone, the one its nightly schedule runs in. A stage that
+  // leaves the holdout salt at its default gets its own (`shoal-<stage>`): control groups are drawn per stage.
+  const holdout = (raw[parsed.data] as { settings?: { holdout?: { salt?: string } } }).settings?.holdout?.salt
+    ? config.settings.holdout
+    : { ...config.settings.holdout, salt: `shoal-${config.stage}` };
   return {
     ...config,
-    settings: { ...config.settings, features: { ...config.settings.features, timeZone: config.recluster.timeZone } },
+    settings: {
+      ...config.settings,
+      holdout,
+      features: { ...config.settings.features, timeZone: config.recluster.timeZone },
+    },
   };
 }
