@@ -1,3 +1,4 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { makeHandler } from '../../functions/query/app';
 import { startLocalDynamo, type LocalDynamo } from '../../local/dynamodb';
@@ -179,5 +180,36 @@ describe('query API over the real DynamoDB adapters (dynalite)', () => {
   test('a non-GET method is 405', async () => {
     const res = await handler(event('/segments', '', 'POST'));
     expect(res.statusCode).toBe(405);
+  });
+});
+
+describe('a store failure is a 500 problem, counted, logged without the customer id', () => {
+  test('DynamoDB unreachable (nothing listens on the port)', async () => {
+    const client = new DynamoDBClient({
+      endpoint: 'http://127.0.0.1:9',
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+      maxAttempts: 1,
+    });
+    const tally = new TallyMetrics();
+    const lines: string[] = [];
+    const log = {
+      info: (m: string, f?: Record<string, unknown>) => lines.push(JSON.stringify({ m, ...f })),
+      warn: (m: string, f?: Record<string, unknown>) => lines.push(JSON.stringify({ m, ...f })),
+      error: (m: string, f?: Record<string, unknown>) => lines.push(JSON.stringify({ m, ...f })),
+    };
+    const broken = makeHandler({
+      ...queryAdapters(client, 'nowhere', settings),
+      settings,
+      clock: () => NOW,
+      metrics: tally,
+      log,
+    });
+    const res = await broken({ ...event('/customers/secret-customer-42'), routeKey: 'GET /customers/{id}' });
+    client.destroy();
+    expect(res.statusCode).toBe(500);
+    expect(problemSchema.parse(JSON.parse(res.body!)).type).toBe('urn:shoal:problem:internal');
+    expect(tally.counts.QueryErrors).toBe(1);
+    expect(lines.join('\n')).not.toContain('secret-customer-42');
   });
 });
