@@ -10,6 +10,47 @@ import { tableAdapters } from '../shared/runtime/wiring';
 import { STAGES, stageConfig, type StageName } from '../infra/config/stages';
 import { sendToBus, type BackfillEntry, type BackfillResult } from '../shared/backfill';
 import { readReplay, type ReplayFormat } from '../local/replay';
+import { problemLine, queryGet } from './query-client';
+
+function requireEndpoint(endpoint: string | undefined): string {
+  if (!endpoint) throw new Error('give --endpoint (the query API URL) or set SHOAL_API_URL');
+  return endpoint;
+}
+
+/**
+ * Pages through a segment's members (1,000 a page) and writes them: csv (one header, then a line per member) or
+ * ndjson (one member object per line, traits included). Returns how many.
+ */
+export async function exportAudience(
+  endpoint: string,
+  segment: string,
+  format: 'csv' | 'ndjson',
+  write: (text: string) => void,
+): Promise<number> {
+  let cursor: string | null = null;
+  let n = 0;
+  let first = true;
+  do {
+    const query: Record<string, string> = { limit: '1000', format: format === 'csv' ? 'csv' : 'json' };
+    if (cursor) query.cursor = cursor;
+    const answer = await queryGet(endpoint, `/segments/${encodeURIComponent(segment)}/members`, query);
+    if (answer.status !== 200) throw new Error(problemLine(answer));
+    if (format === 'csv') {
+      const lines = answer.body.split('\r\n').filter((l) => l !== '');
+      const rows = first ? lines : lines.slice(1);
+      if (rows.length) write(`${rows.join('\n')}\n`);
+      n += lines.length - 1;
+      cursor = answer.headers.get('x-next-cursor');
+    } else {
+      const page = JSON.parse(answer.body) as { members: unknown[]; nextCursor: string | null };
+      for (const m of page.members) write(`${JSON.stringify(m)}\n`);
+      n += page.members.length;
+      cursor = page.nextCursor;
+    }
+    first = false;
+  } while (cursor);
+  return n;
+}
 
 /**
  * Operating a deployed stack (credentials and region from the usual AWS environment; AWS_ENDPOINT_URL_* points them
@@ -17,11 +58,40 @@ import { readReplay, type ReplayFormat } from '../local/replay';
  */
 export function registerOperateCommands(program: Command): void {
   program
+    .command('customer')
+    .description('one customer from the query API: segment, probabilities, traits, RFM, history and why (JSON)')
+    .requiredOption('--id <customerId>', 'the customer id')
+    .option(
+      '--endpoint <url>',
+      'the query API (stack output QueryApiUrl, or the URL `npm start -- --serve` prints)',
+      process.env.SHOAL_API_URL,
+    )
+    .action(async (o: { id: string; endpoint?: string }) => {
+      const answer = await queryGet(requireEndpoint(o.endpoint), `/customers/${encodeURIComponent(o.id)}`);
+      if (answer.status !== 200) throw new Error(problemLine(answer));
+      process.stdout.write(`${JSON.stringify(JSON.parse(answer.body), null, 2)}\n`);
+    });
+
+  program
     .command('audience')
-    .description('print the customer ids of one segment, one per line (the bySegment index)')
-    .requiredOption('--table <name>', 'the Shoal table (stack output TableName)')
+    .description(
+      'export one segment: with --endpoint, every member with traits from the query API (csv or ndjson); with --table, the customer ids from the bySegment index',
+    )
     .requiredOption('--segment <id>', 'segment id, e.g. seg-003')
-    .action(async (o: { table: string; segment: string }) => {
+    .option(
+      '--endpoint <url>',
+      'the query API (stack output QueryApiUrl, or `npm start -- --serve`)',
+      process.env.SHOAL_API_URL,
+    )
+    .addOption(new Option('--format <format>', 'output with --endpoint').choices(['csv', 'ndjson']).default('csv'))
+    .option('--table <name>', 'the Shoal table (stack output TableName): ids only, straight from DynamoDB')
+    .action(async (o: { segment: string; endpoint?: string; format: 'csv' | 'ndjson'; table?: string }) => {
+      if (o.endpoint) {
+        const n = await exportAudience(o.endpoint, o.segment, o.format, (text) => process.stdout.write(text));
+        process.stderr.write(`${n} customers in ${o.segment}\n`);
+        return;
+      }
+      if (!o.table) throw new Error('give --endpoint (the query API, with traits) or --table (ids only)');
       const store = new DynamoProfileStore(documentClient(new DynamoDBClient({})), o.table, DEFAULT_FEATURE_SETTINGS);
       let n = 0;
       for await (const id of store.audience(o.segment)) {

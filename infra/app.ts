@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { stageConfig, type StageConfig } from './config/stages';
+import { stageConfig, UnknownStageError, type StageConfig } from './config/stages';
 import { ShoalStack } from './stacks/shoal-stack';
 
 export interface ShoalApp {
@@ -78,5 +78,12 @@ export function synthTemplate(stage: string, context: Record<string, unknown> = 
 }
 
 if (require.main === module) {
-  buildApp().app.synth();
+  try {
+    buildApp().app.synth();
+  } catch (err) {
+    // A wrong `-c stage=…` is a usage error: one line naming the valid stages, no stack trace.
+    if (!(err instanceof UnknownStageError)) throw err;
+    console.error(err.message);
+    process.exit(1);
+  }
 }

@@ -14,6 +14,7 @@ import { adjustedRandIndex } from '../shared/segmentation/metrics';
 import type { SegmentationModel } from '../shared/segmentation/model';
 import { LocalObjectStore } from './object-store';
 import { projectTo2d, writeReport, type ReportData, type ReportSegment } from './report';
+import { rejectOfQuarantined, writeRejects, type RejectLine } from './rejects';
 import { readReplay, type ReplayFormat } from './replay';
 import { createNdjsonRecorder, simulateStore, type Delivery } from './simulator';
 import { startEmbeddedStack, type EmbeddedStack } from './stack';
@@ -47,12 +48,16 @@ export interface RunOptions {
   minCustomersToCluster?: number;
   progress?: Progress;
   settings?: Settings;
-  /** Called with the embedded stack before it shuts down (tests inspect the table and the bus here). */
-  beforeClose?: (stack: EmbeddedStack) => Promise<void>;
+  /**
+   * Called with the embedded stack before it shuts down (tests inspect the table and the bus here; `--serve` serves
+   * the query API until interrupted), with the run's summary and its end (the simulated or replayed clock).
+   */
+  beforeClose?: (stack: EmbeddedStack, summary: RunSummary, asOf: Date) => Promise<void>;
 }
 
 export interface RunSummary {
   source: string;
+  /** `unreadable`: replayed lines the reader rejected (not JSON, not a row); they are in `rejected` too. */
   events: {
     delivered: number;
     ingested: number;
@@ -62,6 +67,7 @@ export interface RunSummary {
     erasedDropped: number;
     /** Order and refund events in a currency without a conversion rate (kept in the log, out of money features). */
     unpricedMoney: number;
+    unreadable?: number;
   };
   customers: number;
   model: { version: number; k: number; quality: SegmentationModel['quality'] } | null;
@@ -78,7 +84,16 @@ export interface RunSummary {
   consumer: ConsumerMetrics;
   /** The consumer metrics as printed lines (moves by reason per night, the targets). */
   consumerLines: string[];
-  transitions: { from: string; to: string; count: number }[];
+  /** Moves of the last nightly run: each side by id and name, with the model version that named it. */
+  transitions: {
+    from: string;
+    to: string;
+    count: number;
+    fromId?: string | null;
+    toId?: string;
+    fromVersion?: number | null;
+    toVersion?: number;
+  }[];
   timings: { seconds: number; eventsPerSecond: number; reclusterSeconds: number };
   truth?: { ari: number; switchedCustomers: number; switchedMovedShare: number };
   files: string[];
@@ -136,6 +151,8 @@ export async function runLocal(opts: RunOptions): Promise<RunSummary> {
 
     const rejected: Record<string, number> = {};
     let delivered = 0;
+    let unreadable = 0;
+    const rejects: RejectLine[] = [];
     let ingested = 0;
     let duplicates = 0;
     const customersSeen = new Set<string>();
@@ -254,6 +271,8 @@ export async function runLocal(opts: RunOptions): Promise<RunSummary> {
       for await (const item of readReplay(opts.source.path, opts.source.format)) {
         if (item.kind === 'rejected') {
           bump(rejected, item.reason);
+          unreadable += 1;
+          rejects.push({ stage: 'reader', reason: item.reason, line: item.line, paths: [] });
           continue;
         }
         const d = item.delivery;
@@ -286,7 +305,7 @@ export async function runLocal(opts: RunOptions): Promise<RunSummary> {
     const quarantined = counts().QuarantinedEvents ?? 0;
     ingested = counts().EventsIngested ?? 0;
     duplicates = counts().DuplicateEvents ?? 0;
-    if (quarantined) await countQuarantine(stack, rejected);
+    if (quarantined) await countQuarantine(stack, rejected, rejects);
 
     // Everyone, evaluated as of the end of the run (the time of the last event).
     const all: CustomerProfile[] = [];
@@ -306,6 +325,7 @@ export async function runLocal(opts: RunOptions): Promise<RunSummary> {
       });
     });
     writeFileSync(join(opts.outDir, 'profiles.ndjson'), lines.join('\n') + (lines.length ? '\n' : ''));
+    writeRejects(join(opts.outDir, 'rejects.ndjson'), rejects);
 
     const segmentEvents = stack.bus.eventsOf<SegmentChanged>('segment.changed');
     const lifecycleEvents = stack.bus.eventsOf<LifecycleChanged>('lifecycle.changed');
@@ -362,6 +382,7 @@ export async function runLocal(opts: RunOptions): Promise<RunSummary> {
         ingested,
         duplicates,
         rejected,
+        unreadable,
         erasedDropped: counts().ErasedEventsDropped ?? 0,
         unpricedMoney: counts().UnpricedMoneyEvents ?? 0,
       },
@@ -379,9 +400,14 @@ export async function runLocal(opts: RunOptions): Promise<RunSummary> {
       transitions,
       timings: { seconds, eventsPerSecond: delivered / seconds, reclusterSeconds },
       ...(truthSummary ? { truth: truthSummary } : {}),
-      files: ['summary.json', 'profiles.ndjson', 'changes.ndjson', 'segments.json', 'report.html'].map((f) =>
-        join(opts.outDir, f),
-      ),
+      files: [
+        'summary.json',
+        'profiles.ndjson',
+        'rejects.ndjson',
+        'changes.ndjson',
+        'segments.json',
+        'report.html',
+      ].map((f) => join(opts.outDir, f)),
     };
     await new Promise<void>((resolve, reject) => changes.end((err?: Error | null) => (err ? reject(err) : resolve())));
     writeFileSync(join(opts.outDir, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
@@ -422,7 +448,7 @@ export async function runLocal(opts: RunOptions): Promise<RunSummary> {
         })),
       ...consumer.report,
     });
-    await opts.beforeClose?.(stack);
+    await opts.beforeClose?.(stack, summary, clock);
     return summary;
   } finally {
     await narration.close();
@@ -433,6 +459,7 @@ export async function runLocal(opts: RunOptions): Promise<RunSummary> {
 async function countQuarantine(
   stack: Awaited<ReturnType<typeof startEmbeddedStack>>,
   rejected: Record<string, number>,
+  rejects: RejectLine[],
 ) {
   // The quarantine has its own table; scan it once at the end of a run.
   const { ScanCommand } = await import('@aws-sdk/lib-dynamodb');
@@ -442,11 +469,14 @@ async function countQuarantine(
     const page = await doc.send(
       new ScanCommand({
         TableName: stack.dynamo.quarantineTableName,
-        ProjectionExpression: 'reason',
+        ProjectionExpression: 'reason, rejection',
         ExclusiveStartKey: start,
       }),
     );
-    for (const item of page.Items ?? []) bump(rejected, String(item.reason));
+    for (const item of page.Items ?? []) {
+      bump(rejected, String(item.reason));
+      rejects.push(rejectOfQuarantined(String(item.reason), item.rejection));
+    }
     start = page.LastEvaluatedKey;
   } while (start);
 }
@@ -501,22 +531,30 @@ function lastTransitions(
   model: SegmentationModel,
   previous: SegmentationModel,
 ): RunSummary['transitions'] {
-  const cells = new Map<string, number>();
+  const cells = new Map<string, RunSummary['transitions'][number]>();
   for (const e of events) {
     if (e.detail.reason !== 'recluster' || e.detail.modelVersion !== model.version) continue;
     // A retired segment is named by the model that had it.
+    const fromId = e.detail.from?.segmentId ?? null;
     const from = e.detail.from
       ? previous.segmentIds.includes(e.detail.from.segmentId)
         ? nameOf(previous, e.detail.from.segmentId)
         : e.detail.from.name
       : 'none';
-    const key = `${from}\u0000${e.detail.to.name}`;
-    cells.set(key, (cells.get(key) ?? 0) + 1);
+    const key = `${fromId}\u0000${e.detail.to.segmentId}`;
+    const cell = cells.get(key) ?? {
+      from,
+      to: e.detail.to.name,
+      count: 0,
+      fromId,
+      toId: e.detail.to.segmentId,
+      fromVersion: fromId ? previous.version : null,
+      toVersion: model.version,
+    };
+    cell.count += 1;
+    cells.set(key, cell);
   }
-  return [...cells.entries()].map(([k, count]) => {
-    const [from, to] = k.split('\u0000') as [string, string];
-    return { from, to, count };
-  });
+  return [...cells.values()];
 }
 
 function projection(

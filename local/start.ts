@@ -6,6 +6,13 @@ import { SingleBar, Presets } from 'cli-progress';
 import { resolve } from 'node:path';
 import { settingsSchema } from '../shared/config/settings';
 import { localSettings, runLocal, type Progress, type RunSummary } from './run';
+import { fileFlag, intFlag, replayVerdict, timeZoneFlag } from './flags';
+import { DynamoSegmentMembers } from '../shared/adapters/dynamo/segment-members';
+import { documentClient } from '../shared/adapters/dynamo';
+import { noLogs, noMetrics } from '../shared/ports/telemetry';
+import { startLocalQueryServer } from './query-server';
+import type { EmbeddedStack } from './stack';
+import { segmentTableText, transitionLines } from './summary-table';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 process.env.POWERTOOLS_LOG_LEVEL ??= 'SILENT';
@@ -74,18 +81,7 @@ function printSummary(s: RunSummary): void {
     console.log(
       `model v${s.model.version}: k=${s.model.k}, silhouette ${q.silhouette.toFixed(3)}, Davies–Bouldin ${q.daviesBouldin.toFixed(3)}, stability ${q.stability === null ? '-' : q.stability.toFixed(3)}`,
     );
-    console.table(
-      s.segments.map((g) => ({
-        id: g.id,
-        name: g.name,
-        size: g.size,
-        share: pct(g.share),
-        'mean orders': Number(g.meanOrders.toFixed(2)),
-        'mean revenue': Number(g.meanRevenue.toFixed(2)),
-        'mean CLV': g.meanClv === null ? '-' : Number(g.meanClv.toFixed(2)),
-        'top categories': g.topCategories.join(', '),
-      })),
-    );
+    console.log(segmentTableText(s.segments));
   } else {
     console.log('no model published (too few customers or every run refused)');
   }
@@ -98,8 +94,7 @@ function printSummary(s: RunSummary): void {
   );
   if (s.transitions.length) {
     console.log('transitions in the last re-cluster:');
-    for (const t of [...s.transitions].sort((a, b) => b.count - a.count).slice(0, 10))
-      console.log(`  ${t.from} -> ${t.to}: ${t.count}`);
+    for (const line of transitionLines(s.transitions)) console.log(line);
   }
   if (s.truth)
     console.log(
@@ -113,19 +108,61 @@ function printSummary(s: RunSummary): void {
   console.log(`wrote ${s.files.join(', ')}`);
 }
 
+/** Serves the query API over the embedded stack until SIGINT or SIGTERM; prints the URL and a sample curl. */
+async function serveUntilInterrupted(stack: EmbeddedStack, asOf: Date, port: number): Promise<void> {
+  const server = await startLocalQueryServer(
+    {
+      profiles: stack.table.profiles,
+      models: stack.table.models,
+      members: new DynamoSegmentMembers(documentClient(stack.dynamo.client), stack.dynamo.tableName),
+      settings: stack.settings,
+      // Features as of the end of the run (the simulated or replayed clock), like out/profiles.ndjson.
+      clock: () => asOf,
+      metrics: noMetrics,
+      log: noLogs,
+    },
+    port,
+  );
+  const model = await stack.table.models.getActive();
+  const segment = model?.segmentIds[0] ?? 'seg-001';
+  let customer: string | null = null;
+  for await (const id of stack.table.profiles.audience(segment)) {
+    customer = id;
+    break;
+  }
+  // Without a model nobody is in a segment yet: any customer will do.
+  for await (const p of customer === null ? stack.table.profiles.scanShard(0, 1) : []) {
+    customer = p.customerId;
+    break;
+  }
+  customer ??= 'CUSTOMER_ID';
+  console.log(`\nquery API: ${server.url} (Ctrl-C to stop)`);
+  console.log(`  curl -s ${server.url}/customers/${encodeURIComponent(customer)}`);
+  console.log(`  curl -s '${server.url}/segments/${segment}/members?limit=5&format=csv'`);
+  console.log(`  npx shoal customer --id ${customer} --endpoint ${server.url}`);
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  await server.close();
+}
+
 const program = new Command('npm start')
   .description('Run Shoal locally on embedded AWS stand-ins')
-  .option('--customers <n>', 'simulated customers', (v) => Number.parseInt(v, 10), 300)
-  .option('--days <n>', 'simulated days', (v) => Number.parseInt(v, 10), 14)
-  .option('--seed <n>', 'simulation seed', (v) => Number.parseInt(v, 10), 7)
+  .option('--customers <n>', 'simulated customers (1 to 1,000,000)', intFlag(1, 1_000_000), 300)
+  .option('--days <n>', 'simulated days (1 to 3,650)', intFlag(1, 3_650), 14)
+  .option('--seed <n>', 'simulation seed', intFlag(0), 7)
   .option('--out <dir>', 'output folder', 'out')
   .option('--record <file>', 'write the delivered inbound stream as NDJSON (replayable)')
-  .option('--replay <file>', 'feed history from a file instead of simulating')
+  .option('--replay <file>', 'feed history from a file instead of simulating', fileFlag)
   .addOption(new Option('--format <format>', 'replay format').choices(['ndjson', 'online-retail']))
-  .option('--recluster-every <nights>', 're-cluster every N nights', (v) => Number.parseInt(v, 10), 1)
+  .option('--serve', 'after the run, keep the embedded stack up and serve the query API on 127.0.0.1')
+  .option('--port <n>', 'port of the query API with --serve (0: any free port)', intFlag(0, 65_535), 0)
+  .option('--recluster-every <nights>', 're-cluster every N nights (1 to 365)', intFlag(1, 365), 1)
   .option(
     '--time-zone <zone>',
     "IANA time zone whose calendar days are purchase days (default: the dev stage's)",
+    timeZoneFlag,
     localSettings().features.timeZone,
   )
   .action(
@@ -139,6 +176,8 @@ const program = new Command('npm start')
       format?: 'ndjson' | 'online-retail';
       reclusterEvery: number;
       timeZone: string;
+      serve?: boolean;
+      port: number;
     }) => {
       const defaults = localSettings();
       const settings = settingsSchema.parse({ ...defaults, features: { ...defaults.features, timeZone: o.timeZone } });
@@ -151,8 +190,22 @@ const program = new Command('npm start')
         reclusterEvery: o.reclusterEvery,
         settings,
         progress: terminalProgress(),
+        beforeClose: o.serve
+          ? async (stack, summary, asOf) => {
+              printSummary(summary);
+              await serveUntilInterrupted(stack, asOf, o.port);
+            }
+          : undefined,
       });
-      printSummary(summary);
+      if (!o.serve) printSummary(summary);
+      if (o.replay) {
+        const rejected = Object.values(summary.events.rejected).reduce((a, b) => a + b, 0);
+        const verdict = replayVerdict(summary.events.delivered + (summary.events.unreadable ?? 0), rejected);
+        if (verdict.level === 'fail') {
+          console.error(verdict.message);
+          process.exitCode = 2;
+        } else if (verdict.level === 'warn') console.error(verdict.message);
+      }
     },
   );
 

@@ -25,6 +25,16 @@ export const stageConfigSchema = z.object({
     visibilityTimeoutSeconds: z.number().int().min(30),
     memoryMb: z.number().int().min(128).max(10_240),
   }),
+  /** The query API: throttling of its `$default` stage, its Lambda's memory and its alarm thresholds. */
+  query: z
+    .object({
+      throttleRatePerSecond: z.number().int().min(1).max(10_000).default(50),
+      throttleBurst: z.number().int().min(1).max(5_000).default(100),
+      memoryMb: z.number().int().min(128).max(10_240).default(512),
+      serverErrorsPerFiveMinutes: z.number().int().min(1).default(5),
+      p99LatencyMs: z.number().int().min(100).default(3_000),
+    })
+    .prefault({}),
   alarms: z.object({
     dlqDepth: z.number().int().min(1),
     ageOfOldestMessageSeconds: z.number().int().min(60),
@@ -174,16 +184,32 @@ const raw: Record<StageName, unknown> = {
   },
 };
 
+/** A stage name that is not one of STAGES; its message is the one line `cdk synth` prints. */
+export class UnknownStageError extends Error {
+  constructor(readonly stage: string) {
+    super(`Unknown stage "${stage}": use one of ${STAGES.join(', ')} (cdk synth -c stage=dev)`);
+    this.name = 'UnknownStageError';
+  }
+}
+
 export function stageConfig(stage: string, overrides: { storefrontProducers?: readonly string[] } = {}): StageConfig {
   const parsed = z.enum(STAGES).safeParse(stage);
-  if (!parsed.success) throw new Error(`Unknown stage "${stage}": use one of ${STAGES.join(', ')}`);
+  if (!parsed.success) throw new UnknownStageError(stage);
   const config = stageConfigSchema.parse({
     ...(raw[parsed.data] as Record<string, unknown>),
     ...(overrides.storefrontProducers ? { storefrontProducers: overrides.storefrontProducers } : {}),
   });
-  // Purchase days are calendar days of the stage's time zone, the one its nightly schedule runs in.
+  // Purchase days are calendar days of the stage's time zone, the one its nightly schedule runs in. A stage that
+  // leaves the holdout salt at its default gets its own (`shoal-<stage>`): control groups are drawn per stage.
+  const holdout = (raw[parsed.data] as { settings?: { holdout?: { salt?: string } } }).settings?.holdout?.salt
+    ? config.settings.holdout
+    : { ...config.settings.holdout, salt: `shoal-${config.stage}` };
   return {
     ...config,
-    settings: { ...config.settings, features: { ...config.settings.features, timeZone: config.recluster.timeZone } },
+    settings: {
+      ...config.settings,
+      holdout,
+      features: { ...config.settings.features, timeZone: config.recluster.timeZone },
+    },
   };
 }

@@ -8,6 +8,7 @@ import { TABLE } from '../../shared/contracts/table';
 import { INGEST_SERVICE_NAME, ShoalIngest } from '../constructs/ingest';
 import { ShoalObservability } from '../constructs/observability';
 import { ShoalPublishing } from '../constructs/publishing';
+import { ShoalQueryApi } from '../constructs/query-api';
 import { ShoalRecluster } from '../constructs/recluster';
 
 export interface ShoalStackProps extends StackProps {
@@ -24,6 +25,7 @@ export class ShoalStack extends Stack {
   readonly recluster: ShoalRecluster;
   readonly publishing: ShoalPublishing;
   readonly observability: ShoalObservability;
+  readonly queryApi: ShoalQueryApi;
 
   constructor(scope: Construct, id: string, props: ShoalStackProps) {
     super(scope, id, props);
@@ -64,6 +66,13 @@ export class ShoalStack extends Stack {
       stateMachine: this.recluster.stateMachine,
     });
 
+    this.queryApi = new ShoalQueryApi(this, 'QueryApi', {
+      config,
+      data: this.data,
+      alarmTopic: this.observability.topic,
+    });
+    this.queryApi.grantInvoke(this.operatorRole);
+
     const exported = (id: string, value: string, description: string) =>
       new CfnOutput(this, id, { value, description, exportName: `${this.stackName}-${id}` });
     exported(
@@ -93,6 +102,10 @@ export class ShoalStack extends Stack {
     new CfnOutput(this, 'StateMachineArn', { value: this.recluster.stateMachine.stateMachineArn });
     new CfnOutput(this, 'AlarmTopicArn', { value: this.observability.topic.topicArn });
     new CfnOutput(this, 'IngestDeadLetterQueueUrl', { value: this.ingest.deadLetterQueue.queueUrl });
+    new CfnOutput(this, 'QueryApiUrl', {
+      value: this.queryApi.api.apiEndpoint,
+      description: 'The query API (IAM auth): npx shoal customer --id X --endpoint <this>',
+    });
     new CfnOutput(this, 'DashboardName', { value: this.observability.dashboard.dashboardName });
   }
 }

@@ -8,11 +8,13 @@ import {
   type CampaignResult,
   type CatalogueProfile,
   type Feedback,
+  type HoldoutComparison,
   type MedianMean,
   type Recommendations,
 } from '../contracts/catalogue';
 import { quantileSorted, sortedFinite } from '../segmentation/scaler';
-import type { CampaignAggregate, RowCatalogue } from './tallies';
+import { newcombeDifference } from './newcombe';
+import type { ArmCounts, CampaignAggregate, RowCatalogue } from './tallies';
 import { wilsonInterval } from './wilson';
 
 /** What the catalogue needs of each sampled customer (FitModel's SampleRow plus the row's catalogue tallies). */
@@ -255,13 +257,29 @@ export function campaignResults(byCampaign: CampaignAggregate[string]): Campaign
   return Object.entries(byCampaign)
     .sort((a, b) => b[1].delivered - a[1].delivered || byName(a[0], b[0]))
     .slice(0, MAX_CAMPAIGNS_PER_SEGMENT)
-    .map(([campaignId, c]) => ({
+    .map(([campaignId, { arms, ...c }]) => ({
       campaignId,
       ...c,
       openRate: wilsonInterval(c.opened, c.delivered),
       clickRate: wilsonInterval(c.clicked, c.delivered),
       conversionRate: wilsonInterval(c.converted, c.delivered),
+      holdout: arms ? holdoutComparison(arms) : null,
     }));
+}
+
+/** Held-out against treated: each arm's conversion rate (Wilson) and the uplift treated − held out (Newcombe). */
+export function holdoutComparison(arms: { heldOut: ArmCounts; treated: ArmCounts }): HoldoutComparison {
+  const arm = (a: ArmCounts) => ({ ...a, conversionRate: wilsonInterval(a.converted, a.customers) });
+  return {
+    heldOut: arm(arms.heldOut),
+    treated: arm(arms.treated),
+    uplift: newcombeDifference(
+      arms.treated.converted,
+      arms.treated.customers,
+      arms.heldOut.converted,
+      arms.heldOut.customers,
+    ),
+  };
 }
 
 /** A term that looks like an id, a number, an address or a handle is never shown, whatever its support. */

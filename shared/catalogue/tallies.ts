@@ -4,6 +4,8 @@
  * `CustomerFeatures`; profiles folded before it did simply lack them, so every field here is optional.
  */
 
+import { isHeldOut, type HoldoutSettings } from '../domain/holdout';
+
 /** One product in a customer's top-20 tally (by 3·ordered + 2·carted + viewed). */
 export interface ProductTally {
   sku: string;
@@ -91,7 +93,20 @@ export function rowCatalogueOf(f: CatalogueFeatures, lifecycleStage: string | nu
   return { categoryWeights, products, ratings, reviewTerms, lifecycleStage };
 }
 
-export type ResponseCounts = { delivered: number; opened: number; clicked: number; converted: number };
+export type ResponseCounts = {
+  delivered: number;
+  opened: number;
+  clicked: number;
+  converted: number;
+  /**
+   * The campaign's audience split by the holdout (settings.holdout; segment id = the campaign's): customers with a
+   * response record, and those who converted. Present once any customer of the campaign was held out.
+   */
+  arms?: { heldOut: ArmCounts; treated: ArmCounts };
+};
+
+/** One arm of a holdout comparison: customers of the campaign's audience in the arm, and how many converted. */
+export type ArmCounts = { customers: number; converted: number };
 
 /**
  * Campaign responses by segment delivered to and campaign: customer counts. Mergeable (a commutative, associative
@@ -103,8 +118,17 @@ export type CampaignAggregate = Record<string, Record<string, ResponseCounts>>;
  * Adds one customer's campaigns. A response further down the funnel implies the earlier ones (a click implies an
  * open and a delivery), so a lost delivery receipt does not push a rate above 1. A campaign listed twice for the
  * same customer and segment counts once.
+ *
+ * With `holdout` (the customer's id and the stage's holdout settings), each campaign is also counted in its arm: a
+ * customer held out of the campaign's segment (the same hash as `segment.changed`'s `holdout`) is in `heldOut`, and
+ * is left out of the delivered/opened/clicked/converted counts (it was not contacted; a conversion the campaign tool
+ * reports for it is the control group's); everyone else is in `treated`.
  */
-export function addCampaigns(into: CampaignAggregate, campaigns: readonly CampaignTally[] | undefined): void {
+export function addCampaigns(
+  into: CampaignAggregate,
+  campaigns: readonly CampaignTally[] | undefined,
+  holdout?: { customerId: string; settings: HoldoutSettings | undefined },
+): void {
   if (!Array.isArray(campaigns)) return;
   const seen = new Set<string>();
   for (const c of campaigns) {
@@ -119,6 +143,14 @@ export function addCampaigns(into: CampaignAggregate, campaigns: readonly Campai
     const delivered = opened || c.delivered === true;
     const bySegment = (into[c.segmentId] ??= {});
     const counts = (bySegment[c.campaignId] ??= { delivered: 0, opened: 0, clicked: 0, converted: 0 });
+    if (holdout && holdout.settings && holdout.settings.share > 0) {
+      const heldOut = isHeldOut(holdout.customerId, c.segmentId, holdout.settings);
+      counts.arms ??= { heldOut: { customers: 0, converted: 0 }, treated: { customers: 0, converted: 0 } };
+      const arm = heldOut ? counts.arms.heldOut : counts.arms.treated;
+      arm.customers += 1;
+      arm.converted += converted ? 1 : 0;
+      if (heldOut) continue;
+    }
     counts.delivered += delivered ? 1 : 0;
     counts.opened += opened ? 1 : 0;
     counts.clicked += clicked ? 1 : 0;
@@ -137,6 +169,13 @@ export function mergeCampaignAggregates(parts: readonly (CampaignAggregate | und
         t.opened += c.opened;
         t.clicked += c.clicked;
         t.converted += c.converted;
+        if (c.arms) {
+          t.arms ??= { heldOut: { customers: 0, converted: 0 }, treated: { customers: 0, converted: 0 } };
+          for (const arm of ['heldOut', 'treated'] as const) {
+            t.arms[arm].customers += c.arms[arm].customers;
+            t.arms[arm].converted += c.arms[arm].converted;
+          }
+        }
       }
     }
   }

@@ -39,9 +39,16 @@ export const reclusterEnvSchema = z.object({
   SHOAL_SETTINGS: settingsJson,
 });
 
+/** The query API (read-only on the table). */
+export const queryEnvSchema = z.object({
+  TABLE_NAME: z.string().min(3),
+  SHOAL_SETTINGS: settingsJson,
+});
+
 export type IngestEnv = z.input<typeof ingestEnvSchema>;
 export type OutboxEnv = z.input<typeof outboxEnvSchema>;
 export type ReclusterEnv = z.input<typeof reclusterEnvSchema>;
+export type QueryEnv = z.input<typeof queryEnvSchema>;
 
 export function parseEnv<S extends z.ZodType>(schema: S, env: NodeJS.ProcessEnv = process.env): z.output<S> {
   const parsed = schema.safeParse(env);

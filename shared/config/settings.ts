@@ -162,6 +162,17 @@ export const settingsSchema = z.object({
     /** Nightly drift monitoring against the active model's training sample; absent → DEFAULT_DRIFT. */
     drift: driftSettingsSchema.optional(),
   }),
+  /**
+   * Control groups (shared/domain/holdout.ts): the share of each segment's customers held out (0 to 0.5, default 0:
+   * nobody) and the stage's salt. `segment.changed` carries `holdout`; the catalogue's campaign results compare the
+   * held-out and treated customers.
+   */
+  holdout: z
+    .object({
+      share: z.number().min(0).max(0.5).default(0),
+      salt: z.string().max(128).default('shoal'),
+    })
+    .prefault({}),
   value: z.object({
     minCustomers: z.number().int().min(1),
     minRepeatCustomers: z.number().int().min(1),

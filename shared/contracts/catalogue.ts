@@ -92,6 +92,25 @@ export const recommendationsSchema = z.object({
 });
 export type Recommendations = z.infer<typeof recommendationsSchema>;
 
+const armSchema = z.object({
+  /** Customers of the campaign's audience in the arm (with a response record for the campaign). */
+  customers: count,
+  converted: count,
+  /** converted / customers, with its Wilson 95 % interval. */
+  conversionRate: rateSchema.nullable(),
+});
+
+/**
+ * Held-out (control) against treated customers of the campaign's segment: conversion rate of each and the uplift,
+ * treated − held out, with its 95 % interval (Newcombe 1998, hybrid score, method 10).
+ */
+export const holdoutComparisonSchema = z.object({
+  heldOut: armSchema,
+  treated: armSchema,
+  uplift: z.object({ estimate: z.number(), low: z.number(), high: z.number() }).nullable(),
+});
+export type HoldoutComparison = z.infer<typeof holdoutComparisonSchema>;
+
 export const campaignResultSchema = z.object({
   campaignId: id,
   /** Customers of this segment (at delivery) with the response; an open, click or conversion implies delivery. */
@@ -103,6 +122,8 @@ export const campaignResultSchema = z.object({
   openRate: rateSchema.nullable(),
   clickRate: rateSchema.nullable(),
   conversionRate: rateSchema.nullable(),
+  /** Null when no holdout was configured for the campaign's customers. */
+  holdout: holdoutComparisonSchema.nullable().optional(),
 });
 export type CampaignResult = z.infer<typeof campaignResultSchema>;
 

@@ -31,6 +31,37 @@ const probability = z.number().min(0).max(1);
 export const segmentRefSchema = z.object({ segmentId: id, name: z.string() });
 
 /**
+ * The classic RFM segments (the 11 named groups of the R×F grid; see shared/customer/rfm.ts for the grid and its
+ * source).
+ */
+export const RFM_GROUPS = [
+  'Champions',
+  'Loyal',
+  'Potential loyalists',
+  'New customers',
+  'Promising',
+  'Need attention',
+  'About to sleep',
+  'At risk',
+  "Can't lose them",
+  'Hibernating',
+  'Lost',
+] as const;
+export type RfmGroup = (typeof RFM_GROUPS)[number];
+
+/**
+ * RFM quintile scores (1 = lowest fifth of buyers, 5 = highest; for recency 5 = most recent) against the population
+ * breakpoints stored on the model, and the named group.
+ */
+export const rfmSchema = z.object({
+  r: z.number().int().min(1).max(5),
+  f: z.number().int().min(1).max(5),
+  m: z.number().int().min(1).max(5),
+  group: z.enum(RFM_GROUPS),
+});
+export type Rfm = z.infer<typeof rfmSchema>;
+
+/**
  * A customer's value traits (BG/NBD and Gamma-Gamma; Fader, Hardie & Lee 2005). Money is in the store's base
  * currency. The value model describes buyers, so a `prospect` (no order yet) has `pAlive` 0 and null churn risk,
  * expected orders, expected spend and CLV: no number rather than a buyer's prediction.
@@ -47,6 +78,8 @@ export const traitsSchema = z.object({
   /** Discounted expected spend over the configured horizon, base currency; null for a prospect. */
   clv: z.number().nonnegative().nullable(),
   lifecycleStage: z.enum(LIFECYCLE_STAGES),
+  /** RFM scores and group; null for a prospect (no order) or when the model has no RFM breakpoints yet. */
+  rfm: rfmSchema.nullable().optional(),
 });
 export type Traits = z.infer<typeof traitsSchema>;
 
@@ -59,6 +92,11 @@ export const segmentChangedSchema = z.object({
   topProbabilities: z.array(z.object({ segmentId: id, p: probability })).max(5),
   reason: z.enum(CHANGE_REASONS),
   traits: traitsSchema.nullable(),
+  /**
+   * The customer is in the segment's control group (settings.holdout): marketing automation should not contact it,
+   * so that the campaign results can compare held-out and treated customers. False when no holdout is configured.
+   */
+  holdout: z.boolean().default(false),
   changedAt: isoDateTime,
   dedupeKey: z.string().min(1),
 });

@@ -3,7 +3,9 @@ import type { Settings } from '../config/settings';
 import type { ChangeReason, LifecycleStage, Traits } from '../contracts/outbound';
 import { assignWithHysteresis, softAssign, topProbabilities } from '../domain/assign';
 import type { CustomerFeatures } from '../domain/features';
+import { isHeldOut } from '../domain/holdout';
 import { computeTraits } from '../domain/traits';
+import { scoreRfm } from '../value/rfm';
 import { behaviourRow, buildVector } from '../domain/vector';
 import type { SegmentationModel } from '../segmentation/model';
 import { HISTORY_LENGTH, type Assignment, type CustomerProfile, type OutboxEntry, type Transition } from './profile';
@@ -45,7 +47,7 @@ export function evaluateCustomer(input: {
   erasedAt: string | null;
   model: SegmentationModel | null;
   now: Date;
-  settings: Pick<Settings, 'hysteresis' | 'value'>;
+  settings: Pick<Settings, 'hysteresis' | 'value'> & Partial<Pick<Settings, 'holdout'>>;
   reason: ChangeReason;
   claim: boolean;
   /** Refresh traits and the lifecycle stage with `model`'s value parameters, keep the segment as it is. */
@@ -55,7 +57,10 @@ export function evaluateCustomer(input: {
   const rev = (previous?.rev ?? 0) + 1;
   const nowIso = now.toISOString();
   const live = previous && previous.epoch === epoch ? previous : null; // a new epoch starts from nothing
-  const traits: Traits = computeTraits(features, model?.value ?? null, live?.lifecycleStage ?? null, settings.value);
+  const traits: Traits = {
+    ...computeTraits(features, model?.value ?? null, live?.lifecycleStage ?? null, settings.value),
+    rfm: scoreRfm(features, model?.rfm),
+  };
   const changes: OutboxEntry[] = [];
   const claimedAt = input.claim ? nowIso : null;
   const claimRev = input.claim ? rev : null;
@@ -108,6 +113,7 @@ export function evaluateCustomer(input: {
             topProbabilities: top,
             reason: decision.why === 'new_model' || decision.why === 'retired' ? 'recluster' : reason,
             traits,
+            holdout: isHeldOut(customerId, decision.segmentId, settings.holdout),
             changedAt: nowIso,
             dedupeKey: key,
           },

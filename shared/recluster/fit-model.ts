@@ -14,6 +14,7 @@ import { featureSettingsOf } from '../customer/update';
 import type { StoredValueModel } from '../segmentation/model';
 import { fitValueModel } from '../value';
 import { BACKTEST_HOLDOUT_WEEKS, backtestRows, nightlyBacktestWindow, summarizeBacktest } from '../value/backtest';
+import { fitRfmBreakpoints } from '../value/rfm';
 import { mergeCampaignAggregates } from '../catalogue/tallies';
 import { putJson, readShardSample, runObjectKeys, type ShardSampleFile } from './artifacts';
 import { withCatalogue } from './catalogue';
@@ -121,7 +122,7 @@ export async function fitModel(input: FitInput, deps: ReclusterDeps): Promise<Fi
   });
   const { gate } = result;
   const model = await withCatalogue({
-    model: result.model,
+    model: { ...result.model, rfm: fitRfmBreakpoints(rows.map((r) => r.natural)) },
     rows: sample,
     labels: result.labels,
     campaigns: mergeCampaignAggregates(files.map((f) => f.campaigns)),

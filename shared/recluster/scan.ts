@@ -46,7 +46,7 @@ export async function scanShard(task: ShardTask, deps: ReclusterDeps): Promise<S
     if (first !== null) firstPurchaseDay = firstPurchaseDay === null ? first : Math.min(firstPurchaseDay, first);
     const backtest = backtestRowOf(profile.state, calibrationEndDay, holdoutEndDay, fs);
     if (backtest) row.backtest = backtest;
-    addCampaigns(campaigns, features.campaigns);
+    addCampaigns(campaigns, features.campaigns, { customerId: profile.customerId, settings: settings.holdout });
     reservoir.add(row);
     vectors.add(row.customerId, row.behaviour, row.interest);
   }

@@ -14,6 +14,7 @@ import {
   DynamoRunStore,
   documentClient,
 } from '../adapters/dynamo';
+import { DynamoSegmentMembers } from '../adapters/dynamo/segment-members';
 import { EventBridgePublisher } from '../adapters/eventbridge-publisher';
 import { SageMakerEmbedder } from '../adapters/sagemaker-embedder';
 import type { Settings } from '../config/settings';
@@ -41,4 +42,14 @@ export function busPublisher(client: EventBridgeClient, eventBusName: string): E
 
 export function embedderOf(client: SageMakerRuntimeClient, settings: Settings): SageMakerEmbedder {
   return new SageMakerEmbedder({ ...settings.embedding, client });
+}
+
+/** The query API's reads: profiles, the model and the audience pages of the bySegment index. */
+export function queryAdapters(client: DynamoDBClient, tableName: string, settings: Settings) {
+  const doc = documentClient(client);
+  return {
+    profiles: new DynamoProfileStore(doc, tableName, featureSettingsOf(settings)),
+    models: new DynamoModelStore(doc, tableName),
+    members: new DynamoSegmentMembers(doc, tableName),
+  };
 }

@@ -1,5 +1,6 @@
 import type { CatalogueEntry, RenamedSegment } from '../contracts/catalogue';
 import type { ValueModel } from '../value/clv';
+import type { RfmBreakpoints } from '../value/rfm';
 import type { ModelQuality, SegmentProfile } from '../contracts/outbound';
 import type { DriftReference } from './drift';
 
@@ -52,6 +53,8 @@ export interface SegmentationModel {
   driftReference?: DriftReference;
   /** Segments that kept their id but changed name in this version (the id's previous name in the previous model). */
   renamedSegments?: RenamedSegment[];
+  /** RFM quintile breakpoints over the sample's buyers (null: too few buyers; absent on older models). */
+  rfm?: RfmBreakpoints | null;
 }
 
 export function segmentIdFor(n: number): string {

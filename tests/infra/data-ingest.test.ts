@@ -146,8 +146,11 @@ describe('functions', () => {
   const functions = () => resourcesOfType(json, 'AWS::Lambda::Function');
 
   it('all run Node.js 22 on arm64 with tracing, JSON logs into their own log group and merged env defaults', () => {
-    expect(functions()).toHaveLength(8);
+    expect(functions()).toHaveLength(9);
     for (const [, fn] of functions()) {
+      // Every function but the query API (read-only: it publishes nothing) knows the Shoal bus.
+      const readOnly =
+        (fn.Environment as { Variables: Record<string, unknown> }).Variables.POWERTOOLS_SERVICE_NAME === 'query';
       expect(fn).toMatchObject({
         Runtime: 'nodejs22.x',
         Architectures: ['arm64'],
@@ -160,7 +163,7 @@ describe('functions', () => {
             POWERTOOLS_METRICS_NAMESPACE: 'Shoal',
             NODE_OPTIONS: '--enable-source-maps',
             TABLE_NAME: ref(mainTableId()),
-            EVENT_BUS_NAME: ref(busId('Shoal')),
+            ...(readOnly ? {} : { EVENT_BUS_NAME: ref(busId('Shoal')) }),
           }),
         },
       });
@@ -174,7 +177,7 @@ describe('functions', () => {
     const withSettings = functions().filter(
       ([, fn]) => 'SHOAL_SETTINGS' in (fn.Environment as { Variables: object }).Variables,
     );
-    expect(withSettings).toHaveLength(8); // ingest, the outbox sweeper and six recluster tasks
+    expect(withSettings).toHaveLength(9); // ingest, the outbox sweeper, the query API and six recluster tasks
     for (const [, fn] of withSettings) {
       const raw = (fn.Environment as { Variables: Record<string, string> }).Variables.SHOAL_SETTINGS!;
       expect(settingsSchema.parse(JSON.parse(raw))).toEqual(config.settings);

@@ -379,8 +379,14 @@ describe('runLocal end to end', () => {
     const report = readFileSync(join(outDir, 'report.html'), 'utf8');
     expect(report).toContain('vegaEmbed');
     expect(summary.files).toEqual(
-      ['summary.json', 'profiles.ndjson', 'changes.ndjson', 'segments.json', 'report.html'].map((f) => join(outDir, f)),
+      ['summary.json', 'profiles.ndjson', 'rejects.ndjson', 'changes.ndjson', 'segments.json', 'report.html'].map((f) =>
+        join(outDir, f),
+      ),
     );
+    // rejects.ndjson: one line per quarantined event, as many as the summary counts, and no payload.
+    const rejectLines = readFileSync(join(outDir, 'rejects.ndjson'), 'utf8').trim().split('\n').filter(Boolean);
+    expect(rejectLines).toHaveLength(rejectedTotal);
+    for (const line of rejectLines) expect(Object.keys(JSON.parse(line) as object).sort()).not.toContain('detail');
 
     sim = { summary, expected, recordPath };
   });

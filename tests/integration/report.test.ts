@@ -194,6 +194,27 @@ function fixture(seed = 7): ReportData {
     qualityOverRuns,
     clvBySegment,
     profiles,
+    movesByNight: [
+      { day: '2026-03-08', reason: 'event', count: 12 },
+      { day: '2026-03-08', reason: 'recluster', count: 4 },
+      { day: '2026-03-09', reason: 'retired', count: 9 },
+    ],
+    refusedRuns: [{ day: '2026-03-07', reasons: 'silhouette 0.01 < 0.05' }],
+    kScores: [
+      { run: 1, day: '2026-03-08', k: 4, silhouette: 0.31, chosen: false },
+      { run: 1, day: '2026-03-08', k: 5, silhouette: 0.43, chosen: true },
+      { run: 1, day: '2026-03-08', k: 6, silhouette: 0.39, chosen: false },
+    ],
+    backtest: {
+      holdoutWeeks: 13,
+      meanAbsoluteError: 0.79,
+      correlation: 0.63,
+      bins: [
+        { frequency: '0', customers: 1411, predicted: 346.2, actual: 290 },
+        { frequency: '1', customers: 439, predicted: 341.9, actual: 374 },
+        { frequency: '2+', customers: 507, predicted: 965.3, actual: 1218 },
+      ],
+    },
   };
 }
 

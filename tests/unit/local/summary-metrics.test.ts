@@ -31,6 +31,7 @@ function move(
     traits: null,
     changedAt: at(day, hour),
     dedupeKey: `${customerId}-${day}-${reason}`,
+    holdout: false,
   };
 }
 

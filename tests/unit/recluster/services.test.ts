@@ -1,3 +1,5 @@
+import { RFM_MIN_BUYERS, scoreRfm } from '../../../shared/value/rfm';
+import { featuresAsOf } from '../../../shared/recluster/as-of';
 import { foldEvents } from '../../../shared/customer/fold';
 import { emptyState } from '../../../shared/customer/state';
 import { profileFromLog } from '../../support/memory-customer';
@@ -137,6 +139,21 @@ describe('the recluster services over in-memory ports', () => {
       5,
     );
     expect(await deps.objects.getText(runObjectKeys.reportHtml('r1'))).toContain('Model version <b>1</b>');
+  });
+
+  test('FitModel stores RFM quintile breakpoints over the sample’s buyers; AssignShard scores every buyer with them', async () => {
+    const deps = quietSettings(memoryDeps());
+    seed(deps);
+    await runServices(deps, 'r1');
+    const model = (await deps.models.getVersion(1))!;
+    const buyers = [...deps.profiles.items.values()].filter((p) => p.features.orders > 0);
+    expect(buyers.length).toBeGreaterThanOrEqual(RFM_MIN_BUYERS);
+    expect(model.rfm?.buyers).toBe(buyers.length); // a store this small is sampled whole
+    for (const p of deps.profiles.items.values()) {
+      const expected =
+        p.features.orders > 0 ? scoreRfm(featuresAsOf(p, new Date(AS_OF), deps.settings), model.rfm) : null;
+      expect(p.traits?.rfm ?? null).toEqual(expected);
+    }
   });
 
   test('a rerun of every task of a published run changes nothing and sends nothing', async () => {
