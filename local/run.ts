@@ -510,6 +510,12 @@ function segmentTable(model: SegmentationModel, all: CustomerProfile[]): RunSumm
       const values = members.map(f).filter((v): v is number => v !== null);
       return values.length ? values.reduce((a, b) => a + b, 0) / values.length : null;
     };
+    const median = (f: (p: CustomerProfile) => number) => {
+      const values = members.map(f).sort((a, b) => a - b);
+      if (values.length === 0) return 0;
+      const mid = Math.floor(values.length / 2);
+      return values.length % 2 ? values[mid]! : (values[mid - 1]! + values[mid]!) / 2;
+    };
     const profile = model.profiles.find((p) => p.segmentId === id);
     return {
       id,
@@ -518,6 +524,8 @@ function segmentTable(model: SegmentationModel, all: CustomerProfile[]): RunSumm
       share: assigned.length ? members.length / assigned.length : 0,
       meanOrders: mean((p) => p.features.orders) ?? 0,
       meanRevenue: mean((p) => p.features.revenue) ?? 0,
+      medianOrders: median((p) => p.features.orders),
+      medianRevenue: median((p) => p.features.revenue),
       meanClv: mean((p) => p.traits?.clv ?? null),
       meanChurnRisk: mean((p) => p.traits?.churnRisk ?? null),
       topCategories: (profile?.topCategories ?? []).slice(0, 3).map((c) => c.category),

@@ -8,8 +8,18 @@ const money = (x: number | null) => (x === null ? '-' : x.toFixed(2));
 /** The segment table: one row per segment of the final model. */
 export function segmentTableText(segments: RunSummary['segments']): string {
   const table = new Table({
-    head: ['id', 'name', 'size', 'share', 'mean orders', 'mean revenue', 'mean CLV', 'top categories'],
-    colAligns: ['left', 'left', 'right', 'right', 'right', 'right', 'right', 'left'],
+    head: [
+      'id',
+      'name',
+      'size',
+      'share',
+      'median orders',
+      'median revenue',
+      'mean revenue',
+      'mean CLV (buyers)',
+      'top categories',
+    ],
+    colAligns: ['left', 'left', 'right', 'right', 'right', 'right', 'right', 'right', 'left'],
     style: { head: [], border: [] },
     // One rule under the header, none between rows.
     chars: { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' },
@@ -20,7 +30,8 @@ export function segmentTableText(segments: RunSummary['segments']): string {
       g.name,
       String(g.size),
       pct(g.share),
-      g.meanOrders.toFixed(2),
+      (g.medianOrders ?? g.meanOrders).toFixed(1),
+      money(g.medianRevenue ?? null),
       money(g.meanRevenue),
       money(g.meanClv),
       g.topCategories.join(', '),

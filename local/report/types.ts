@@ -8,6 +8,9 @@ export interface ReportSegment {
   share: number;
   meanOrders: number;
   meanRevenue: number;
+  /** Medians: what the segment's name describes (a few big spenders move the means, not the name). */
+  medianOrders?: number;
+  medianRevenue?: number;
   meanClv: number | null;
   meanChurnRisk: number | null;
   topCategories: string[];

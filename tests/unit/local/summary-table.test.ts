@@ -8,6 +8,8 @@ const segments = [
     share: 0.6,
     meanOrders: 2.5,
     meanRevenue: 140.5,
+    medianOrders: 2,
+    medianRevenue: 95,
     meanClv: 80.25,
     meanChurnRisk: 0.2,
     topCategories: ['garden', 'tools'],
@@ -19,6 +21,8 @@ const segments = [
     share: 0.4,
     meanOrders: 0,
     meanRevenue: 0,
+    medianOrders: 0,
+    medianRevenue: 0,
     meanClv: null,
     meanChurnRisk: null,
     topCategories: [],
@@ -37,12 +41,12 @@ describe('npm start prints its segment table with cli-table3', () => {
     const rows = text.split('\n').filter((l) => l.startsWith('│'));
     expect(rows).toHaveLength(3);
     expect(rows[0]).toMatch(
-      /│ id\s+│ name\s+│ size │ share │ mean orders │ mean revenue │ mean CLV │ top categories │/,
+      /│ id\s+│ name\s+│ size │ share │ median orders │ median revenue │ mean revenue │ mean CLV \(buyers\) │ top categories │/,
     );
     expect(rows[1]).toMatch(
-      /│ seg-001 │ Garden buyers\s+│\s+120 │ 60\.0% │\s+2\.50 │\s+140\.50 │\s+80\.25 │ garden, tools\s+│/,
+      /│ seg-001 │ Garden buyers\s+│\s+120 │ 60\.0% │\s+2\.0 │\s+95\.00 │\s+140\.50 │\s+80\.25 │ garden, tools\s+│/,
     );
-    expect(rows[2]).toMatch(/│ seg-002 │ Browsers, mostly │\s+80 │ 40\.0% │\s+0\.00 │\s+0\.00 │\s+- │/);
+    expect(rows[2]).toMatch(/│ seg-002 │ Browsers, mostly │\s+80 │ 40\.0% │\s+0\.0 │\s+0\.00 │\s+0\.00 │\s+- │/);
   });
 });
 
