@@ -190,7 +190,8 @@ function renderSegmentTable(segments: ReportSegment[], labeller: Labeller): stri
       <td class="id"><code>${escapeHtml(s.id)}</code></td>
       <td class="num">${fmtInt(s.size)}</td>
       <td class="num share"><span class="bar" style="width:${width}%"></span><span class="pct">${(share * 100).toFixed(1)}%</span></td>
-      <td class="num">${formatNumber(s.meanOrders)}</td>
+      <td class="num">${formatNumber(s.medianOrders ?? s.meanOrders)}</td>
+      <td class="num">${s.medianRevenue === undefined ? '—' : formatMoney(s.medianRevenue)}</td>
       <td class="num">${formatMoney(s.meanRevenue)}</td>
       <td class="num">${s.meanClv === null ? '—' : formatMoney(s.meanClv)}</td>
       <td class="num">${s.meanChurnRisk === null ? '—' : `${(s.meanChurnRisk * 100).toFixed(1)}%`}</td>
@@ -198,7 +199,7 @@ function renderSegmentTable(segments: ReportSegment[], labeller: Labeller): stri
     </tr>`;
   });
   return `<div class="table-scroll"><table class="segments">
-    <thead><tr><th>Segment</th><th>ID</th><th class="num">Customers</th><th class="num">Share</th><th class="num">Mean orders</th><th class="num">Mean revenue</th><th class="num">Mean CLV</th><th class="num">Churn risk</th><th>Top categories</th></tr></thead>
+    <thead><tr><th>Segment</th><th>ID</th><th class="num">Customers</th><th class="num">Share</th><th class="num">Median orders</th><th class="num">Median revenue</th><th class="num">Mean revenue</th><th class="num">Mean CLV (buyers)</th><th class="num">Churn risk</th><th>Top categories</th></tr></thead>
     <tbody>${rows.join('')}</tbody>
   </table></div>`;
 }
