@@ -4,6 +4,7 @@
  */
 import { QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import type { SQSEvent } from 'aws-lambda';
+import { bodiesOf, sqsEvent } from '../support/sqs';
 import { makeHandler } from '../../functions/ingest/app';
 import { makeHandler as makeOutboxHandler } from '../../functions/outbox/app';
 import { documentClient, type DynamoQuarantine } from '../../shared/adapters/dynamo';
@@ -40,30 +41,8 @@ const view = (customerId: string, eventId: string, occurredAt: string): InboundE
 const erase = (customerId: string, eventId: string, occurredAt: string): InboundEvent =>
   makeEvent('customer.erased', { customerId, eventId, occurredAt });
 
-function sqs(events: InboundEvent[]): SQSEvent {
-  batchNo += 1;
-  return {
-    Records: events.map((e, i) => ({
-      messageId: `b${batchNo}-${i}`,
-      receiptHandle: `rh-${batchNo}-${i}`,
-      body: envelope(e.type, e.detail),
-      attributes: {
-        ApproximateReceiveCount: '1',
-        SentTimestamp: '0',
-        SenderId: 'x',
-        ApproximateFirstReceiveTimestamp: '0',
-      },
-      messageAttributes: {},
-      md5OfBody: '',
-      eventSource: 'aws:sqs',
-      eventSourceARN: 'arn:aws:sqs:us-east-1:000000000000:q',
-      awsRegion: 'us-east-1',
-    })),
-  };
-}
-
 async function ingest(events: InboundEvent[], deps: IngestDeps = stack.ingestDeps()) {
-  const res = await makeHandler(deps)(sqs(events), lambdaContext);
+  const res = await makeHandler(deps)(sqsEvent(bodiesOf(events), `b${++batchNo}`), lambdaContext);
   expect(res.batchItemFailures).toEqual([]);
 }
 

@@ -1,35 +1,14 @@
-import type { SQSEvent } from 'aws-lambda';
 import { makeHandler } from '../../functions/ingest/app';
 import { documentClient, DynamoQuarantine } from '../../shared/adapters/dynamo';
 import { startEmbeddedStack, type EmbeddedStack } from '../../local/stack';
 import { envelope, makeDetail } from '../support/factories';
 import { testSettings } from '../support/settings';
 import { lambdaContext } from '../support/lambda';
+import { sqsEvent } from '../support/sqs';
 
 const settings = testSettings();
 const now = new Date('2026-11-10T12:00:00Z');
 let stack: EmbeddedStack;
-
-function sqsEvent(bodies: string[]): SQSEvent {
-  return {
-    Records: bodies.map((body, i) => ({
-      messageId: `deep-${i}`,
-      receiptHandle: `rh-${i}`,
-      body,
-      attributes: {
-        ApproximateReceiveCount: '1',
-        SentTimestamp: '0',
-        SenderId: 'x',
-        ApproximateFirstReceiveTimestamp: '0',
-      },
-      messageAttributes: {},
-      md5OfBody: '',
-      eventSource: 'aws:sqs',
-      eventSourceARN: 'arn:aws:sqs:us-east-1:000000000000:q',
-      awsRegion: 'us-east-1',
-    })),
-  };
-}
 
 describe('one deep record harms no other (issue #9 C9)', () => {
   beforeAll(async () => {
@@ -47,7 +26,7 @@ describe('one deep record harms no other (issue #9 C9)', () => {
       makeDetail('order.placed', { customerId: 'deep-c', eventId: 'deep-o1', occurredAt: '2026-11-09T11:00:00Z' }),
     );
 
-    const response = await makeHandler(stack.ingestDeps())(sqsEvent([search, order]), lambdaContext);
+    const response = await makeHandler(stack.ingestDeps())(sqsEvent([search, order], 'deep'), lambdaContext);
 
     expect(response.batchItemFailures).toEqual([]);
     const quarantined = await new DynamoQuarantine(

@@ -1,14 +1,13 @@
-import type { SQSEvent } from 'aws-lambda';
 import { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import { makeHandler } from '../../functions/ingest/app';
-import type { InboundEvent } from '../../shared/contracts/inbound';
 import { SageMakerEmbedder } from '../../shared/adapters/sagemaker-embedder';
 import { startEmbeddedStack, type EmbeddedStack } from '../../local/stack';
 import { startLocalEmbeddingServer, type LocalEmbeddingServer } from '../../local/sagemaker-server';
-import { envelope, makeEvent } from '../support/factories';
+import { makeEvent } from '../support/factories';
 import { modelFromPrototypes } from '../support/model';
 import { testSettings } from '../support/settings';
 import { lambdaContext } from '../support/lambda';
+import { bodiesOf, sqsEvent } from '../support/sqs';
 
 const settings = testSettings();
 const now = new Date('2026-11-10T12:00:00Z');
@@ -18,27 +17,6 @@ const LONG_REVIEW = '这款保温杯质量很好，保温效果出色，外观�
 let stack: EmbeddedStack;
 let limited: LocalEmbeddingServer;
 let client: SageMakerRuntimeClient;
-
-function sqsEvent(events: InboundEvent[], prefix: string): SQSEvent {
-  return {
-    Records: events.map((e, i) => ({
-      messageId: `${prefix}-${i}`,
-      receiptHandle: `rh-${i}`,
-      body: envelope(e.type, e.detail),
-      attributes: {
-        ApproximateReceiveCount: '1',
-        SentTimestamp: '0',
-        SenderId: 'x',
-        ApproximateFirstReceiveTimestamp: '0',
-      },
-      messageAttributes: {},
-      md5OfBody: '',
-      eventSource: 'aws:sqs',
-      eventSourceARN: 'arn:aws:sqs:us-east-1:000000000000:q',
-      awsRegion: 'us-east-1',
-    })),
-  };
-}
 
 const view = (customerId: string, n: number, title: string) =>
   makeEvent('product.viewed', {
@@ -93,7 +71,7 @@ describe('ingest with a model that refuses over-long texts (issue #9 C11)', () =
     ];
 
     // Act
-    const response = await handler(sqsEvent(batch, 'b1'), lambdaContext);
+    const response = await handler(sqsEvent(bodiesOf(batch), 'b1'), lambdaContext);
 
     // Assert
     expect(response.batchItemFailures).toEqual([]);
@@ -116,7 +94,7 @@ describe('ingest with a model that refuses over-long texts (issue #9 C11)', () =
     const failuresBefore = limited.stats.failures;
     const cold = new SageMakerEmbedder({ ...settings.embedding, maxInputChars: 100_000, truncate: false, client });
     await makeHandler(stack.ingestDeps({ embedder: cold }))(
-      sqsEvent([view('reviewer', 6, 'Travel mug')], 'b2'),
+      sqsEvent(bodiesOf([view('reviewer', 6, 'Travel mug')]), 'b2'),
       lambdaContext,
     );
     expect(limited.stats.failures).toBe(failuresBefore);

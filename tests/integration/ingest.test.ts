@@ -1,10 +1,8 @@
-import type { SQSEvent } from 'aws-lambda';
 import { makeHandler } from '../../functions/ingest/app';
 import { makeHandler as makeOutboxHandler } from '../../functions/outbox/app';
 import { DynamoEventLog, DynamoModelStore, DynamoQuarantine, documentClient } from '../../shared/adapters/dynamo';
 import { CLAIM_LEASE_MS } from '../../shared/customer/evaluate';
 import { isTombstone } from '../../shared/customer/profile';
-import type { InboundEvent } from '../../shared/contracts/inbound';
 import type { SegmentChanged } from '../../shared/contracts/outbound';
 import { foldEvents } from '../../shared/customer/fold';
 import type { ProfileStore } from '../../shared/ports/stores';
@@ -14,6 +12,7 @@ import { modelFromPrototypes, withLocalEmbeddings } from '../support/model';
 import { testSettings } from '../support/settings';
 import { expectSameFeatures } from '../support/features';
 import { lambdaContext } from '../support/lambda';
+import { bodiesOf, sqsEvent } from '../support/sqs';
 
 const settings = testSettings();
 const now = new Date('2026-11-10T12:00:00Z');
@@ -52,28 +51,6 @@ const baby = (customerId: string, n: number) => [
     occurredAt: `2026-11-0${n + 1}T10:05:00Z`,
   }),
 ];
-
-function sqsEvent(bodies: string[], prefix = 'm'): SQSEvent {
-  return {
-    Records: bodies.map((body, i) => ({
-      messageId: `${prefix}-${i}`,
-      receiptHandle: `rh-${i}`,
-      body,
-      attributes: {
-        ApproximateReceiveCount: '1',
-        SentTimestamp: '0',
-        SenderId: 'x',
-        ApproximateFirstReceiveTimestamp: '0',
-      },
-      messageAttributes: {},
-      md5OfBody: '',
-      eventSource: 'aws:sqs',
-      eventSourceARN: 'arn:aws:sqs:us-east-1:000000000000:q',
-      awsRegion: 'us-east-1',
-    })),
-  };
-}
-const bodiesOf = (events: InboundEvent[]) => events.map((e) => envelope(e.type, e.detail));
 
 describe('ingest handler against dynalite and the local SageMaker server', () => {
   beforeAll(async () => {
