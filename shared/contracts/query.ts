@@ -71,6 +71,8 @@ export const customerResponseSchema = z.object({
       to: z.string(),
       reason: z.string(),
       modelVersion: z.number().int().optional(),
+      /** What moved the customer: the event id (reason `event`) or the nightly run id (`recluster`). */
+      cause: z.string().optional(),
     }),
   ),
   /** The features that set the customer apart from its segment's centre, most distinctive first. */

@@ -52,6 +52,8 @@ export function evaluateCustomer(input: {
   claim: boolean;
   /** Refresh traits and the lifecycle stage with `model`'s value parameters, keep the segment as it is. */
   traitsOnly?: boolean;
+  /** What moved the customer, for the history: an event id, or a nightly run id. */
+  cause?: string;
 }): Evaluation {
   const { customerId, features, previous, model, now, settings, reason, epoch } = input;
   const rev = (previous?.rev ?? 0) + 1;
@@ -158,7 +160,7 @@ export function evaluateCustomer(input: {
       traits,
       lifecycleStage: stage,
       outbox,
-      history: [...(live?.history ?? []), ...changes.map(transitionOf)].slice(-HISTORY_LENGTH),
+      history: [...(live?.history ?? []), ...changes.map((c) => transitionOf(c, input.cause))].slice(-HISTORY_LENGTH),
       unlogged: previous?.unlogged ?? [],
       ...(live?.mergedFrom ? { mergedFrom: live.mergedFrom } : {}),
     },
@@ -214,7 +216,11 @@ function mergeChange(old: OutboxEntry, next: OutboxEntry): OutboxEntry | null {
   return next;
 }
 
-function transitionOf(entry: OutboxEntry): Transition {
+function transitionOf(entry: OutboxEntry, cause: string | undefined): Transition {
+  return { ...transitionFields(entry), ...(cause === undefined ? {} : { cause }) };
+}
+
+function transitionFields(entry: OutboxEntry): Transition {
   const e = entry.event;
   if (e.detailType === 'segment.changed') {
     return {

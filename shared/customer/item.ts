@@ -90,6 +90,7 @@ const transitionSchema = z.object({
   reason: z.string(),
   dedupeKey: z.string(),
   modelVersion: z.number().int().optional(),
+  cause: z.string().optional(),
 });
 
 const dataSchema = z.object({

@@ -39,6 +39,8 @@ export interface Transition {
   reason: string;
   dedupeKey: string;
   modelVersion?: number;
+  /** What moved the customer: the event id of the batch's latest new event, or the nightly run id. */
+  cause?: string;
 }
 
 /** How many transitions the profile keeps (the query API shows the last 20). */

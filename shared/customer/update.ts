@@ -182,6 +182,7 @@ export async function applyEvents(
         settings: deps.settings,
         reason: input.reason ?? 'event',
         claim: true,
+        ...(fresh.length ? { cause: latestEventId(fresh) } : {}),
       });
       evaluation.profile.unlogged = [...new Set([...unlogged, ...fresh.map((e) => e.event.detail.eventId)])].sort();
       return evaluation;
@@ -200,6 +201,17 @@ export class AliasedMeanwhile extends Error {
   constructor(customerId: string, survivor: string) {
     super(`customer ${customerId} was merged into ${survivor}`);
   }
+}
+
+/** The id of the latest event (by event time, then id): the one a transition names as its cause. */
+function latestEventId(events: readonly LoggedEvent[]): string {
+  let best = events[0]!;
+  for (const e of events) {
+    const t = Date.parse(e.event.detail.occurredAt);
+    const b = Date.parse(best.event.detail.occurredAt);
+    if (t > b || (t === b && e.event.detail.eventId > best.event.detail.eventId)) best = e;
+  }
+  return best.event.detail.eventId;
 }
 
 function isUnpriced({ event }: LoggedEvent, settings: FeatureSettings): boolean {

@@ -232,6 +232,7 @@ async function customer(deps: QueryDeps, customerId: string): Promise<QueryRespo
       to: t.to,
       reason: t.reason,
       ...(t.modelVersion !== undefined ? { modelVersion: t.modelVersion } : {}),
+      ...(t.cause !== undefined ? { cause: t.cause } : {}),
     })),
     why: explainCustomer(features, segmentProfile),
     currency: deps.settings.currency.base,

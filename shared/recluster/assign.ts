@@ -104,6 +104,7 @@ export async function assignCustomer(
         reason: 'recluster',
         claim: false,
         traitsOnly: opts.traitsOnly ?? false,
+        ...(model ? { cause: model.runId } : {}),
       });
       if (evaluation.changes.length === 0 && !needsWrite(profile, evaluation.profile)) {
         outcome = 'unchanged';

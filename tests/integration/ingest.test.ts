@@ -108,6 +108,8 @@ describe('ingest handler against dynalite and the local SageMaker server', () =>
     const expected = foldEvents(withLocalEmbeddings(g, settings.embedding.dimension), now, settings.features);
     expectSameFeatures(stored!.features, expected, 1e-6); // float32 embeddings stored, float64 in the fold
     expect(stored?.features.orders).toBe(2);
+    // the history names the batch's latest event as the cause of each transition
+    expect(stored?.history.map((h) => h.cause)).toEqual(['cust-g-o2', 'cust-g-o2']);
     expect(stored?.features.revenue).toBe(80);
 
     // exactly one published change per real change, each with its dedupe key

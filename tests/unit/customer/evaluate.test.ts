@@ -19,7 +19,7 @@ const model = modelFromPrototypes(
   now,
 );
 
-function evaluate(farDistance2: number | undefined) {
+function evaluate(farDistance2: number | undefined, cause?: string) {
   const fs = featureSettingsOf(settings);
   const state = foldState(withLocalEmbeddings(garden, settings.embedding.dimension), fs);
   return evaluateCustomer({
@@ -34,6 +34,7 @@ function evaluate(farDistance2: number | undefined) {
     settings,
     reason: 'event',
     claim: true,
+    ...(cause ? { cause } : {}),
   });
 }
 
@@ -50,5 +51,9 @@ describe('evaluateCustomer', () => {
     expect(e.changes.every((c) => c.claimRev === e.profile.rev && c.claimedAt === now.toISOString())).toBe(true);
     expect(e.profile.assignment).toMatchObject({ segmentId: 'seg-001', name: 'Gardeners' });
     expect(e.profile.history.map((h) => h.detailType).sort()).toEqual(['lifecycle.changed', 'segment.changed']);
+  });
+
+  test('each transition in the history names what moved the customer (an event id or a run id)', () => {
+    expect(evaluate(undefined, 'evt-42').profile.history.map((h) => h.cause)).toEqual(['evt-42', 'evt-42']);
   });
 });
