@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { SAGEMAKER_MAX_PAYLOAD_BYTES } from '../shared/adapters/sagemaker-embedder';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { serveSageMakerProtocol } from './sagemaker-protocol';
 import { ACTION_CHANNELS, OBJECTIVES, type Narration } from '../shared/contracts/catalogue';
 import type { LocalFailureMode } from './sagemaker-server';
 
@@ -184,30 +183,8 @@ export async function startLocalLlmServer(options: LocalLlmServerOptions = {}): 
     sendError(res, 404, 'UnknownOperationException', { message: `No operation for ${req.method} ${path}` });
   };
 
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    let received = 0;
-    req.on('data', (chunk: Buffer) => {
-      received += chunk.length;
-      if (received <= SAGEMAKER_MAX_PAYLOAD_BYTES) chunks.push(chunk);
-    });
-    req.on('end', () => {
-      const respond = (): void => {
-        if (!res.destroyed) route(req, res, Buffer.concat(chunks), received > SAGEMAKER_MAX_PAYLOAD_BYTES);
-      };
-      if (latencyMs > 0) setTimeout(respond, latencyMs).unref();
-      else respond();
-    });
-    req.on('error', () => res.destroy());
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const { port } = server.address() as AddressInfo;
+  const listening = await serveSageMakerProtocol(route, { port: options.port, latencyMs: () => latencyMs });
+  const { port } = listening;
   return {
     endpoint: `http://127.0.0.1:${port}`,
     port,
@@ -225,10 +202,6 @@ export async function startLocalLlmServer(options: LocalLlmServerOptions = {}): 
     script(texts) {
       scripted = [...texts];
     },
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        server.close((error) => (error ? reject(error) : resolve()));
-        server.closeAllConnections();
-      }),
+    close: () => listening.close(),
   };
 }

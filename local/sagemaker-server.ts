@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { serveSageMakerProtocol } from './sagemaker-protocol';
 import { SAGEMAKER_MAX_PAYLOAD_BYTES, type EmbeddingContract } from '../shared/adapters/sagemaker-embedder';
 import { encodeText } from '../shared/embedding/hashing-encoder';
 
@@ -213,33 +213,8 @@ export async function startLocalEmbeddingServer(options: LocalEmbeddingServerOpt
     sendError(res, 404, 'UnknownOperationException', { message: `No operation for ${req.method} ${path}` });
   };
 
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    let received = 0;
-    req.on('data', (chunk: Buffer) => {
-      received += chunk.length;
-      // Keep draining past the limit (so the client sees the answer, not a reset), but stop buffering.
-      if (received <= SAGEMAKER_MAX_PAYLOAD_BYTES) chunks.push(chunk);
-    });
-    req.on('end', () => {
-      const respond = (): void => {
-        if (res.destroyed) return;
-        route(req, res, Buffer.concat(chunks), received > SAGEMAKER_MAX_PAYLOAD_BYTES);
-      };
-      if (latencyMs > 0) setTimeout(respond, latencyMs).unref();
-      else respond();
-    });
-    req.on('error', () => res.destroy());
-  });
-
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const { port } = server.address() as AddressInfo;
+  const listening = await serveSageMakerProtocol(route, { port: options.port, latencyMs: () => latencyMs });
+  const { port } = listening;
 
   return {
     endpoint: `http://127.0.0.1:${port}`,
@@ -249,12 +224,7 @@ export async function startLocalEmbeddingServer(options: LocalEmbeddingServerOpt
     setLatency(ms) {
       latencyMs = Math.max(0, ms);
     },
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        server.close((error) => (error ? reject(error) : resolve()));
-        // The SDK keeps connections alive; without this, close() waits for their idle timeout.
-        server.closeAllConnections();
-      }),
+    close: () => listening.close(),
   };
 }
 
