@@ -1,28 +1,10 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Command } from 'commander';
+import { runCli } from '../../support/cli';
 import { registerKmeansCommand } from '../../../cli/kmeans';
 
-async function run(args: string[]): Promise<{ out: string; err: string }> {
-  const program = new Command('shoal').exitOverride();
-  registerKmeansCommand(program);
-  let out = '';
-  let err = '';
-  const w = jest
-    .spyOn(process.stdout, 'write')
-    .mockImplementation((c: string | Uint8Array) => ((out += String(c)), true));
-  const e = jest
-    .spyOn(process.stderr, 'write')
-    .mockImplementation((c: string | Uint8Array) => ((err += String(c)), true));
-  try {
-    await program.parseAsync(args, { from: 'user' });
-  } finally {
-    w.mockRestore();
-    e.mockRestore();
-  }
-  return { out, err };
-}
+const run = (args: string[]) => runCli(registerKmeansCommand, args);
 
 describe('shoal kmeans with fewer distinct rows than k (issue #9 D13)', () => {
   let dir: string;

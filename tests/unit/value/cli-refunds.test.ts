@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { Command } from 'commander';
+import { runCli } from '../../support/cli';
 import { registerValueCommands } from '../../../cli/value';
 
 const DATA_DIR = process.env.SHOAL_DATA_DIR ?? path.resolve(__dirname, '..', '..', '..', '..', 'shared', 'data');
@@ -10,25 +11,7 @@ const SAMPLE = path.join(DATA_DIR, 'CDNOW_sample.txt');
 const needData = existsSync(SAMPLE) || process.env.CI === 'true' ? test : test.skip;
 if (!existsSync(SAMPLE) && process.env.CI !== 'true') console.warn(`[value cli] ${SAMPLE} missing: SKIPPING evaluate`);
 
-async function run(args: string[]): Promise<{ out: string; err: string }> {
-  const program = new Command('shoal').exitOverride();
-  registerValueCommands(program);
-  let out = '';
-  let err = '';
-  const w = jest
-    .spyOn(process.stdout, 'write')
-    .mockImplementation((c: string | Uint8Array) => ((out += String(c)), true));
-  const e = jest
-    .spyOn(process.stderr, 'write')
-    .mockImplementation((c: string | Uint8Array) => ((err += String(c)), true));
-  try {
-    await program.parseAsync(args, { from: 'user' });
-  } finally {
-    w.mockRestore();
-    e.mockRestore();
-  }
-  return { out, err };
-}
+const run = (args: string[]) => runCli(registerValueCommands, args);
 
 describe('shoal value with refunds, gzip and evaluate (issue #9 A3, E15)', () => {
   let dir: string;
