@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { serveSageMakerProtocol } from './sagemaker-protocol';
+import { sendInvocationResult, serveSageMakerProtocol } from './sagemaker-protocol';
 import { ACTION_CHANNELS, OBJECTIVES, type Narration } from '../shared/contracts/catalogue';
 import type { LocalFailureMode } from './sagemaker-server';
 
@@ -168,13 +168,7 @@ export async function startLocalLlmServer(options: LocalLlmServerOptions = {}): 
             choices: [{ index: 0, message: { role: 'assistant', content: text }, finish_reason: 'stop' }],
           },
     );
-    res.writeHead(200, {
-      'content-type': 'application/json',
-      'content-length': Buffer.byteLength(payload),
-      'x-amzn-invoked-production-variant': 'AllTraffic',
-      'x-amzn-requestid': randomUUID(),
-    });
-    res.end(payload);
+    sendInvocationResult(res, payload);
   };
 
   const route = (req: IncomingMessage, res: ServerResponse, body: Buffer, oversize: boolean): void => {

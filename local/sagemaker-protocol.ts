@@ -3,6 +3,7 @@
  * server on 127.0.0.1 that buffers each request body up to SageMaker's payload limit (draining past it, so the client
  * sees the answer rather than a reset), waits the configured latency, then hands the body to the stand-in's router.
  */
+import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { SAGEMAKER_MAX_PAYLOAD_BYTES } from '../shared/adapters/sagemaker-embedder';
@@ -48,4 +49,15 @@ export async function serveSageMakerProtocol(
         server.closeAllConnections();
       }),
   };
+}
+
+/** A successful InvokeEndpoint answer: the model's JSON bytes, with the headers SageMaker adds. */
+export function sendInvocationResult(res: ServerResponse, payload: string): void {
+  res.writeHead(200, {
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(payload),
+    'x-amzn-invoked-production-variant': 'AllTraffic',
+    'x-amzn-requestid': randomUUID(),
+  });
+  res.end(payload);
 }

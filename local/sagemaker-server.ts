@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { serveSageMakerProtocol } from './sagemaker-protocol';
+import { sendInvocationResult, serveSageMakerProtocol } from './sagemaker-protocol';
 import { SAGEMAKER_MAX_PAYLOAD_BYTES, type EmbeddingContract } from '../shared/adapters/sagemaker-embedder';
 import { encodeText } from '../shared/embedding/hashing-encoder';
 
@@ -190,13 +190,7 @@ export async function startLocalEmbeddingServer(options: LocalEmbeddingServerOpt
     const shape = options.contract ?? parsed.shape;
     const payload = JSON.stringify(shape === 'tei' ? vectors : { embedding: vectors });
     stats.texts += parsed.texts.length;
-    res.writeHead(200, {
-      'content-type': 'application/json',
-      'content-length': Buffer.byteLength(payload),
-      'x-amzn-invoked-production-variant': 'AllTraffic',
-      'x-amzn-requestid': randomUUID(),
-    });
-    res.end(payload);
+    sendInvocationResult(res, payload);
   };
 
   const route = (req: IncomingMessage, res: ServerResponse, body: Buffer, oversize: boolean): void => {
