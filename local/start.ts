@@ -101,7 +101,14 @@ function printSummary(s: RunSummary): void {
       `planted personas: ARI ${s.truth.ari.toFixed(3)}; ${pct(s.truth.switchedMovedShare)} of the ${s.truth.switchedCustomers} customers who switched persona moved segment`,
     );
   for (const line of s.consumerLines) console.log(line);
-  for (const r of s.nightlyRuns.reasons.slice(0, 3)) console.log(`  refused: ${r}`);
+  // Refused nights with the gate's reason (a new store's first week: nobody is past the placement gate yet).
+  const refused = s.consumer.refusedRuns ?? [];
+  if (refused.length) {
+    const first = refused[0]!;
+    console.log(
+      `refused nights: ${refused.length}, from ${first.day ?? first.runId}: ${first.reasons.join('; ')}${refused.length > 1 ? ' …' : ''}`,
+    );
+  } else for (const r of s.nightlyRuns.reasons.slice(0, 3)) console.log(`  failed: ${r}`);
   console.log(
     `${s.timings.seconds.toFixed(1)} s (${s.timings.reclusterSeconds.toFixed(1)} s in nightly runs), ${Math.round(s.timings.eventsPerSecond)} events/s`,
   );

@@ -101,10 +101,17 @@ export interface ConsumerMetrics {
   nights: NightMoves[];
   /** Moves over all reasons per customer-night, all nights. */
   movesPerCustomerNight: number;
-  /** The same after the first week, among customers whose persona did not switch (null without truth). */
+  /**
+   * The same after the first week, among customers whose persona did not switch, per customer-night in a segment
+   * (customers before the placement gate cannot move and are not counted); null without truth.
+   */
   nonSwitcherMovesPerCustomerNightAfterFirstWeek: number | null;
-  /** Customers whose persona switched, and the share of them that moved within 7 days of the switch. */
-  switchers: { count: number; movedWithin7DaysShare: number } | null;
+  /**
+   * Customers whose persona switched at least 7 days before the run ended (`count`), and the share of them that moved
+   * within 7 days of the switch. `censored` switched later: their week is not over, so they are left out of the share
+   * (right-censoring; counting them as failures would charge the system for days the run never had).
+   */
+  switchers: { count: number; movedWithin7DaysShare: number; censored: number } | null;
   /** Distinct segment ids any published model carried, and the final model's k. */
   distinctSegmentIds: number;
   finalK: number | null;
@@ -179,14 +186,36 @@ export function consumerMetrics(input: ConsumerMetricsInput): ConsumerMetrics {
   let switchers: ConsumerMetrics['switchers'] = null;
   if (input.switchedAt) {
     const switched = new Map([...input.switchedAt].filter((e): e is [string, Date] => e[1] instanceof Date));
+    // The run observed customers until its last nightly run (or its last move, whichever is later).
+    let observedUntil = Number.NEGATIVE_INFINITY;
+    for (const r of input.runs) if (r.asOf) observedUntil = Math.max(observedUntil, Date.parse(r.asOf));
+    for (const e of moves) observedUntil = Math.max(observedUntil, Date.parse(e.changedAt));
     const weekEnd = input.start.getTime() + 7 * DAY_MS;
     const late = nights.filter((n) => Date.parse(n.day) >= weekEnd);
     const lateMoves = moves.filter((e) => Date.parse(e.changedAt) >= weekEnd && !switched.has(e.customerId)).length;
-    const lateCustomerNights = late.reduce((s, n) => s + Math.max(0, n.customers - switched.size), 0);
+    // Customer-nights of non-switchers that held a segment: a customer counts from its first placement (or its first
+    // move, if the run did not see it placed). Customers still before the placement gate cannot move; counting them
+    // would flatter the rate.
+    const placedAt = new Map<string, number>();
+    for (const e of input.segmentChanged) {
+      if (switched.has(e.customerId)) continue;
+      const t = Date.parse(e.changedAt);
+      placedAt.set(e.customerId, Math.min(placedAt.get(e.customerId) ?? Infinity, t));
+    }
+    const placedTimes = [...placedAt.values()].sort((a, b) => a - b);
+    let placedIndex = 0;
+    const lateCustomerNights = late.reduce((s, n) => {
+      const nightEnd = Date.parse(n.day) + DAY_MS;
+      while (placedIndex < placedTimes.length && placedTimes[placedIndex]! < nightEnd) placedIndex += 1;
+      return s + placedIndex;
+    }, 0);
     nonSwitcherRate = lateCustomerNights ? lateMoves / lateCustomerNights : 0;
     let movedInTime = 0;
+    let observed = 0;
     for (const [id, at] of switched) {
       const from = at.getTime();
+      if (from + 7 * DAY_MS > observedUntil) continue;
+      observed += 1;
       if (
         moves.some(
           (e) => e.customerId === id && Date.parse(e.changedAt) >= from && Date.parse(e.changedAt) <= from + 7 * DAY_MS,
@@ -195,7 +224,11 @@ export function consumerMetrics(input: ConsumerMetricsInput): ConsumerMetrics {
         movedInTime += 1;
       }
     }
-    switchers = { count: switched.size, movedWithin7DaysShare: switched.size ? movedInTime / switched.size : 0 };
+    switchers = {
+      count: observed,
+      movedWithin7DaysShare: observed ? movedInTime / observed : 0,
+      censored: switched.size - observed,
+    };
   }
 
   const ids = new Set(input.modelPublished.flatMap((m) => m.segments.map((s) => s.segmentId)));

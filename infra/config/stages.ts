@@ -67,7 +67,7 @@ const baseSettings: SettingsInput = {
   embedding: { endpointName: 'shoal-text-embedder', contract: 'tei', dimension: 64, maxBatchSize: 64 },
   /** The store's base currency and fixed conversion rates (units of base per unit of the currency). */
   currency: { base: 'GBP', rates: {} },
-  vector: { behaviourWeight: 1, interestWeight: 1.5 },
+  vector: { behaviourWeight: 1, interestWeight: 2.5 },
   hysteresis: { margin: 0.15, minDwellHours: 24 },
   retention: { eventDays: 400, quarantineDays: 30 },
   recluster: {

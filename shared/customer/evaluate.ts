@@ -26,6 +26,18 @@ export interface Evaluation {
   farFromCentroids: boolean;
 }
 
+/**
+ * The placement gate: whether a customer has been seen long enough (days since its first event) and often enough
+ * (events) to be placed in a first segment (`settings.placement`; absent: no gate). A placed customer stays placed.
+ */
+export function hasEvidence(
+  features: Pick<CustomerFeatures, 'tenureDays' | 'eventCount'>,
+  placement: Settings['placement'] | undefined,
+): boolean {
+  if (!placement) return true;
+  return features.tenureDays >= placement.minTenureDays && features.eventCount >= placement.minEvents;
+}
+
 /** Unpublished entries are bounded: beyond this, the oldest unclaimed ones coalesce first (never more than this). */
 export const OUTBOX_LIMIT = 16;
 
@@ -47,7 +59,7 @@ export function evaluateCustomer(input: {
   erasedAt: string | null;
   model: SegmentationModel | null;
   now: Date;
-  settings: Pick<Settings, 'hysteresis' | 'value'> & Partial<Pick<Settings, 'holdout'>>;
+  settings: Pick<Settings, 'hysteresis' | 'value'> & Partial<Pick<Settings, 'holdout' | 'placement'>>;
   reason: ChangeReason;
   claim: boolean;
   /** Refresh traits and the lifecycle stage with `model`'s value parameters, keep the segment as it is. */
@@ -70,7 +82,7 @@ export function evaluateCustomer(input: {
   let assignment: Assignment | null = live?.assignment ?? null;
   let segmentChanged = false;
   let farFromCentroids = false;
-  if (model && !input.traitsOnly) {
+  if (model && !input.traitsOnly && (live?.assignment || hasEvidence(features, settings.placement))) {
     const vector = buildVector(behaviourRow(features), features.interest, model);
     const soft = softAssign(vector, model);
     const decision = assignWithHysteresis({

@@ -11,7 +11,7 @@ import { LIFECYCLE_STAGES, traitsSchema } from '../contracts/outbound';
 import { CHANNELS } from '../contracts/inbound';
 import type { CustomerFeatures, FeatureSettings } from '../domain/features';
 import type { CustomerProfile, OutboxEntry } from './profile';
-import { emptyState, featuresOf, type CustomerState } from './state';
+import { emptyRecent, emptyState, featuresOf, type CustomerState } from './state';
 
 export const PROFILE_SCHEMA_VERSION = 2;
 
@@ -70,6 +70,13 @@ const storedState = z.object({
   products: z.record(z.string(), z.tuple([num, num, num])),
   campaigns: z.record(z.string(), z.object({ segmentId: z.string(), responses: z.number().int(), firstT: num })),
   campaignResponses: z.number().int().nonnegative(),
+  /** Absent before feature version 3: such a state is stale and refolded from the log on its next write. */
+  recent: z
+    .object({
+      channels: z.object({ web: num, app: num, store: num, marketplace: num }),
+      categories: z.record(z.string(), num),
+    })
+    .default(emptyRecent),
 });
 
 const assignmentSchema = z.object({

@@ -28,7 +28,7 @@ import {
 import { localDayNumber, toBase, zoneOffsetMs } from './money-time';
 
 /** Bumped whenever a feature definition changes: `npx shoal refold` rebuilds states of an older version. */
-export const FEATURE_VERSION = 2;
+export const FEATURE_VERSION = 3;
 
 export const BOUNDS = {
   categories: 200,
@@ -36,6 +36,8 @@ export const BOUNDS = {
   reviewTerms: 64,
   campaigns: 20,
   pendingTexts: 32,
+  /** Categories in the decayed (recent) category tally. */
+  recentCategories: 32,
 } as const;
 
 /** Bucket for categories beyond `BOUNDS.categories`. */
@@ -126,6 +128,25 @@ export interface CustomerState {
   products: Record<string, [number, number, number]>;
   campaigns: Record<string, CampaignFact>;
   campaignResponses: number;
+  /** Recent behaviour: decayed with the activity half-life, at `ref` (see RecentTally). */
+  recent: RecentTally;
+}
+
+/**
+ * What the customer does lately: the same contributions as the lifetime channel and category tallies, each weighted
+ * 2^(−(ref − t)/h) with h the activity half-life (days), so that a change of behaviour shows within about one
+ * half-life whatever the customer's past. Recent orders and spend are not kept here: `featuresOf` weighs the live
+ * order map (one canonical copy per order id, refunds netted), so a resent order is never counted twice.
+ */
+export interface RecentTally {
+  /** Decayed per-channel tallies: an order 1, a view 0.25 (as `channels`). */
+  channels: Record<Channel, number>;
+  /** Decayed category weights (as `categories`), at most BOUNDS.recentCategories. */
+  categories: Record<string, number>;
+}
+
+export function emptyRecent(): RecentTally {
+  return { channels: { web: 0, app: 0, store: 0, marketplace: 0 }, categories: {} };
 }
 
 export function emptyState(): CustomerState {
@@ -152,6 +173,7 @@ export function emptyState(): CustomerState {
     products: {},
     campaigns: {},
     campaignResponses: 0,
+    recent: emptyRecent(),
   };
 }
 
@@ -181,6 +203,11 @@ export function cloneState(s: CustomerState): CustomerState {
     reviewTerms: { ...s.reviewTerms },
     products,
     campaigns,
+    recent: {
+      ...s.recent,
+      channels: { ...s.recent.channels },
+      categories: { ...s.recent.categories },
+    },
   };
 }
 
@@ -235,8 +262,10 @@ export function applyEvent(
         }
       }
       s.channels[d.channel] += 1;
+      s.recent.channels[d.channel] += activity;
       for (const item of d.items) {
         touchCategory(s, item.category, 3 * item.quantity);
+        touchRecentCategory(s, item.category, 3 * item.quantity * activity);
         touchProduct(s, item.sku, 0, item.quantity);
       }
       break;
@@ -262,7 +291,9 @@ export function applyEvent(
     case 'product.viewed':
       s.views += activity;
       s.channels[event.detail.channel] += 0.25;
+      s.recent.channels[event.detail.channel] += 0.25 * activity;
       touchCategory(s, event.detail.category, 1);
+      touchRecentCategory(s, event.detail.category, activity);
       touchProduct(s, event.detail.sku, 2, 1);
       break;
     case 'search.performed':
@@ -272,6 +303,7 @@ export function applyEvent(
       if (event.detail.action === 'added') {
         s.cartAdds += activity;
         touchCategory(s, event.detail.category, 2);
+        touchRecentCategory(s, event.detail.category, 2 * activity);
         touchProduct(s, event.detail.sku, 1, event.detail.quantity);
       }
       break;
@@ -349,6 +381,7 @@ function moveRef(s: CustomerState, t: number, settings: FeatureSettings): void {
   s.views *= a;
   s.searches *= a;
   s.cartAdds *= a;
+  scaleRecent(s.recent, a);
   if (s.interest) for (let j = 0; j < s.interest.length; j++) s.interest[j]! *= b;
   s.interestWeight *= b;
   s.ref = t;
@@ -362,6 +395,17 @@ function touchCategory(s: CustomerState, raw: string, weight: number): void {
   } else {
     s.categories[OTHER_CATEGORY] = (s.categories[OTHER_CATEGORY] ?? 0) + weight;
   }
+}
+
+function touchRecentCategory(s: CustomerState, raw: string, weight: number): void {
+  const key = normaliseCategory(raw);
+  if (!key) return;
+  bump(s.recent.categories, key, weight, BOUNDS.recentCategories);
+}
+
+function scaleRecent(r: RecentTally, a: number): void {
+  for (const c of CHANNELS) r.channels[c] *= a;
+  for (const k in r.categories) r.categories[k]! *= a;
 }
 
 function productWeight(p: readonly [number, number, number]): number {
@@ -602,6 +646,36 @@ export function featuresOf(s: CustomerState, asOf: Date, settings: FeatureSettin
     const norm = Math.sqrt(s.interest.reduce((sum, v) => sum + v * v, 0));
     interest = s.interest.map((v) => (norm > 0 ? v / norm : 0));
   }
+  const r = s.recent;
+  const recentChannelTotal = CHANNELS.reduce((sum, c) => sum + r.channels[c], 0);
+  const recentCategoryTotal = Object.values(r.categories).reduce((sum, w) => sum + w, 0);
+  let recentEntropy = 0;
+  for (const w of Object.values(r.categories)) {
+    const p = recentCategoryTotal > 0 ? w / recentCategoryTotal : 0;
+    if (p > 0) recentEntropy -= p * Math.log2(p);
+  }
+  // Recent orders and spend from the live order map (orders behind the compaction watermark have at least
+  // COMPACT_TO newer orders: their weight is left out).
+  let recentOrders = 0;
+  let recentGross = 0;
+  let recentDiscount = 0;
+  for (const o of placed) {
+    const w = halfLifeFactor(now - o.t, settings.activityHalfLifeDays);
+    recentOrders += w;
+    const money = netSpend(o, settings);
+    if (money === null) continue;
+    recentGross += w * money.net;
+    recentDiscount += w * money.discount;
+  }
+  const recent: CustomerFeatures['recent'] = {
+    orders: recentOrders,
+    spend: recentGross,
+    discountShare: recentGross + recentDiscount > 0 ? recentDiscount / (recentGross + recentDiscount) : 0,
+    channelShares: Object.fromEntries(
+      CHANNELS.map((c) => [c, recentChannelTotal > 0 ? r.channels[c] / recentChannelTotal : 0]),
+    ) as Record<Channel, number>,
+    categoryEntropy: recentEntropy,
+  };
   const reviewCount = s.ratings.reduce((a, b) => a + b, 0);
   const ratingSum = s.ratings.reduce((sum, n, i) => sum + n * (i + 1), 0);
   const iso = (t: number | null | undefined) => (t === null || t === undefined ? null : new Date(t).toISOString());
@@ -624,6 +698,7 @@ export function featuresOf(s: CustomerState, asOf: Date, settings: FeatureSettin
     decayedViews: s.views * activity,
     decayedSearches: s.searches * activity,
     decayedCartAdds: s.cartAdds * activity,
+    recent,
     campaignResponses: s.campaignResponses,
     firstSeenAt: iso(s.firstT),
     lastEventAt: iso(s.lastT),
@@ -726,6 +801,9 @@ export function mergeStates(a: CustomerState, b: CustomerState, settings: Featur
   s.views += o.views;
   s.searches += o.searches;
   s.cartAdds += o.cartAdds;
+  for (const c of CHANNELS) s.recent.channels[c] += o.recent.channels[c];
+  for (const [key, w] of Object.entries(o.recent.categories))
+    bump(s.recent.categories, key, w, BOUNDS.recentCategories);
   if (o.interest) {
     if (!s.interest) s.interest = new Array<number>(o.interest.length).fill(0);
     if (s.interest.length === o.interest.length) {

@@ -52,7 +52,7 @@ export interface ApplyDeps {
 }
 
 /** Feature settings for tools that read profiles without a stage's settings (ids and segments only). */
-export const DEFAULT_FEATURE_SETTINGS: FeatureSettings = { activityHalfLifeDays: 14, interestHalfLifeDays: 45 };
+export const DEFAULT_FEATURE_SETTINGS: FeatureSettings = { activityHalfLifeDays: 3, interestHalfLifeDays: 3 };
 
 /** Feature settings of a stage: half-lives, the time zone of purchase days and the currency. */
 export function featureSettingsOf(settings: Settings): FeatureSettings {

@@ -48,6 +48,19 @@ export interface CustomerFeatures {
   decayedViews: number;
   decayedSearches: number;
   decayedCartAdds: number;
+  /**
+   * Recent behaviour, decayed with the activity half-life (days) and evaluated at `asOf`: orders (a decayed count),
+   * spend (decayed order totals, base currency), the discount share of that spend, channel shares and category
+   * entropy (bits) of the decayed tallies. Segmentation reads these, so that a customer who changes behaviour moves
+   * within about one half-life, whatever its past.
+   */
+  recent: {
+    orders: number;
+    spend: number;
+    discountShare: number;
+    channelShares: Record<Channel, number>;
+    categoryEntropy: number;
+  };
   campaignResponses: number;
   firstSeenAt: string | null;
   lastEventAt: string | null;

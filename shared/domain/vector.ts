@@ -2,15 +2,19 @@ import type { RobustScaler } from '../segmentation/model';
 import type { CustomerFeatures } from './features';
 
 /**
- * Behaviour features in vector order. Heavy-tailed counts and money go through log1p before the robust
- * scaler so that one wholesaler or bot cannot stretch the space; the scaler clips what is left.
+ * Behaviour features in vector order: what the customer does lately, not how long it has been a customer. Counts,
+ * money, channel and discount shares and category entropy are the decayed `recent` tallies (activity half-life), so
+ * a customer who changes behaviour moves within about one half-life and a customer who does not stays put as it
+ * ages. Age and recency are not in the vector: the lifecycle stage (`lifecycle.changed`) carries them, and putting
+ * them here moved every new customer out of its "new" segment as it aged. Average order value, refund rate and
+ * review score are lifetime: slow traits of the customer rather than of its week.
+ * Heavy-tailed counts and money go through log1p before the robust scaler so that one wholesaler or bot cannot
+ * stretch the space; the scaler clips what is left.
  */
 export const BEHAVIOUR_FEATURES = [
-  'orders',
-  'revenue',
+  'recentOrders',
+  'recentSpend',
   'avgOrderValue',
-  'recencyDays',
-  'tenureDays',
   'refundRate',
   'reviewScore',
   'discountShare',
@@ -25,24 +29,24 @@ export const BEHAVIOUR_FEATURES = [
 ] as const;
 export type BehaviourFeature = (typeof BEHAVIOUR_FEATURES)[number];
 
-/** Days since last order for a customer who never ordered: "as lapsed as it gets" on the recency axis. */
+/** Days since last order for a customer who never ordered: "as lapsed as it gets" on a recency axis. */
 export const NEVER_ORDERED_RECENCY_DAYS = 365;
 
+/** The behaviour row of a customer, in BEHAVIOUR_FEATURES order (log1p'd counts and money, shares in 0..1). */
 export function behaviourRow(f: CustomerFeatures): number[] {
+  const recent = f.recent;
   const row: Record<BehaviourFeature, number> = {
-    orders: Math.log1p(f.orders),
-    revenue: Math.log1p(f.revenue),
+    recentOrders: Math.log1p(recent.orders),
+    recentSpend: Math.log1p(recent.spend),
     avgOrderValue: Math.log1p(f.avgOrderValue),
-    recencyDays: Math.min(f.daysSinceLastOrder ?? NEVER_ORDERED_RECENCY_DAYS, NEVER_ORDERED_RECENCY_DAYS),
-    tenureDays: Math.log1p(f.tenureDays),
     refundRate: f.refundRate,
     reviewScore: f.reviewAverage === null ? 0 : (f.reviewAverage - 3) / 2,
-    discountShare: f.discountShare,
-    channelWeb: f.channelShares.web,
-    channelApp: f.channelShares.app,
-    channelStore: f.channelShares.store,
-    channelMarketplace: f.channelShares.marketplace,
-    categoryEntropy: f.categoryEntropy,
+    discountShare: recent.discountShare,
+    channelWeb: recent.channelShares.web,
+    channelApp: recent.channelShares.app,
+    channelStore: recent.channelShares.store,
+    channelMarketplace: recent.channelShares.marketplace,
+    categoryEntropy: recent.categoryEntropy,
     views: Math.log1p(f.decayedViews),
     searches: Math.log1p(f.decayedSearches),
     cartAdds: Math.log1p(f.decayedCartAdds),

@@ -25,8 +25,9 @@ export function evaluationTime(asOf: Date, updatedAt: string): Date {
  * It equals `foldEvents(log, at)` up to floating-point rounding whenever no event is later than `from` (always the
  * case for a profile folded at `from`):
  * - `daysSinceLastOrder` and `tenureDays` are recomputed from the stored `lastOrderAt` and `firstSeenAt`;
- * - the decayed view, search and cart-add counts are sums of exp(-λ·age): every term shrinks by the same factor
- *   exp(-ln2·Δ/halfLife) when the clock moves by Δ, so the sum does too;
+ * - the decayed view, search and cart-add counts, and the recent orders and spend, are sums of exp(-λ·age): every
+ *   term shrinks by the same factor exp(-ln2·Δ/halfLife) when the clock moves by Δ, so the sum does too (the recent
+ *   shares and entropy are ratios of such sums: they do not move);
  * - `purchase.T` (weeks) is recounted from the UTC day of the first order, the fold's convention; x, t_x and the
  *   mean repeat spend do not depend on the clock;
  * - the interest vector is a decayed *mean*, L2-normalised: the common factor cancels, so it does not move.
@@ -59,6 +60,13 @@ export function refreshFeatures(
     decayedViews: features.decayedViews * activity,
     decayedSearches: features.decayedSearches * activity,
     decayedCartAdds: features.decayedCartAdds * activity,
+    recent: features.recent
+      ? {
+          ...features.recent,
+          orders: features.recent.orders * activity,
+          spend: features.recent.spend * activity,
+        }
+      : features.recent,
     purchase,
   };
 }

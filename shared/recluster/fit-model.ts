@@ -19,7 +19,7 @@ import { mergeCampaignAggregates } from '../catalogue/tallies';
 import { putJson, readShardSample, runObjectKeys, type ShardSampleFile } from './artifacts';
 import { withCatalogue } from './catalogue';
 import type { ReclusterDeps } from './deps';
-import { valueRowOf, withTraits, type ScanRow } from './rows';
+import { segmentationRows, valueRowOf, withTraits, type ScanRow } from './rows';
 import { newRun, updateRun } from './runs';
 import { seedFor } from './seeds';
 
@@ -107,7 +107,7 @@ export async function fitModel(input: FitInput, deps: ReclusterDeps): Promise<Fi
     minRepeatCustomers: settings.value.minRepeatCustomers,
   });
   const value = withBacktest(fitted, files, rows, input.asOf, settings);
-  const sample = withTraits(rows, value, settings.value);
+  const sample = withTraits(segmentationRows(rows), value, settings.value);
   const result = fitSegmentation({
     sample,
     previous,

@@ -2,6 +2,7 @@ import { rowCatalogueOf, type CatalogueFeatures, type RowCatalogue } from '../ca
 import type { Settings } from '../config/settings';
 import type { CustomerFeatures } from '../domain/features';
 import { behaviourRow } from '../domain/vector';
+import { hasEvidence } from '../customer/evaluate';
 import type { SampleRow } from '../segmentation/fit';
 import type { ProfileFeature } from '../segmentation/profiles';
 import { clampValueRow, createValuePredictor, type ValueModel, type ValueRow } from '../value';
@@ -13,6 +14,8 @@ import { clampValueRow, createValuePredictor, type ValueModel, type ValueRow } f
  */
 export interface ScanRow extends Omit<SampleRow, 'traits'> {
   orders: number;
+  /** Past the placement gate (settings.placement): only such rows train the segmentation (see `segmentationRows`). */
+  placeable?: boolean;
   /** BG/NBD and Gamma-Gamma inputs, in weeks (CustomerFeatures.purchase). */
   purchase: { x: number; tx: number; T: number; meanRepeatSpend: number };
   /** The bounded tallies the segment catalogue reads (categories, products, ratings, review terms, stage). */
@@ -38,9 +41,15 @@ export function naturalFeatures(f: CustomerFeatures): Record<string, number> {
   return natural as Record<string, number>;
 }
 
-export function scanRowOf(customerId: string, f: CustomerFeatures, lifecycleStage: string | null = null): ScanRow {
+export function scanRowOf(
+  customerId: string,
+  f: CustomerFeatures,
+  lifecycleStage: string | null = null,
+  placement?: Settings['placement'],
+): ScanRow {
   return {
     customerId,
+    placeable: hasEvidence(f, placement),
     behaviour: behaviourRow(f),
     interest: f.interest,
     natural: naturalFeatures(f),
@@ -77,4 +86,12 @@ export function withTraits(rows: readonly ScanRow[], value: ValueModel, settings
     const v = predict(valueRowOf(row));
     return { ...sample, traits: { clv: Math.max(0, v.clv), churnRisk: 1 - v.pAlive } };
   });
+}
+
+/**
+ * The rows the segmentation learns from: customers past the placement gate (rows without the flag, from an older
+ * scan, count as placeable). The value model still learns from every row: BG/NBD needs the new buyers too.
+ */
+export function segmentationRows<R extends { placeable?: boolean }>(rows: readonly R[]): R[] {
+  return rows.filter((r) => r.placeable !== false);
 }

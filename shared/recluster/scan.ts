@@ -41,7 +41,7 @@ export async function scanShard(task: ShardTask, deps: ReclusterDeps): Promise<S
   let firstPurchaseDay: number | null = null;
   for await (const profile of deps.profiles.scanShard(task.shard, task.totalShards)) {
     const features = featuresAsOf(profile, asOf, settings);
-    const row = scanRowOf(profile.customerId, features, profile.traits?.lifecycleStage ?? null);
+    const row = scanRowOf(profile.customerId, features, profile.traits?.lifecycleStage ?? null, settings.placement);
     const first = firstPurchaseDayOf(profile.state, fs);
     if (first !== null) firstPurchaseDay = firstPurchaseDay === null ? first : Math.min(firstPurchaseDay, first);
     const backtest = backtestRowOf(profile.state, calibrationEndDay, holdoutEndDay, fs);

@@ -146,6 +146,7 @@ export function fitSegmentation(input: FitInput): FitResult {
 
   const rng = createRng(settings.seed);
   const continuity = settings.continuity ?? DEFAULT_CONTINUITY;
+  const warmIterations = continuity.warmIterations ?? DEFAULT_CONTINUITY.warmIterations ?? 1;
   const driftSettings = settings.drift ?? DEFAULT_DRIFT;
   // Drift: tonight's sample against the active model's training sample, in the active model's own space.
   const hasPrevious = previous !== null && previous.k > 0;
@@ -206,7 +207,7 @@ export function fitSegmentation(input: FitInput): FitResult {
   // that no longer holds together (under the minimum share, or a mean silhouette under the floor) is dropped and
   // Lloyd runs again from the others: its id retires, its members move, and every other segment keeps its id.
   const carried = hasPrevious ? previousInSpace(previous, space) : null;
-  let warm = carried && carried.k > 0 && carried.k <= n ? warmStart(data, n, dim, carried) : null;
+  let warm = carried && carried.k > 0 && carried.k <= n ? warmStart(data, n, dim, carried, warmIterations) : null;
   let warmSilhouette: number | null = null;
   let brokenSegments: string[] = [];
   let droppedSegments: string[] = [];
@@ -216,7 +217,7 @@ export function fitSegmentation(input: FitInput): FitResult {
     if (broken.length > 0 && warm.k - broken.length >= 2) {
       droppedSegments = brokenSegments;
       const keep = Array.from({ length: warm.k }, (_, c) => c).filter((c) => !broken.includes(c));
-      warm = warmStart(data, n, dim, carried, keep);
+      warm = warmStart(data, n, dim, carried, warmIterations, keep);
       brokenSegments = [];
     }
     warmSilhouette = silhouetteOf(warm.labels, warm.k);
@@ -420,7 +421,7 @@ function validateInput(input: FitInput): string | null {
   if (!Number.isInteger(embeddingDim) || embeddingDim < 0)
     return `embeddingDim must be a non-negative integer, got ${embeddingDim}`;
   if (sample.length < 2 * settings.kMin)
-    return `sample too small: ${sample.length} rows < 2·kMin = ${2 * settings.kMin}`;
+    return `sample too small: ${sample.length} placeable customers < 2·kMin = ${2 * settings.kMin}`;
   const bad = sample.findIndex((r) => r.behaviour.length !== b);
   if (bad >= 0) return `behaviour row ${bad} has ${sample[bad]!.behaviour.length} values, expected ${b}`;
   return null;
@@ -620,6 +621,7 @@ function warmStart(
   n: number,
   dim: number,
   carried: PreviousCentroids,
+  iterations: number,
   keep: readonly number[] = Array.from({ length: carried.k }, (_, c) => c),
 ): Partition & { descent: number[] } {
   const k = keep.length;
@@ -627,7 +629,7 @@ function warmStart(
   keep.forEach((c, i) => {
     for (let j = 0; j < dim; j++) init[i * dim + j] = carried.centroids[c * dim + j] ?? 0;
   });
-  const fit = lloyd(data, n, dim, init, k);
+  const fit = lloyd(data, n, dim, init, k, { maxIter: iterations });
   const { labels, d2 } = assignNearest(data, n, dim, fit.centroids, k);
   return { k, centroids: fit.centroids, labels, d2, merged: 0, descent: [...keep] };
 }

@@ -127,7 +127,9 @@ describe('mergeStates', () => {
       a: [catalogue[2]!('v-1', 1)],
       b: [catalogue[2]!('v-2', 70)],
       expect: {
-        decayedViews: 2 ** ((-(1 * 7 + 3) * 3) / 24 / 14) + 2 ** ((-(70 * 7 + 3) * 3) / 24 / 14),
+        decayedViews:
+          2 ** ((-(1 * 7 + 3) * 3) / 24 / fs.activityHalfLifeDays) +
+          2 ** ((-(70 * 7 + 3) * 3) / 24 / fs.activityHalfLifeDays),
       },
     },
   ];

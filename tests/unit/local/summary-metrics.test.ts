@@ -94,7 +94,7 @@ describe('consumerMetrics', () => {
     move('b', 2, 'recluster', 2, 'seg-001'), // night 2 drifted
     move('c', 9, 'recluster', 9, 'seg-003'), // seg-003 retired by v9
     move('d', 10, 'recluster', 10, 'seg-001'),
-    move('switcher', 10, 'event', 10, 'seg-001', 'seg-002', 12),
+    move('switcher', 10, 'event', 10, 'seg-001', 'seg-002', 0), // 7 days after its switch (day 3)
   ];
   const metrics = consumerMetrics({
     segmentChanged: events,
@@ -104,8 +104,9 @@ describe('consumerMetrics', () => {
     customers: 100,
     start: START,
     switchedAt: new Map([
-      ['switcher', new Date(at(6))],
+      ['switcher', new Date(at(3))],
       ['slow-switcher', new Date(at(1))],
+      ['late-switcher', new Date(at(6))], // its week ends after the last night (day 10): censored
     ]),
     ari: 0.93,
   });
@@ -126,12 +127,13 @@ describe('consumerMetrics', () => {
     expect(metrics.movesPerCustomerNight).toBeCloseTo(5 / 500, 12);
   });
 
-  test('after the first week, non-switchers moved 2 times in 2 nights of 98 customers', () => {
-    expect(metrics.nonSwitcherMovesPerCustomerNightAfterFirstWeek).toBeCloseTo(2 / 196, 12);
+  test('after the first week, non-switchers moved 2 times in 9 customer-nights in a segment', () => {
+    // Placed by night 9: first, a, b, c (c's first seen move); by night 10: d too. Unplaced customers do not count.
+    expect(metrics.nonSwitcherMovesPerCustomerNightAfterFirstWeek).toBeCloseTo(2 / 9, 12);
   });
 
-  test('one of two switchers moved within 7 days of its switch: 50 %, target missed', () => {
-    expect(metrics.switchers).toEqual({ count: 2, movedWithin7DaysShare: 0.5 });
+  test('one of two switchers moved within 7 days of its switch: 50 %, target missed; a week not over is censored', () => {
+    expect(metrics.switchers).toEqual({ count: 2, movedWithin7DaysShare: 0.5, censored: 1 });
     expect(metrics.targets.find((t) => t.name.startsWith('switchers'))!.met).toBe(false);
   });
 

@@ -51,6 +51,11 @@ function expectClose(actual: CustomerFeatures, expected: CustomerFeatures): void
     else if (key === 'purchase') {
       for (const [k, v] of Object.entries(value as Record<string, number>))
         expect((got as Record<string, number>)[k]).toBeCloseTo(v, 9);
+    } else if (key === 'recent') {
+      const { channelShares, ...rest } = value as CustomerFeatures['recent'];
+      for (const [k, v] of Object.entries(rest))
+        expect([k, (got as Record<string, number>)[k]]).toEqual([k, expect.closeTo(v, 12)]);
+      expect((got as CustomerFeatures['recent']).channelShares).toEqual(channelShares);
     } else expect([key, got]).toEqual([key, value]);
   }
   expect(ai).not.toBeNull();

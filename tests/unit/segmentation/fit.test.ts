@@ -254,7 +254,7 @@ describe('fitSegmentation edge cases', () => {
   test('a tiny sample is refused with a reason, not thrown', () => {
     const { rows } = draw(ps, 5, 9);
     const result = fit(rows, null);
-    expect(result.gate).toEqual({ passed: false, reasons: ['sample too small: 5 rows < 2·kMin = 6'] });
+    expect(result.gate).toEqual({ passed: false, reasons: ['sample too small: 5 placeable customers < 2·kMin = 6'] });
     expect(result.model.k).toBe(0);
     expect(Array.from(result.labels)).toEqual([-1, -1, -1, -1, -1]);
   });
