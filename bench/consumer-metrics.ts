@@ -2,7 +2,7 @@
  * What consumers feel, measured on a simulated store run end to end (`runLocal`, the same path as `npm start`):
  * moves per night by reason, moves per customer-night, the issue #10 targets (local/summary-metrics.ts).
  *
- *   npx tsx bench/consumer-metrics.ts [--customers 300] [--days 14] [--seed 7] [--out out/consumer-metrics]
+ *   npx tsx bench/consumer-metrics.ts [--customers 300] [--days 21] [--seed 7] [--out out/consumer-metrics]
  *
  * Prints the targets and writes consumer-metrics.json next to the run's summary.json. Until local/run.ts calls
  * local/summary-metrics.ts itself, this is how the targets are measured.
@@ -19,7 +19,7 @@ import type { DriftDetected } from '../shared/contracts/outbound';
 const { values } = parseArgs({
   options: {
     customers: { type: 'string', default: '300' },
-    days: { type: 'string', default: '14' },
+    days: { type: 'string', default: '21' },
     seed: { type: 'string', default: '7' },
     out: { type: 'string', default: 'out/consumer-metrics' },
   },

@@ -5,7 +5,7 @@ import { validateInbound } from '../shared/contracts/validate';
 import { foldEvents } from '../shared/customer/fold';
 import { featureSettingsOf } from '../shared/customer/update';
 import { eventText } from '../shared/domain/features';
-import { scanRowOf, valueRowOf, withTraits } from '../shared/recluster/rows';
+import { scanRowOf, segmentationRows, valueRowOf, withTraits } from '../shared/recluster/rows';
 import { fitSegmentation, type FitResult, type SampleRow } from '../shared/segmentation/fit';
 import { fitValueModel } from '../shared/value';
 import { simulateStore } from './simulator';
@@ -13,8 +13,8 @@ import { simulateStore } from './simulator';
 /**
  * A simulated store fitted with the pure nightly steps, without the embedded stack: every valid delivery
  * (deduplicated by event id) folded per customer as of one hour after the last delivery, embedded with the local
- * encoder, then value model → sample rows with traits → segmentation. For tests and benchmarks that need the segments
- * of the default simulation (`npm start`: 300 customers, 14 days, seed 7) in seconds.
+ * encoder, then value model → sample rows with traits (customers past the placement gate) → segmentation. For tests
+ * and benchmarks that need the segments of a simulated store in seconds.
  */
 export function fitSimulatedStore(
   options: { customers: number; days: number; seed: number },
@@ -42,13 +42,13 @@ export function fitSimulatedStore(
         const text = eventText(event);
         return { event, embedding: text === null ? null : encodeText(text, dim) };
       });
-      return scanRowOf(id, foldEvents(logged, asOf, featureSettingsOf(settings)));
+      return scanRowOf(id, foldEvents(logged, asOf, featureSettingsOf(settings)), null, settings.placement);
     });
   const value = fitValueModel(rows.map(valueRowOf), {
     minCustomers: settings.value.minCustomers,
     minRepeatCustomers: settings.value.minRepeatCustomers,
   });
-  const sample = withTraits(rows, value, settings.value);
+  const sample = withTraits(segmentationRows(rows), value, settings.value);
   const fit = fitSegmentation({
     sample,
     previous: null,

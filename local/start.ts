@@ -157,7 +157,7 @@ async function serveUntilInterrupted(stack: EmbeddedStack, asOf: Date, port: num
 const program = new Command('npm start')
   .description('Run Shoal locally on embedded AWS stand-ins')
   .option('--customers <n>', 'simulated customers (1 to 1,000,000)', intFlag(1, 1_000_000), 300)
-  .option('--days <n>', 'simulated days (1 to 3,650)', intFlag(1, 3_650), 14)
+  .option('--days <n>', 'simulated days (1 to 3,650)', intFlag(1, 3_650), 21)
   .option('--seed <n>', 'simulation seed', intFlag(0), 7)
   .option('--out <dir>', 'output folder', 'out')
   .option('--record <file>', 'write the delivered inbound stream as NDJSON (replayable)')

@@ -1,46 +1,26 @@
 /**
- * Issue #10's consumer-facing figures on a small simulated store run end to end (`runLocal`, the `npm start` path):
- * continuity keeps ids and k, and the moves per customer-night stay low. Thresholds are real: the code before this
- * issue (a fresh fit every night) made 28 ids for a final k of 8 and 0.32 moves per customer-night at 300 × 14.
+ * Issue #10's targets on the default simulated store (300 customers × 21 days, seed 7), run end to end (`runLocal`,
+ * the `npm start` path). Thresholds are the issue's targets where this size meets them (moves of non-switchers,
+ * distinct ids, ARI), and the level reached where it does not (switchers). Before this issue the same path made 28 ids
+ * for a final k of 8 and 0.32 moves per customer-night; before recent behaviour and the placement gate, 0.021
+ * non-switcher moves per customer-night after the first week and ARI 0.857.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { LocalObjectStore } from '../../local/object-store';
 import { runLocal } from '../../local/run';
-import { simulateStore } from '../../local/simulator';
-import { consumerMetricsForStack, type ConsumerMetrics } from '../../local/summary-metrics';
+import type { ConsumerMetrics } from '../../local/summary-metrics';
 
 jest.setTimeout(180_000);
 
-const SIM = { customers: 200, days: 10, seed: 7 } as const;
+const SIM = { customers: 300, days: 21, seed: 7 } as const;
 let dir = '';
 let metrics: ConsumerMetrics;
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'shoal-consumer-metrics-'));
-  const store = simulateStore(SIM);
-  let start: Date | null = null;
-  for (const day of store.days()) {
-    start = day.date;
-    break;
-  }
-  await runLocal({
-    source: { kind: 'simulate', ...SIM },
-    outDir: dir,
-    beforeClose: async (stack) => {
-      const runIds = Array.from(
-        { length: SIM.days + 2 },
-        (_, d) => `nightly-${new Date(start!.getTime() + d * 86_400_000).toISOString().slice(0, 10)}`,
-      );
-      ({ metrics } = await consumerMetricsForStack(stack, {
-        objects: new LocalObjectStore(),
-        runIds,
-        start: start!,
-        truth: store.truth,
-      }));
-    },
-  });
+  // What `npm start` prints and writes to summary.json: the consumer metrics with the simulator's truth and ARI.
+  ({ consumer: metrics } = await runLocal({ source: { kind: 'simulate', ...SIM }, outDir: dir }));
 });
 afterAll(() => {
   if (dir) rmSync(dir, { recursive: true, force: true });
@@ -52,15 +32,37 @@ test('distinct segment ids over the run stay within 2 × the final k', () => {
   expect(metrics.targets.find((t) => t.name.startsWith('distinct'))!.met).toBe(true);
 });
 
-test('moves over all reasons stay under 0.1 per customer-night (0.32 before continuity)', () => {
-  expect(metrics.movesPerCustomerNight).toBeLessThan(0.1);
+const target = (prefix: string) => metrics.targets.find((t) => t.name.startsWith(prefix))!;
+
+test('after the first week, non-switchers move on at most 1 % of their nights in a segment (the target)', () => {
+  expect(metrics.nonSwitcherMovesPerCustomerNightAfterFirstWeek).not.toBeNull();
+  expect(metrics.nonSwitcherMovesPerCustomerNightAfterFirstWeek!).toBeLessThanOrEqual(0.01);
+  expect(target('moves per customer-night after').met).toBe(true);
+});
+
+test('planted-persona ARI meets 0.9 or 95 % of the supervised bound (the target)', () => {
+  expect(target('planted-persona ARI').met).toBe(true);
+  expect(target('planted-persona ARI').value!).toBeGreaterThanOrEqual(0.87);
+});
+
+test('at least 40 % of switchers whose week is over move within it (target 95 %: not met, see README)', () => {
+  expect(metrics.switchers!.count).toBeGreaterThanOrEqual(10);
+  expect(metrics.switchers!.movedWithin7DaysShare).toBeGreaterThanOrEqual(0.4);
+});
+
+test('moves over all reasons stay under 0.02 per customer-night (0.32 before continuity)', () => {
+  expect(metrics.movesPerCustomerNight).toBeLessThan(0.02);
   const total = metrics.nights.reduce((s, n) => s + n.moves, 0);
   const byReason = metrics.nights.reduce((s, n) => s + Object.values(n.byReason).reduce((a, b) => a + b, 0), 0);
   expect(byReason).toBe(total);
 });
 
-test('every nightly run is recorded, none refused, and each night reports its moves by reason', () => {
-  expect(metrics.refusedRuns).toEqual([]);
+test('every nightly run is recorded; only the first week is refused, for want of placeable customers', () => {
+  expect(metrics.refusedRuns.length).toBeLessThanOrEqual(7);
+  for (const r of metrics.refusedRuns) {
+    expect(r.day! < '2026-01-13').toBe(true);
+    expect(r.reasons.join(' ')).toMatch(/placeable customers/);
+  }
   expect(metrics.nights.length).toBeGreaterThanOrEqual(SIM.days - 3);
   expect(metrics.targets.map((t) => t.name)).toEqual([
     'moves per customer-night after the first week, non-switchers',

@@ -37,7 +37,13 @@ import { createRng, type Rng } from '../../shared/util/rng';
 import { envelope, makeEvent } from '../support/factories';
 import { testSettings } from '../support/settings';
 
-const settings = testSettings();
+/**
+ * These personas spread 2–15 events over 60–200 days: a store whose customers come back monthly, so its recent
+ * behaviour is measured over weeks (the default 3-day half-lives suit the simulator's daily shoppers).
+ */
+const settings = testSettings({
+  features: { activityHalfLifeDays: 30, interestHalfLifeDays: 30, timeZone: 'UTC' },
+});
 const INGESTED_AT = new Date('2026-11-10T12:00:00Z');
 const AS_OF = '2026-11-11T03:00:00.000Z';
 const CUSTOMERS_PER_PERSONA = 80;
@@ -463,6 +469,7 @@ describe('nightly recluster: the synthesized state machine, run locally', () => 
     const active = await activeVersion();
     const latest = await stack.modelStore.latestVersionNumber();
     const strict = testSettings({
+      features: settings.features,
       recluster: { ...settings.recluster, quality: { ...settings.recluster.quality, minSilhouette: 0.99 } },
     });
 

@@ -11,7 +11,8 @@ describe('npm start -- --serve (end to end, over real HTTP)', () => {
     const out = mkdtempSync(join(tmpdir(), 'shoal-serve-'));
     const child = spawn(
       join(ROOT, 'node_modules', '.bin', 'tsx'),
-      ['local/start.ts', '--customers', '150', '--days', '3', '--serve', '--out', out],
+      // 9 days: the placement gate waits 7 days (and 8 events) before a customer's first segment.
+      ['local/start.ts', '--customers', '150', '--days', '9', '--serve', '--out', out],
       { cwd: ROOT },
     );
     let stdout = '';
