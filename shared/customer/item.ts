@@ -115,6 +115,9 @@ export const profileItemSchema = z.object({
   /** Identity merge: the survivor's id on an alias, the absorbed ids on a survivor. */
   aliasOf: z.string().optional(),
   mergedFrom: z.array(z.string()).optional(),
+  /** The nightly change index (TABLE.nightlyDueIndex): absent on a profile the night dropped from it. */
+  dueAt: z.number().optional(),
+  breakAt: z.number().optional(),
 });
 export type ProfileItem = z.infer<typeof profileItemSchema>;
 
@@ -166,6 +169,9 @@ export function toItem(p: CustomerProfile): ProfileItem & { schemaVersion: numbe
     ...(p.unlogged.length ? { unlogged: new Set(p.unlogged) } : {}),
     ...(p.aliasOf !== undefined ? { aliasOf: p.aliasOf } : {}),
     ...(p.mergedFrom?.length ? { mergedFrom: p.mergedFrom } : {}),
+    // Not evaluated by the night (every real-time write): due at the next night. null: not indexed.
+    ...(p.nightly === undefined ? { dueAt: 0 } : p.nightly === null ? {} : { dueAt: p.nightly.dueAt }),
+    ...(p.nightly?.breakAt != null ? { breakAt: p.nightly.breakAt } : {}),
   };
 }
 
@@ -201,5 +207,6 @@ export function fromItem(raw: Record<string, unknown>, settings: FeatureSettings
     unlogged: [...(item.unlogged ?? [])].sort(),
     ...(item.aliasOf !== undefined ? { aliasOf: item.aliasOf } : {}),
     ...(item.mergedFrom?.length ? { mergedFrom: item.mergedFrom } : {}),
+    nightly: item.dueAt === undefined ? null : { dueAt: item.dueAt, breakAt: item.breakAt ?? null },
   };
 }

@@ -1,5 +1,5 @@
 import type { LoggedEvent } from '../domain/features';
-import type { CustomerProfile } from './profile';
+import type { CustomerProfile, NightlyMarks } from './profile';
 
 export type WriteOutcome = 'written' | 'conflict';
 
@@ -37,6 +37,17 @@ export interface ProfileStore {
   audience(segmentId: string): AsyncIterable<string>;
   /** Parallel-scan segment `shard` of `totalShards` over all profiles (tombstones and aliases excluded). */
   scanShard(shard: number, totalShards: number): AsyncIterable<CustomerProfile>;
+  /**
+   * Ids of nightly shard `shard` of `totalShards` (`nightlyShardOf`) in the nightly change index: those due by
+   * `dueBy` (epoch ms), those whose `breakAt` ≤ `brokenBy` (model clock), or with neither, every indexed profile
+   * (tombstones and aliases included: the night drops them). Sorted, without duplicates; eventually consistent.
+   */
+  nightlyIds(shard: number, totalShards: number, select: { dueBy?: number; brokenBy?: number }): Promise<string[]>;
+  /**
+   * Sets a profile's nightly marks (null: removes it from the index) without a new revision, if its revision is still
+   * `rev`. A writer that read the revision before keeps its conditional write; its write marks the profile due.
+   */
+  markNightly(customerId: string, rev: number, marks: NightlyMarks | null): Promise<WriteOutcome>;
 }
 
 /** The customer's event log (`E#<eventId>` items): the record for audit, refold and erasure, never read per event. */

@@ -133,6 +133,8 @@ export interface RunRecord {
    * can still be recorded (and announced) as published with its counts.
    */
   assignTotals?: { customersAssigned: number; customersMoved: number };
+  /** The run whose population files this run's ScanShards carry forward (null: none; absent: not planned yet). */
+  baseRunId?: string | null;
   /** On the `#latest` pointer record only: the most recent run PlanShards started (see reconcileRun). */
   latestRunId?: string;
 }

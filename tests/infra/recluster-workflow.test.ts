@@ -37,13 +37,16 @@ function stubs(gatePassed: boolean, markedPublished = false): Record<ReclusterTa
   return {
     'plan-shards': (p: { runId?: string; executionName: string }): PlanOutput => {
       const runId = p.runId ?? p.executionName;
-      return { runId, asOf: AS_OF, shards: [0, 1, 2].map((shard) => ({ runId, asOf: AS_OF, shard, totalShards: 3 })) };
+      return { runId, asOf: AS_OF, shards: [0, 1, 2].map((shard) => ({ runId, asOf: AS_OF, shard, totalShards: 3, baseRunId: null })),
+      };
     },
     'scan-shard': (p: { shard: number }): ScanOutput & { debug: string } => ({
       shard: p.shard,
       customers: 10,
       sampled: 4,
       sampleKey: `runs/x/${p.shard}.json`,
+      read: 10,
+      full: false,
       debug: 'dropped by the ResultSelector',
     }),
     'fit-model': (p: { runId: string }): FitOutput => ({
@@ -60,6 +63,10 @@ function stubs(gatePassed: boolean, markedPublished = false): Record<ReclusterTa
       assigned: 10,
       moved: 3,
       lifecycleChanged: 1,
+      read: 10,
+      evaluated: 10,
+      written: 4,
+      full: false,
     }),
     publish: () => ({ published: true }),
     'mark-failed': () => ({ recorded: true, emitted: true, published: markedPublished }),

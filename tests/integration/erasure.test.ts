@@ -250,7 +250,10 @@ describe('erasure holds', () => {
     // A nightly ScanShard writes the customer's id and vector into the run's artifacts.
     const objects = new LocalObjectStore({ clock: () => clock.getTime() });
     const recluster = reclusterDepsForStack(stack, { objects, clock: () => clock });
-    await scanShard({ runId: 'run-erasure', asOf: clock.toISOString(), shard: 0, totalShards: 1 }, recluster);
+    await scanShard(
+      { runId: 'run-erasure', asOf: clock.toISOString(), shard: 0, totalShards: 1, baseRunId: null },
+      recluster,
+    );
     const holding = async () => {
       let n = 0;
       for (const key of await objects.list()) {

@@ -1,5 +1,6 @@
 /** In-memory customer stores, held to the same port contract as the DynamoDB adapters (tests/integration/customer-store.test.ts). */
-import { isAlias, isTombstone, type CustomerProfile } from '../../shared/customer/profile';
+import { isAlias, isTombstone, type CustomerProfile, type NightlyMarks } from '../../shared/customer/profile';
+import { nightlyShardOf } from '../../shared/contracts/table';
 import {
   eventKey,
   type EventLog,
@@ -36,7 +37,29 @@ export class MemoryProfileStore implements ProfileStore {
     this.beforePut?.(profile);
     const current = this.items.get(profile.customerId);
     if (expectedRev === null ? current !== undefined : current?.rev !== expectedRev) return 'conflict';
-    this.items.set(profile.customerId, structuredClone(profile));
+    // As the DynamoDB adapter stores it: a write without nightly marks is due at the next night.
+    const stored = structuredClone(profile);
+    if (stored.nightly === undefined) stored.nightly = { dueAt: 0, breakAt: null };
+    this.items.set(profile.customerId, stored);
+    return 'written';
+  }
+  async nightlyIds(shard: number, totalShards: number, select: { dueBy?: number; brokenBy?: number }) {
+    const all = select.dueBy === undefined && select.brokenBy === undefined;
+    return [...this.items.values()]
+      .filter((p) => p.nightly && nightlyShardOf(p.customerId, totalShards) === shard)
+      .filter(
+        (p) =>
+          all ||
+          (select.dueBy !== undefined && p.nightly!.dueAt <= select.dueBy) ||
+          (select.brokenBy !== undefined && p.nightly!.breakAt !== null && p.nightly!.breakAt <= select.brokenBy),
+      )
+      .map((p) => p.customerId)
+      .sort();
+  }
+  async markNightly(customerId: string, rev: number, marks: NightlyMarks | null): Promise<WriteOutcome> {
+    const p = this.items.get(customerId);
+    if (!p || p.rev !== rev) return 'conflict';
+    p.nightly = marks;
     return 'written';
   }
   async settle(
