@@ -143,7 +143,8 @@ export async function assignCustomer(
               assignment: evaluation.profile.assignment,
               stage: evaluation.profile.lifecycleStage,
               model: m.model,
-              at,
+              // The night's instant, not the profile's: a rerun computes the same marks.
+              at: asOf,
               clock: m.clock,
               settings: deps.settings,
             })

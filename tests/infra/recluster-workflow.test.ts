@@ -37,7 +37,10 @@ function stubs(gatePassed: boolean, markedPublished = false): Record<ReclusterTa
   return {
     'plan-shards': (p: { runId?: string; executionName: string }): PlanOutput => {
       const runId = p.runId ?? p.executionName;
-      return { runId, asOf: AS_OF, shards: [0, 1, 2].map((shard) => ({ runId, asOf: AS_OF, shard, totalShards: 3, baseRunId: null })),
+      return {
+        runId,
+        asOf: AS_OF,
+        shards: [0, 1, 2].map((shard) => ({ runId, asOf: AS_OF, shard, totalShards: 3, baseRunId: null })),
       };
     },
     'scan-shard': (p: { shard: number }): ScanOutput & { debug: string } => ({

@@ -45,14 +45,18 @@ export class MemoryProfileStore implements ProfileStore {
   }
   async nightlyIds(shard: number, totalShards: number, select: { dueBy?: number; brokenBy?: number }) {
     const all = select.dueBy === undefined && select.brokenBy === undefined;
+    // A profile set directly (no marks) stands for one a real-time write left: due at once.
+    const marksOf = (p: CustomerProfile) => (p.nightly === undefined ? { dueAt: 0, breakAt: null } : p.nightly);
     return [...this.items.values()]
-      .filter((p) => p.nightly && nightlyShardOf(p.customerId, totalShards) === shard)
-      .filter(
-        (p) =>
+      .filter((p) => marksOf(p) !== null && nightlyShardOf(p.customerId, totalShards) === shard)
+      .filter((p) => {
+        const m = marksOf(p)!;
+        return (
           all ||
-          (select.dueBy !== undefined && p.nightly!.dueAt <= select.dueBy) ||
-          (select.brokenBy !== undefined && p.nightly!.breakAt !== null && p.nightly!.breakAt <= select.brokenBy),
-      )
+          (select.dueBy !== undefined && m.dueAt <= select.dueBy) ||
+          (select.brokenBy !== undefined && m.breakAt !== null && m.breakAt <= select.brokenBy)
+        );
+      })
       .map((p) => p.customerId)
       .sort();
   }
