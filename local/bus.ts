@@ -113,6 +113,7 @@ export class LocalEventBus {
   private readonly now: () => number;
   private readonly rules = new Map<string, Rule>();
   private readonly archive: ArchivedEvent[] = [];
+  private keep: (event: BusEvent) => boolean = () => true;
   private readonly failures: FailedDelivery[] = [];
 
   constructor(options: LocalEventBusOptions = {}) {
@@ -133,6 +134,14 @@ export class LocalEventBus {
 
   get ruleNames(): string[] {
     return [...this.rules.keys()];
+  }
+
+  /**
+   * Archives only the accepted events `filter` keeps from now on (default: all). A long local run keeps Shoal's own
+   * events for its summary and routes the storefront's without holding on to them.
+   */
+  archiveOnly(filter: (event: BusEvent) => boolean): void {
+    this.keep = filter;
   }
 
   /** Every accepted event, in order. */
@@ -188,7 +197,7 @@ export class LocalEventBus {
         results.push(built);
         continue;
       }
-      this.archive.push({ eventBusName: entry.EventBusName ?? this.name, event: built });
+      if (this.keep(built)) this.archive.push({ eventBusName: entry.EventBusName ?? this.name, event: built });
       accepted.push(built);
       results.push({ EventId: built.id });
     }

@@ -100,6 +100,16 @@ function printSummary(s: RunSummary): void {
     console.log(
       `planted personas: ARI ${s.truth.ari.toFixed(3)}; ${pct(s.truth.switchedMovedShare)} of the ${s.truth.switchedCustomers} customers who switched persona moved segment`,
     );
+  const w = s.nightlyRuns.work;
+  console.log(
+    `nightly work: ${w.meanRead.toFixed(0)} profiles read, ${w.meanEvaluated.toFixed(0)} evaluated, ${w.meanWritten.toFixed(0)} written per night on average (${(100 * w.readPerCustomerNight).toFixed(1)} % of customers read); ${w.fullNights} of ${w.nights.length} nights re-placed everyone${
+      w.fullNights
+        ? ` (${Object.entries(w.fullReasons)
+            .map(([r, n]) => `${r} ×${n}`)
+            .join(', ')})`
+        : ''
+    }`,
+  );
   for (const line of s.consumerLines) console.log(line);
   for (const r of s.nightlyRuns.reasons.slice(0, 3)) console.log(`  refused: ${r}`);
   console.log(

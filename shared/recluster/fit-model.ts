@@ -154,6 +154,14 @@ export async function fitModel(input: FitInput, deps: ReclusterDeps): Promise<Fi
   await updateRun(deps.runs, runId, (current) => ({
     ...(current ?? newRun(runId, fittedAt)),
     modelVersion: version,
+    nightly: {
+      scanRead: input.scans.reduce((n, s) => n + s.read, 0),
+      fullScanShards: input.scans.filter((s) => s.full).length,
+      fullReason:
+        placement.full ??
+        (input.scans.some((s) => s.full) ? `${input.scans.filter((s) => s.full).length} shard(s) read everyone` : null),
+      modelClock: placement.clock,
+    },
     fit: {
       modelVersion: version,
       previousVersion: previous?.version ?? null,
