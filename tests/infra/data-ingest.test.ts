@@ -70,6 +70,28 @@ describe('data', () => {
       ]),
     });
   });
+
+  it('the nightly change index: two sparse keys-only GSIs on the bucket key, with numeric dueAt and breakAt', () => {
+    template.hasResourceProperties('AWS::DynamoDB::Table', {
+      AttributeDefinitions: Match.arrayWith([
+        { AttributeName: TABLE.nightlyDueIndex.partitionKey, AttributeType: 'S' },
+        { AttributeName: TABLE.nightlyDueIndex.sortKey, AttributeType: 'N' },
+        { AttributeName: TABLE.nightlyBreakIndex.sortKey, AttributeType: 'N' },
+      ]),
+      GlobalSecondaryIndexes: Match.arrayWith(
+        [TABLE.nightlyDueIndex, TABLE.nightlyBreakIndex].map((ix) =>
+          Match.objectLike({
+            IndexName: ix.name,
+            KeySchema: [
+              { AttributeName: ix.partitionKey, KeyType: 'HASH' },
+              { AttributeName: ix.sortKey, KeyType: 'RANGE' },
+            ],
+            Projection: { ProjectionType: 'KEYS_ONLY' },
+          }),
+        ),
+      ),
+    });
+  });
 });
 
 describe('ingest', () => {
@@ -251,7 +273,13 @@ describe('least privilege', () => {
     for (const resource of indexResources)
       expect(resource).toMatch(
         new RegExp(
-          `^/index/(${TABLE.bySegmentIndex.name}|${TABLE.outboxIndex.name}|${QUARANTINE_TABLE.byCustomerIndex.name})$`,
+          `^/index/(${[
+            TABLE.bySegmentIndex.name,
+            TABLE.outboxIndex.name,
+            TABLE.nightlyDueIndex.name,
+            TABLE.nightlyBreakIndex.name,
+            QUARANTINE_TABLE.byCustomerIndex.name,
+          ].join('|')})$`,
         ),
       );
   });
