@@ -6,6 +6,8 @@
  * nightly change index).
  *
  *   npx tsx bench/nightly-profile.ts [--customers 300] [--days 14] [--seed 7] [--quiet-nights 3]
+ *   npx tsx bench/nightly-profile.ts --replay ../shared/data/online_retail.csv.gz --format online-retail \
+ *     [--recluster-every 30]
  *
  * `--quiet-nights N`: N nights without events run first (the store ages; the change index settles), as in a store
  * where most customers did nothing since yesterday.
@@ -17,6 +19,7 @@ import { LocalObjectStore } from '../local/object-store';
 import { runLocal } from '../local/run';
 import { buildReclusterHandlers, reclusterDepsForStack, runReclusterLocally } from '../local/stepfunctions';
 import type { ReclusterTask } from '../shared/contracts/recluster';
+import type { ReplayFormat } from '../local/replay';
 import type { EmbeddedStack } from '../local/stack';
 
 const { values } = parseArgs({
@@ -25,6 +28,9 @@ const { values } = parseArgs({
     days: { type: 'string', default: '14' },
     seed: { type: 'string', default: '7' },
     'quiet-nights': { type: 'string', default: '3' },
+    replay: { type: 'string' },
+    format: { type: 'string' },
+    'recluster-every': { type: 'string', default: '30' },
   },
 });
 
@@ -123,12 +129,10 @@ async function night(
 async function main(): Promise<void> {
   console.log(`cores: ${availableParallelism()}`);
   await runLocal({
-    source: {
-      kind: 'simulate',
-      customers: Number(values.customers),
-      days: Number(values.days),
-      seed: Number(values.seed),
-    },
+    source: values.replay
+      ? { kind: 'replay', path: values.replay, ...(values.format ? { format: values.format as ReplayFormat } : {}) }
+      : { kind: 'simulate', customers: Number(values.customers), days: Number(values.days), seed: Number(values.seed) },
+    ...(values.replay ? { reclusterEvery: Number(values['recluster-every']) } : {}),
     outDir: '/tmp/shoal-nightly-profile',
     beforeClose: async (stack, summary, asOf) => {
       console.log(`simulated store: ${summary.customers} customers, ${summary.events.ingested} events`);

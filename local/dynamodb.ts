@@ -32,6 +32,7 @@ export function tableDefinition(tableName: string): CreateTableCommandInput {
       s(TABLE.nightlyDueIndex.partitionKey),
       { AttributeName: TABLE.nightlyDueIndex.sortKey, AttributeType: 'N' as const },
       { AttributeName: TABLE.nightlyBreakIndex.sortKey, AttributeType: 'N' as const },
+      { AttributeName: TABLE.nightlyValueIndex.sortKey, AttributeType: 'N' as const },
     ],
     KeySchema: [
       { AttributeName: TABLE.partitionKey, KeyType: 'HASH' },
@@ -42,6 +43,7 @@ export function tableDefinition(tableName: string): CreateTableCommandInput {
       TABLE.outboxIndex,
       TABLE.nightlyDueIndex,
       TABLE.nightlyBreakIndex,
+      TABLE.nightlyValueIndex,
     ].map((ix) => ({
       IndexName: ix.name,
       KeySchema: [

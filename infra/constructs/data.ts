@@ -14,7 +14,8 @@ export type TableIndexName =
   | (typeof TABLE)['bySegmentIndex']['name']
   | (typeof TABLE)['outboxIndex']['name']
   | (typeof TABLE)['nightlyDueIndex']['name']
-  | (typeof TABLE)['nightlyBreakIndex']['name'];
+  | (typeof TABLE)['nightlyBreakIndex']['name']
+  | (typeof TABLE)['nightlyValueIndex']['name'];
 
 /**
  * What a function may do with the table. Index access is granted per named index, never `index/*`. Each flag maps
@@ -110,8 +111,9 @@ export class ShoalData extends Construct {
     });
 
     // The nightly change index: sparse (profiles only), keys only (the night reads each due profile by key, strongly
-    // consistent). Two indexes on one bucket key: due by time (dueAt, epoch ms) and due by model change (breakAt).
-    for (const ix of [TABLE.nightlyDueIndex, TABLE.nightlyBreakIndex]) {
+    // consistent). Three indexes on one bucket key: due by time (dueAt, epoch ms), and due by a model change: moved
+    // centroids (breakAt) or a refitted value model (valueBreakAt).
+    for (const ix of [TABLE.nightlyDueIndex, TABLE.nightlyBreakIndex, TABLE.nightlyValueIndex]) {
       this.table.addGlobalSecondaryIndex({
         indexName: ix.name,
         partitionKey: { name: ix.partitionKey, type: dynamodb.AttributeType.STRING },

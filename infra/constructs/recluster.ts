@@ -80,7 +80,11 @@ const TASKS: Record<ReclusterTask, TaskSpec> = {
     timeout: Duration.minutes(15),
     // Queries the nightly change index (due by time, broken by the model change), rewrites those profiles
     // conditionally, reads the model; no Scan, no deletes, no batch writes.
-    table: { read: true, write: true, indexes: [TABLE.nightlyDueIndex.name, TABLE.nightlyBreakIndex.name] },
+    table: {
+      read: true,
+      write: true,
+      indexes: [TABLE.nightlyDueIndex.name, TABLE.nightlyBreakIndex.name, TABLE.nightlyValueIndex.name],
+    },
     // The model comes from the table (MODEL/V#n); tonight's population file (which revisions ScanShard read) from
     // the run's objects.
     bucket: { read: [RUN_ARTIFACTS_PREFIX], write: [] },

@@ -22,11 +22,13 @@ export const TABLE = {
    * The nightly change index (sparse, keys only): every profile item carries `nkpk` = NIGHT#<bucket> (the customer's
    * bucket of `nightly.buckets`, so no one key is hot), `dueAt` (epoch ms: the earliest instant its segment or stage
    * could change with no new event and no model change; 0 = due at the next night, what every real-time write sets)
-   * and, when it has a segment, `breakAt` (the model clock at which a model change could move it). The night Queries
-   * `dueAt ≤ asOf` and `breakAt ≤ clock` per bucket instead of scanning the table.
+   * and, when the night evaluated it, `breakAt` (the centroid clock at which moved centroids could move it) and
+   * `valueBreakAt` (the value clock at which a refitted value model could change its stage). The night Queries
+   * `dueAt ≤ asOf`, `breakAt ≤ clock` and `valueBreakAt ≤ valueClock` per bucket instead of scanning the table.
    */
   nightlyDueIndex: { name: 'nightlyDue', partitionKey: 'nkpk', sortKey: 'dueAt' },
   nightlyBreakIndex: { name: 'nightlyBreak', partitionKey: 'nkpk', sortKey: 'breakAt' },
+  nightlyValueIndex: { name: 'nightlyValueBreak', partitionKey: 'nkpk', sortKey: 'valueBreakAt' },
   nightly: { buckets: 16 },
 } as const;
 

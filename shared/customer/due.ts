@@ -16,18 +16,15 @@ export const DUE_PROBE_DAYS = [1, 2, 3, 5, 8, 13, 21, 34] as const;
 export const DUE_CAP_DAYS = 35;
 /** Margin before a probe instant (ms): a night scheduled a little before the probe's instant still takes it. */
 export const DUE_EARLY_MS = 3_600_000;
-/**
- * Model-clock units per unit of P(alive): the model clock advances each night by max(centroid shift, this × the
- * largest P(alive) shift of the value model), so one clock covers both ways a model change can move a customer.
- */
-export const PALIVE_CLOCK_SCALE = 1;
 
 /** What a night decides for a customer, as far as consumers see it: its segment and its lifecycle stage. */
 export interface NightDecision {
   segmentId: string | null;
   stage: LifecycleStage;
-  /** How far (model-clock units) every centroid and the value model may move before the decision could change. */
-  slack: number;
+  /** How far every centroid may move (vector space units) before the segment could change (∞: no model). */
+  segmentSlack: number;
+  /** How far P(alive) may move (a refitted value model) before the stage could change (∞: a prospect). */
+  valueSlack: number;
 }
 
 /**
@@ -38,7 +35,7 @@ export interface NightDecision {
  *   centroid moves by at most δ, d_c falls by at most δ and d_a grows by at most δ (triangle inequality), so it stays
  *   while δ ≤ min_c (d_c − s·d_a)/(1 + s);
  * - stage: it depends on the model only through P(alive), so it stays while P(alive) moves less than its distance to
- *   the nearest stage threshold (lapsed 0.3, at risk 0.6), times PALIVE_CLOCK_SCALE.
+ *   the nearest stage threshold (lapsed 0.3, at risk 0.6).
  * Pure.
  */
 export function nightDecision(input: {
@@ -51,13 +48,12 @@ export function nightDecision(input: {
 }): NightDecision {
   const { features, model, settings } = input;
   const traits = computeTraits(features, model?.value ?? null, input.stage, settings.value);
-  let slack = Number.POSITIVE_INFINITY;
+  let valueSlack = Number.POSITIVE_INFINITY;
   if (features.orders > 0) {
     const th = DEFAULT_LIFECYCLE_THRESHOLDS;
-    slack =
-      PALIVE_CLOCK_SCALE *
-      Math.min(Math.abs(traits.pAlive - th.lapsedPAlive), Math.abs(traits.pAlive - th.atRiskPAlive));
+    valueSlack = Math.min(Math.abs(traits.pAlive - th.lapsedPAlive), Math.abs(traits.pAlive - th.atRiskPAlive));
   }
+  let segmentSlack = Number.POSITIVE_INFINITY;
   let segmentId = input.assignment?.segmentId ?? null;
   if (model) {
     const soft = softAssign(buildVector(behaviourRow(features), features.interest, model), model);
@@ -76,25 +72,26 @@ export function nightDecision(input: {
     const da = Math.sqrt(soft.d2[a] ?? 0);
     for (let c = 0; c < model.k; c++) {
       if (c === a) continue;
-      slack = Math.min(slack, (Math.sqrt(soft.d2[c]!) - s * da) / (1 + s));
+      segmentSlack = Math.min(segmentSlack, (Math.sqrt(soft.d2[c]!) - s * da) / (1 + s));
     }
   }
-  return { segmentId, stage: traits.lifecycleStage, slack: Math.max(0, slack) };
+  return { segmentId, stage: traits.lifecycleStage, segmentSlack: Math.max(0, segmentSlack), valueSlack };
 }
 
 /**
  * Where a customer just evaluated by the night goes in the nightly change index: the earliest instant its segment or
- * stage could change with no new event and no model change (`dueAt`), and the model clock past which a model change
- * could change it (`breakAt`).
+ * stage could change with no new event and no model change (`dueAt`), and the clocks past which a model change could
+ * change it: moved centroids (`breakAt`, on the centroid clock) or a refitted value model (`valueBreakAt`, on the
+ * value clock; see `placementOf`).
  *
  * Features are time-dependent (recency grows, decayed counts shrink, P(alive) falls), so the same decision is
  * evaluated forward at the probe instants `at` + DUE_PROBE_DAYS, with `featuresAt` (the customer's features at an
  * instant: the as-of functions of its state). `dueAt` is the last probe before the first probe whose segment or stage
- * differs from tonight's (tomorrow when the first one differs), or `at` + DUE_CAP_DAYS, minus DUE_EARLY_MS. `breakAt`
- * is `clock` + the smallest slack over tonight and the probes up to `dueAt` (null without a model). A night that
- * refreshed traits only (its model was refused) passes the ACTIVE model: its slack still bounds tomorrow's. Pure: the
- * real-time path marks every customer it writes due at once (new events change its sample row), and the night calls
- * this for the customers it evaluates.
+ * differs from tonight's (tomorrow when the first one differs), or `at` + DUE_CAP_DAYS, minus DUE_EARLY_MS. Each
+ * break mark is its clock + the smallest slack over tonight and the probes up to `dueAt` (null when infinite: no
+ * model, or a prospect). A night that refreshed traits only (its model was refused) passes the ACTIVE model: its
+ * slack still bounds tomorrow's. Pure: the real-time path marks every customer it writes due at once (new events
+ * change its sample row), and the night calls this for the customers it evaluates.
  */
 export function nightlyMarks(input: {
   featuresAt: (at: Date) => CustomerFeatures;
@@ -103,8 +100,9 @@ export function nightlyMarks(input: {
   stage: LifecycleStage | null;
   model: SegmentationModel | null;
   at: Date;
-  /** The model clock of `model` (SegmentationModel.placement.clock; 0 without one). */
+  /** The clocks of `model` (SegmentationModel.placement; 0 without one). */
   clock: number;
+  valueClock: number;
   settings: Pick<Settings, 'hysteresis' | 'value'>;
 }): NightlyMarks {
   const at = input.at.getTime();
@@ -119,7 +117,8 @@ export function nightlyMarks(input: {
     });
   const segmentId = input.assignment?.segmentId ?? null;
   const tonight = decide(at);
-  let slack = tonight.slack;
+  let segmentSlack = tonight.segmentSlack;
+  let valueSlack = tonight.valueSlack;
   let due = at + DUE_CAP_DAYS * DAY_MS;
   let lastSame = at;
   // A decision that already differs tonight (a night that kept traits only, or a move held back): tomorrow.
@@ -132,12 +131,14 @@ export function nightlyMarks(input: {
         due = lastSame === at ? at + DUE_PROBE_DAYS[0] * DAY_MS : lastSame;
         break;
       }
-      slack = Math.min(slack, d.slack);
+      segmentSlack = Math.min(segmentSlack, d.segmentSlack);
+      valueSlack = Math.min(valueSlack, d.valueSlack);
       lastSame = t;
     }
   const hasSegment = input.model !== null && input.assignment !== null;
   return {
     dueAt: due - DUE_EARLY_MS,
-    breakAt: hasSegment && Number.isFinite(slack) ? input.clock + slack : null,
+    breakAt: hasSegment && Number.isFinite(segmentSlack) ? input.clock + segmentSlack : null,
+    valueBreakAt: Number.isFinite(valueSlack) ? input.valueClock + valueSlack : null,
   };
 }

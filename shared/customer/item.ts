@@ -118,6 +118,7 @@ export const profileItemSchema = z.object({
   /** The nightly change index (TABLE.nightlyDueIndex): absent on a profile the night dropped from it. */
   dueAt: z.number().optional(),
   breakAt: z.number().optional(),
+  valueBreakAt: z.number().optional(),
 });
 export type ProfileItem = z.infer<typeof profileItemSchema>;
 
@@ -172,6 +173,7 @@ export function toItem(p: CustomerProfile): ProfileItem & { schemaVersion: numbe
     // Not evaluated by the night (every real-time write): due at the next night. null: not indexed.
     ...(p.nightly === undefined ? { dueAt: 0 } : p.nightly === null ? {} : { dueAt: p.nightly.dueAt }),
     ...(p.nightly?.breakAt != null ? { breakAt: p.nightly.breakAt } : {}),
+    ...(p.nightly?.valueBreakAt != null ? { valueBreakAt: p.nightly.valueBreakAt } : {}),
   };
 }
 
@@ -207,6 +209,9 @@ export function fromItem(raw: Record<string, unknown>, settings: FeatureSettings
     unlogged: [...(item.unlogged ?? [])].sort(),
     ...(item.aliasOf !== undefined ? { aliasOf: item.aliasOf } : {}),
     ...(item.mergedFrom?.length ? { mergedFrom: item.mergedFrom } : {}),
-    nightly: item.dueAt === undefined ? null : { dueAt: item.dueAt, breakAt: item.breakAt ?? null },
+    nightly:
+      item.dueAt === undefined
+        ? null
+        : { dueAt: item.dueAt, breakAt: item.breakAt ?? null, valueBreakAt: item.valueBreakAt ?? null },
   };
 }

@@ -95,8 +95,10 @@ export interface CustomerProfile {
 export interface NightlyMarks {
   /** Epoch ms: the earliest instant its segment or lifecycle stage could change with no event and no model change. */
   dueAt: number;
-  /** Model clock (SegmentationModel.placement.clock) past which a model change could move it; null: none. */
+  /** Centroid clock (SegmentationModel.placement.clock) past which moved centroids could move it; null: none. */
   breakAt: number | null;
+  /** Value clock (placement.valueClock) past which a refitted value model could change its stage; null: none. */
+  valueBreakAt: number | null;
 }
 
 /** How many merged ids a profile records (the bound on `mergedFrom`): a merge beyond it is refused. */

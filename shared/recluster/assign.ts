@@ -8,7 +8,7 @@ import type { CustomerProfile, NightlyMarks } from '../customer/profile';
 import { writeOptimistically } from '../customer/update';
 import type { SegmentationModel } from '../segmentation/model';
 import { mapLimit } from '../util/concurrency';
-import { evaluationTime, featuresAsOf } from './as-of';
+import { evaluationTime, featuresAsOf, refreshFeatures } from './as-of';
 import type { ReclusterDeps } from './deps';
 import { isLive, readPopulation, type PopulationEntry } from './population';
 import { readProfiles } from './scan';
@@ -26,6 +26,7 @@ export type AssignOutcome = 'moved' | 'updated' | 'unchanged' | 'newer' | 'gone'
 export interface MarkContext {
   model: SegmentationModel | null;
   clock: number;
+  valueClock: number;
   agreed: (profile: CustomerProfile) => boolean;
 }
 
@@ -136,16 +137,20 @@ export async function assignCustomer(
         ...(model ? { cause: model.runId } : {}),
       });
       const m = opts.marks;
+      // The probes bring tonight's features forward with the as-of function (no re-derivation from the state).
+      const tonight = m ? featuresAsOf(profile, asOf, deps.settings) : null;
       const marks =
-        m && m.agreed(profile)
+        m && tonight && m.agreed(profile)
           ? nightlyMarks({
-              featuresAt: (t) => featuresAsOf(profile, t, deps.settings),
+              featuresAt: (t) =>
+                refreshFeatures(tonight, evaluationTime(asOf, profile.updatedAt), t, deps.settings.features),
               assignment: evaluation.profile.assignment,
               stage: evaluation.profile.lifecycleStage,
               model: m.model,
               // The night's instant, not the profile's: a rerun computes the same marks.
               at: asOf,
               clock: m.clock,
+              valueClock: m.valueClock,
               settings: deps.settings,
             })
           : undefined;
@@ -179,7 +184,10 @@ export async function assignCustomer(
 function sameMarks(a: NightlyMarks | null | undefined, b: NightlyMarks | null): boolean {
   if (a === undefined) return false;
   if (a === null || b === null) return a === b;
-  return a.dueAt === b.dueAt && a.breakAt === b.breakAt;
+  // Clocks compare within rounding: a rerun's evaluation may differ in the last bit, and is not worth a write.
+  const close = (x: number | null, y: number | null) =>
+    x === null || y === null ? x === y : Math.abs(x - y) <= 1e-9 * Math.max(1, Math.abs(x));
+  return a.dueAt === b.dueAt && close(a.breakAt, b.breakAt) && close(a.valueBreakAt, b.valueBreakAt);
 }
 
 /** What a shard's nightly placement did: outcomes, and the table work (profiles read, evaluated, written). */
@@ -220,9 +228,11 @@ export async function placeShard(
           ? (population.reason ?? 'full scan')
           : null);
   const clock = opts.marksModel?.placement?.clock ?? 0;
+  const valueClock = opts.marksModel?.placement?.valueClock ?? 0;
   const marks: MarkContext = {
     model: opts.marksModel,
     clock,
+    valueClock,
     agreed: (p) => {
       const e = entries.get(p.customerId);
       return e !== undefined && (e.rev === p.rev || e.state === encodeState(p.state));
@@ -231,7 +241,7 @@ export async function placeShard(
   const ids = await deps.profiles.nightlyIds(
     task.shard,
     task.totalShards,
-    full === null ? { dueBy: asOf.getTime(), brokenBy: clock } : {},
+    full === null ? { dueBy: asOf.getTime(), brokenBy: clock, valueBrokenBy: valueClock } : {},
   );
   const out: ShardPlacement = {
     tally: { moved: 0, updated: 0, unchanged: 0, newer: 0, gone: 0 },

@@ -64,7 +64,10 @@ export interface SegmentationModel {
 }
 
 export interface ModelPlacement {
+  /** Centroid clock: Σ over versions of the largest centroid shift (vector space units). */
   clock: number;
+  /** Value clock: Σ over versions of the largest P(alive) change a refitted value model made over the sample. */
+  valueClock: number;
   full: string | null;
   /** Largest distance any centroid moved from the previous version (vector space units; null on a full night). */
   centroidShift: number | null;

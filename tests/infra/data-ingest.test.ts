@@ -71,15 +71,16 @@ describe('data', () => {
     });
   });
 
-  it('the nightly change index: two sparse keys-only GSIs on the bucket key, with numeric dueAt and breakAt', () => {
+  it('the nightly change index: three sparse keys-only GSIs on the bucket key, with numeric dueAt, breakAt and valueBreakAt', () => {
     template.hasResourceProperties('AWS::DynamoDB::Table', {
       AttributeDefinitions: Match.arrayWith([
         { AttributeName: TABLE.nightlyDueIndex.partitionKey, AttributeType: 'S' },
         { AttributeName: TABLE.nightlyDueIndex.sortKey, AttributeType: 'N' },
         { AttributeName: TABLE.nightlyBreakIndex.sortKey, AttributeType: 'N' },
+        { AttributeName: TABLE.nightlyValueIndex.sortKey, AttributeType: 'N' },
       ]),
       GlobalSecondaryIndexes: Match.arrayWith(
-        [TABLE.nightlyDueIndex, TABLE.nightlyBreakIndex].map((ix) =>
+        [TABLE.nightlyDueIndex, TABLE.nightlyBreakIndex, TABLE.nightlyValueIndex].map((ix) =>
           Match.objectLike({
             IndexName: ix.name,
             KeySchema: [
@@ -278,6 +279,7 @@ describe('least privilege', () => {
             TABLE.outboxIndex.name,
             TABLE.nightlyDueIndex.name,
             TABLE.nightlyBreakIndex.name,
+            TABLE.nightlyValueIndex.name,
             QUARANTINE_TABLE.byCustomerIndex.name,
           ].join('|')})$`,
         ),

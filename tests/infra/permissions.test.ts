@@ -316,7 +316,7 @@ describe('who reaches what, across all roles', () => {
     }
   });
 
-  it('only ScanShard and AssignShard Query the nightly change index (due); only AssignShard the break index; no role Scans the table', () => {
+  it('only ScanShard and AssignShard Query the nightly change index (due); only AssignShard the break indexes; no role Scans the table', () => {
     const table = idStartingWith('AWS::DynamoDB::Table', 'DataTable');
     const queriers = (name: string) =>
       roles.filter((role) =>
@@ -328,6 +328,7 @@ describe('who reaches what, across all roles', () => {
       );
     expect(queriers(TABLE.nightlyDueIndex.name).sort()).toEqual(['assign-shard', 'scan-shard']);
     expect(queriers(TABLE.nightlyBreakIndex.name)).toEqual(['assign-shard']);
+    expect(queriers(TABLE.nightlyValueIndex.name)).toEqual(['assign-shard']);
     expect(roles.filter((role) => grants(role, 'dynamodb:Scan', 'table').length > 0)).toEqual([]);
   });
 

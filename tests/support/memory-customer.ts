@@ -4,6 +4,7 @@ import { nightlyShardOf } from '../../shared/contracts/table';
 import {
   eventKey,
   type EventLog,
+  type NightlySelect,
   type ProfileStore,
   type SettleOutcome,
   type WriteOutcome,
@@ -39,14 +40,15 @@ export class MemoryProfileStore implements ProfileStore {
     if (expectedRev === null ? current !== undefined : current?.rev !== expectedRev) return 'conflict';
     // As the DynamoDB adapter stores it: a write without nightly marks is due at the next night.
     const stored = structuredClone(profile);
-    if (stored.nightly === undefined) stored.nightly = { dueAt: 0, breakAt: null };
+    if (stored.nightly === undefined) stored.nightly = { dueAt: 0, breakAt: null, valueBreakAt: null };
     this.items.set(profile.customerId, stored);
     return 'written';
   }
-  async nightlyIds(shard: number, totalShards: number, select: { dueBy?: number; brokenBy?: number }) {
-    const all = select.dueBy === undefined && select.brokenBy === undefined;
+  async nightlyIds(shard: number, totalShards: number, select: NightlySelect) {
+    const all = select.dueBy === undefined && select.brokenBy === undefined && select.valueBrokenBy === undefined;
     // A profile set directly (no marks) stands for one a real-time write left: due at once.
-    const marksOf = (p: CustomerProfile) => (p.nightly === undefined ? { dueAt: 0, breakAt: null } : p.nightly);
+    const marksOf = (p: CustomerProfile): NightlyMarks | null =>
+      p.nightly === undefined ? { dueAt: 0, breakAt: null, valueBreakAt: null } : p.nightly;
     return [...this.items.values()]
       .filter((p) => marksOf(p) !== null && nightlyShardOf(p.customerId, totalShards) === shard)
       .filter((p) => {
@@ -54,7 +56,8 @@ export class MemoryProfileStore implements ProfileStore {
         return (
           all ||
           (select.dueBy !== undefined && m.dueAt <= select.dueBy) ||
-          (select.brokenBy !== undefined && m.breakAt !== null && m.breakAt <= select.brokenBy)
+          (select.brokenBy !== undefined && m.breakAt !== null && m.breakAt <= select.brokenBy) ||
+          (select.valueBrokenBy !== undefined && m.valueBreakAt !== null && m.valueBreakAt <= select.valueBrokenBy)
         );
       })
       .map((p) => p.customerId)

@@ -12,6 +12,7 @@ import { isAlias, isTombstone, type CustomerProfile, type NightlyMarks } from '.
 import {
   eventKey,
   type EventLog,
+  type NightlySelect,
   type ProfileStore,
   type SettleOutcome,
   type WriteOutcome,
@@ -230,11 +231,7 @@ export class DynamoProfileStore implements ProfileStore {
     return putIfRevision(this.doc, this.tableName, item, expectedRev);
   }
 
-  async nightlyIds(
-    shard: number,
-    totalShards: number,
-    select: { dueBy?: number; brokenBy?: number },
-  ): Promise<string[]> {
+  async nightlyIds(shard: number, totalShards: number, select: NightlySelect): Promise<string[]> {
     const queries: { index: string; sortKey: string; bound?: number }[] = [];
     if (select.dueBy !== undefined)
       queries.push({ index: TABLE.nightlyDueIndex.name, sortKey: TABLE.nightlyDueIndex.sortKey, bound: select.dueBy });
@@ -243,6 +240,12 @@ export class DynamoProfileStore implements ProfileStore {
         index: TABLE.nightlyBreakIndex.name,
         sortKey: TABLE.nightlyBreakIndex.sortKey,
         bound: select.brokenBy,
+      });
+    if (select.valueBrokenBy !== undefined)
+      queries.push({
+        index: TABLE.nightlyValueIndex.name,
+        sortKey: TABLE.nightlyValueIndex.sortKey,
+        bound: select.valueBrokenBy,
       });
     if (queries.length === 0)
       queries.push({ index: TABLE.nightlyDueIndex.name, sortKey: TABLE.nightlyDueIndex.sortKey });
@@ -275,19 +278,28 @@ export class DynamoProfileStore implements ProfileStore {
       '#rev': 'rev',
       '#due': TABLE.nightlyDueIndex.sortKey,
       '#brk': TABLE.nightlyBreakIndex.sortKey,
+      '#vbrk': TABLE.nightlyValueIndex.sortKey,
       '#nk': TABLE.nightlyDueIndex.partitionKey,
     };
     const values: Record<string, unknown> = { ':rev': rev };
     let expr: string;
-    if (marks === null) expr = 'REMOVE #due, #brk, #nk';
+    if (marks === null) expr = 'REMOVE #due, #brk, #vbrk, #nk';
     else {
       values[':due'] = marks.dueAt;
       values[':nk'] = nightlyBucketKey(customerId);
-      if (marks.breakAt === null) expr = 'SET #due = :due, #nk = :nk REMOVE #brk';
+      const set = ['#due = :due', '#nk = :nk'];
+      const remove: string[] = [];
+      if (marks.breakAt === null) remove.push('#brk');
       else {
         values[':brk'] = marks.breakAt;
-        expr = 'SET #due = :due, #nk = :nk, #brk = :brk';
+        set.push('#brk = :brk');
       }
+      if (marks.valueBreakAt === null) remove.push('#vbrk');
+      else {
+        values[':vbrk'] = marks.valueBreakAt;
+        set.push('#vbrk = :vbrk');
+      }
+      expr = `SET ${set.join(', ')}${remove.length ? ` REMOVE ${remove.join(', ')}` : ''}`;
     }
     try {
       await this.doc.send(

@@ -42,7 +42,7 @@ const PROTOTYPES = [
 const base = modelFromPrototypes(PROTOTYPES, settings, T0);
 const baseModel: SegmentationModel = {
   ...base,
-  placement: { clock: 1, full: null, centroidShift: null, pAliveShift: null },
+  placement: { clock: 1, valueClock: 0, full: null, centroidShift: null, pAliveShift: null },
 };
 
 /** Every centroid moved by a vector of length ≤ `shift` (a warm-started night); the value model kept. */
@@ -61,7 +61,13 @@ function movedModel(model: SegmentationModel, directions: number[][], shift: num
     ...model,
     version: model.version + 1,
     centroids,
-    placement: { clock: model.placement!.clock + largest, full: null, centroidShift: largest, pAliveShift: 0 },
+    placement: {
+      clock: model.placement!.clock + largest,
+      valueClock: model.placement!.valueClock,
+      full: null,
+      centroidShift: largest,
+      pAliveShift: 0,
+    },
   };
 }
 
@@ -120,13 +126,16 @@ describe('nightlyMarks: the change index skips only customers a full re-evaluati
             model: baseModel,
             at: T0,
             clock: baseModel.placement!.clock,
+            valueClock: 0,
             settings,
           });
           expect(marks.dueAt).toBeLessThanOrEqual(T0.getTime() + DUE_CAP_DAYS * DAY_MS);
           const later = movedModel(baseModel, directions, shift);
           const night = new Date(T0.getTime() + nightsLater * DAY_MS);
           const skipped =
-            marks.dueAt > night.getTime() && (marks.breakAt === null || marks.breakAt > later.placement!.clock);
+            marks.dueAt > night.getTime() &&
+            (marks.breakAt === null || marks.breakAt > later.placement!.clock) &&
+            (marks.valueBreakAt === null || marks.valueBreakAt > later.placement!.valueClock);
           cases[skipped ? 'skipped' : 'evaluated'] += 1;
           if (!skipped) return;
           const full = nightDecision({
@@ -177,6 +186,7 @@ describe('nightlyMarks: the change index skips only customers a full re-evaluati
       model: baseModel,
       at: T0,
       clock: 1,
+      valueClock: 0,
       settings,
     });
     expect((marks.dueAt - T0.getTime()) / DAY_MS).toBeGreaterThanOrEqual(2);
