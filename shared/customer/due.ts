@@ -2,7 +2,7 @@ import type { Settings } from '../config/settings';
 import type { LifecycleStage } from '../contracts/outbound';
 import { assignWithHysteresis, softAssign } from '../domain/assign';
 import type { CustomerFeatures } from '../domain/features';
-import { computeTraits } from '../domain/traits';
+import { stageOf } from '../domain/traits';
 import { behaviourRow, buildVector } from '../domain/vector';
 import type { SegmentationModel } from '../segmentation/model';
 import { DEFAULT_LIFECYCLE_THRESHOLDS } from '../value/lifecycle';
@@ -47,7 +47,7 @@ export function nightDecision(input: {
   settings: Pick<Settings, 'hysteresis' | 'value'>;
 }): NightDecision {
   const { features, model, settings } = input;
-  const traits = computeTraits(features, model?.value ?? null, input.stage, settings.value);
+  const traits = stageOf(features, model?.value ?? null, input.stage);
   let valueSlack = Number.POSITIVE_INFINITY;
   if (features.orders > 0) {
     const th = DEFAULT_LIFECYCLE_THRESHOLDS;
@@ -75,7 +75,7 @@ export function nightDecision(input: {
       segmentSlack = Math.min(segmentSlack, (Math.sqrt(soft.d2[c]!) - s * da) / (1 + s));
     }
   }
-  return { segmentId, stage: traits.lifecycleStage, segmentSlack: Math.max(0, segmentSlack), valueSlack };
+  return { segmentId, stage: traits.stage, segmentSlack: Math.max(0, segmentSlack), valueSlack };
 }
 
 /**

@@ -1,5 +1,5 @@
 import type { LifecycleStage } from '../contracts/outbound';
-import { decodeState, encodeState } from '../customer/item';
+import { decodeOwnState, encodeState } from '../customer/item';
 import { isAlias, isTombstone, type CustomerProfile } from '../customer/profile';
 import type { CustomerState } from '../customer/state';
 import type { CustomerFeatures } from '../domain/features';
@@ -67,7 +67,7 @@ export interface PopulationProfile {
 }
 
 export function profileOfEntry(e: PopulationEntry): PopulationProfile {
-  const state = decodeState(e.state);
+  const state = decodeOwnState(e.state);
   return {
     customerId: e.id,
     updatedAt: e.updatedAt,

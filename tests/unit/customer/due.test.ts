@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { nightDecision, nightlyMarks, DUE_CAP_DAYS } from '../../../shared/customer/due';
 import { foldEvents } from '../../../shared/customer/fold';
+import { computeTraits, stageOf } from '../../../shared/domain/traits';
 import type { Assignment } from '../../../shared/customer/profile';
 import type { InboundEvent } from '../../../shared/contracts/inbound';
 import type { SegmentationModel } from '../../../shared/segmentation/model';
@@ -102,6 +103,12 @@ describe('nightlyMarks: the change index skips only customers a full re-evaluati
           const events = specs.map((e) => (e.kind === 'order' ? order(e.days, e.total, e.cat) : view(e.days, e.cat)));
           const logged = withLocalEmbeddings(events, settings.embedding.dimension);
           const featuresAt = (t: Date) => foldEvents(logged, t, settings.features);
+          // The stage the probes use is the one computeTraits stores.
+          const traits = computeTraits(featuresAt(T0), baseModel.value, null, settings.value);
+          expect(stageOf(featuresAt(T0), baseModel.value, null)).toEqual({
+            pAlive: traits.pAlive,
+            stage: traits.lifecycleStage,
+          });
           // Tonight's placement of a new customer: nearest centroid, stage from its traits.
           const tonight = nightDecision({
             features: featuresAt(T0),
