@@ -114,6 +114,8 @@ export class LocalEventBus {
   private readonly rules = new Map<string, Rule>();
   private readonly archive: ArchivedEvent[] = [];
   private keep: (event: BusEvent) => boolean = () => true;
+  /** Accepted events by source, then detail-type: counts survive what the archive does not keep. */
+  private readonly counts = new Map<string, Record<string, number>>();
   private readonly failures: FailedDelivery[] = [];
 
   constructor(options: LocalEventBusOptions = {}) {
@@ -144,6 +146,11 @@ export class LocalEventBus {
     this.keep = filter;
   }
 
+  /** How many events of each detail-type the bus accepted from `source` (archived or not). */
+  acceptedCounts(source: string): Record<string, number> {
+    return { ...(this.counts.get(source) ?? {}) };
+  }
+
   /** Every accepted event, in order. */
   get events(): BusEvent[] {
     return this.archive.map((a) => a.event);
@@ -168,6 +175,7 @@ export class LocalEventBus {
   clear(): void {
     this.archive.length = 0;
     this.failures.length = 0;
+    this.counts.clear();
   }
 
   /** Names of the rules whose pattern matches `event`. */
@@ -198,6 +206,9 @@ export class LocalEventBus {
         continue;
       }
       if (this.keep(built)) this.archive.push({ eventBusName: entry.EventBusName ?? this.name, event: built });
+      const bySource = this.counts.get(built.source) ?? {};
+      bySource[built['detail-type']] = (bySource[built['detail-type']] ?? 0) + 1;
+      this.counts.set(built.source, bySource);
       accepted.push(built);
       results.push({ EventId: built.id });
     }
