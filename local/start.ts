@@ -101,14 +101,11 @@ function printSummary(s: RunSummary): void {
       `planted personas: ARI ${s.truth.ari.toFixed(3)}; ${pct(s.truth.switchedMovedShare)} of the ${s.truth.switchedCustomers} customers who switched persona moved segment`,
     );
   const w = s.nightlyRuns.work;
+  const reasons = Object.entries(w.fullReasons)
+    .map(([r, n]) => `${r} ×${n}`)
+    .join(', ');
   console.log(
-    `nightly work: ${w.meanRead.toFixed(0)} profiles read, ${w.meanEvaluated.toFixed(0)} evaluated, ${w.meanWritten.toFixed(0)} written per night on average (${(100 * w.readPerCustomerNight).toFixed(1)} % of customers read); ${w.fullNights} of ${w.nights.length} nights re-placed everyone${
-      w.fullNights
-        ? ` (${Object.entries(w.fullReasons)
-            .map(([r, n]) => `${r} ×${n}`)
-            .join(', ')})`
-        : ''
-    }`,
+    `nightly work per night: ${w.meanRead.toFixed(0)} profiles read (${w.readPerCustomerNight.toFixed(2)} per customer; a full night reads each twice), ${w.meanEvaluated.toFixed(0)} evaluated, ${w.meanWritten.toFixed(0)} written; ${w.fullNights} of ${w.nights.length} nights re-placed everyone${reasons ? ` (${reasons})` : ''}`,
   );
   for (const line of s.consumerLines) console.log(line);
   for (const r of s.nightlyRuns.reasons.slice(0, 3)) console.log(`  refused: ${r}`);
