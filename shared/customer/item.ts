@@ -198,19 +198,20 @@ export function fromItem(raw: Record<string, unknown>, settings: FeatureSettings
   const outbox = Object.values(item.outbox ?? {})
     .map((s) => outboxEntrySchema.parse(JSON.parse(s)) as OutboxEntry)
     .sort((a, b) => (a.dedupeKey < b.dedupeKey ? -1 : 1));
-  const features: CustomerFeatures =
+  // Derived on first use: most readers (ingest merging new events, the night's population and placement) derive the
+  // features they need as of their own instant, and deriving them here too cost a featuresOf per profile read.
+  const derive = (): CustomerFeatures =>
     state.v === 0 && !item.state
       ? ((JSON.parse(item.data) as { features?: CustomerFeatures }).features ??
         featuresOf(state, new Date(item.updatedAt), settings))
       : featuresOf(state, new Date(item.updatedAt), settings);
-  return {
+  const profile = {
     customerId: item.customerId,
     rev: item.rev,
     epoch: item.epoch,
     updatedAt: item.updatedAt,
     erasedAt: item.erasedAt ?? null,
     state,
-    features,
     assignment: data.assignment,
     traits: data.traits,
     lifecycleStage: data.lifecycleStage,
@@ -224,4 +225,14 @@ export function fromItem(raw: Record<string, unknown>, settings: FeatureSettings
         ? null
         : { dueAt: item.dueAt, breakAt: item.breakAt ?? null, valueBreakAt: item.valueBreakAt ?? null },
   };
+  let features: CustomerFeatures | undefined;
+  Object.defineProperty(profile, 'features', {
+    enumerable: true,
+    configurable: true,
+    get: () => (features ??= derive()),
+    set: (value: CustomerFeatures) => {
+      features = value;
+    },
+  });
+  return profile as CustomerProfile;
 }
