@@ -113,6 +113,9 @@ export class LocalEventBus {
   private readonly now: () => number;
   private readonly rules = new Map<string, Rule>();
   private readonly archive: ArchivedEvent[] = [];
+  private keep: (event: BusEvent) => boolean = () => true;
+  /** Accepted events by source, then detail-type: counts survive what the archive does not keep. */
+  private readonly counts = new Map<string, Record<string, number>>();
   private readonly failures: FailedDelivery[] = [];
 
   constructor(options: LocalEventBusOptions = {}) {
@@ -133,6 +136,19 @@ export class LocalEventBus {
 
   get ruleNames(): string[] {
     return [...this.rules.keys()];
+  }
+
+  /**
+   * Archives only the accepted events `filter` keeps from now on (default: all). A long local run keeps Shoal's own
+   * events for its summary and routes the storefront's without holding on to them.
+   */
+  archiveOnly(filter: (event: BusEvent) => boolean): void {
+    this.keep = filter;
+  }
+
+  /** How many events of each detail-type the bus accepted from `source` (archived or not). */
+  acceptedCounts(source: string): Record<string, number> {
+    return { ...(this.counts.get(source) ?? {}) };
   }
 
   /** Every accepted event, in order. */
@@ -159,6 +175,7 @@ export class LocalEventBus {
   clear(): void {
     this.archive.length = 0;
     this.failures.length = 0;
+    this.counts.clear();
   }
 
   /** Names of the rules whose pattern matches `event`. */
@@ -188,7 +205,10 @@ export class LocalEventBus {
         results.push(built);
         continue;
       }
-      this.archive.push({ eventBusName: entry.EventBusName ?? this.name, event: built });
+      if (this.keep(built)) this.archive.push({ eventBusName: entry.EventBusName ?? this.name, event: built });
+      const bySource = this.counts.get(built.source) ?? {};
+      bySource[built['detail-type']] = (bySource[built['detail-type']] ?? 0) + 1;
+      this.counts.set(built.source, bySource);
       accepted.push(built);
       results.push({ EventId: built.id });
     }

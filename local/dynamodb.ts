@@ -29,12 +29,22 @@ export function tableDefinition(tableName: string): CreateTableCommandInput {
       s(TABLE.bySegmentIndex.sortKey),
       s(TABLE.outboxIndex.partitionKey),
       s(TABLE.outboxIndex.sortKey),
+      s(TABLE.nightlyDueIndex.partitionKey),
+      { AttributeName: TABLE.nightlyDueIndex.sortKey, AttributeType: 'N' as const },
+      { AttributeName: TABLE.nightlyBreakIndex.sortKey, AttributeType: 'N' as const },
+      { AttributeName: TABLE.nightlyValueIndex.sortKey, AttributeType: 'N' as const },
     ],
     KeySchema: [
       { AttributeName: TABLE.partitionKey, KeyType: 'HASH' },
       { AttributeName: TABLE.sortKey, KeyType: 'RANGE' },
     ],
-    GlobalSecondaryIndexes: [TABLE.bySegmentIndex, TABLE.outboxIndex].map((ix) => ({
+    GlobalSecondaryIndexes: [
+      TABLE.bySegmentIndex,
+      TABLE.outboxIndex,
+      TABLE.nightlyDueIndex,
+      TABLE.nightlyBreakIndex,
+      TABLE.nightlyValueIndex,
+    ].map((ix) => ({
       IndexName: ix.name,
       KeySchema: [
         { AttributeName: ix.partitionKey, KeyType: 'HASH' as const },

@@ -79,6 +79,8 @@ export interface RunSummary {
     reasons: string[];
     customersAssigned: number;
     profilesWritten: number;
+    /** What each night read and re-placed (the nightly change index), and its totals. */
+    work: NightlyWorkSummary;
   };
   /** Moves per night by reason, per customer-night, and the issue #10 targets (local/summary-metrics.ts). */
   consumer: ConsumerMetrics;
@@ -97,6 +99,43 @@ export interface RunSummary {
   timings: { seconds: number; eventsPerSecond: number; reclusterSeconds: number };
   truth?: { ari: number; switchedCustomers: number; switchedMovedShare: number };
   files: string[];
+}
+
+/** One night's table work: profiles read (ScanShards and AssignShards), evaluated, written, and why it was full. */
+export interface NightWork {
+  runId: string;
+  read: number;
+  evaluated: number;
+  written: number;
+  /** Why every customer was read or re-placed that night (null: only what changed). */
+  full: string | null;
+}
+
+export interface NightlyWorkSummary {
+  nights: NightWork[];
+  /** Mean profiles read per night, and per night per customer at the end of the run. */
+  meanRead: number;
+  meanEvaluated: number;
+  meanWritten: number;
+  readPerCustomerNight: number;
+  fullNights: number;
+  fullReasons: Record<string, number>;
+}
+
+export function nightlyWorkSummary(nights: NightWork[], customers: number): NightlyWorkSummary {
+  const mean = (f: (w: NightWork) => number) =>
+    nights.length ? nights.reduce((s, w) => s + f(w), 0) / nights.length : 0;
+  const fullReasons: Record<string, number> = {};
+  for (const w of nights) if (w.full) fullReasons[w.full] = (fullReasons[w.full] ?? 0) + 1;
+  return {
+    nights,
+    meanRead: mean((w) => w.read),
+    meanEvaluated: mean((w) => w.evaluated),
+    meanWritten: mean((w) => w.written),
+    readPerCustomerNight: customers ? mean((w) => w.read) / customers : 0,
+    fullNights: nights.filter((w) => w.full).length,
+    fullReasons,
+  };
 }
 
 /** The settings a local run uses: the dev stage's, with a small shard count for one machine. */
@@ -128,10 +167,11 @@ export async function runLocal(opts: RunOptions): Promise<RunSummary> {
   const narration = await startLocalNarration(settings);
   try {
     const template = synthTemplate('dev');
-    const objects = new LocalObjectStore();
-    const handlers = buildReclusterHandlers(
-      reclusterDepsForStack(stack, { objects, clock: () => clock, narrator: narration.narrator }),
-    );
+    const objects = new LocalObjectStore({ clock: () => clock.getTime() });
+    const reclusterDeps = reclusterDepsForStack(stack, { objects, clock: () => clock, narrator: narration.narrator });
+    const handlers = buildReclusterHandlers(reclusterDeps);
+    // The summary reads Shoal's own events; the storefront's are routed to ingest, not kept.
+    stack.bus.archiveOnly((e) => e.source === OUTBOUND_SOURCE);
     const ingest = makeHandler(stack.ingestDeps());
     const profiles = stack.table.profiles;
     // Every outbound event as put on the bus, in order, through a rule like a consumer's (source "shoal").
@@ -193,11 +233,14 @@ export async function runLocal(opts: RunOptions): Promise<RunSummary> {
     const counts = () => stack.metrics.counts;
 
     let reclusterSeconds = 0;
+    const work: NightWork[] = [];
     const nightly = async (night: Date) => {
       await drain();
       if (customersSeen.size < (opts.minCustomersToCluster ?? 100)) return;
       clock = night;
       const t0 = performance.now();
+      const before = { ...counts() };
+      const delta = (name: string) => (counts()[name] ?? 0) - (before[name] ?? 0);
       const runId = `nightly-${night.toISOString().slice(0, 10)}`;
       runIds.push(runId);
       const result = await runReclusterLocally({
@@ -208,6 +251,18 @@ export async function runLocal(opts: RunOptions): Promise<RunSummary> {
       });
       stack.models.invalidate();
       reclusterSeconds += (performance.now() - t0) / 1000;
+      const record = await reclusterDeps.runs.get(runId);
+      work.push({
+        runId,
+        read: delta('ReclusterProfilesRead'),
+        evaluated: delta('ReclusterProfilesEvaluated'),
+        written: delta('ReclusterProfilesWritten') + delta('ReclusterProfilesRefreshed'),
+        full: record?.nightly?.fullReason ?? (delta('ReclusterFullShards') > 0 ? 'full shard(s)' : null),
+      });
+      // The previous run's shard files (samples, vectors, population) have served tonight: S3 expires them after a
+      // day (RUN_OBJECT_RETENTION); a long local run drops them now. Its model artifact stays for the summary.
+      const previousRunId = runIds[runIds.length - 2];
+      if (previousRunId) await objects.expire([{ prefix: `runs/${previousRunId}/shards/`, days: 0 }], clock.getTime());
       if (result.status === 'SUCCEEDED') {
         runs.succeeded += 1;
         const model = await stack.modelStore.getActive();
@@ -394,6 +449,7 @@ export async function runLocal(opts: RunOptions): Promise<RunSummary> {
         ...runs,
         customersAssigned: counts().ReclusterCustomersAssigned ?? 0,
         profilesWritten: counts().ReclusterProfilesWritten ?? 0,
+        work: nightlyWorkSummary(work, all.length),
       },
       consumer: consumer.metrics,
       consumerLines: consumer.lines,

@@ -100,6 +100,13 @@ function printSummary(s: RunSummary): void {
     console.log(
       `planted personas: ARI ${s.truth.ari.toFixed(3)}; ${pct(s.truth.switchedMovedShare)} of the ${s.truth.switchedCustomers} customers who switched persona moved segment`,
     );
+  const w = s.nightlyRuns.work;
+  const reasons = Object.entries(w.fullReasons)
+    .map(([r, n]) => `${r} ×${n}`)
+    .join(', ');
+  console.log(
+    `nightly work per night: ${w.meanRead.toFixed(0)} profiles read (${w.readPerCustomerNight.toFixed(2)} per customer; a full night reads each twice), ${w.meanEvaluated.toFixed(0)} evaluated, ${w.meanWritten.toFixed(0)} written; ${w.fullNights} of ${w.nights.length} nights re-placed everyone${reasons ? ` (${reasons})` : ''}`,
+  );
   for (const line of s.consumerLines) console.log(line);
   // Refused nights with the gate's reason (a new store's first week: nobody is past the placement gate yet).
   const refused = s.consumer.refusedRuns ?? [];

@@ -10,7 +10,12 @@ export interface ShoalDataProps {
   config: StageConfig;
 }
 
-export type TableIndexName = (typeof TABLE)['bySegmentIndex']['name'] | (typeof TABLE)['outboxIndex']['name'];
+export type TableIndexName =
+  | (typeof TABLE)['bySegmentIndex']['name']
+  | (typeof TABLE)['outboxIndex']['name']
+  | (typeof TABLE)['nightlyDueIndex']['name']
+  | (typeof TABLE)['nightlyBreakIndex']['name']
+  | (typeof TABLE)['nightlyValueIndex']['name'];
 
 /**
  * What a function may do with the table. Index access is granted per named index, never `index/*`. Each flag maps
@@ -105,6 +110,17 @@ export class ShoalData extends Construct {
       projectionType: dynamodb.ProjectionType.KEYS_ONLY,
     });
 
+    // The nightly change index: sparse (profiles only), keys only (the night reads each due profile by key, strongly
+    // consistent). Three indexes on one bucket key: due by time (dueAt, epoch ms), and due by a model change: moved
+    // centroids (breakAt) or a refitted value model (valueBreakAt).
+    for (const ix of [TABLE.nightlyDueIndex, TABLE.nightlyBreakIndex, TABLE.nightlyValueIndex]) {
+      this.table.addGlobalSecondaryIndex({
+        indexName: ix.name,
+        partitionKey: { name: ix.partitionKey, type: dynamodb.AttributeType.STRING },
+        sortKey: { name: ix.sortKey, type: dynamodb.AttributeType.NUMBER },
+        projectionType: dynamodb.ProjectionType.KEYS_ONLY,
+      });
+    }
     this.quarantineTable = new dynamodb.Table(this, 'QuarantineTable', {
       partitionKey: { name: QUARANTINE_TABLE.partitionKey, type: dynamodb.AttributeType.STRING },
       sortKey: { name: QUARANTINE_TABLE.sortKey, type: dynamodb.AttributeType.STRING },

@@ -8,6 +8,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { reclusterEnvSchema, type ReclusterEnv } from '../../shared/config/env';
 import { RECLUSTER_TASKS, RUN_OBJECT_RETENTION, type ReclusterTask } from '../../shared/contracts/recluster';
+import { TABLE } from '../../shared/contracts/table';
 import type { StageConfig } from '../config/stages';
 import { RECLUSTER_STATE_MACHINE_LOGICAL_ID } from '../state-machine-definition';
 import type { ShoalBuses } from './buses';
@@ -60,9 +61,10 @@ const TASKS: Record<ReclusterTask, TaskSpec> = {
     description: 'Folds one shard of profiles into vectors and a reservoir sample in S3',
     memoryMb: () => 1769,
     timeout: Duration.minutes(15),
-    // A parallel Scan of the profiles; no item reads or writes.
-    table: { scan: true },
-    bucket: { read: [], write: [RUN_ARTIFACTS_PREFIX] },
+    // The shard's due customers from the nightly change index, read by key; no writes, no Scan. It carries the
+    // previous run's population file (runs/) forward.
+    table: { read: true, indexes: [TABLE.nightlyDueIndex.name], leadingKeys: ['C#*'] },
+    bucket: { read: [RUN_ARTIFACTS_PREFIX], write: [RUN_ARTIFACTS_PREFIX] },
   },
   'fit-model': {
     description: 'Fits scaler, k-means, alignment, profiles, names, value model and quality on the sample',
@@ -76,10 +78,16 @@ const TASKS: Record<ReclusterTask, TaskSpec> = {
     description: 'Reassigns one shard of customers to the new model and queues their change events',
     memoryMb: () => 1769,
     timeout: Duration.minutes(15),
-    // Scans profiles, rewrites them conditionally, reads the model; no deletes, no batch writes.
-    table: { read: true, write: true, scan: true },
-    // The model comes from the table (MODEL/V#n), not from the run's objects.
-    bucket: NO_BUCKET,
+    // Queries the nightly change index (due by time, broken by the model change), rewrites those profiles
+    // conditionally, reads the model; no Scan, no deletes, no batch writes.
+    table: {
+      read: true,
+      write: true,
+      indexes: [TABLE.nightlyDueIndex.name, TABLE.nightlyBreakIndex.name, TABLE.nightlyValueIndex.name],
+    },
+    // The model comes from the table (MODEL/V#n); tonight's population file (which revisions ScanShard read) from
+    // the run's objects.
+    bucket: { read: [RUN_ARTIFACTS_PREFIX], write: [] },
   },
   publish: {
     description: 'Activates the new model, emits segmentation.model.published and writes the run report',

@@ -186,6 +186,11 @@ export const settingsSchema = z.object({
     continuity: continuitySettingsSchema.optional(),
     /** Nightly drift monitoring against the active model's training sample; absent → DEFAULT_DRIFT. */
     drift: driftSettingsSchema.optional(),
+    /**
+     * Read and re-place every customer every night instead of only those the nightly change index says changed (the
+     * reference the index is tested against; a cost, not a correctness, switch).
+     */
+    fullNights: z.boolean().default(false),
   }),
   /**
    * Control groups (shared/domain/holdout.ts): the share of each segment's customers held out (0 to 0.5, default 0:

@@ -34,6 +34,8 @@ export const shardTaskSchema = z.object({
   asOf: z.iso.datetime({ offset: true }),
   shard: z.number().int().nonnegative(),
   totalShards: z.number().int().positive(),
+  /** The run whose population files ScanShard carries forward (the previous run; null: none, read everyone). */
+  baseRunId: z.string().nullable(),
 });
 export type ShardTask = z.infer<typeof shardTaskSchema>;
 
@@ -49,6 +51,10 @@ export const scanOutputSchema = z.object({
   customers: z.number().int().nonnegative(),
   sampled: z.number().int().nonnegative(),
   sampleKey: z.string(),
+  /** Profiles read from the table (the due ones, or everyone on a full night). */
+  read: z.number().int().nonnegative(),
+  /** Whether the shard read every customer (see the run record for why). */
+  full: z.boolean(),
 });
 export type ScanOutput = z.infer<typeof scanOutputSchema>;
 
@@ -81,6 +87,12 @@ export const assignOutputSchema = z.object({
   assigned: z.number().int().nonnegative(),
   moved: z.number().int().nonnegative(),
   lifecycleChanged: z.number().int().nonnegative(),
+  /** Profiles read, re-evaluated and written (placements and traits; marks-only updates not counted) tonight. */
+  read: z.number().int().nonnegative(),
+  evaluated: z.number().int().nonnegative(),
+  written: z.number().int().nonnegative(),
+  /** Whether every customer of the shard was re-placed (a full night). */
+  full: z.boolean(),
 });
 export type AssignOutput = z.infer<typeof assignOutputSchema>;
 

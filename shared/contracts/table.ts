@@ -18,7 +18,52 @@ export const TABLE = {
   bySegmentIndex: { name: 'bySegment', partitionKey: 'gsi1pk', sortKey: 'gsi1sk' },
   /** Sparse index of profiles whose outbox holds unpublished changes, spread over a few partitions. */
   outboxIndex: { name: 'outboxPending', partitionKey: 'obpk', sortKey: 'obsk', partitions: 8 },
+  /**
+   * The nightly change index (sparse, keys only): every profile item carries `nkpk` = NIGHT#<bucket> (the customer's
+   * bucket of `nightly.buckets`, so no one key is hot), `dueAt` (epoch ms: the earliest instant its segment or stage
+   * could change with no new event and no model change; 0 = due at the next night, what every real-time write sets)
+   * and, when the night evaluated it, `breakAt` (the centroid clock at which moved centroids could move it) and
+   * `valueBreakAt` (the value clock at which a refitted value model could change its stage). The night Queries
+   * `dueAt ≤ asOf`, `breakAt ≤ clock` and `valueBreakAt ≤ valueClock` per bucket instead of scanning the table.
+   */
+  nightlyDueIndex: { name: 'nightlyDue', partitionKey: 'nkpk', sortKey: 'dueAt' },
+  nightlyBreakIndex: { name: 'nightlyBreak', partitionKey: 'nkpk', sortKey: 'breakAt' },
+  nightlyValueIndex: { name: 'nightlyValueBreak', partitionKey: 'nkpk', sortKey: 'valueBreakAt' },
+  nightly: { buckets: 16 },
 } as const;
+
+/** FNV-1a of the customer id (32 bits): the one hash that places a customer in a nightly bucket and shard. */
+export function customerHash(customerId: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < customerId.length; i++) {
+    h ^= customerId.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0;
+}
+
+/** The nightly index partition of a customer: NIGHT#<hash mod buckets>. */
+export function nightlyBucketKey(customerId: string): string {
+  return `NIGHT#${customerHash(customerId) % TABLE.nightly.buckets}`;
+}
+
+/** The nightly shard (of `totalShards`) a customer belongs to: hash mod totalShards, whatever the bucket count. */
+export function nightlyShardOf(customerId: string, totalShards: number): number {
+  return customerHash(customerId) % totalShards;
+}
+
+/**
+ * The index buckets that can hold customers of `shard`: b with b ≡ shard (mod gcd(buckets, totalShards)). A shard
+ * queries these and keeps the customers whose `nightlyShardOf` is its own (all of them when totalShards divides
+ * the bucket count).
+ */
+export function nightlyBucketsOfShard(shard: number, totalShards: number): number[] {
+  const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b));
+  const g = gcd(TABLE.nightly.buckets, totalShards);
+  const out: number[] = [];
+  for (let b = 0; b < TABLE.nightly.buckets; b++) if ((b - shard) % g === 0) out.push(b);
+  return out;
+}
 
 export const keys = {
   customer: (customerId: string) => `C#${customerId}`,

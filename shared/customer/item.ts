@@ -122,6 +122,10 @@ export const profileItemSchema = z.object({
   /** Identity merge: the survivor's id on an alias, the absorbed ids on a survivor. */
   aliasOf: z.string().optional(),
   mergedFrom: z.array(z.string()).optional(),
+  /** The nightly change index (TABLE.nightlyDueIndex): absent on a profile the night dropped from it. */
+  dueAt: z.number().optional(),
+  breakAt: z.number().optional(),
+  valueBreakAt: z.number().optional(),
 });
 export type ProfileItem = z.infer<typeof profileItemSchema>;
 
@@ -138,6 +142,16 @@ function decodeVector(s: string | null): number[] | null {
 
 export function encodeState(s: CustomerState): string {
   return JSON.stringify({ ...s, interest: encodeVector(s.interest) });
+}
+
+/**
+ * decodeState without the schema check, for a state this code encoded itself moments or a night ago (the nightly
+ * population file, shared/recluster/population.ts): parsing every customer's state with zod every night was a third
+ * of ScanShard's time.
+ */
+export function decodeOwnState(json: string): CustomerState {
+  const parsed = JSON.parse(json) as Omit<CustomerState, 'interest'> & { interest: string | null };
+  return { ...parsed, compacted: parsed.compacted ?? null, interest: decodeVector(parsed.interest) } as CustomerState;
 }
 
 export function decodeState(json: string): CustomerState {
@@ -173,6 +187,10 @@ export function toItem(p: CustomerProfile): ProfileItem & { schemaVersion: numbe
     ...(p.unlogged.length ? { unlogged: new Set(p.unlogged) } : {}),
     ...(p.aliasOf !== undefined ? { aliasOf: p.aliasOf } : {}),
     ...(p.mergedFrom?.length ? { mergedFrom: p.mergedFrom } : {}),
+    // Not evaluated by the night (every real-time write): due at the next night. null: not indexed.
+    ...(p.nightly === undefined ? { dueAt: 0 } : p.nightly === null ? {} : { dueAt: p.nightly.dueAt }),
+    ...(p.nightly?.breakAt != null ? { breakAt: p.nightly.breakAt } : {}),
+    ...(p.nightly?.valueBreakAt != null ? { valueBreakAt: p.nightly.valueBreakAt } : {}),
   };
 }
 
@@ -187,19 +205,20 @@ export function fromItem(raw: Record<string, unknown>, settings: FeatureSettings
   const outbox = Object.values(item.outbox ?? {})
     .map((s) => outboxEntrySchema.parse(JSON.parse(s)) as OutboxEntry)
     .sort((a, b) => (a.dedupeKey < b.dedupeKey ? -1 : 1));
-  const features: CustomerFeatures =
+  // Derived on first use: most readers (ingest merging new events, the night's population and placement) derive the
+  // features they need as of their own instant, and deriving them here too cost a featuresOf per profile read.
+  const derive = (): CustomerFeatures =>
     state.v === 0 && !item.state
       ? ((JSON.parse(item.data) as { features?: CustomerFeatures }).features ??
         featuresOf(state, new Date(item.updatedAt), settings))
       : featuresOf(state, new Date(item.updatedAt), settings);
-  return {
+  const profile = {
     customerId: item.customerId,
     rev: item.rev,
     epoch: item.epoch,
     updatedAt: item.updatedAt,
     erasedAt: item.erasedAt ?? null,
     state,
-    features,
     assignment: data.assignment,
     traits: data.traits,
     lifecycleStage: data.lifecycleStage,
@@ -208,5 +227,19 @@ export function fromItem(raw: Record<string, unknown>, settings: FeatureSettings
     unlogged: [...(item.unlogged ?? [])].sort(),
     ...(item.aliasOf !== undefined ? { aliasOf: item.aliasOf } : {}),
     ...(item.mergedFrom?.length ? { mergedFrom: item.mergedFrom } : {}),
+    nightly:
+      item.dueAt === undefined
+        ? null
+        : { dueAt: item.dueAt, breakAt: item.breakAt ?? null, valueBreakAt: item.valueBreakAt ?? null },
   };
+  let features: CustomerFeatures | undefined;
+  Object.defineProperty(profile, 'features', {
+    enumerable: true,
+    configurable: true,
+    get: () => (features ??= derive()),
+    set: (value: CustomerFeatures) => {
+      features = value;
+    },
+  });
+  return profile as CustomerProfile;
 }

@@ -158,6 +158,8 @@ export async function mergeCustomers(request: CustomerMerged, now: Date, deps: M
         updatedAt: nowIso,
         state,
         features: featuresOf(state, now, settings),
+        // Due at the next night, which drops the alias from the population (and then from the index).
+        nightly: undefined,
       },
     };
   });

@@ -80,8 +80,25 @@ export interface CustomerProfile {
    * absorb it) and it has no assignment. Absent on every other profile.
    */
   aliasOf?: string;
+  /**
+   * The nightly change index (see `nightlyMarks` in shared/customer/due.ts and TABLE.nightlyDueIndex). Absent (what
+   * every real-time write leaves): due at the next night. Set by the nightly evaluation: when it is next due, and at
+   * which model clock a model change could move it. null: not indexed (a tombstone or alias the night has dropped).
+   * Writes that only claim or settle the outbox keep what they read.
+   */
+  nightly?: NightlyMarks | null;
   /** Ids whose state this profile absorbed (directly or through a chain of merges), oldest first; at most MAX_MERGED_IDS. */
   mergedFrom?: string[];
+}
+
+/** A profile's place in the nightly change index. */
+export interface NightlyMarks {
+  /** Epoch ms: the earliest instant its segment or lifecycle stage could change with no event and no model change. */
+  dueAt: number;
+  /** Centroid clock (SegmentationModel.placement.clock) past which moved centroids could move it; null: none. */
+  breakAt: number | null;
+  /** Value clock (placement.valueClock) past which a refitted value model could change its stage; null: none. */
+  valueBreakAt: number | null;
 }
 
 /** How many merged ids a profile records (the bound on `mergedFrom`): a merge beyond it is refused. */

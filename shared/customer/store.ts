@@ -1,5 +1,5 @@
 import type { LoggedEvent } from '../domain/features';
-import type { CustomerProfile } from './profile';
+import type { CustomerProfile, NightlyMarks } from './profile';
 
 export type WriteOutcome = 'written' | 'conflict';
 
@@ -37,6 +37,18 @@ export interface ProfileStore {
   audience(segmentId: string): AsyncIterable<string>;
   /** Parallel-scan segment `shard` of `totalShards` over all profiles (tombstones and aliases excluded). */
   scanShard(shard: number, totalShards: number): AsyncIterable<CustomerProfile>;
+  /**
+   * Ids of nightly shard `shard` of `totalShards` (`nightlyShardOf`) in the nightly change index: those due by
+   * `dueBy` (epoch ms), those whose `breakAt` ≤ `brokenBy` (centroid clock), those whose `valueBreakAt` ≤
+   * `valueBrokenBy` (value clock), or with none of them, every indexed profile
+   * (tombstones and aliases included: the night drops them). Sorted, without duplicates; eventually consistent.
+   */
+  nightlyIds(shard: number, totalShards: number, select: NightlySelect): Promise<string[]>;
+  /**
+   * Sets a profile's nightly marks (null: removes it from the index) without a new revision, if its revision is still
+   * `rev`. A writer that read the revision before keeps its conditional write; its write marks the profile due.
+   */
+  markNightly(customerId: string, rev: number, marks: NightlyMarks | null): Promise<WriteOutcome>;
 }
 
 /** The customer's event log (`E#<eventId>` items): the record for audit, refold and erasure, never read per event. */
@@ -50,6 +62,13 @@ export interface EventLog {
   load(customerId: string): Promise<LoggedEvent[]>;
   /** Deletes every item held for the customer except the profile item (the tombstone). Returns how many. */
   eraseCustomer(customerId: string): Promise<number>;
+}
+
+/** Which indexed customers a night wants: due by an instant, broken by the centroid clock or the value clock. */
+export interface NightlySelect {
+  dueBy?: number;
+  brokenBy?: number;
+  valueBrokenBy?: number;
 }
 
 export function eventKey(customerId: string, eventId: string): string {

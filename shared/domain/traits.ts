@@ -1,7 +1,7 @@
 import type { LifecycleStage, Traits } from '../contracts/outbound';
 import type { Settings } from '../config/settings';
 import type { StoredValueModel } from '../segmentation/model';
-import { clampValueRow, customerValue, fitValueModel, lifecycleStage } from '../value';
+import { bgnbdPAlive, clampValueRow, customerValue, fitValueModel, lifecycleStage } from '../value';
 import type { CustomerFeatures } from './features';
 
 /**
@@ -51,6 +51,31 @@ export function computeTraits(
     clv: Math.max(0, v.clv),
     lifecycleStage: stage,
   };
+}
+
+/**
+ * P(alive) and the lifecycle stage alone, exactly as `computeTraits` derives them (the same clamped row, the same
+ * BG/NBD P(alive), the same stage rule), without the expected orders, spend and CLV: what the nightly change index
+ * probes many times per customer (shared/customer/due.ts).
+ */
+export function stageOf(
+  features: CustomerFeatures,
+  value: StoredValueModel | null,
+  previousStage: LifecycleStage | null,
+): { pAlive: number; stage: LifecycleStage } {
+  if (features.orders === 0) return { pAlive: 0, stage: 'prospect' };
+  const model = value ?? priorModel();
+  const { x, tx, T, meanRepeatSpend } = features.purchase;
+  const row = clampValueRow({ x, tx, T, meanSpend: x > 0 ? meanRepeatSpend : 0 });
+  const pAlive = bgnbdPAlive(model.bgnbd, row.x, row.tx, row.T);
+  const stage = lifecycleStage({
+    tenureDays: features.tenureDays,
+    pAlive,
+    ordersTotal: features.orders,
+    daysSinceLastOrder: features.daysSinceLastOrder,
+    previousStage,
+  });
+  return { pAlive, stage };
 }
 
 let prior: StoredValueModel | null = null;

@@ -133,8 +133,31 @@ export interface RunRecord {
    * can still be recorded (and announced) as published with its counts.
    */
   assignTotals?: { customersAssigned: number; customersMoved: number };
+  /**
+   * What tonight read and re-placed (the nightly change index): recorded by FitModel (the scans) and Publish (the
+   * assignments; absent on a run that did not get there).
+   */
+  nightly?: RunNightlyWork;
+  /** The run whose population files this run's ScanShards carry forward (null: none; absent: not planned yet). */
+  baseRunId?: string | null;
   /** On the `#latest` pointer record only: the most recent run PlanShards started (see reconcileRun). */
   latestRunId?: string;
+}
+
+/** Per run: profiles read, evaluated and written, and whether (and why) everyone was re-placed. */
+export interface RunNightlyWork {
+  /** Profiles the ScanShards read from the table (the due ones; everyone on a full shard). */
+  scanRead: number;
+  /** Shards whose ScanShard read everyone (no population file to carry forward, or full nights configured). */
+  fullScanShards: number;
+  /** Why every customer is re-placed tonight (the model's `placement.full`), or null. */
+  fullReason: string | null;
+  /** The model clock of tonight's model (SegmentationModel.placement.clock). */
+  modelClock: number | null;
+  assignRead?: number;
+  evaluated?: number;
+  written?: number;
+  fullAssignShards?: number;
 }
 
 /** Nightly run status items. All transitions are read-modify-write with a condition on `rev`. */

@@ -1,22 +1,41 @@
 import type { Traits } from '../contracts/outbound';
 import type { AssignOutput, AssignTask } from '../contracts/recluster';
+import { nightlyMarks } from '../customer/due';
 import { evaluateCustomer } from '../customer/evaluate';
+import { encodeState } from '../customer/item';
 import { claimAndPublish } from '../customer/outbox';
-import type { CustomerProfile } from '../customer/profile';
+import type { CustomerProfile, NightlyMarks } from '../customer/profile';
 import { writeOptimistically } from '../customer/update';
 import type { SegmentationModel } from '../segmentation/model';
 import { mapLimit } from '../util/concurrency';
-import { evaluationTime, featuresAsOf } from './as-of';
+import { evaluationTime, featuresAsOf, refreshFeatures } from './as-of';
 import type { ReclusterDeps } from './deps';
+import { isLive, readPopulation, type PopulationEntry } from './population';
+import { readProfiles } from './scan';
 
 const CHUNK = 128;
 
 export type AssignOutcome = 'moved' | 'updated' | 'unchanged' | 'newer' | 'gone';
 
+/**
+ * How the night indexes a customer it evaluated: `model` and `clock` are the model its marks are computed with (the
+ * run's, or the ACTIVE one on a traits-only night) and its model clock; `agreed` says whether tonight's sample saw the
+ * revision (or the state) being evaluated. Only then are the marks advanced: otherwise the customer stays due, so
+ * the next ScanShard re-reads it and no stale row is carried into another night.
+ */
+export interface MarkContext {
+  model: SegmentationModel | null;
+  clock: number;
+  valueClock: number;
+  agreed: (profile: CustomerProfile) => boolean;
+}
+
 export interface CustomerAssignResult {
   outcome: AssignOutcome;
   lifecycleChanged: boolean;
   conflicts: number;
+  /** Whether a marks-only update moved the customer's place in the nightly change index. */
+  marked: boolean;
   /** The profile as written (or as stored, when only its outbox is pending): its outbox is published by the caller. */
   toPublish: CustomerProfile | null;
 }
@@ -67,23 +86,34 @@ export function needsWrite(stored: CustomerProfile, next: CustomerProfile): bool
  * re-evaluated. A profile already placed by a newer model version is left alone (an older run never overwrites a
  * newer one). The changes are queued for the run's model version, which is not active yet: they are held in the
  * outbox until Publish activates it and releases them.
+ *
+ * With `marks`, the customer's place in the nightly change index moves on with the evaluation (`nightlyMarks`): in
+ * the profile write, or, when nothing else changed, in a marks-only update conditional on the revision read. An
+ * erased, merged-away or emptied profile that tonight's population no longer holds leaves the index.
  */
 export async function assignCustomer(
   initial: CustomerProfile,
   model: SegmentationModel | null,
   asOf: Date,
   deps: ReclusterDeps,
-  opts: { traitsOnly?: boolean } = {},
+  opts: { traitsOnly?: boolean; marks?: MarkContext } = {},
 ): Promise<CustomerAssignResult> {
   let outcome: AssignOutcome = 'unchanged';
   let lifecycleChanged = false;
+  // The marks-only update to make after the optimistic write, when the evaluation wrote nothing.
+  const marksUpdate: {
+    next: { rev: number; marks: NightlyMarks | null; current: NightlyMarks | null | undefined } | null;
+  } = { next: null };
   const { result, current, conflicts } = await writeOptimistically(
     initial.customerId,
     deps.profiles,
     initial,
     async (profile) => {
+      marksUpdate.next = null;
       if (!profile || profile.state.events === 0) {
         outcome = 'gone';
+        if (profile && opts.marks && !isLive(profile) && !opts.marks.agreed(profile) && profile.nightly !== null)
+          marksUpdate.next = { rev: profile.rev, marks: null, current: profile.nightly };
         return null;
       }
       if (model && !opts.traitsOnly && (profile.assignment?.modelVersion ?? 0) > model.version) {
@@ -106,79 +136,195 @@ export async function assignCustomer(
         traitsOnly: opts.traitsOnly ?? false,
         ...(model ? { cause: model.runId } : {}),
       });
+      const m = opts.marks;
+      // The probes bring tonight's features forward with the as-of function (no re-derivation from the state).
+      const tonight = m ? featuresAsOf(profile, asOf, deps.settings) : null;
+      const marks =
+        m && tonight && m.agreed(profile)
+          ? nightlyMarks({
+              featuresAt: (t) =>
+                refreshFeatures(tonight, evaluationTime(asOf, profile.updatedAt), t, deps.settings.features),
+              assignment: evaluation.profile.assignment,
+              stage: evaluation.profile.lifecycleStage,
+              model: m.model,
+              // The night's instant, not the profile's: a rerun computes the same marks.
+              at: asOf,
+              clock: m.clock,
+              valueClock: m.valueClock,
+              settings: deps.settings,
+            })
+          : undefined;
       if (evaluation.changes.length === 0 && !needsWrite(profile, evaluation.profile)) {
         outcome = 'unchanged';
+        if (marks) marksUpdate.next = { rev: profile.rev, marks, current: profile.nightly };
         return null;
       }
       outcome = evaluation.segmentChanged ? 'moved' : 'updated';
       lifecycleChanged = evaluation.lifecycleChanged;
+      // Absent marks (the sample saw another revision): due at the next night.
+      if (marks) evaluation.profile.nightly = marks;
       return evaluation;
     },
   );
+  const p = marksUpdate.next;
+  let marked = false;
+  if (p && !sameMarks(p.current, p.marks)) {
+    // A conflict means another writer came in between: its write marked the customer due, which is what we want.
+    marked = (await deps.profiles.markNightly(initial.customerId, p.rev, p.marks)) === 'written';
+  }
   return {
     outcome,
     lifecycleChanged: result ? lifecycleChanged : false,
     conflicts,
+    marked,
     toPublish: result ? result.profile : current && current.outbox.length ? current : null,
   };
 }
 
+function sameMarks(a: NightlyMarks | null | undefined, b: NightlyMarks | null): boolean {
+  if (a === undefined) return false;
+  if (a === null || b === null) return a === b;
+  // Clocks compare within rounding: a rerun's evaluation may differ in the last bit, and is not worth a write.
+  const close = (x: number | null, y: number | null) =>
+    x === null || y === null ? x === y : Math.abs(x - y) <= 1e-9 * Math.max(1, Math.abs(x));
+  return a.dueAt === b.dueAt && close(a.breakAt, b.breakAt) && close(a.valueBreakAt, b.valueBreakAt);
+}
+
+/** What a shard's nightly placement did: outcomes, and the table work (profiles read, evaluated, written). */
+export interface ShardPlacement {
+  tally: Record<AssignOutcome, number>;
+  lifecycleChanged: number;
+  conflicts: number;
+  read: number;
+  evaluated: number;
+  written: number;
+  marked: number;
+  /** Why every customer of the shard was re-placed (null: only those due or broken). */
+  full: string | null;
+}
+
 /**
- * AssignShard: every customer of one parallel-scan segment, with the run's (not yet active) model version.
- * `assigned` counts customers that hold the new version afterwards (written now or by an earlier attempt), `moved`
- * those whose segment changed (first assignments included), `lifecycleChanged` those whose stage changed.
- * A rerun converges: customers already placed by this version are unchanged and not written again.
+ * Re-places the customers of one nightly shard that could have changed: those the change index says are due by the
+ * run's asOf, and those whose breakAt the model clock passed; on a full night, every indexed profile of the shard.
+ * Customers are read by key (strongly consistent), evaluated with `assignCustomer` in chunks, and their lifecycle
+ * changes published per chunk (segment changes wait in the outbox for Publish when `holdSegments`).
+ */
+export async function placeShard(
+  task: { runId: string; asOf: string; shard: number; totalShards: number },
+  model: SegmentationModel | null,
+  opts: { traitsOnly: boolean; marksModel: SegmentationModel | null; fullReason: string | null },
+  deps: ReclusterDeps,
+): Promise<ShardPlacement> {
+  const asOf = new Date(task.asOf);
+  const population = await readPopulation(deps.objects, task.runId, task.shard);
+  const entries = new Map<string, PopulationEntry>((population?.customers ?? []).map((e) => [e.id, e]));
+  const full =
+    opts.fullReason ??
+    (deps.settings.recluster.fullNights
+      ? 'full nights configured'
+      : population === null
+        ? 'no population file for tonight'
+        : population.mode === 'full'
+          ? (population.reason ?? 'full scan')
+          : null);
+  const clock = opts.marksModel?.placement?.clock ?? 0;
+  const valueClock = opts.marksModel?.placement?.valueClock ?? 0;
+  const marks: MarkContext = {
+    model: opts.marksModel,
+    clock,
+    valueClock,
+    agreed: (p) => {
+      const e = entries.get(p.customerId);
+      return e !== undefined && (e.rev === p.rev || e.state === encodeState(p.state));
+    },
+  };
+  const ids = await deps.profiles.nightlyIds(
+    task.shard,
+    task.totalShards,
+    full === null ? { dueBy: asOf.getTime(), brokenBy: clock, valueBrokenBy: valueClock } : {},
+  );
+  const out: ShardPlacement = {
+    tally: { moved: 0, updated: 0, unchanged: 0, newer: 0, gone: 0 },
+    lifecycleChanged: 0,
+    conflicts: 0,
+    read: 0,
+    evaluated: 0,
+    written: 0,
+    marked: 0,
+    full,
+  };
+  const active = opts.traitsOnly ? null : await deps.models.getActive().catch(() => null);
+  for (let i = 0; i < ids.length; i += CHUNK) {
+    const chunkIds = ids.slice(i, i + CHUNK);
+    const read = await readProfiles(chunkIds, deps);
+    out.read += read.size;
+    const toPublish: CustomerProfile[] = [];
+    await mapLimit([...read.values()], deps.concurrency ?? 16, async (profile) => {
+      const r = await assignCustomer(profile, model, asOf, deps, { traitsOnly: opts.traitsOnly, marks });
+      out.tally[r.outcome] += 1;
+      if (r.outcome === 'moved' || r.outcome === 'updated' || r.outcome === 'unchanged') out.evaluated += 1;
+      if (r.lifecycleChanged) out.lifecycleChanged += 1;
+      if (r.marked) out.marked += 1;
+      out.conflicts += r.conflicts;
+      if (r.toPublish) toPublish.push(r.toPublish);
+    });
+    // Lifecycle changes go out now (one PutEvents per 10 across the chunk, as the real-time path does); segment
+    // changes of this run's model wait in the outbox until Publish activates it.
+    await claimAndPublish(toPublish, deps, {
+      now: deps.clock,
+      activeVersion: opts.traitsOnly ? (model?.version ?? null) : (active?.version ?? null),
+      concurrency: deps.concurrency ?? 16,
+    });
+  }
+  out.written = out.tally.moved + out.tally.updated;
+  return out;
+}
+
+/**
+ * AssignShard: the customers of one nightly shard that could have changed (see `placeShard`), with the run's (not yet
+ * active) model version. Everyone is re-placed when the model says so (`placement.full`: a fresh fit, other segment
+ * ids, another vector space) or tonight's ScanShard read everyone. `assigned` counts customers evaluated that hold
+ * the new version's decision afterwards, `moved` those whose segment changed (first assignments included),
+ * `lifecycleChanged` those whose stage changed. A rerun converges: customers already placed by this version are
+ * unchanged and not written again.
  */
 export async function assignShard(task: AssignTask, deps: ReclusterDeps): Promise<AssignOutput> {
   const started = Date.now();
   const model = await deps.models.getVersion(task.modelVersion);
   if (!model) throw new Error(`model version ${task.modelVersion} is not stored`);
   if (model.runId !== task.runId) throw new Error(`model version ${task.modelVersion} belongs to run ${model.runId}`);
-  const asOf = new Date(task.asOf);
-  const tally: Record<AssignOutcome, number> = { moved: 0, updated: 0, unchanged: 0, newer: 0, gone: 0 };
-  let lifecycleChanged = 0;
-  let conflicts = 0;
-  const run = async (chunk: CustomerProfile[]) => {
-    const toPublish: CustomerProfile[] = [];
-    await mapLimit(chunk, deps.concurrency ?? 16, async (profile) => {
-      const r = await assignCustomer(profile, model, asOf, deps);
-      tally[r.outcome] += 1;
-      if (r.lifecycleChanged) lifecycleChanged += 1;
-      conflicts += r.conflicts;
-      if (r.toPublish) toPublish.push(r.toPublish);
-    });
-    // Lifecycle changes go out now (one PutEvents per 10 across the chunk, as the real-time path does); segment
-    // changes of this run's model wait in the outbox until Publish activates it.
-    const active = await deps.models.getActive().catch(() => null);
-    await claimAndPublish(toPublish, deps, {
-      now: deps.clock,
-      activeVersion: active?.version ?? null,
-      concurrency: deps.concurrency ?? 16,
-    });
-  };
-  let chunk: CustomerProfile[] = [];
-  for await (const profile of deps.profiles.scanShard(task.shard, task.totalShards)) {
-    chunk.push(profile);
-    if (chunk.length >= CHUNK) {
-      await run(chunk);
-      chunk = [];
-    }
-  }
-  if (chunk.length) await run(chunk);
-
+  const fullReason = model.placement ? model.placement.full : 'model has no placement clock';
+  const r = await placeShard(task, model, { traitsOnly: false, marksModel: model, fullReason }, deps);
+  const { tally } = r;
   const assigned = tally.moved + tally.updated + tally.unchanged;
   deps.metrics.count('ReclusterCustomersAssigned', assigned);
   deps.metrics.count('ReclusterCustomersMoved', tally.moved);
-  deps.metrics.count('ReclusterProfilesWritten', tally.moved + tally.updated);
-  deps.metrics.count('ReclusterWriteConflicts', conflicts);
+  deps.metrics.count('ReclusterProfilesWritten', r.written);
+  deps.metrics.count('ReclusterProfilesRead', r.read);
+  deps.metrics.count('ReclusterProfilesEvaluated', r.evaluated);
+  deps.metrics.count('ReclusterMarksUpdated', r.marked);
+  deps.metrics.count('ReclusterWriteConflicts', r.conflicts);
+  if (r.full) deps.metrics.count('ReclusterFullShards');
   deps.log.info('shard assigned', {
     runId: task.runId,
     shard: task.shard,
     modelVersion: model.version,
     ...tally,
-    lifecycleChanged,
-    conflicts,
+    lifecycleChanged: r.lifecycleChanged,
+    conflicts: r.conflicts,
+    read: r.read,
+    marked: r.marked,
+    full: r.full,
     ms: Date.now() - started,
   });
-  return { shard: task.shard, assigned, moved: tally.moved, lifecycleChanged };
+  return {
+    shard: task.shard,
+    assigned,
+    moved: tally.moved,
+    lifecycleChanged: r.lifecycleChanged,
+    read: r.read,
+    evaluated: r.evaluated,
+    written: r.written,
+    full: r.full !== null,
+  };
 }

@@ -20,6 +20,7 @@ import { putJson, readShardSample, runObjectKeys, type ShardSampleFile } from '.
 import { withCatalogue } from './catalogue';
 import type { ReclusterDeps } from './deps';
 import { segmentationRows, valueRowOf, withTraits, type ScanRow } from './rows';
+import { placementOf } from './placement';
 import { newRun, updateRun } from './runs';
 import { seedFor } from './seeds';
 
@@ -121,8 +122,13 @@ export async function fitModel(input: FitInput, deps: ReclusterDeps): Promise<Fi
     value,
   });
   const { gate } = result;
+  const fittedModel = { ...result.model, rfm: fitRfmBreakpoints(rows.map((r) => r.natural)) };
+  const placement = placementOf(previous, fittedModel, rows.map(valueRowOf), {
+    horizonWeeks: settings.value.horizonWeeks,
+    discountRatePerWeek: settings.value.discountRatePerWeek,
+  });
   const model = await withCatalogue({
-    model: { ...result.model, rfm: fitRfmBreakpoints(rows.map((r) => r.natural)) },
+    model: { ...fittedModel, placement },
     rows: sample,
     labels: result.labels,
     campaigns: mergeCampaignAggregates(files.map((f) => f.campaigns)),
@@ -148,6 +154,14 @@ export async function fitModel(input: FitInput, deps: ReclusterDeps): Promise<Fi
   await updateRun(deps.runs, runId, (current) => ({
     ...(current ?? newRun(runId, fittedAt)),
     modelVersion: version,
+    nightly: {
+      scanRead: input.scans.reduce((n, s) => n + s.read, 0),
+      fullScanShards: input.scans.filter((s) => s.full).length,
+      fullReason:
+        placement.full ??
+        (input.scans.some((s) => s.full) ? `${input.scans.filter((s) => s.full).length} shard(s) read everyone` : null),
+      modelClock: placement.clock,
+    },
     fit: {
       modelVersion: version,
       previousVersion: previous?.version ?? null,
@@ -195,6 +209,8 @@ export async function fitModel(input: FitInput, deps: ReclusterDeps): Promise<Fi
     continuity: continuity?.chosen ?? null,
     continuityReason: continuity?.reason ?? null,
     drift: drift?.detected ?? null,
+    placement: placement.full ?? 'incremental',
+    modelClock: placement.clock,
     ms: Date.now() - started,
   });
   // The contract wants k ≥ 1; a refused fit (k = 0) fails the gate, whose reasons say why.

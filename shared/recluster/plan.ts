@@ -13,7 +13,8 @@ export const LATEST_RUN_POINTER = '#latest';
  * without recording its outcome (MarkFailed failed too) does not stay `running` with no event. Best effort: a failure
  * here is logged and does not stop tonight's run (the next run tries again).
  */
-async function reconcilePreviousRun(runId: string, deps: ReclusterDeps): Promise<void> {
+async function reconcilePreviousRun(runId: string, deps: ReclusterDeps): Promise<string | null> {
+  let previousRunId: string | null = null;
   try {
     const nowIso = deps.clock().toISOString();
     const { before } = await updateRun(deps.runs, LATEST_RUN_POINTER, (current) =>
@@ -22,6 +23,7 @@ async function reconcilePreviousRun(runId: string, deps: ReclusterDeps): Promise
         : { ...(current ?? newRun(LATEST_RUN_POINTER, nowIso)), latestRunId: runId, updatedAt: nowIso },
     );
     const previous = before?.latestRunId;
+    if (previous && previous !== runId) previousRunId = previous;
     if (previous && previous !== runId) {
       const outcome = await reconcileRun(previous, deps);
       if (outcome !== 'left') deps.log.warn('previous run reconciled', { runId, previousRunId: previous, outcome });
@@ -29,6 +31,7 @@ async function reconcilePreviousRun(runId: string, deps: ReclusterDeps): Promise
   } catch (err) {
     deps.log.warn('could not reconcile the previous run', { runId, error: (err as Error).name });
   }
+  return previousRunId;
 }
 
 /** PlanShards' payload: the execution input merged with the execution name (the runId fallback). */
@@ -67,7 +70,16 @@ export async function planShards(input: PlanInput, deps: ReclusterDeps): Promise
     };
   });
   const run = after!;
-  await reconcilePreviousRun(runId, deps);
+  const previousRunId = await reconcilePreviousRun(runId, deps);
+  // The run whose population files tonight carries forward: fixed by the first attempt, so a rerun reads the same.
+  let baseRunId = run.baseRunId;
+  if (baseRunId === undefined) {
+    const base = previousRunId ?? null;
+    const { after: withBase } = await updateRun(deps.runs, runId, (current) =>
+      current && current.baseRunId === undefined ? { ...current, baseRunId: base, updatedAt: nowIso } : null,
+    );
+    baseRunId = withBase?.baseRunId ?? base;
+  }
   const asOf = run.asOf!;
   if (input.asOf && new Date(input.asOf).toISOString() !== asOf) {
     deps.log.warn('rerun keeps the asOf of its first attempt', { runId, asOf, requestedAsOf });
@@ -78,6 +90,12 @@ export async function planShards(input: PlanInput, deps: ReclusterDeps): Promise
   return {
     runId,
     asOf,
-    shards: Array.from({ length: totalShards }, (_, shard) => ({ runId, asOf, shard, totalShards })),
+    shards: Array.from({ length: totalShards }, (_, shard) => ({
+      runId,
+      asOf,
+      shard,
+      totalShards,
+      baseRunId: baseRunId ?? null,
+    })),
   };
 }

@@ -58,7 +58,22 @@ export async function publishModel(input: PublishInput, deps: ReclusterDeps): Pr
 
   await updateRun(deps.runs, runId, (current) =>
     current && current.status !== 'published'
-      ? { ...current, assignTotals: { customersAssigned, customersMoved }, updatedAt: deps.clock().toISOString() }
+      ? {
+          ...current,
+          assignTotals: { customersAssigned, customersMoved },
+          ...(current.nightly
+            ? {
+                nightly: {
+                  ...current.nightly,
+                  assignRead: input.assignments.reduce((n, a) => n + a.read, 0),
+                  evaluated: input.assignments.reduce((n, a) => n + a.evaluated, 0),
+                  written: input.assignments.reduce((n, a) => n + a.written, 0),
+                  fullAssignShards: input.assignments.filter((a) => a.full).length,
+                },
+              }
+            : {}),
+          updatedAt: deps.clock().toISOString(),
+        }
       : null,
   );
   if (!(await deps.models.activate(modelVersion, run.fit.previousVersion))) {

@@ -1,5 +1,6 @@
 import { addCampaigns, type CampaignAggregate } from '../catalogue/tallies';
 import type { ScanOutput, ShardTask } from '../contracts/recluster';
+import type { CustomerProfile } from '../customer/profile';
 import { Reservoir } from '../segmentation/sample';
 import { createRng } from '../util/rng';
 import { putJson, runObjectKeys, SAMPLE_FORMAT, VectorsBuilder, type ShardSampleFile } from './artifacts';
@@ -9,19 +10,87 @@ import { featureSettingsOf } from '../customer/update';
 import { BACKTEST_HOLDOUT_WEEKS } from '../value/backtest';
 import { featuresAsOf } from './as-of';
 import type { ReclusterDeps } from './deps';
+import {
+  entryOf,
+  isLive,
+  POPULATION_FORMAT,
+  profileOfEntry,
+  readPopulation,
+  writePopulation,
+  type PopulationEntry,
+  type PopulationFile,
+} from './population';
 import { scanRowOf, type ScanRow } from './rows';
 import { seedFor, shardReservoirCapacity } from './seeds';
 
 /**
- * ScanShard: one parallel-scan segment of the profiles. Each customer's stored features are brought to the run's
- * asOf (`refreshFeatures`: no event-log reads), turned into a sample row, offered to a reservoir seeded by
- * (seed, runId, shard), and appended to the shard's vector file. Writes the sample and the vectors under the run's
- * prefix (a rerun overwrites them with the same content) and returns the counts.
+ * Tonight's population of a shard, reading only what changed: the previous run's population file carried forward,
+ * with the customers the nightly change index says are due by `asOf` re-read by key (every real-time write marks its
+ * customer due: new events, an erasure's tombstone, a merge) and the erased, merged-away or gone ones dropped, so an
+ * erased customer's data is never carried into another night. Without a usable previous file (the first night, a
+ * base run that did not get this far, another shard count) or with `recluster.fullNights`, every indexed profile of
+ * the shard is read (`full`).
+ */
+export async function shardPopulation(task: ShardTask, deps: ReclusterDeps): Promise<PopulationFile> {
+  const asOfMs = Date.parse(task.asOf);
+  const base = task.baseRunId ? await readPopulation(deps.objects, task.baseRunId, task.shard) : null;
+  const fullReason = deps.settings.recluster.fullNights
+    ? 'full nights configured'
+    : !task.baseRunId
+      ? 'no previous run'
+      : !base
+        ? 'no population file from the previous run'
+        : base.totalShards !== task.totalShards
+          ? 'shard count changed'
+          : null;
+  const entries = new Map<string, PopulationEntry>();
+  if (fullReason === null) for (const e of base!.customers) entries.set(e.id, e);
+  const ids = await deps.profiles.nightlyIds(
+    task.shard,
+    task.totalShards,
+    fullReason === null ? { dueBy: asOfMs } : {},
+  );
+  const read = await readProfiles(ids, deps);
+  for (const id of ids) {
+    const p = read.get(id);
+    if (p && isLive(p)) entries.set(id, entryOf(p));
+    else entries.delete(id);
+  }
+  const customers = [...entries.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  return {
+    format: POPULATION_FORMAT,
+    runId: task.runId,
+    shard: task.shard,
+    totalShards: task.totalShards,
+    asOf: task.asOf,
+    mode: fullReason === null ? 'index' : 'full',
+    reason: fullReason,
+    read: read.size,
+    customers,
+  };
+}
+
+/** Strongly consistent batched reads of the given profiles, in chunks (BatchGetItem takes 100 keys). */
+export async function readProfiles(ids: readonly string[], deps: ReclusterDeps): Promise<Map<string, CustomerProfile>> {
+  const out = new Map<string, CustomerProfile>();
+  for (let i = 0; i < ids.length; i += 1000) {
+    for (const [id, p] of await deps.profiles.getMany(ids.slice(i, i + 1000))) out.set(id, p);
+  }
+  return out;
+}
+
+/**
+ * ScanShard: one nightly shard's population (see `shardPopulation`: only the customers due tonight are read from the
+ * table). Each customer's state is brought to the run's asOf (no event-log reads), turned into a sample row, offered
+ * to a reservoir seeded by (seed, runId, shard) in customer-id order, and appended to the shard's vector file. Writes
+ * the sample, the vectors and the population file under the run's prefix (a rerun overwrites them with the same
+ * content) and returns the counts.
  */
 export async function scanShard(task: ShardTask, deps: ReclusterDeps): Promise<ScanOutput> {
   const { settings } = deps;
   const started = Date.now();
   const asOf = new Date(task.asOf);
+  const population = await shardPopulation(task, deps);
   const reservoir = new Reservoir<ScanRow>(
     shardReservoirCapacity(settings.recluster.sampleSize, task.totalShards),
     createRng(seedFor(settings.recluster.seed, task.runId, task.shard)),
@@ -39,9 +108,10 @@ export async function scanShard(task: ShardTask, deps: ReclusterDeps): Promise<S
   const holdoutEndDay = localDayNumber(asOf.getTime(), fs);
   const calibrationEndDay = holdoutEndDay - BACKTEST_HOLDOUT_WEEKS * 7;
   let firstPurchaseDay: number | null = null;
-  for await (const profile of deps.profiles.scanShard(task.shard, task.totalShards)) {
-    const features = featuresAsOf(profile, asOf, settings);
-    const row = scanRowOf(profile.customerId, features, profile.traits?.lifecycleStage ?? null, settings.placement);
+  for (const entry of population.customers) {
+    const profile = profileOfEntry(entry);
+    const features = featuresAsOf(profile as CustomerProfile, asOf, settings);
+    const row = scanRowOf(profile.customerId, features, profile.lifecycleStage, settings.placement);
     const first = firstPurchaseDayOf(profile.state, fs);
     if (first !== null) firstPurchaseDay = firstPurchaseDay === null ? first : Math.min(firstPurchaseDay, first);
     const backtest = backtestRowOf(profile.state, calibrationEndDay, holdoutEndDay, fs);
@@ -65,14 +135,27 @@ export async function scanShard(task: ShardTask, deps: ReclusterDeps): Promise<S
   await Promise.all([
     putJson(deps.objects, sampleKey, sample),
     deps.objects.put(runObjectKeys.vectors(task.runId, task.shard), vectors.build(), 'application/octet-stream'),
+    writePopulation(deps.objects, population),
   ]);
   deps.metrics.count('ReclusterCustomersScanned', reservoir.seen);
+  deps.metrics.count('ReclusterProfilesRead', population.read);
+  if (population.mode === 'full') deps.metrics.count('ReclusterFullShards');
   deps.log.info('shard scanned', {
     runId: task.runId,
     shard: task.shard,
     customers: reservoir.seen,
     sampled: sample.rows.length,
+    read: population.read,
+    mode: population.mode,
+    reason: population.reason,
     ms: Date.now() - started,
   });
-  return { shard: task.shard, customers: reservoir.seen, sampled: sample.rows.length, sampleKey };
+  return {
+    shard: task.shard,
+    customers: reservoir.seen,
+    sampled: sample.rows.length,
+    sampleKey,
+    read: population.read,
+    full: population.mode === 'full',
+  };
 }

@@ -55,6 +55,24 @@ export interface SegmentationModel {
   renamedSegments?: RenamedSegment[];
   /** RFM quintile breakpoints over the sample's buyers (null: too few buyers; absent on older models). */
   rfm?: RfmBreakpoints | null;
+  /**
+   * How the night places customers with this version (shared/recluster/placement.ts): `clock`, the model clock (a
+   * monotone sum over versions of how far the model moved), and `full`, why every customer must be re-placed (null:
+   * only those due by time or whose breakAt the clock passed). Absent on models fitted before the change index.
+   */
+  placement?: ModelPlacement;
+}
+
+export interface ModelPlacement {
+  /** Centroid clock: Σ over versions of the largest centroid shift (vector space units). */
+  clock: number;
+  /** Value clock: Σ over versions of the largest P(alive) change a refitted value model made over the sample. */
+  valueClock: number;
+  full: string | null;
+  /** Largest distance any centroid moved from the previous version (vector space units; null on a full night). */
+  centroidShift: number | null;
+  /** Largest P(alive) change the new value model makes over the sample (null on a full night). */
+  pAliveShift: number | null;
 }
 
 export function segmentIdFor(n: number): string {

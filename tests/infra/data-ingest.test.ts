@@ -70,6 +70,29 @@ describe('data', () => {
       ]),
     });
   });
+
+  it('the nightly change index: three sparse keys-only GSIs on the bucket key, with numeric dueAt, breakAt and valueBreakAt', () => {
+    template.hasResourceProperties('AWS::DynamoDB::Table', {
+      AttributeDefinitions: Match.arrayWith([
+        { AttributeName: TABLE.nightlyDueIndex.partitionKey, AttributeType: 'S' },
+        { AttributeName: TABLE.nightlyDueIndex.sortKey, AttributeType: 'N' },
+        { AttributeName: TABLE.nightlyBreakIndex.sortKey, AttributeType: 'N' },
+        { AttributeName: TABLE.nightlyValueIndex.sortKey, AttributeType: 'N' },
+      ]),
+      GlobalSecondaryIndexes: Match.arrayWith(
+        [TABLE.nightlyDueIndex, TABLE.nightlyBreakIndex, TABLE.nightlyValueIndex].map((ix) =>
+          Match.objectLike({
+            IndexName: ix.name,
+            KeySchema: [
+              { AttributeName: ix.partitionKey, KeyType: 'HASH' },
+              { AttributeName: ix.sortKey, KeyType: 'RANGE' },
+            ],
+            Projection: { ProjectionType: 'KEYS_ONLY' },
+          }),
+        ),
+      ),
+    });
+  });
 });
 
 describe('ingest', () => {
@@ -251,7 +274,14 @@ describe('least privilege', () => {
     for (const resource of indexResources)
       expect(resource).toMatch(
         new RegExp(
-          `^/index/(${TABLE.bySegmentIndex.name}|${TABLE.outboxIndex.name}|${QUARANTINE_TABLE.byCustomerIndex.name})$`,
+          `^/index/(${[
+            TABLE.bySegmentIndex.name,
+            TABLE.outboxIndex.name,
+            TABLE.nightlyDueIndex.name,
+            TABLE.nightlyBreakIndex.name,
+            TABLE.nightlyValueIndex.name,
+            QUARANTINE_TABLE.byCustomerIndex.name,
+          ].join('|')})$`,
         ),
       );
   });

@@ -147,11 +147,13 @@ const EXPECTED: Record<
     reportsWrite: false,
   },
   'scan-shard': {
-    table: ['Scan'],
+    // The due customers of its shard from the nightly change index, read by key; no Scan, no writes.
+    table: ['GetItem', 'Query'],
+    leadingKeys: ['C#*'],
     quarantine: [],
     shoalBus: false,
     storefrontBus: false,
-    runsRead: false,
+    runsRead: true,
     runsWrite: true,
     reportsRead: false,
     reportsWrite: false,
@@ -168,11 +170,11 @@ const EXPECTED: Record<
     reportsWrite: false,
   },
   'assign-shard': {
-    table: ['GetItem', 'Query', 'PutItem', 'UpdateItem', 'Scan'],
+    table: ['GetItem', 'Query', 'PutItem', 'UpdateItem'],
     quarantine: [],
     shoalBus: false,
     storefrontBus: false,
-    runsRead: false,
+    runsRead: true,
     runsWrite: false,
     reportsRead: false,
     reportsWrite: false,
@@ -297,15 +299,37 @@ describe('who reaches what, across all roles', () => {
     expect(naming.sort()).toEqual(['Ingest', 'Operator']);
   });
 
-  it('no role may read the bucket but FitModel, and then only runs/ (ListBucket limited to that prefix)', () => {
+  it('no role may read the bucket but FitModel, ScanShard and AssignShard, and then only runs/', () => {
     const readers = resourcesOfType(json, 'AWS::IAM::Policy').filter(([, p]) =>
       (p.PolicyDocument as { Statement: Statement[] }).Statement.some((s) =>
         [s.Action].flat().some((a) => a === 's3:GetObject' || a === 's3:ListBucket'),
       ),
     );
-    expect(readers.map(([id]) => id)).toEqual([expect.stringMatching(/^ReclusterFitModelRole/)]);
-    const list = statementsOf('fit-model').find((s) => [s.Action].flat().includes('s3:ListBucket'));
-    expect(list?.Condition).toEqual({ StringLike: { 's3:prefix': ['runs/*'] } });
+    expect(readers.map(([id]) => id.replace(/Role.*$/, '')).sort()).toEqual([
+      'ReclusterAssignShard',
+      'ReclusterFitModel',
+      'ReclusterScanShard',
+    ]);
+    for (const role of ['fit-model', 'scan-shard', 'assign-shard'] as const) {
+      const list = statementsOf(role).find((s) => [s.Action].flat().includes('s3:ListBucket'));
+      if (list) expect(list.Condition).toEqual({ StringLike: { 's3:prefix': ['runs/*'] } });
+    }
+  });
+
+  it('only ScanShard and AssignShard Query the nightly change index (due); only AssignShard the break indexes; no role Scans the table', () => {
+    const table = idStartingWith('AWS::DynamoDB::Table', 'DataTable');
+    const queriers = (name: string) =>
+      roles.filter((role) =>
+        statementsOf(role).some(
+          (s) =>
+            [s.Action].flat().includes('dynamodb:Query') &&
+            [s.Resource].flat().some((r) => JSON.stringify(r) === JSON.stringify(index(table, name))),
+        ),
+      );
+    expect(queriers(TABLE.nightlyDueIndex.name).sort()).toEqual(['assign-shard', 'scan-shard']);
+    expect(queriers(TABLE.nightlyBreakIndex.name)).toEqual(['assign-shard']);
+    expect(queriers(TABLE.nightlyValueIndex.name)).toEqual(['assign-shard']);
+    expect(roles.filter((role) => grants(role, 'dynamodb:Scan', 'table').length > 0)).toEqual([]);
   });
 
   it('the operator role is assumable by the account only, and may Query the bySegment index (audience export)', () => {

@@ -37,13 +37,19 @@ function stubs(gatePassed: boolean, markedPublished = false): Record<ReclusterTa
   return {
     'plan-shards': (p: { runId?: string; executionName: string }): PlanOutput => {
       const runId = p.runId ?? p.executionName;
-      return { runId, asOf: AS_OF, shards: [0, 1, 2].map((shard) => ({ runId, asOf: AS_OF, shard, totalShards: 3 })) };
+      return {
+        runId,
+        asOf: AS_OF,
+        shards: [0, 1, 2].map((shard) => ({ runId, asOf: AS_OF, shard, totalShards: 3, baseRunId: null })),
+      };
     },
     'scan-shard': (p: { shard: number }): ScanOutput & { debug: string } => ({
       shard: p.shard,
       customers: 10,
       sampled: 4,
       sampleKey: `runs/x/${p.shard}.json`,
+      read: 10,
+      full: false,
       debug: 'dropped by the ResultSelector',
     }),
     'fit-model': (p: { runId: string }): FitOutput => ({
@@ -60,6 +66,10 @@ function stubs(gatePassed: boolean, markedPublished = false): Record<ReclusterTa
       assigned: 10,
       moved: 3,
       lifecycleChanged: 1,
+      read: 10,
+      evaluated: 10,
+      written: 4,
+      full: false,
     }),
     publish: () => ({ published: true }),
     'mark-failed': () => ({ recorded: true, emitted: true, published: markedPublished }),
@@ -127,13 +137,21 @@ describe('recluster workflow (local execution of the synthesized definition)', (
       asOf: AS_OF,
       shard: 2,
       totalShards: 3,
+      baseRunId: null,
       modelVersion: 7,
     });
     expect(publishInputSchema.strict().parse(payloadsOf(calls, 'Publish')[0]).assignments).toHaveLength(3);
     expect(payloadsOf(calls, 'MarkFailed')).toEqual([]);
 
     expect(Object.keys(output!).sort()).toEqual(['asOf', 'assignments', 'fit', 'plan', 'runId', 'scans']);
-    expect(output!.scans).toContainEqual({ shard: 0, customers: 10, sampled: 4, sampleKey: 'runs/x/0.json' });
+    expect(output!.scans).toContainEqual({
+      shard: 0,
+      customers: 10,
+      sampled: 4,
+      sampleKey: 'runs/x/0.json',
+      read: 10,
+      full: false,
+    });
   });
 
   it('defaults the runId to the execution name when the input has none', async () => {
@@ -151,7 +169,14 @@ describe('recluster workflow (local execution of the synthesized definition)', (
     const refreshed = payloadsOf(calls, 'RefreshShard');
     expect(refreshed).toHaveLength(3);
     for (const p of refreshed) refreshTaskSchema.strict().parse(p);
-    expect(refreshed).toContainEqual({ runId: 'r-gate', asOf: AS_OF, shard: 1, totalShards: 3, activeVersion: 6 });
+    expect(refreshed).toContainEqual({
+      runId: 'r-gate',
+      asOf: AS_OF,
+      shard: 1,
+      totalShards: 3,
+      baseRunId: null,
+      activeVersion: 6,
+    });
     const [markFailed] = payloadsOf(calls, 'MarkFailed');
     expect(markFailed).toEqual({
       runId: 'r-gate',

@@ -79,6 +79,7 @@ describe('state machine definition', () => {
       'asOf.$': '$$.Map.Item.Value.asOf',
       'shard.$': '$$.Map.Item.Value.shard',
       'totalShards.$': '$$.Map.Item.Value.totalShards',
+      'baseRunId.$': '$$.Map.Item.Value.baseRunId',
       'modelVersion.$': '$.fit.modelVersion',
     });
   });

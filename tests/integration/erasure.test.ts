@@ -9,6 +9,7 @@ import { makeHandler } from '../../functions/ingest/app';
 import { makeHandler as makeOutboxHandler } from '../../functions/outbox/app';
 import { documentClient, type DynamoQuarantine } from '../../shared/adapters/dynamo';
 import { RUN_OBJECT_RETENTION } from '../../shared/contracts/recluster';
+import { readPopulation } from '../../shared/recluster/population';
 import { scanShard } from '../../shared/recluster/scan';
 import { LocalObjectStore } from '../../local/object-store';
 import { reclusterDepsForStack } from '../../local/stepfunctions';
@@ -250,7 +251,10 @@ describe('erasure holds', () => {
     // A nightly ScanShard writes the customer's id and vector into the run's artifacts.
     const objects = new LocalObjectStore({ clock: () => clock.getTime() });
     const recluster = reclusterDepsForStack(stack, { objects, clock: () => clock });
-    await scanShard({ runId: 'run-erasure', asOf: clock.toISOString(), shard: 0, totalShards: 1 }, recluster);
+    await scanShard(
+      { runId: 'run-erasure', asOf: clock.toISOString(), shard: 0, totalShards: 1, baseRunId: null },
+      recluster,
+    );
     const holding = async () => {
       let n = 0;
       for (const key of await objects.list()) {
@@ -276,6 +280,18 @@ describe('erasure holds', () => {
     await expectErased(id);
     // quarantine: none of its rejects
     expect(await quarantined()).toBe(0);
+    // the next night carries the population forward from the erasure night's files: the tombstone made the customer
+    // due, so its row is dropped, not carried (and nothing of it is in the new run's objects)
+    await scanShard(
+      { runId: 'run-after-erasure', asOf: clock.toISOString(), shard: 0, totalShards: 1, baseRunId: 'run-erasure' },
+      recluster,
+    );
+    const carried = await readPopulation(objects, 'run-after-erasure', 0);
+    expect(carried).toMatchObject({ mode: 'index' });
+    expect(carried!.customers.map((c) => c.id)).not.toContain(id);
+    for (const key of await objects.list('runs/run-after-erasure/')) {
+      expect(Buffer.from((await objects.get(key))!).toString('latin1')).not.toContain(id);
+    }
     // run artifacts: kept only as long as a run needs them (RUN_OBJECT_RETENTION), then gone
     clock = new Date(clock.getTime() + RUN_OBJECT_RETENTION.artifacts.days * 86_400_000);
     await objects.expire([RUN_OBJECT_RETENTION.artifacts], clock.getTime());

@@ -387,11 +387,9 @@ describe('nightly recluster: the synthesized state machine, run locally', () => 
     reference = (await stack.modelStore.getVersion(2))!;
     expect(reference.quality.stability).toBeGreaterThanOrEqual(0.98);
     const [published] = publishedOf('night-2');
-    expect(published).toMatchObject({
-      modelVersion: 2,
-      customersAssigned: planted.size,
-      customersMoved: after.length - kept,
-    });
+    expect(published).toMatchObject({ modelVersion: 2, customersMoved: after.length - kept });
+    // Nothing changed and the model moved little: the change index re-evaluates far fewer than everyone.
+    expect(published!.customersAssigned).toBeLessThan(planted.size / 2);
     console.info(`second run: kept ${kept}/${after.length}, stability ARI ${reference.quality.stability?.toFixed(4)}`);
   });
 

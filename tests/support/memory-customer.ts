@@ -1,8 +1,10 @@
 /** In-memory customer stores, held to the same port contract as the DynamoDB adapters (tests/integration/customer-store.test.ts). */
-import { isAlias, isTombstone, type CustomerProfile } from '../../shared/customer/profile';
+import { isAlias, isTombstone, type CustomerProfile, type NightlyMarks } from '../../shared/customer/profile';
+import { nightlyShardOf } from '../../shared/contracts/table';
 import {
   eventKey,
   type EventLog,
+  type NightlySelect,
   type ProfileStore,
   type SettleOutcome,
   type WriteOutcome,
@@ -36,7 +38,35 @@ export class MemoryProfileStore implements ProfileStore {
     this.beforePut?.(profile);
     const current = this.items.get(profile.customerId);
     if (expectedRev === null ? current !== undefined : current?.rev !== expectedRev) return 'conflict';
-    this.items.set(profile.customerId, structuredClone(profile));
+    // As the DynamoDB adapter stores it: a write without nightly marks is due at the next night.
+    const stored = structuredClone(profile);
+    if (stored.nightly === undefined) stored.nightly = { dueAt: 0, breakAt: null, valueBreakAt: null };
+    this.items.set(profile.customerId, stored);
+    return 'written';
+  }
+  async nightlyIds(shard: number, totalShards: number, select: NightlySelect) {
+    const all = select.dueBy === undefined && select.brokenBy === undefined && select.valueBrokenBy === undefined;
+    // A profile set directly (no marks) stands for one a real-time write left: due at once.
+    const marksOf = (p: CustomerProfile): NightlyMarks | null =>
+      p.nightly === undefined ? { dueAt: 0, breakAt: null, valueBreakAt: null } : p.nightly;
+    return [...this.items.values()]
+      .filter((p) => marksOf(p) !== null && nightlyShardOf(p.customerId, totalShards) === shard)
+      .filter((p) => {
+        const m = marksOf(p)!;
+        return (
+          all ||
+          (select.dueBy !== undefined && m.dueAt <= select.dueBy) ||
+          (select.brokenBy !== undefined && m.breakAt !== null && m.breakAt <= select.brokenBy) ||
+          (select.valueBrokenBy !== undefined && m.valueBreakAt !== null && m.valueBreakAt <= select.valueBrokenBy)
+        );
+      })
+      .map((p) => p.customerId)
+      .sort();
+  }
+  async markNightly(customerId: string, rev: number, marks: NightlyMarks | null): Promise<WriteOutcome> {
+    const p = this.items.get(customerId);
+    if (!p || p.rev !== rev) return 'conflict';
+    p.nightly = marks;
     return 'written';
   }
   async settle(

@@ -6,12 +6,13 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import type { InboundEvent } from '../../contracts/inbound';
-import { TABLE, keys } from '../../contracts/table';
+import { TABLE, keys, nightlyBucketKey, nightlyBucketsOfShard, nightlyShardOf } from '../../contracts/table';
 import { fromItem, toItem } from '../../customer/item';
-import { isAlias, isTombstone, type CustomerProfile } from '../../customer/profile';
+import { isAlias, isTombstone, type CustomerProfile, type NightlyMarks } from '../../customer/profile';
 import {
   eventKey,
   type EventLog,
+  type NightlySelect,
   type ProfileStore,
   type SettleOutcome,
   type WriteOutcome,
@@ -226,7 +227,96 @@ export class DynamoProfileStore implements ProfileStore {
           }
         : {}),
     };
+    if (item.dueAt !== undefined) item[TABLE.nightlyDueIndex.partitionKey] = nightlyBucketKey(profile.customerId);
     return putIfRevision(this.doc, this.tableName, item, expectedRev);
+  }
+
+  async nightlyIds(shard: number, totalShards: number, select: NightlySelect): Promise<string[]> {
+    const queries: { index: string; sortKey: string; bound?: number }[] = [];
+    if (select.dueBy !== undefined)
+      queries.push({ index: TABLE.nightlyDueIndex.name, sortKey: TABLE.nightlyDueIndex.sortKey, bound: select.dueBy });
+    if (select.brokenBy !== undefined)
+      queries.push({
+        index: TABLE.nightlyBreakIndex.name,
+        sortKey: TABLE.nightlyBreakIndex.sortKey,
+        bound: select.brokenBy,
+      });
+    if (select.valueBrokenBy !== undefined)
+      queries.push({
+        index: TABLE.nightlyValueIndex.name,
+        sortKey: TABLE.nightlyValueIndex.sortKey,
+        bound: select.valueBrokenBy,
+      });
+    if (queries.length === 0)
+      queries.push({ index: TABLE.nightlyDueIndex.name, sortKey: TABLE.nightlyDueIndex.sortKey });
+    const ids = new Set<string>();
+    for (const q of queries) {
+      await mapLimit(nightlyBucketsOfShard(shard, totalShards), 4, async (bucket) => {
+        for await (const item of queryAll(this.doc, {
+          TableName: this.tableName,
+          IndexName: q.index,
+          KeyConditionExpression: q.bound === undefined ? '#pk = :pk' : '#pk = :pk AND #sk <= :bound',
+          ExpressionAttributeNames: {
+            '#pk': TABLE.nightlyDueIndex.partitionKey,
+            ...(q.bound === undefined ? {} : { '#sk': q.sortKey }),
+          },
+          ExpressionAttributeValues: {
+            ':pk': `NIGHT#${bucket}`,
+            ...(q.bound === undefined ? {} : { ':bound': q.bound }),
+          },
+        })) {
+          const id = String(item[PK]).slice('C#'.length);
+          if (nightlyShardOf(id, totalShards) === shard) ids.add(id);
+        }
+      });
+    }
+    return [...ids].sort();
+  }
+
+  async markNightly(customerId: string, rev: number, marks: NightlyMarks | null): Promise<WriteOutcome> {
+    const names: Record<string, string> = {
+      '#rev': 'rev',
+      '#due': TABLE.nightlyDueIndex.sortKey,
+      '#brk': TABLE.nightlyBreakIndex.sortKey,
+      '#vbrk': TABLE.nightlyValueIndex.sortKey,
+      '#nk': TABLE.nightlyDueIndex.partitionKey,
+    };
+    const values: Record<string, unknown> = { ':rev': rev };
+    let expr: string;
+    if (marks === null) expr = 'REMOVE #due, #brk, #vbrk, #nk';
+    else {
+      values[':due'] = marks.dueAt;
+      values[':nk'] = nightlyBucketKey(customerId);
+      const set = ['#due = :due', '#nk = :nk'];
+      const remove: string[] = [];
+      if (marks.breakAt === null) remove.push('#brk');
+      else {
+        values[':brk'] = marks.breakAt;
+        set.push('#brk = :brk');
+      }
+      if (marks.valueBreakAt === null) remove.push('#vbrk');
+      else {
+        values[':vbrk'] = marks.valueBreakAt;
+        set.push('#vbrk = :vbrk');
+      }
+      expr = `SET ${set.join(', ')}${remove.length ? ` REMOVE ${remove.join(', ')}` : ''}`;
+    }
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { [PK]: keys.customer(customerId), [SK]: keys.profile },
+          UpdateExpression: expr,
+          ConditionExpression: '#rev = :rev',
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+        }),
+      );
+      return 'written';
+    } catch (err) {
+      if (isConditionFailure(err)) return 'conflict';
+      throw err;
+    }
   }
 
   async settle(

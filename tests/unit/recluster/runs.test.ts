@@ -31,7 +31,7 @@ describe('planShards', () => {
     expect(plan.runId).toBe('night-1');
     expect(plan.asOf).toBe('2026-11-11T02:00:00.000Z');
     expect(plan.shards).toEqual(
-      [0, 1, 2, 3].map((shard) => ({ runId: 'night-1', asOf: plan.asOf, shard, totalShards: 4 })),
+      [0, 1, 2, 3].map((shard) => ({ runId: 'night-1', asOf: plan.asOf, shard, totalShards: 4, baseRunId: null })),
     );
     expect(await deps.runs.get('night-1')).toMatchObject({
       status: 'running',

@@ -331,6 +331,7 @@ describe('the recluster services over in-memory ports', () => {
     // Every order now carries a 90 % discount: discountShare jumps for every buyer (the state is the source).
     for (const p of deps.profiles.items.values()) {
       for (const o of Object.values(p.state.orders)) o.discount = 9 * o.total;
+      p.nightly = undefined; // as a real write leaves it: due at the next night
     }
     now = new Date('2026-11-11T03:06:00Z');
     await runServices(deps, 'r2');
@@ -353,7 +354,12 @@ describe('the recluster services over in-memory ports', () => {
     deps.profiles.beforePut = (p) => {
       if (p.customerId !== id || raced) return;
       raced = true; // a real-time write lands first
-      deps.profiles.items.set(id, { ...structuredClone(stored), rev: stored.rev + 1, assignment: null });
+      deps.profiles.items.set(id, {
+        ...structuredClone(stored),
+        rev: stored.rev + 1,
+        assignment: null,
+        nightly: undefined,
+      });
     };
     const result = await assignCustomer(
       { ...stored, assignment: null },

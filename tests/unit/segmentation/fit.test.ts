@@ -26,6 +26,7 @@ const settings: Settings['recluster'] = {
   alignmentDistanceCap: 1,
   quality: { minSilhouette: 0.05, maxDaviesBouldin: 3, minStability: 0.5 },
   seed: 7,
+  fullNights: false,
 };
 const weights = { behaviour: 1, interest: 1.5 };
 const value: StoredValueModel = {

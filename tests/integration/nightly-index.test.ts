@@ -1,0 +1,66 @@
+/**
+ * The nightly change index against the reference it replaces: the same simulated store run twice through `runLocal`
+ * (what `npm start` runs), once re-placing every customer every night (`recluster.fullNights`) and once reading only
+ * the customers the index says changed. The nights must make the same moves and leave everyone in the same segment
+ * and stage, while reading fewer profiles.
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { localSettings, runLocal, type RunSummary } from '../../local/run';
+
+jest.setTimeout(180_000);
+
+const SIM = { kind: 'simulate', customers: 120, days: 10, seed: 3 } as const;
+
+let dir = '';
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'shoal-nightly-index-'));
+});
+afterAll(() => {
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+async function run(fullNights: boolean): Promise<{ summary: RunSummary; placed: Map<string, string> }> {
+  const base = localSettings();
+  const outDir = join(dir, fullNights ? 'full' : 'index');
+  const summary = await runLocal({
+    source: SIM,
+    outDir,
+    minCustomersToCluster: 50,
+    settings: { ...base, recluster: { ...base.recluster, fullNights } },
+  });
+  const placed = new Map<string, string>();
+  for (const line of readFileSync(join(outDir, 'profiles.ndjson'), 'utf8').trim().split('\n')) {
+    const p = JSON.parse(line) as {
+      customerId: string;
+      segmentId: string | null;
+      traits: { lifecycleStage: string } | null;
+    };
+    placed.set(p.customerId, `${p.segmentId} / ${p.traits?.lifecycleStage ?? '-'}`);
+  }
+  return { summary, placed };
+}
+
+test('nights with the change index make the same moves as full nights and read fewer profiles', async () => {
+  const full = await run(true);
+  const index = await run(false);
+
+  expect(index.placed.size).toBe(full.placed.size);
+  expect(index.placed.size).toBeGreaterThan(100);
+  const differing = [...full.placed].filter(([id, v]) => index.placed.get(id) !== v);
+  expect(differing).toEqual([]);
+  expect(index.summary.changes).toEqual(full.summary.changes);
+  expect(index.summary.consumer.nights.map((n) => n.moves)).toEqual(full.summary.consumer.nights.map((n) => n.moves));
+
+  const f = full.summary.nightlyRuns.work;
+  const i = index.summary.nightlyRuns.work;
+  expect(f.fullNights).toBe(f.nights.length);
+  expect(i.fullNights).toBeLessThan(i.nights.length);
+  expect(i.meanRead).toBeLessThan(f.meanRead);
+  // Full nights read everyone twice (ScanShard and AssignShard).
+  expect(f.nights[f.nights.length - 1]!.read).toBe(2 * full.placed.size);
+  console.info(
+    `profiles read per night: full ${f.meanRead.toFixed(1)}, index ${i.meanRead.toFixed(1)} (${i.fullNights} of ${i.nights.length} nights full: ${JSON.stringify(i.fullReasons)})`,
+  );
+});

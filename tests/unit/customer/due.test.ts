@@ -1,0 +1,202 @@
+import fc from 'fast-check';
+import { nightDecision, nightlyMarks, DUE_CAP_DAYS } from '../../../shared/customer/due';
+import { foldEvents } from '../../../shared/customer/fold';
+import { computeTraits, stageOf } from '../../../shared/domain/traits';
+import type { Assignment } from '../../../shared/customer/profile';
+import type { InboundEvent } from '../../../shared/contracts/inbound';
+import type { SegmentationModel } from '../../../shared/segmentation/model';
+import { makeEvent } from '../../support/factories';
+import { modelFromPrototypes, withLocalEmbeddings } from '../../support/model';
+import { testSettings } from '../../support/settings';
+
+const DAY_MS = 86_400_000;
+const settings = testSettings();
+const T0 = new Date('2026-06-01T00:00:00Z');
+const iso = (daysBefore: number) => new Date(T0.getTime() - daysBefore * DAY_MS).toISOString();
+
+let n = 0;
+const order = (daysBefore: number, total: number, category: string): InboundEvent =>
+  makeEvent('order.placed', {
+    eventId: `o-${n++}`,
+    customerId: 'c',
+    occurredAt: iso(daysBefore),
+    orderId: `ord-${n}`,
+    total,
+    items: [{ sku: `${category}-1`, title: `${category} thing`, category, price: total, quantity: 1 }],
+  });
+const view = (daysBefore: number, category: string): InboundEvent =>
+  makeEvent('product.viewed', {
+    eventId: `v-${n++}`,
+    customerId: 'c',
+    occurredAt: iso(daysBefore),
+    sku: `${category}-1`,
+    title: `${category} thing`,
+    category,
+  });
+
+const CATEGORIES = ['garden', 'books', 'toys'] as const;
+const PROTOTYPES = [
+  { segmentId: 'seg-001', name: 'garden regulars', events: [order(5, 40, 'garden'), order(20, 60, 'garden')] },
+  { segmentId: 'seg-002', name: 'book browsers', events: [view(1, 'books'), view(3, 'books'), view(4, 'books')] },
+  { segmentId: 'seg-003', name: 'lapsed toy buyers', events: [order(150, 300, 'toys'), order(200, 120, 'toys')] },
+];
+const base = modelFromPrototypes(PROTOTYPES, settings, T0);
+const baseModel: SegmentationModel = {
+  ...base,
+  placement: { clock: 1, valueClock: 0, full: null, centroidShift: null, pAliveShift: null },
+};
+
+/** Every centroid moved by a vector of length ≤ `shift` (a warm-started night); the value model kept. */
+function movedModel(model: SegmentationModel, directions: number[][], shift: number): SegmentationModel {
+  const centroids = [...model.centroids];
+  let largest = 0;
+  for (let c = 0; c < model.k; c++) {
+    const dir = directions[c]!;
+    const full = Array.from({ length: model.dim }, (_, j) => (dir[j % dir.length] ?? 0) * (1 + (j % 7) / 7));
+    const norm = Math.sqrt(full.reduce((s, x) => s + x * x, 0));
+    if (norm === 0) continue;
+    for (let j = 0; j < model.dim; j++) centroids[c * model.dim + j]! += (shift * full[j]!) / norm;
+    largest = Math.max(largest, shift);
+  }
+  return {
+    ...model,
+    version: model.version + 1,
+    centroids,
+    placement: {
+      clock: model.placement!.clock + largest,
+      valueClock: model.placement!.valueClock,
+      full: null,
+      centroidShift: largest,
+      pAliveShift: 0,
+    },
+  };
+}
+
+const eventArb = fc.oneof(
+  fc.record({
+    kind: fc.constant('order' as const),
+    days: fc.integer({ min: 0, max: 300 }),
+    total: fc.integer({ min: 5, max: 900 }),
+    cat: fc.constantFrom(...CATEGORIES),
+  }),
+  fc.record({
+    kind: fc.constant('view' as const),
+    days: fc.integer({ min: 0, max: 60 }),
+    total: fc.constant(0),
+    cat: fc.constantFrom(...CATEGORIES),
+  }),
+);
+
+describe('nightlyMarks: the change index skips only customers a full re-evaluation would not move', () => {
+  const cases = { skipped: 0, evaluated: 0 };
+  test('property: skipped by time and by the model clock ⇒ same segment and stage as a full re-evaluation', () => {
+    fc.assert(
+      fc.property(
+        fc.array(eventArb, { minLength: 1, maxLength: 8 }),
+        fc.array(fc.array(fc.double({ min: -1, max: 1, noNaN: true }), { minLength: 4, maxLength: 4 }), {
+          minLength: 3,
+          maxLength: 3,
+        }),
+        fc.double({ min: 0, max: 0.6, noNaN: true }),
+        fc.integer({ min: 1, max: 40 }),
+        (specs, directions, shift, nightsLater) => {
+          const events = specs.map((e) => (e.kind === 'order' ? order(e.days, e.total, e.cat) : view(e.days, e.cat)));
+          const logged = withLocalEmbeddings(events, settings.embedding.dimension);
+          const featuresAt = (t: Date) => foldEvents(logged, t, settings.features);
+          // The stage the probes use is the one computeTraits stores.
+          const traits = computeTraits(featuresAt(T0), baseModel.value, null, settings.value);
+          expect(stageOf(featuresAt(T0), baseModel.value, null)).toEqual({
+            pAlive: traits.pAlive,
+            stage: traits.lifecycleStage,
+          });
+          // Tonight's placement of a new customer: nearest centroid, stage from its traits.
+          const tonight = nightDecision({
+            features: featuresAt(T0),
+            assignment: null,
+            stage: null,
+            model: baseModel,
+            at: T0,
+            settings,
+          });
+          const assignment: Assignment = {
+            segmentId: tonight.segmentId!,
+            modelVersion: baseModel.version,
+            since: T0.toISOString(),
+            distance: 0,
+            confidence: 1,
+            topProbabilities: [],
+          };
+          const marks = nightlyMarks({
+            featuresAt,
+            assignment,
+            stage: tonight.stage,
+            model: baseModel,
+            at: T0,
+            clock: baseModel.placement!.clock,
+            valueClock: 0,
+            settings,
+          });
+          expect(marks.dueAt).toBeLessThanOrEqual(T0.getTime() + DUE_CAP_DAYS * DAY_MS);
+          const later = movedModel(baseModel, directions, shift);
+          const night = new Date(T0.getTime() + nightsLater * DAY_MS);
+          const skipped =
+            marks.dueAt > night.getTime() &&
+            (marks.breakAt === null || marks.breakAt > later.placement!.clock) &&
+            (marks.valueBreakAt === null || marks.valueBreakAt > later.placement!.valueClock);
+          cases[skipped ? 'skipped' : 'evaluated'] += 1;
+          if (!skipped) return;
+          const full = nightDecision({
+            features: featuresAt(night),
+            assignment,
+            stage: tonight.stage,
+            model: later,
+            at: night,
+            settings,
+          });
+          expect({ segmentId: full.segmentId, stage: full.stage }).toEqual({
+            segmentId: assignment.segmentId,
+            stage: tonight.stage,
+          });
+        },
+      ),
+      { numRuns: 300, seed: 10 },
+    );
+    // Both sides of the rule were exercised.
+    expect(cases.skipped).toBeGreaterThan(30);
+    expect(cases.evaluated).toBeGreaterThan(30);
+  });
+
+  test('a steady buyer far inside its segment is not due for days, and breaks only past a model shift', () => {
+    const logged = withLocalEmbeddings([order(5, 40, 'garden'), order(20, 60, 'garden')], settings.embedding.dimension);
+    const featuresAt = (t: Date) => foldEvents(logged, t, settings.features);
+    const tonight = nightDecision({
+      features: featuresAt(T0),
+      assignment: null,
+      stage: null,
+      model: baseModel,
+      at: T0,
+      settings,
+    });
+    expect(tonight.segmentId).toBe('seg-001');
+    const assignment: Assignment = {
+      segmentId: 'seg-001',
+      modelVersion: 1,
+      since: T0.toISOString(),
+      distance: 0,
+      confidence: 1,
+      topProbabilities: [],
+    };
+    const marks = nightlyMarks({
+      featuresAt,
+      assignment,
+      stage: tonight.stage,
+      model: baseModel,
+      at: T0,
+      clock: 1,
+      valueClock: 0,
+      settings,
+    });
+    expect((marks.dueAt - T0.getTime()) / DAY_MS).toBeGreaterThanOrEqual(2);
+    expect(marks.breakAt).toBeGreaterThan(1);
+  });
+});
