@@ -10,7 +10,7 @@ import {
   type WriteOutcome,
 } from '../../shared/customer/store';
 import type { Settings } from '../../shared/config/settings';
-import { evaluateCustomer } from '../../shared/customer/evaluate';
+import { evaluateCustomer, type Evaluation } from '../../shared/customer/evaluate';
 import { foldState } from '../../shared/customer/fold';
 import { featuresOf } from '../../shared/customer/state';
 import { featureSettingsOf } from '../../shared/customer/update';
@@ -141,17 +141,21 @@ export class MemoryEventLog implements EventLog {
   }
 }
 
-/** A stored profile for a customer whose whole log is `events`, as the ingest path would have written it at `now`. */
-export function profileFromLog(
+/**
+ * The first evaluation of a customer whose whole log is `events`, at `now` (no previous profile, epoch 0): what the
+ * ingest path computes for a new customer.
+ */
+export function firstEvaluation(
   customerId: string,
   events: readonly LoggedEvent[],
   now: Date,
   settings: Settings,
   model: SegmentationModel | null = null,
-): CustomerProfile {
+  opts: { claim?: boolean; cause?: string } = {},
+): Evaluation {
   const fs = featureSettingsOf(settings);
   const state = foldState(events, fs);
-  const { profile } = evaluateCustomer({
+  return evaluateCustomer({
     customerId,
     state,
     features: featuresOf(state, now, fs),
@@ -162,7 +166,18 @@ export function profileFromLog(
     now,
     settings,
     reason: 'event',
-    claim: false,
+    claim: opts.claim ?? false,
+    ...(opts.cause ? { cause: opts.cause } : {}),
   });
-  return { ...profile, outbox: [] };
+}
+
+/** A stored profile for a customer whose whole log is `events`, as the ingest path would have written it at `now`. */
+export function profileFromLog(
+  customerId: string,
+  events: readonly LoggedEvent[],
+  now: Date,
+  settings: Settings,
+  model: SegmentationModel | null = null,
+): CustomerProfile {
+  return { ...firstEvaluation(customerId, events, now, settings, model).profile, outbox: [] };
 }

@@ -1,8 +1,5 @@
-import { evaluateCustomer } from '../../../shared/customer/evaluate';
-import { foldState } from '../../../shared/customer/fold';
-import { featuresOf } from '../../../shared/customer/state';
-import { featureSettingsOf } from '../../../shared/customer/update';
 import { makeEvent } from '../../support/factories';
+import { firstEvaluation } from '../../support/memory-customer';
 import { modelFromPrototypes, withLocalEmbeddings } from '../../support/model';
 import { testSettings } from '../../support/settings';
 
@@ -20,22 +17,14 @@ const model = modelFromPrototypes(
 );
 
 function evaluate(farDistance2: number | undefined, cause?: string) {
-  const fs = featureSettingsOf(settings);
-  const state = foldState(withLocalEmbeddings(garden, settings.embedding.dimension), fs);
-  return evaluateCustomer({
-    customerId: 'c',
-    state,
-    features: featuresOf(state, now, fs),
-    previous: null,
-    epoch: 0,
-    erasedAt: null,
-    model: { ...model, ...(farDistance2 === undefined ? {} : { farDistance2 }) },
+  return firstEvaluation(
+    'c',
+    withLocalEmbeddings(garden, settings.embedding.dimension),
     now,
     settings,
-    reason: 'event',
-    claim: true,
-    ...(cause ? { cause } : {}),
-  });
+    { ...model, ...(farDistance2 === undefined ? {} : { farDistance2 }) },
+    { claim: true, ...(cause ? { cause } : {}) },
+  );
 }
 
 describe('evaluateCustomer', () => {

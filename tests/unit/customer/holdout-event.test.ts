@@ -1,10 +1,7 @@
 import { segmentChangedSchema } from '../../../shared/contracts/outbound';
-import { evaluateCustomer } from '../../../shared/customer/evaluate';
-import { foldState } from '../../../shared/customer/fold';
-import { featuresOf } from '../../../shared/customer/state';
-import { featureSettingsOf } from '../../../shared/customer/update';
 import { holdoutDraw } from '../../../shared/domain/holdout';
 import { makeEvent } from '../../support/factories';
+import { firstEvaluation } from '../../support/memory-customer';
 import { modelFromPrototypes, withLocalEmbeddings } from '../../support/model';
 import { testSettings } from '../../support/settings';
 
@@ -18,24 +15,13 @@ const model = modelFromPrototypes(
 
 function segmentChanged(customerId: string, share: number) {
   const settings = { ...base, holdout: { share, salt: 'stage-salt' } };
-  const fs = featureSettingsOf(settings);
-  const state = foldState(
-    withLocalEmbeddings([makeEvent('order.placed', { customerId })], settings.embedding.dimension),
-    fs,
-  );
-  const { changes } = evaluateCustomer({
+  const { changes } = firstEvaluation(
     customerId,
-    state,
-    features: featuresOf(state, now, fs),
-    previous: null,
-    epoch: 0,
-    erasedAt: null,
-    model,
+    withLocalEmbeddings([makeEvent('order.placed', { customerId })], settings.embedding.dimension),
     now,
     settings,
-    reason: 'event',
-    claim: false,
-  });
+    model,
+  );
   const entry = changes.find((c) => c.event.detailType === 'segment.changed')!;
   return segmentChangedSchema.parse(entry.event.detail);
 }

@@ -5,7 +5,7 @@
  * - Recent behaviour: the vector follows a change of behaviour within a week, and does not move for a customer who
  *   only grows older.
  */
-import { evaluateCustomer, hasEvidence } from '../../../shared/customer/evaluate';
+import { hasEvidence } from '../../../shared/customer/evaluate';
 import { foldState } from '../../../shared/customer/fold';
 import { featuresOf } from '../../../shared/customer/state';
 import { featureSettingsOf } from '../../../shared/customer/update';
@@ -13,6 +13,7 @@ import type { InboundEvent } from '../../../shared/contracts/inbound';
 import { behaviourRow, BEHAVIOUR_FEATURES } from '../../../shared/domain/vector';
 import { scanRowOf, segmentationRows } from '../../../shared/recluster/rows';
 import { makeEvent } from '../../support/factories';
+import { firstEvaluation } from '../../support/memory-customer';
 import { modelFromPrototypes, withLocalEmbeddings } from '../../support/model';
 import { testSettings } from '../../support/settings';
 
@@ -45,21 +46,13 @@ const model = modelFromPrototypes(
 );
 
 function evaluateAt(events: InboundEvent[], day: number) {
-  const state = foldState(withLocalEmbeddings(events, gated.embedding.dimension), fs);
-  const now = new Date(at(day, 23));
-  return evaluateCustomer({
-    customerId: 'c',
-    state,
-    features: featuresOf(state, now, fs),
-    previous: null,
-    epoch: 0,
-    erasedAt: null,
+  return firstEvaluation(
+    'c',
+    withLocalEmbeddings(events, gated.embedding.dimension),
+    new Date(at(day, 23)),
+    gated,
     model,
-    now,
-    settings: gated,
-    reason: 'event',
-    claim: false,
-  });
+  );
 }
 
 describe('the placement gate', () => {
