@@ -36,13 +36,7 @@ export function computeTraits(
     discountRatePerWeek: settings.discountRatePerWeek,
   });
   const pAlive = v.pAlive;
-  const stage = lifecycleStage({
-    tenureDays: features.tenureDays,
-    pAlive,
-    ordersTotal: features.orders,
-    daysSinceLastOrder: features.daysSinceLastOrder,
-    previousStage,
-  });
+  const stage = stageFor(features, pAlive, previousStage);
   return {
     pAlive,
     churnRisk: 1 - pAlive,
@@ -68,14 +62,18 @@ export function stageOf(
   const { x, tx, T, meanRepeatSpend } = features.purchase;
   const row = clampValueRow({ x, tx, T, meanSpend: x > 0 ? meanRepeatSpend : 0 });
   const pAlive = bgnbdPAlive(model.bgnbd, row.x, row.tx, row.T);
-  const stage = lifecycleStage({
+  return { pAlive, stage: stageFor(features, pAlive, previousStage) };
+}
+
+/** The lifecycle stage of a buyer with this P(alive) (the one rule both `computeTraits` and `stageOf` apply). */
+function stageFor(features: CustomerFeatures, pAlive: number, previousStage: LifecycleStage | null): LifecycleStage {
+  return lifecycleStage({
     tenureDays: features.tenureDays,
     pAlive,
     ordersTotal: features.orders,
     daysSinceLastOrder: features.daysSinceLastOrder,
     previousStage,
   });
-  return { pAlive, stage };
 }
 
 let prior: StoredValueModel | null = null;
