@@ -98,7 +98,7 @@ function printSummary(s: RunSummary): void {
   }
   if (s.truth)
     console.log(
-      `planted personas: ARI ${s.truth.ari.toFixed(3)}; ${pct(s.truth.switchedMovedShare)} of the ${s.truth.switchedCustomers} customers who switched persona moved segment`,
+      `planted personas, every customer: ARI ${s.truth.ari.toFixed(3)}; ${pct(s.truth.switchedMovedShare)} of the ${s.truth.switchedCustomers} customers who switched persona moved segment by the end of the run`,
     );
   const w = s.nightlyRuns.work;
   const reasons = Object.entries(w.fullReasons)
