@@ -2,7 +2,8 @@
  * Segmentation lab: the simulator's store through the pure segmentation path, in process, without the embedded AWS
  * stack — the customer state (`applyEvent`), the nightly fit (`fitSegmentation`, warm-started from the previous
  * night) and the nightly placement with hysteresis (`assignWithHysteresis`, as AssignShard applies it). Real-time
- * moves are approximated by one evaluation per customer per day with the event path's margin and dwell.
+ * moves are one evaluation per customer per day with the event path's margin and dwell, or one after every event
+ * (LAB_REALTIME=event, closer to ingest, which evaluates after every batch).
  *
  * It answers "what would these features, weights and half-lives do?" in seconds rather than the minutes of a full
  * `npm start`, and prints the issue's consumer targets. The figures the README quotes come from `npm start`.
@@ -44,6 +45,7 @@ const settings = {
   },
 };
 const reclusterMargin = env('LAB_RECLUSTER_MARGIN', settings.hysteresis.margin);
+const PER_EVENT = process.env.LAB_REALTIME === 'event';
 const fs: FeatureSettings = {
   activityHalfLifeDays: env('LAB_ACTIVITY_HL', settings.features.activityHalfLifeDays),
   interestHalfLifeDays: env('LAB_INTEREST_HL', settings.features.interestHalfLifeDays),
@@ -108,10 +110,12 @@ for (const day of store.days()) {
     }
     applyEvent(s, event, emb, fs);
     touched.add(id);
+    // LAB_REALTIME=event: the real-time path's evaluation after every event (ingest evaluates after every batch).
+    if (PER_EVENT && current.has(id)) place(id, d.arrivalAt, 'event');
   }
   const night = new Date(day.date.getTime() + DAY);
-  // Real-time path, once per customer with events today.
-  for (const id of touched) if (current.has(id)) place(id, new Date(night.getTime() - 1), 'event');
+  // Real-time path, once per customer with events today (unless evaluated after every event).
+  if (!PER_EVENT) for (const id of touched) if (current.has(id)) place(id, new Date(night.getTime() - 1), 'event');
   // Nightly run: fit on everyone (the sample is the population at this size), then place everyone.
   const rows = [...states].map(([id, s]) => scanRowOf(id, featuresOf(s, night, fs), null, settings.placement));
   const value = fitValueModel(rows.map(valueRowOf), {

@@ -29,7 +29,7 @@ export const TABLE = {
   nightlyDueIndex: { name: 'nightlyDue', partitionKey: 'nkpk', sortKey: 'dueAt' },
   nightlyBreakIndex: { name: 'nightlyBreak', partitionKey: 'nkpk', sortKey: 'breakAt' },
   nightlyValueIndex: { name: 'nightlyValueBreak', partitionKey: 'nkpk', sortKey: 'valueBreakAt' },
-  nightly: { buckets: 16 },
+  nightly: { buckets: 8 },
 } as const;
 
 /** FNV-1a of the customer id (32 bits): the one hash that places a customer in a nightly bucket and shard. */

@@ -168,7 +168,7 @@ export async function assignCustomer(
   );
   const p = marksUpdate.next;
   let marked = false;
-  if (p && !sameMarks(p.current, p.marks)) {
+  if (p && !sameMarks(p.current, p.marks) && !stillDueTomorrow(p.current, p.marks, asOf)) {
     // A conflict means another writer came in between: its write marked the customer due, which is what we want.
     marked = (await deps.profiles.markNightly(initial.customerId, p.rev, p.marks)) === 'written';
   }
@@ -179,6 +179,17 @@ export async function assignCustomer(
     marked,
     toPublish: result ? result.profile : current && current.outbox.length ? current : null,
   };
+}
+
+/**
+ * A marks-only update that would change nothing for the next night: the stored marks already make the customer due
+ * (it was due or broken tonight, and nothing moved them) and the new ones make it due by the next night anyway. It is
+ * evaluated tomorrow either way, and its marks are written then; a young store, whose customers are mostly due night
+ * after night, saves a write per customer-night.
+ */
+function stillDueTomorrow(current: NightlyMarks | null | undefined, next: NightlyMarks | null, asOf: Date): boolean {
+  if (!current || !next) return false;
+  return current.dueAt <= asOf.getTime() && next.dueAt <= asOf.getTime() + 86_400_000;
 }
 
 function sameMarks(a: NightlyMarks | null | undefined, b: NightlyMarks | null): boolean {
