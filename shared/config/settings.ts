@@ -148,8 +148,9 @@ export const settingsSchema = z.object({
    * Evidence before a first segment (the placement gate): a customer is placed once it has been seen for
    * `minTenureDays` (days since its first event) and has `minEvents` events; until then it has no segment (its
    * lifecycle stage and traits are kept as usual), and the nightly fit learns only from customers past the gate. A
-   * first placement on a day or two of events is mostly noise: at 1,000 × 30 in the simulator, customers younger than
-   * 14 days made 83 % of the moves of customers whose behaviour did not change.
+   * first placement on a day or two of events is mostly noise: at 1,000 × 30 in the lab (bench/segmentation-lab.ts,
+   * before the gate), customers younger than 14 days made 83 % of the moves of customers whose behaviour did not
+   * change.
    */
   placement: z
     .object({

@@ -203,9 +203,10 @@ export function fitSegmentation(input: FitInput): FitResult {
       k,
     );
 
-  // Warm start: the active centroids carried into tonight's space, refined by Lloyd on tonight's sample. A segment
-  // that no longer holds together (under the minimum share, or a mean silhouette under the floor) is dropped and
-  // Lloyd runs again from the others: its id retires, its members move, and every other segment keeps its id.
+  // Warm start: the active centroids carried into tonight's space, refined by `warmIterations` Lloyd steps (default 1)
+  // on tonight's sample. A segment that no longer holds together (under the minimum share, or a mean silhouette under
+  // the floor) is dropped and Lloyd runs again from the others: its id retires, its members move, and every other
+  // segment keeps its id.
   const carried = hasPrevious ? previousInSpace(previous, space) : null;
   let warm = carried && carried.k > 0 && carried.k <= n ? warmStart(data, n, dim, carried, warmIterations) : null;
   let warmSilhouette: number | null = null;
