@@ -174,6 +174,16 @@ const program = new Command('npm start')
   .option('--port <n>', 'port of the query API with --serve (0: any free port)', intFlag(0, 65_535), 0)
   .option('--recluster-every <nights>', 're-cluster every N nights (1 to 365)', intFlag(1, 365), 1)
   .option(
+    '--half-life-days <days>',
+    "half-life of recent behaviour and of the interest vector (1 to 365; default: the dev stage's, 3)",
+    intFlag(1, 365),
+  )
+  .option(
+    '--min-events <n>',
+    "events before a customer's first segment, the placement gate (0 to 1,000; default: the dev stage's, 8)",
+    intFlag(0, 1_000),
+  )
+  .option(
     '--time-zone <zone>',
     "IANA time zone whose calendar days are purchase days (default: the dev stage's)",
     timeZoneFlag,
@@ -190,11 +200,23 @@ const program = new Command('npm start')
       format?: 'ndjson' | 'online-retail';
       reclusterEvery: number;
       timeZone: string;
+      halfLifeDays?: number;
+      minEvents?: number;
       serve?: boolean;
       port: number;
     }) => {
       const defaults = localSettings();
-      const settings = settingsSchema.parse({ ...defaults, features: { ...defaults.features, timeZone: o.timeZone } });
+      // A store whose customers come back monthly wants longer half-lives and a lower gate than the simulator's
+      // daily shoppers (README: "Replaying real history").
+      const halfLives =
+        o.halfLifeDays === undefined
+          ? {}
+          : { activityHalfLifeDays: o.halfLifeDays, interestHalfLifeDays: o.halfLifeDays };
+      const settings = settingsSchema.parse({
+        ...defaults,
+        features: { ...defaults.features, timeZone: o.timeZone, ...halfLives },
+        placement: { ...defaults.placement, ...(o.minEvents === undefined ? {} : { minEvents: o.minEvents }) },
+      });
       const summary = await runLocal({
         source: o.replay
           ? { kind: 'replay', path: resolve(o.replay), format: o.format }

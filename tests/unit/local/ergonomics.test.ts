@@ -32,6 +32,16 @@ describe('npm start validates its flags first: one line, no stack trace, nothing
       "error: option '--recluster-every <nights>' argument '0' is invalid. must be a whole number from 1 to 365.",
     ],
     [
+      '--half-life-days 0',
+      ['--half-life-days', '0'],
+      "error: option '--half-life-days <days>' argument '0' is invalid. must be a whole number from 1 to 365.",
+    ],
+    [
+      '--min-events -1',
+      ['--min-events', '-1'],
+      "error: option '--min-events <n>' argument '-1' is invalid. must be a whole number from 0 to 1000.",
+    ],
+    [
       '--customers 1e3',
       ['--customers', '1e3'],
       "error: option '--customers <n>' argument '1e3' is invalid. must be a whole number from 1 to 1000000.",
