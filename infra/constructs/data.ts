@@ -82,16 +82,20 @@ export class ShoalData extends Construct {
       removalPolicy,
     });
 
-    this.table = new dynamodb.Table(this, 'Table', {
-      partitionKey: { name: TABLE.partitionKey, type: dynamodb.AttributeType.STRING },
-      sortKey: { name: TABLE.sortKey, type: dynamodb.AttributeType.STRING },
+    // What both tables share: on-demand, point-in-time recovery per stage, the stack key, the stage's removal policy.
+    const tableDefaults = {
       billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: config.pointInTimeRecovery },
       encryption: dynamodb.TableEncryption.CUSTOMER_MANAGED,
       encryptionKey: this.key,
-      timeToLiveAttribute: TABLE.ttlAttribute,
       deletionProtection: config.removalPolicy === 'retain',
       removalPolicy,
+    };
+    this.table = new dynamodb.Table(this, 'Table', {
+      ...tableDefaults,
+      partitionKey: { name: TABLE.partitionKey, type: dynamodb.AttributeType.STRING },
+      sortKey: { name: TABLE.sortKey, type: dynamodb.AttributeType.STRING },
+      timeToLiveAttribute: TABLE.ttlAttribute,
     });
     this.table.addGlobalSecondaryIndex({
       indexName: TABLE.bySegmentIndex.name,
@@ -122,15 +126,10 @@ export class ShoalData extends Construct {
       });
     }
     this.quarantineTable = new dynamodb.Table(this, 'QuarantineTable', {
+      ...tableDefaults,
       partitionKey: { name: QUARANTINE_TABLE.partitionKey, type: dynamodb.AttributeType.STRING },
       sortKey: { name: QUARANTINE_TABLE.sortKey, type: dynamodb.AttributeType.STRING },
-      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
-      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: config.pointInTimeRecovery },
-      encryption: dynamodb.TableEncryption.CUSTOMER_MANAGED,
-      encryptionKey: this.key,
       timeToLiveAttribute: QUARANTINE_TABLE.ttlAttribute,
-      deletionProtection: config.removalPolicy === 'retain',
-      removalPolicy,
     });
     // Sparse: only entries whose customer is known carry `cid`. Keys only: erasure needs the keys to delete.
     this.quarantineTable.addGlobalSecondaryIndex({

@@ -87,6 +87,18 @@ const eventArb = fc.oneof(
   }),
 );
 
+/** A customer placed in `segmentId` by model `version` at T0. */
+function placedAt(segmentId: string, version: number): Assignment {
+  return {
+    segmentId,
+    modelVersion: version,
+    since: T0.toISOString(),
+    distance: 0,
+    confidence: 1,
+    topProbabilities: [],
+  };
+}
+
 describe('nightlyMarks: the change index skips only customers a full re-evaluation would not move', () => {
   const cases = { skipped: 0, evaluated: 0 };
   test('property: skipped by time and by the model clock ⇒ same segment and stage as a full re-evaluation', () => {
@@ -118,14 +130,7 @@ describe('nightlyMarks: the change index skips only customers a full re-evaluati
             at: T0,
             settings,
           });
-          const assignment: Assignment = {
-            segmentId: tonight.segmentId!,
-            modelVersion: baseModel.version,
-            since: T0.toISOString(),
-            distance: 0,
-            confidence: 1,
-            topProbabilities: [],
-          };
+          const assignment = placedAt(tonight.segmentId!, baseModel.version);
           const marks = nightlyMarks({
             featuresAt,
             assignment,
@@ -178,14 +183,7 @@ describe('nightlyMarks: the change index skips only customers a full re-evaluati
       settings,
     });
     expect(tonight.segmentId).toBe('seg-001');
-    const assignment: Assignment = {
-      segmentId: 'seg-001',
-      modelVersion: 1,
-      since: T0.toISOString(),
-      distance: 0,
-      confidence: 1,
-      topProbabilities: [],
-    };
+    const assignment = placedAt('seg-001', 1);
     const marks = nightlyMarks({
       featuresAt,
       assignment,
