@@ -11,7 +11,7 @@ import { LIFECYCLE_STAGES, traitsSchema } from '../contracts/outbound';
 import { CHANNELS } from '../contracts/inbound';
 import type { CustomerFeatures, FeatureSettings } from '../domain/features';
 import type { CustomerProfile, OutboxEntry } from './profile';
-import { emptyRecent, emptyState, featuresOf, type CustomerState } from './state';
+import { emptyRecent, emptyState, FEATURE_VERSION, featuresOf, type CustomerState } from './state';
 
 export const PROFILE_SCHEMA_VERSION = 2;
 
@@ -154,9 +154,52 @@ export function decodeOwnState(json: string): CustomerState {
   return { ...parsed, compacted: parsed.compacted ?? null, interest: decodeVector(parsed.interest) } as CustomerState;
 }
 
+/**
+ * Parses a stored state. A state of the current FEATURE_VERSION, which only this code writes, is checked for its
+ * shape (every field present with its JSON type) rather than parsed field by field with zod: the full parse cost
+ * three times the JSON.parse on every profile read (66 µs against 20 µs for a 3.7 kB state). Any other version, or a
+ * state that fails the check, goes through the full zod schema (older versions get their defaults there).
+ * Throws a ZodError on a state that is not one.
+ */
 export function decodeState(json: string): CustomerState {
-  const parsed = storedState.parse(JSON.parse(json));
+  const raw = JSON.parse(json) as unknown;
+  if (isCurrentState(raw)) {
+    return { ...raw, interest: decodeVector(raw.interest) } as unknown as CustomerState;
+  }
+  const parsed = storedState.parse(raw);
   return { ...parsed, interest: decodeVector(parsed.interest) } as CustomerState;
+}
+
+const OBJECT_FIELDS = ['orders', 'channels', 'categories', 'reviewTerms', 'products', 'campaigns', 'recent'] as const;
+const NUMBER_FIELDS = [
+  'events',
+  'views',
+  'searches',
+  'cartAdds',
+  'interestWeight',
+  'pendingOverflow',
+  'notEmbeddable',
+  'campaignResponses',
+] as const;
+
+/** The shape check of a current-version state: its version, and each field with its JSON type. */
+function isCurrentState(raw: unknown): raw is Record<string, unknown> & { interest: string | null } {
+  if (typeof raw !== 'object' || raw === null) return false;
+  const r = raw as Record<string, unknown>;
+  if (r.v !== FEATURE_VERSION) return false;
+  for (const f of NUMBER_FIELDS) if (typeof r[f] !== 'number') return false;
+  for (const f of OBJECT_FIELDS) if (typeof r[f] !== 'object' || r[f] === null || Array.isArray(r[f])) return false;
+  const nullableNumber = (x: unknown) => x === null || typeof x === 'number';
+  return (
+    nullableNumber(r.firstT) &&
+    nullableNumber(r.lastT) &&
+    nullableNumber(r.ref) &&
+    (r.interest === null || typeof r.interest === 'string') &&
+    (r.compacted === null || (typeof r.compacted === 'object' && !Array.isArray(r.compacted))) &&
+    Array.isArray(r.pending) &&
+    Array.isArray(r.ratings) &&
+    r.ratings.length === 5
+  );
 }
 
 const outboxEntrySchema = z.object({
