@@ -133,6 +133,7 @@ for (const day of store.days()) {
     createdAt: night.toISOString(),
     asOf: night.toISOString(),
     value,
+    margin: reclusterMargin,
   });
   if (result.gate.passed) model = result.model;
   const before = moves.length;

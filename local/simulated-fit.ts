@@ -59,6 +59,7 @@ export function fitSimulatedStore(
     runId: `simulated-${options.seed}`,
     createdAt: asOf.toISOString(),
     value,
+    margin: settings.hysteresis.margin,
   });
   return { sample, fit, asOf };
 }

@@ -80,12 +80,20 @@ export const continuitySettingsSchema = z.object({
    * the population, a step at a time.
    */
   warmIterations: z.number().int().min(1).max(300).optional(),
+  /**
+   * Two segments are merged when more than this share of their members lie within the hysteresis margin of both
+   * centroids (d²(own) > (1 − margin)·d²(other)): such customers cross between them on noise alone, and a marketer
+   * cannot tell the two apart. Default 0.2; 1 turns it off. At 3,000 × 45 (seed 11) a k = 9 fit split the window
+   * shoppers in two with 32 % of them ambiguous, against at most 5 % between any two planted personas.
+   */
+  maxAmbiguousShare: z.number().min(0).max(1).optional(),
 });
 export type ContinuitySettings = z.infer<typeof continuitySettingsSchema>;
 export const DEFAULT_CONTINUITY: ContinuitySettings = {
   minSilhouetteGain: 0.06,
   minSegmentSilhouette: -0.1,
   warmIterations: 1,
+  maxAmbiguousShare: 0.2,
 };
 
 /**

@@ -55,6 +55,11 @@ export interface FitInput {
   /** Instant the sample's features were evaluated at (the run's asOf); defaults to createdAt. Drift ages clocks from it. */
   asOf?: string;
   value: StoredValueModel;
+  /**
+   * The hysteresis margin customers are placed with (settings.hysteresis.margin, 0 ≤ m < 1; default 0.15): segments
+   * whose members mostly sit within it of both centroids are merged (`continuity.maxAmbiguousShare`).
+   */
+  margin?: number;
 }
 
 export interface FitDiagnostics {
@@ -62,6 +67,11 @@ export interface FitDiagnostics {
   kScores: { k: number; silhouette: number; inertia: number }[];
   /** How many small segments were merged into a neighbour. */
   merged: number;
+  /**
+   * Pairs merged because customers could not be told apart in them (`mergeAmbiguousSegments`), in the chosen
+   * partition: the share of their members within the hysteresis margin of both centroids.
+   */
+  ambiguousMerges: { share: number }[];
   /** Which candidate won (warm start or fresh fit) and by how much; null when the fit was refused. */
   continuity: ContinuityDecision | null;
   /** Tonight's sample against the active model's training sample; null without a comparable active model. */
@@ -212,6 +222,10 @@ export function fitSegmentation(input: FitInput): FitResult {
   let warmSilhouette: number | null = null;
   let brokenSegments: string[] = [];
   let droppedSegments: string[] = [];
+  let warmMerges: { share: number }[] = [];
+  let freshMerges: { share: number }[] = [];
+  const margin = input.margin ?? 0.15;
+  const maxAmbiguousShare = continuity.maxAmbiguousShare ?? DEFAULT_CONTINUITY.maxAmbiguousShare ?? 1;
   if (warm && carried) {
     const broken = brokenOf(warm);
     brokenSegments = broken.map((c) => carried.segmentIds[warm!.descent[c]!]!);
@@ -220,6 +234,12 @@ export function fitSegmentation(input: FitInput): FitResult {
       const keep = Array.from({ length: warm.k }, (_, c) => c).filter((c) => !broken.includes(c));
       warm = warmStart(data, n, dim, carried, warmIterations, keep);
       brokenSegments = [];
+    }
+    const unambiguous = mergeAmbiguousSegments(data, n, dim, warm, margin, maxAmbiguousShare);
+    if (unambiguous.partition.d2) {
+      droppedSegments = [...droppedSegments, ...unambiguous.removedDescent.map((c) => carried.segmentIds[c]!)];
+      warm = { ...unambiguous.partition, d2: unambiguous.partition.d2, descent: unambiguous.descent };
+      warmMerges = unambiguous.merges;
     }
     warmSilhouette = silhouetteOf(warm.labels, warm.k);
   }
@@ -251,7 +271,10 @@ export function fitSegmentation(input: FitInput): FitResult {
   let bestScore = Number.NEGATIVE_INFINITY;
   for (let k = kLow; k <= kHigh; k++) {
     const fit = kmeans(subData, s, dim, { k, seed: settings.seed + k, nInit: settings.nInit });
-    const score = silhouetteFromDistances(dist, s, fit.labels, k);
+    // Scored as it would be kept: segments customers cannot be told apart in merged first (a k-means that splits one
+    // broad group in two, then merged, often beats k − 1 fitted directly, which joins two groups instead).
+    const kept = mergeAmbiguousSegments(subData, s, dim, fit, margin, maxAmbiguousShare).partition;
+    const score = silhouetteFromDistances(dist, s, kept.labels, kept.k);
     kScores.push({ k, silhouette: score, inertia: fit.inertia });
     if (score > bestScore) {
       bestScore = score;
@@ -274,8 +297,12 @@ export function fitSegmentation(input: FitInput): FitResult {
   let freshSilhouette: number | null = null;
   if (search) {
     const final = kmeans(data, n, dim, { k: bestK, seed: settings.seed, nInit: settings.nInit });
+    const small = mergeSmallSegments(data, n, dim, final.centroids, final.labels, bestK, settings.minSegmentShare);
+    const unambiguous = mergeAmbiguousSegments(data, n, dim, small, margin, maxAmbiguousShare);
+    freshMerges = unambiguous.merges;
+    const { d2: mergedD2 } = unambiguous.partition;
     freshFit = orderBySize(
-      mergeSmallSegments(data, n, dim, final.centroids, final.labels, bestK, settings.minSegmentShare),
+      mergedD2 ? { ...unambiguous.partition, d2: mergedD2, merged: small.merged + freshMerges.length } : small,
       dim,
     );
     freshSilhouette = silhouetteOf(freshFit.labels, freshFit.k);
@@ -402,6 +429,7 @@ export function fitSegmentation(input: FitInput): FitResult {
     diagnostics: {
       kScores,
       merged: merged.merged,
+      ambiguousMerges: decision.chosen === 'warm' ? warmMerges : freshMerges,
       continuity: {
         ...decision,
         searched: search,
@@ -453,7 +481,7 @@ function refused(input: FitInput, reason: string): FitResult {
     model,
     labels: new Int32Array(input.sample.length).fill(-1),
     gate: { passed: false, reasons: [reason] },
-    diagnostics: { kScores: [], merged: 0, continuity: null, drift: null },
+    diagnostics: { kScores: [], merged: 0, ambiguousMerges: [], continuity: null, drift: null },
   };
 }
 
@@ -532,6 +560,97 @@ function mergeSmallSegments(
     if (empty < 0 || k <= 1) return { k, centroids: flat, labels, d2, merged };
     cents.splice(empty, 1);
   }
+}
+
+/**
+ * Merges segments that customers cannot be told apart in. For each pair (a, b), the ambiguous share is the share of
+ * their members (rows labelled a or b) that sit within the hysteresis margin of the other centroid as well:
+ * d²(own) > (1 − margin)·d²(other). Such a customer crosses between a and b on noise alone (the hysteresis rule
+ * of shared/domain/assign.ts cannot hold it), and the two segments' profiles are near copies. While the largest share
+ * exceeds `maxShare` and more than 2 segments remain, that pair is merged: the larger keeps its place (and its
+ * descent: a warm start's survivor keeps its ancestor's id), the centroid becomes the size-weighted mean, and every
+ * row is relabelled by its nearest centroid. O(n·k·dim) a pass. Returns the partition, the descent of the kept
+ * centroids, the descent indexes merged away, and each merge's share.
+ */
+export function mergeAmbiguousSegments(
+  data: Float64Array,
+  n: number,
+  dim: number,
+  start: Pick<Partition, 'k' | 'centroids' | 'labels'> & { merged?: number; descent?: readonly number[] },
+  margin: number,
+  maxShare: number,
+): {
+  /** The merged partition (`start` itself, with d² to the nearest centroid, when nothing was merged). */
+  partition: Pick<Partition, 'k' | 'centroids' | 'labels'> & { d2: Float64Array | null; merged: number };
+  descent: number[];
+  removedDescent: number[];
+  merges: { share: number }[];
+} {
+  let p: Pick<Partition, 'k' | 'centroids' | 'labels'> & { d2: Float64Array | null; merged: number } = {
+    k: start.k,
+    centroids: start.centroids,
+    labels: start.labels,
+    d2: null,
+    merged: start.merged ?? 0,
+  };
+  let descent = start.descent ? [...start.descent] : Array.from({ length: start.k }, (_, c) => c);
+  const removedDescent: number[] = [];
+  const merges: { share: number }[] = [];
+  const keepRatio = 1 - margin;
+  while (p.k > 2 && maxShare < 1) {
+    const k = p.k;
+    const sizes = new Array<number>(k).fill(0);
+    const ambiguous = new Float64Array(k * k);
+    const d2 = new Float64Array(k);
+    for (let i = 0; i < n; i++) {
+      const own = p.labels[i]!;
+      sizes[own]! += 1;
+      for (let c = 0; c < k; c++) {
+        let s = 0;
+        for (let j = 0; j < dim; j++) {
+          const diff = data[i * dim + j]! - p.centroids[c * dim + j]!;
+          s += diff * diff;
+        }
+        d2[c] = s;
+      }
+      for (let c = 0; c < k; c++) {
+        if (c !== own && d2[own]! > keepRatio * d2[c]!) ambiguous[Math.min(own, c) * k + Math.max(own, c)]! += 1;
+      }
+    }
+    let best = -1;
+    let bestShare = maxShare;
+    for (let a = 0; a < k; a++) {
+      for (let b = a + 1; b < k; b++) {
+        const members = sizes[a]! + sizes[b]!;
+        const share = members > 0 ? ambiguous[a * k + b]! / members : 0;
+        if (share > bestShare) {
+          bestShare = share;
+          best = a * k + b;
+        }
+      }
+    }
+    if (best < 0) break;
+    const [a, b] = [Math.floor(best / k), best % k];
+    const [keep, drop] = sizes[a]! >= sizes[b]! ? [a, b] : [b, a];
+    const wk = sizes[keep]!;
+    const wd = sizes[drop]!;
+    const centroids = new Float64Array((k - 1) * dim);
+    for (let c = 0, out = 0; c < k; c++) {
+      if (c === drop) continue;
+      for (let j = 0; j < dim; j++) {
+        const v = p.centroids[c * dim + j]!;
+        centroids[out * dim + j] =
+          c === keep && wk + wd > 0 ? (wk * v + wd * p.centroids[drop * dim + j]!) / (wk + wd) : v;
+      }
+      out += 1;
+    }
+    removedDescent.push(descent[drop]!);
+    descent = descent.filter((_, c) => c !== drop);
+    const { labels, d2: nearest } = assignNearest(data, n, dim, centroids, k - 1);
+    p = { k: k - 1, centroids, labels, d2: nearest, merged: p.merged };
+    merges.push({ share: bestShare });
+  }
+  return { partition: p, descent, removedDescent, merges };
 }
 
 /** Renumbers segments by size, largest first (ties by original index), so fresh ids follow size. */
