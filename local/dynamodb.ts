@@ -33,6 +33,7 @@ export function tableDefinition(tableName: string): CreateTableCommandInput {
       { AttributeName: TABLE.nightlyDueIndex.sortKey, AttributeType: 'N' as const },
       { AttributeName: TABLE.nightlyBreakIndex.sortKey, AttributeType: 'N' as const },
       { AttributeName: TABLE.nightlyValueIndex.sortKey, AttributeType: 'N' as const },
+      { AttributeName: TABLE.nightlyTouchedIndex.sortKey, AttributeType: 'N' as const },
     ],
     KeySchema: [
       { AttributeName: TABLE.partitionKey, KeyType: 'HASH' },
@@ -44,6 +45,7 @@ export function tableDefinition(tableName: string): CreateTableCommandInput {
       TABLE.nightlyDueIndex,
       TABLE.nightlyBreakIndex,
       TABLE.nightlyValueIndex,
+      TABLE.nightlyTouchedIndex,
     ].map((ix) => ({
       IndexName: ix.name,
       KeySchema: [

@@ -15,7 +15,8 @@ export type TableIndexName =
   | (typeof TABLE)['outboxIndex']['name']
   | (typeof TABLE)['nightlyDueIndex']['name']
   | (typeof TABLE)['nightlyBreakIndex']['name']
-  | (typeof TABLE)['nightlyValueIndex']['name'];
+  | (typeof TABLE)['nightlyValueIndex']['name']
+  | (typeof TABLE)['nightlyTouchedIndex']['name'];
 
 /**
  * What a function may do with the table. Index access is granted per named index, never `index/*`. Each flag maps
@@ -115,9 +116,14 @@ export class ShoalData extends Construct {
     });
 
     // The nightly change index: sparse (profiles only), keys only (the night reads each due profile by key, strongly
-    // consistent). Three indexes on one bucket key: due by time (dueAt, epoch ms), and due by a model change: moved
-    // centroids (breakAt) or a refitted value model (valueBreakAt).
-    for (const ix of [TABLE.nightlyDueIndex, TABLE.nightlyBreakIndex, TABLE.nightlyValueIndex]) {
+    // consistent). Four indexes on one bucket key: due by time (dueAt, epoch ms), due by a model change: moved
+    // centroids (breakAt) or a refitted value model (valueBreakAt), and touched by a real-time write (touchedAt).
+    for (const ix of [
+      TABLE.nightlyDueIndex,
+      TABLE.nightlyBreakIndex,
+      TABLE.nightlyValueIndex,
+      TABLE.nightlyTouchedIndex,
+    ]) {
       this.table.addGlobalSecondaryIndex({
         indexName: ix.name,
         partitionKey: { name: ix.partitionKey, type: dynamodb.AttributeType.STRING },

@@ -61,9 +61,13 @@ const TASKS: Record<ReclusterTask, TaskSpec> = {
     description: 'Folds one shard of profiles into vectors and a reservoir sample in S3',
     memoryMb: () => 1769,
     timeout: Duration.minutes(15),
-    // The shard's due customers from the nightly change index, read by key; no writes, no Scan. It carries the
-    // previous run's population file (runs/) forward.
-    table: { read: true, indexes: [TABLE.nightlyDueIndex.name], leadingKeys: ['C#*'] },
+    // The shard's due and touched customers from the nightly change index, read by key; no writes, no Scan. It
+    // carries the previous run's population file (runs/) forward.
+    table: {
+      read: true,
+      indexes: [TABLE.nightlyDueIndex.name, TABLE.nightlyTouchedIndex.name],
+      leadingKeys: ['C#*'],
+    },
     bucket: { read: [RUN_ARTIFACTS_PREFIX], write: [RUN_ARTIFACTS_PREFIX] },
   },
   'fit-model': {

@@ -25,10 +25,14 @@ export const TABLE = {
    * and, when the night evaluated it, `breakAt` (the centroid clock at which moved centroids could move it) and
    * `valueBreakAt` (the value clock at which a refitted value model could change its stage). The night Queries
    * `dueAt ≤ asOf`, `breakAt ≤ clock` and `valueBreakAt ≤ valueClock` per bucket instead of scanning the table.
+   * A real-time write computes the marks itself (as of its event time) and sets `touchedAt` (epoch ms of the write):
+   * ScanShard re-reads the customers touched since the previous night's population (their sample rows changed), a
+   * range Query that needs no write to clear it, and AssignShard evaluates only those due or broken.
    */
   nightlyDueIndex: { name: 'nightlyDue', partitionKey: 'nkpk', sortKey: 'dueAt' },
   nightlyBreakIndex: { name: 'nightlyBreak', partitionKey: 'nkpk', sortKey: 'breakAt' },
   nightlyValueIndex: { name: 'nightlyValueBreak', partitionKey: 'nkpk', sortKey: 'valueBreakAt' },
+  nightlyTouchedIndex: { name: 'nightlyTouched', partitionKey: 'nkpk', sortKey: 'touchedAt' },
   nightly: { buckets: 8 },
 } as const;
 

@@ -92,8 +92,8 @@ export function nightDecision(input: {
  * differs from tonight's (tomorrow when the first one differs), or `at` + DUE_CAP_DAYS, minus DUE_EARLY_MS. Each
  * break mark is its clock + the smallest slack over tonight and the probes up to `dueAt` (null when infinite: no
  * model, or a prospect). A night that refreshed traits only (its model was refused) passes the ACTIVE model: its
- * slack still bounds tomorrow's. Pure: the real-time path marks every customer it writes due at once (new events
- * change its sample row), and the night calls this for the customers it evaluates.
+ * slack still bounds tomorrow's. Pure: the real-time path marks every customer it writes as of its event time
+ * (`betweenNights`, with the model that placed it), and the night calls this for the customers it evaluates.
  */
 export function nightlyMarks(input: {
   featuresAt: (at: Date) => CustomerFeatures;
@@ -106,8 +106,14 @@ export function nightlyMarks(input: {
   clock: number;
   valueClock: number;
   settings: Pick<Settings, 'hysteresis' | 'value'> & Partial<Pick<Settings, 'placement'>>;
+  /**
+   * Marks written by a real-time write, between two nights: a decision that differs tonight or at the first probe
+   * makes the customer due at the next night (`at`), which may come before `at` + 1 day.
+   */
+  betweenNights?: boolean;
 }): NightlyMarks {
   const at = input.at.getTime();
+  const soon = input.betweenNights ? at : at + DUE_PROBE_DAYS[0] * DAY_MS;
   const decide = (t: number) =>
     nightDecision({
       features: input.featuresAt(new Date(t)),
@@ -124,13 +130,13 @@ export function nightlyMarks(input: {
   let due = at + DUE_CAP_DAYS * DAY_MS;
   let lastSame = at;
   // A decision that already differs tonight (a night that kept traits only, or a move held back): tomorrow.
-  if (tonight.segmentId !== segmentId || tonight.stage !== input.stage) due = at + DUE_PROBE_DAYS[0] * DAY_MS;
+  if (tonight.segmentId !== segmentId || tonight.stage !== input.stage) due = soon;
   else
     for (const days of DUE_PROBE_DAYS) {
       const t = at + days * DAY_MS;
       const d = decide(t);
       if (d.segmentId !== segmentId || d.stage !== input.stage) {
-        due = lastSame === at ? at + DUE_PROBE_DAYS[0] * DAY_MS : lastSame;
+        due = lastSame === at ? soon : lastSame;
         break;
       }
       segmentSlack = Math.min(segmentSlack, d.segmentSlack);

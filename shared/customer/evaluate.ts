@@ -175,6 +175,7 @@ export function evaluateCustomer(input: {
       history: [...(live?.history ?? []), ...changes.map((c) => transitionOf(c, input.cause))].slice(-HISTORY_LENGTH),
       unlogged: previous?.unlogged ?? [],
       ...(live?.mergedFrom ? { mergedFrom: live.mergedFrom } : {}),
+      ...(previous?.touchedAt !== undefined ? { touchedAt: previous.touchedAt } : {}),
     },
     changes: outbox.filter((e) => changes.some((c) => c.dedupeKey === e.dedupeKey)),
     segmentChanged,

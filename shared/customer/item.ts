@@ -126,6 +126,7 @@ export const profileItemSchema = z.object({
   dueAt: z.number().optional(),
   breakAt: z.number().optional(),
   valueBreakAt: z.number().optional(),
+  touchedAt: z.number().optional(),
 });
 export type ProfileItem = z.infer<typeof profileItemSchema>;
 
@@ -234,6 +235,7 @@ export function toItem(p: CustomerProfile): ProfileItem & { schemaVersion: numbe
     ...(p.nightly === undefined ? { dueAt: 0 } : p.nightly === null ? {} : { dueAt: p.nightly.dueAt }),
     ...(p.nightly?.breakAt != null ? { breakAt: p.nightly.breakAt } : {}),
     ...(p.nightly?.valueBreakAt != null ? { valueBreakAt: p.nightly.valueBreakAt } : {}),
+    ...(p.touchedAt !== undefined ? { touchedAt: p.touchedAt } : {}),
   };
 }
 
@@ -274,6 +276,7 @@ export function fromItem(raw: Record<string, unknown>, settings: FeatureSettings
       item.dueAt === undefined
         ? null
         : { dueAt: item.dueAt, breakAt: item.breakAt ?? null, valueBreakAt: item.valueBreakAt ?? null },
+    ...(item.touchedAt !== undefined ? { touchedAt: item.touchedAt } : {}),
   };
   let features: CustomerFeatures | undefined;
   Object.defineProperty(profile, 'features', {

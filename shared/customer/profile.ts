@@ -81,12 +81,18 @@ export interface CustomerProfile {
    */
   aliasOf?: string;
   /**
-   * The nightly change index (see `nightlyMarks` in shared/customer/due.ts and TABLE.nightlyDueIndex). Absent (what
-   * every real-time write leaves): due at the next night. Set by the nightly evaluation: when it is next due, and at
-   * which model clock a model change could move it. null: not indexed (a tombstone or alias the night has dropped).
-   * Writes that only claim or settle the outbox keep what they read.
+   * The nightly change index (see `nightlyMarks` in shared/customer/due.ts and TABLE.nightlyDueIndex). Set by the
+   * real-time write (as of its event time) and by the nightly evaluation: when it is next due, and at which model
+   * clock a model change could move it. Absent (an erasure's or a merge's write): due at the next night. null: not
+   * indexed (a tombstone or alias the night has dropped). Writes that only claim or settle the outbox keep what they
+   * read.
    */
   nightly?: NightlyMarks | null;
+  /**
+   * Epoch ms of the latest real-time write (new events): the night re-reads the customers touched since its previous
+   * population (TABLE.nightlyTouchedIndex). Kept as read by every other writer; absent on profiles never written so.
+   */
+  touchedAt?: number;
   /** Ids whose state this profile absorbed (directly or through a chain of merges), oldest first; at most MAX_MERGED_IDS. */
   mergedFrom?: string[];
 }

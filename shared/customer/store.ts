@@ -40,7 +40,8 @@ export interface ProfileStore {
   /**
    * Ids of nightly shard `shard` of `totalShards` (`nightlyShardOf`) in the nightly change index: those due by
    * `dueBy` (epoch ms), those whose `breakAt` ≤ `brokenBy` (centroid clock), those whose `valueBreakAt` ≤
-   * `valueBrokenBy` (value clock), or with none of them, every indexed profile
+   * `valueBrokenBy` (value clock), those touched by a real-time write at or after `touchedSince` (epoch ms), or with
+   * none of them, every indexed profile
    * (tombstones and aliases included: the night drops them). Sorted, without duplicates; eventually consistent.
    */
   nightlyIds(shard: number, totalShards: number, select: NightlySelect): Promise<string[]>;
@@ -64,11 +65,15 @@ export interface EventLog {
   eraseCustomer(customerId: string): Promise<number>;
 }
 
-/** Which indexed customers a night wants: due by an instant, broken by the centroid clock or the value clock. */
+/**
+ * Which indexed customers a night wants: due by an instant, broken by the centroid clock or the value clock, or
+ * touched by a real-time write at or after an instant (epoch ms).
+ */
 export interface NightlySelect {
   dueBy?: number;
   brokenBy?: number;
   valueBrokenBy?: number;
+  touchedSince?: number;
 }
 
 export function eventKey(customerId: string, eventId: string): string {

@@ -1,8 +1,9 @@
 import type { Settings } from '../config/settings';
 import type { ChangeReason } from '../contracts/outbound';
-import type { FeatureSettings, LoggedEvent } from '../domain/features';
+import { refreshFeatures, type FeatureSettings, type LoggedEvent } from '../domain/features';
 import type { ModelCache } from '../ports/models';
 import type { SegmentationModel } from '../segmentation/model';
+import { nightlyMarks } from './due';
 import { evaluateCustomer, type Evaluation } from './evaluate';
 import { foldState } from './fold';
 import type { Written } from './outbox';
@@ -170,10 +171,11 @@ export async function applyEvents(
       for (const e of fresh) applyEvent(state, e.event, e.embedding, featureSettings);
 
       const model: SegmentationModel | null = await deps.models.forProfile(current?.assignment?.modelVersion);
+      const features = featuresOf(state, now, featureSettings);
       evaluation = evaluateCustomer({
         customerId,
         state,
-        features: featuresOf(state, now, featureSettings),
+        features,
         previous: current,
         epoch: current?.epoch ?? 0,
         erasedAt: current?.erasedAt ?? null,
@@ -185,6 +187,22 @@ export async function applyEvents(
         ...(fresh.length ? { cause: latestEventId(fresh) } : {}),
       });
       evaluation.profile.unlogged = [...new Set([...unlogged, ...fresh.map((e) => e.event.detail.eventId)])].sort();
+      // The write marks its customer in the nightly change index itself, as of now, with the model that placed it:
+      // the night re-reads it (touched: its sample row changed) but evaluates it only when these marks come due, or
+      // when tonight's model moved further than its slack. The probes bring the features forward in time without
+      // re-deriving them from the state (5 µs against 170 µs a probe).
+      evaluation.profile.nightly = nightlyMarks({
+        featuresAt: (t) => refreshFeatures(features, now, t, featureSettings),
+        assignment: evaluation.profile.assignment,
+        stage: evaluation.profile.lifecycleStage,
+        model,
+        at: now,
+        clock: model?.placement?.clock ?? 0,
+        valueClock: model?.placement?.valueClock ?? 0,
+        settings: deps.settings,
+        betweenNights: true,
+      });
+      evaluation.profile.touchedAt = now.getTime();
       return evaluation;
     },
   );

@@ -23,10 +23,14 @@ import {
 import { scanRowOf, type ScanRow } from './rows';
 import { seedFor, shardReservoirCapacity } from './seeds';
 
+/** How far before the base night's asOf a real-time write still counts as touched since it (ms). */
+export const TOUCHED_EARLY_MS = 3_600_000;
+
 /**
  * Tonight's population of a shard, reading only what changed: the previous run's population file carried forward,
- * with the customers the nightly change index says are due by `asOf` re-read by key (every real-time write marks its
- * customer due: new events, an erasure's tombstone, a merge) and the erased, merged-away or gone ones dropped, so an
+ * with the customers the nightly change index says are due by `asOf` or touched by a real-time write since the base
+ * night (new events) re-read by key (an erasure's tombstone and a merge mark their customers due at once), and the
+ * erased, merged-away or gone ones dropped, so an
  * erased customer's data is never carried into another night. Without a usable previous file (the first night, a
  * base run that did not get this far, another shard count) or with `recluster.fullNights`, every indexed profile of
  * the shard is read (`full`).
@@ -45,10 +49,11 @@ export async function shardPopulation(task: ShardTask, deps: ReclusterDeps): Pro
           : null;
   const entries = new Map<string, PopulationEntry>();
   if (fullReason === null) for (const e of base!.customers) entries.set(e.id, e);
+  // Touched since the base night (less an hour: a real-time write while that night read its shard is read again).
   const ids = await deps.profiles.nightlyIds(
     task.shard,
     task.totalShards,
-    fullReason === null ? { dueBy: asOfMs } : {},
+    fullReason === null ? { dueBy: asOfMs, touchedSince: Date.parse(base!.asOf) - TOUCHED_EARLY_MS } : {},
   );
   const read = await readProfiles(ids, deps);
   for (const id of ids) {

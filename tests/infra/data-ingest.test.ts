@@ -280,6 +280,7 @@ describe('least privilege', () => {
             TABLE.nightlyDueIndex.name,
             TABLE.nightlyBreakIndex.name,
             TABLE.nightlyValueIndex.name,
+            TABLE.nightlyTouchedIndex.name,
             QUARANTINE_TABLE.byCustomerIndex.name,
           ].join('|')})$`,
         ),

@@ -11,7 +11,7 @@ import { localSettings, runLocal, type RunSummary } from '../../local/run';
 
 jest.setTimeout(180_000);
 
-const SIM = { kind: 'simulate', customers: 120, days: 10, seed: 3 } as const;
+const SIM = { kind: 'simulate', customers: 120, days: 14, seed: 3 } as const;
 
 let dir = '';
 beforeAll(() => {
@@ -28,7 +28,8 @@ async function run(fullNights: boolean): Promise<{ summary: RunSummary; placed: 
     source: SIM,
     outDir,
     minCustomersToCluster: 50,
-    settings: { ...base, recluster: { ...base.recluster, fullNights } },
+    // A short placement gate: most nights have an active model, so most nights go through the index.
+    settings: { ...base, placement: { minTenureDays: 2, minEvents: 3 }, recluster: { ...base.recluster, fullNights } },
   });
   const placed = new Map<string, string>();
   for (const line of readFileSync(join(outDir, 'profiles.ndjson'), 'utf8').trim().split('\n')) {

@@ -45,16 +45,24 @@ export class MemoryProfileStore implements ProfileStore {
     return 'written';
   }
   async nightlyIds(shard: number, totalShards: number, select: NightlySelect) {
-    const all = select.dueBy === undefined && select.brokenBy === undefined && select.valueBrokenBy === undefined;
+    const all =
+      select.dueBy === undefined &&
+      select.brokenBy === undefined &&
+      select.valueBrokenBy === undefined &&
+      select.touchedSince === undefined;
     // A profile set directly (no marks) stands for one a real-time write left: due at once.
     const marksOf = (p: CustomerProfile): NightlyMarks | null =>
       p.nightly === undefined ? { dueAt: 0, breakAt: null, valueBreakAt: null } : p.nightly;
     return [...this.items.values()]
-      .filter((p) => marksOf(p) !== null && nightlyShardOf(p.customerId, totalShards) === shard)
+      .filter(
+        (p) =>
+          (marksOf(p) !== null || p.touchedAt !== undefined) && nightlyShardOf(p.customerId, totalShards) === shard,
+      )
       .filter((p) => {
-        const m = marksOf(p)!;
+        const m = marksOf(p) ?? { dueAt: Infinity, breakAt: null, valueBreakAt: null };
         return (
           all ||
+          (select.touchedSince !== undefined && p.touchedAt !== undefined && p.touchedAt >= select.touchedSince) ||
           (select.dueBy !== undefined && m.dueAt <= select.dueBy) ||
           (select.brokenBy !== undefined && m.breakAt !== null && m.breakAt <= select.brokenBy) ||
           (select.valueBrokenBy !== undefined && m.valueBreakAt !== null && m.valueBreakAt <= select.valueBrokenBy)

@@ -227,12 +227,14 @@ export class DynamoProfileStore implements ProfileStore {
           }
         : {}),
     };
-    if (item.dueAt !== undefined) item[TABLE.nightlyDueIndex.partitionKey] = nightlyBucketKey(profile.customerId);
+    if (item.dueAt !== undefined || item.touchedAt !== undefined)
+      item[TABLE.nightlyDueIndex.partitionKey] = nightlyBucketKey(profile.customerId);
     return putIfRevision(this.doc, this.tableName, item, expectedRev);
   }
 
   async nightlyIds(shard: number, totalShards: number, select: NightlySelect): Promise<string[]> {
-    const queries: { index: string; sortKey: string; bound?: number }[] = [];
+    // `bound`: sort key ≤ bound, or ≥ bound with `from` (the touched index: touched since).
+    const queries: { index: string; sortKey: string; bound?: number; from?: boolean }[] = [];
     if (select.dueBy !== undefined)
       queries.push({ index: TABLE.nightlyDueIndex.name, sortKey: TABLE.nightlyDueIndex.sortKey, bound: select.dueBy });
     if (select.brokenBy !== undefined)
@@ -247,6 +249,13 @@ export class DynamoProfileStore implements ProfileStore {
         sortKey: TABLE.nightlyValueIndex.sortKey,
         bound: select.valueBrokenBy,
       });
+    if (select.touchedSince !== undefined)
+      queries.push({
+        index: TABLE.nightlyTouchedIndex.name,
+        sortKey: TABLE.nightlyTouchedIndex.sortKey,
+        bound: select.touchedSince,
+        from: true,
+      });
     if (queries.length === 0)
       queries.push({ index: TABLE.nightlyDueIndex.name, sortKey: TABLE.nightlyDueIndex.sortKey });
     const ids = new Set<string>();
@@ -255,7 +264,8 @@ export class DynamoProfileStore implements ProfileStore {
         for await (const item of queryAll(this.doc, {
           TableName: this.tableName,
           IndexName: q.index,
-          KeyConditionExpression: q.bound === undefined ? '#pk = :pk' : '#pk = :pk AND #sk <= :bound',
+          KeyConditionExpression:
+            q.bound === undefined ? '#pk = :pk' : `#pk = :pk AND #sk ${q.from ? '>=' : '<='} :bound`,
           ExpressionAttributeNames: {
             '#pk': TABLE.nightlyDueIndex.partitionKey,
             ...(q.bound === undefined ? {} : { '#sk': q.sortKey }),

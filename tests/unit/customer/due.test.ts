@@ -171,6 +171,106 @@ describe('nightlyMarks: the change index skips only customers a full re-evaluati
     expect(cases.evaluated).toBeGreaterThan(30);
   });
 
+  test('property: marks a real-time write made between two nights skip only what a full re-evaluation keeps', () => {
+    const seen = { skipped: 0, evaluated: 0 };
+    fc.assert(
+      fc.property(
+        fc.array(eventArb, { minLength: 1, maxLength: 8 }),
+        fc.array(fc.array(fc.double({ min: -1, max: 1, noNaN: true }), { minLength: 4, maxLength: 4 }), {
+          minLength: 3,
+          maxLength: 3,
+        }),
+        fc.double({ min: 0, max: 0.6, noNaN: true }),
+        fc.integer({ min: 1, max: 23 }),
+        fc.integer({ min: 1, max: 40 }),
+        (specs, directions, shift, hour, nightsLater) => {
+          const events = specs.map((e) => (e.kind === 'order' ? order(e.days, e.total, e.cat) : view(e.days, e.cat)));
+          const logged = withLocalEmbeddings(events, settings.embedding.dimension);
+          const featuresAt = (t: Date) => foldEvents(logged, t, settings.features);
+          // The real-time write at `written`, between the night T0 and the next one, placed the customer then.
+          const written = new Date(T0.getTime() + hour * 3_600_000);
+          const placed = nightDecision({
+            features: featuresAt(written),
+            assignment: null,
+            stage: null,
+            model: baseModel,
+            at: written,
+            settings,
+          });
+          const assignment = placedAt(placed.segmentId!, baseModel.version);
+          const marks = nightlyMarks({
+            featuresAt,
+            assignment,
+            stage: placed.stage,
+            model: baseModel,
+            at: written,
+            clock: baseModel.placement!.clock,
+            valueClock: 0,
+            settings,
+            betweenNights: true,
+          });
+          const later = movedModel(baseModel, directions, shift);
+          const night = new Date(T0.getTime() + nightsLater * DAY_MS);
+          const skipped =
+            marks.dueAt > night.getTime() &&
+            (marks.breakAt === null || marks.breakAt > later.placement!.clock) &&
+            (marks.valueBreakAt === null || marks.valueBreakAt > later.placement!.valueClock);
+          seen[skipped ? 'skipped' : 'evaluated'] += 1;
+          if (!skipped) return;
+          const full = nightDecision({
+            features: featuresAt(night),
+            assignment,
+            stage: placed.stage,
+            model: later,
+            at: night,
+            settings,
+          });
+          expect({ segmentId: full.segmentId, stage: full.stage }).toEqual({
+            segmentId: assignment.segmentId,
+            stage: placed.stage,
+          });
+        },
+      ),
+      { numRuns: 300, seed: 11 },
+    );
+    expect(seen.skipped).toBeGreaterThan(30);
+    expect(seen.evaluated).toBeGreaterThan(30);
+  });
+
+  test('a real-time write whose decision changes before the next probe is due at the very next night', () => {
+    // A lapsing buyer: P(alive) falls through a stage threshold within the day after the write.
+    const logged = withLocalEmbeddings([order(40, 60, 'toys'), order(80, 60, 'toys')], settings.embedding.dimension);
+    const featuresAt = (t: Date) => foldEvents(logged, t, settings.features);
+    let written: Date | null = null;
+    let stage = null as ReturnType<typeof nightDecision>['stage'] | null;
+    for (let h = 0; h < 24 * 200 && !written; h += 6) {
+      const t = new Date(T0.getTime() + h * 3_600_000);
+      const now = nightDecision({
+        features: featuresAt(t),
+        assignment: null,
+        stage: null,
+        model: null,
+        at: t,
+        settings,
+      });
+      const tomorrow = new Date(t.getTime() + DAY_MS);
+      const next = nightDecision({
+        features: featuresAt(tomorrow),
+        assignment: null,
+        stage: now.stage,
+        model: null,
+        at: tomorrow,
+        settings,
+      });
+      if (next.stage !== now.stage) [written, stage] = [t, now.stage];
+    }
+    expect(written).not.toBeNull();
+    const args = { featuresAt, assignment: null, stage, model: null, at: written!, clock: 0, valueClock: 0, settings };
+    // As the night computes it, due a day later; between nights, due at the next night (less the early margin).
+    expect(nightlyMarks(args).dueAt).toBe(written!.getTime() + DAY_MS - 3_600_000);
+    expect(nightlyMarks({ ...args, betweenNights: true }).dueAt).toBe(written!.getTime() - 3_600_000);
+  });
+
   test('a steady buyer far inside its segment is not due for days, and breaks only past a model shift', () => {
     const logged = withLocalEmbeddings([order(5, 40, 'garden'), order(20, 60, 'garden')], settings.embedding.dimension);
     const featuresAt = (t: Date) => foldEvents(logged, t, settings.features);

@@ -1,6 +1,7 @@
 import { foldEvents } from '../../../shared/customer/fold';
 import { type CustomerFeatures } from '../../../shared/domain/features';
-import { evaluationTime, refreshFeatures } from '../../../shared/recluster/as-of';
+import { refreshFeatures } from '../../../shared/domain/features';
+import { evaluationTime } from '../../../shared/recluster/as-of';
 import { makeEvent } from '../../support/factories';
 import { withLocalEmbeddings } from '../../support/model';
 
