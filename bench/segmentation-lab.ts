@@ -19,7 +19,7 @@ import { simulateStore } from '../local/simulator';
 import { plantedAri, supervisedAriBound } from '../local/summary-metrics';
 import { validateInbound } from '../shared/contracts/validate';
 import { applyEvent, emptyState, featuresOf, type CustomerState } from '../shared/customer/state';
-import { assignWithHysteresis, softAssign, type CurrentAssignment } from '../shared/domain/assign';
+import { assignWithHysteresis, reclusterMarginOf, softAssign, type CurrentAssignment } from '../shared/domain/assign';
 import { eventText, type FeatureSettings } from '../shared/domain/features';
 import { behaviourRow, buildVector } from '../shared/domain/vector';
 import { encodeText } from '../shared/embedding/hashing-encoder';
@@ -44,7 +44,7 @@ const settings = {
     minEvents: env('LAB_MIN_EVENTS', base.placement.minEvents),
   },
 };
-const reclusterMargin = env('LAB_RECLUSTER_MARGIN', settings.hysteresis.margin);
+const reclusterMargin = env('LAB_RECLUSTER_MARGIN', reclusterMarginOf(base.hysteresis));
 const PER_EVENT = process.env.LAB_REALTIME === 'event';
 const fs: FeatureSettings = {
   activityHalfLifeDays: env('LAB_ACTIVITY_HL', settings.features.activityHalfLifeDays),
@@ -133,7 +133,6 @@ for (const day of store.days()) {
     createdAt: night.toISOString(),
     asOf: night.toISOString(),
     value,
-    margin: reclusterMargin,
   });
   if (result.gate.passed) model = result.model;
   const before = moves.length;

@@ -59,7 +59,6 @@ export function fitSimulatedStore(
     runId: `simulated-${options.seed}`,
     createdAt: asOf.toISOString(),
     value,
-    margin: settings.hysteresis.margin,
   });
   return { sample, fit, asOf };
 }

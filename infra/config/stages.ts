@@ -68,7 +68,9 @@ const baseSettings: SettingsInput = {
   /** The store's base currency and fixed conversion rates (units of base per unit of the currency). */
   currency: { base: 'GBP', rates: {} },
   vector: { behaviourWeight: 1, interestWeight: 2.5 },
-  hysteresis: { margin: 0.15, minDwellHours: 24 },
+  // Real-time evaluations come after every batch of a customer's events, each a fresh draw of its decayed tallies: a
+  // wider margin there; the night follows tonight's model with a narrower one (see settings.hysteresis).
+  hysteresis: { margin: 0.3, reclusterMargin: 0.2, minDwellHours: 24 },
   retention: { eventDays: 400, quarantineDays: 30 },
   recluster: {
     shardCount: 4,

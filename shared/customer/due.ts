@@ -1,6 +1,6 @@
 import type { Settings } from '../config/settings';
 import type { LifecycleStage } from '../contracts/outbound';
-import { assignWithHysteresis, softAssign } from '../domain/assign';
+import { assignWithHysteresis, reclusterMarginOf, softAssign } from '../domain/assign';
 import type { CustomerFeatures } from '../domain/features';
 import { stageOf } from '../domain/traits';
 import { behaviourRow, buildVector } from '../domain/vector';
@@ -32,7 +32,7 @@ export interface NightDecision {
  * The night's decision for a customer at one instant with a fixed model, the way AssignShard decides it
  * (`evaluateCustomer` with reason 'recluster': a later night's model is another version, so the aligned id decides
  * with the re-cluster margin), plus its slack against a model change:
- * - segment: with s = √(1 − margin), the customer stays in segment a while d_c ≥ s·d_a for every other c. If every
+ * - segment: with s = √(1 − m) (m: the re-cluster margin), the customer stays in segment a while d_c ≥ s·d_a for every other c. If every
  *   centroid moves by at most δ, d_c falls by at most δ and d_a grows by at most δ (triangle inequality), so it stays
  *   while δ ≤ min_c (d_c − s·d_a)/(1 + s);
  * - stage: it depends on the model only through P(alive), so it stays while P(alive) moves less than its distance to
@@ -70,7 +70,7 @@ export function nightDecision(input: {
     });
     segmentId = decision.segmentId;
     const a = model.segmentIds.indexOf(segmentId);
-    const s = Math.sqrt(Math.max(0, 1 - settings.hysteresis.margin));
+    const s = Math.sqrt(Math.max(0, 1 - reclusterMarginOf(settings.hysteresis)));
     const da = Math.sqrt(soft.d2[a] ?? 0);
     for (let c = 0; c < model.k; c++) {
       if (c === a) continue;

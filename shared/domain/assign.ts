@@ -53,6 +53,13 @@ export interface CurrentAssignment {
 export interface HysteresisSettings {
   margin: number;
   minDwellHours: number;
+  /** The margin when a new model version decides (the nightly re-cluster); absent: `margin`. */
+  reclusterMargin?: number;
+}
+
+/** The margin a nightly re-cluster places customers with (`reclusterMargin`, else `margin`). */
+export function reclusterMarginOf(settings: HysteresisSettings): number {
+  return settings.reclusterMargin ?? settings.margin;
 }
 
 export type AssignmentDecision =
@@ -69,8 +76,8 @@ export type AssignmentDecision =
  * and the customer has dwelt at least minDwellHours. A customer whose segment was retired always moves.
  *
  * When the nightly run places a customer with a new model version (`newModelDecides`), the customer keeps its
- * aligned segment unless the new model's nearest segment is closer by the margin (`reclusterMargin`, default the
- * same `margin`): d²(nearest) < (1 − margin)·d²(aligned). The dwell time does not apply (a re-cluster is not a
+ * aligned segment unless the new model's nearest segment is closer by the re-cluster margin (`reclusterMargin`,
+ * default `settings.reclusterMargin`, then `margin`): d²(nearest) < (1 − margin)·d²(aligned). The dwell time does not apply (a re-cluster is not a
  * burst of events), and the move is reported as `new_model`. Without this, every night's small centroid shifts
  * would move every customer near a boundary back and forth.
  * The real-time path applies hysteresis across versions too: a profile still carrying an older version is one the
@@ -83,7 +90,7 @@ export function assignWithHysteresis(input: {
   now: Date;
   settings: HysteresisSettings;
   newModelDecides?: boolean;
-  /** Margin at re-cluster (0 ≤ m < 1); defaults to settings.margin. */
+  /** Margin at re-cluster (0 ≤ m < 1); defaults to settings.reclusterMargin, then settings.margin. */
   reclusterMargin?: number;
 }): AssignmentDecision {
   const { current, soft, model, now, settings } = input;
@@ -95,7 +102,7 @@ export function assignWithHysteresis(input: {
   const dNew = soft.d2[soft.nearest]!;
   const dCur = soft.d2[currentIndex]!;
   if (input.newModelDecides && current.modelVersion !== model.version) {
-    const margin = input.reclusterMargin ?? settings.margin;
+    const margin = input.reclusterMargin ?? reclusterMarginOf(settings);
     if (!(dNew < (1 - margin) * dCur)) return { move: false, segmentId: current.segmentId, why: 'within_margin' };
     return { move: true, segmentId: nearestId, from: current.segmentId, why: 'new_model' };
   }

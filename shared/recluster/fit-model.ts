@@ -120,7 +120,6 @@ export async function fitModel(input: FitInput, deps: ReclusterDeps): Promise<Fi
     createdAt: nowIso,
     asOf: input.asOf,
     value,
-    margin: settings.hysteresis.margin,
   });
   const { gate } = result;
   const fittedModel = { ...result.model, rfm: fitRfmBreakpoints(rows.map((r) => r.natural)) };

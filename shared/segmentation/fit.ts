@@ -55,11 +55,6 @@ export interface FitInput {
   /** Instant the sample's features were evaluated at (the run's asOf); defaults to createdAt. Drift ages clocks from it. */
   asOf?: string;
   value: StoredValueModel;
-  /**
-   * The hysteresis margin customers are placed with (settings.hysteresis.margin, 0 ≤ m < 1; default 0.15): segments
-   * whose members mostly sit within it of both centroids are merged (`continuity.maxAmbiguousShare`).
-   */
-  margin?: number;
 }
 
 export interface FitDiagnostics {
@@ -224,7 +219,7 @@ export function fitSegmentation(input: FitInput): FitResult {
   let droppedSegments: string[] = [];
   let warmMerges: { share: number }[] = [];
   let freshMerges: { share: number }[] = [];
-  const margin = input.margin ?? 0.15;
+  const margin = continuity.ambiguityMargin ?? DEFAULT_CONTINUITY.ambiguityMargin ?? 0.15;
   const maxAmbiguousShare = continuity.maxAmbiguousShare ?? DEFAULT_CONTINUITY.maxAmbiguousShare ?? 1;
   if (warm && carried) {
     const broken = brokenOf(warm);
@@ -564,7 +559,7 @@ function mergeSmallSegments(
 
 /**
  * Merges segments that customers cannot be told apart in. For each pair (a, b), the ambiguous share is the share of
- * their members (rows labelled a or b) that sit within the hysteresis margin of the other centroid as well:
+ * their members (rows labelled a or b) that sit within `margin` (continuity.ambiguityMargin) of the other centroid:
  * d²(own) > (1 − margin)·d²(other). Such a customer crosses between a and b on noise alone (the hysteresis rule
  * of shared/domain/assign.ts cannot hold it), and the two segments' profiles are near copies. While the largest share
  * exceeds `maxShare` and more than 2 segments remain, that pair is merged: the larger keeps its place (and its
