@@ -6,7 +6,7 @@ import type { DriftReport } from '../segmentation/drift';
 import { mergeReservoirs } from '../segmentation/sample';
 import { fitSegmentation, type FitDiagnostics, type FitResult } from '../segmentation/fit';
 import { assessKeep, keptModel, type KeepAssessment } from '../segmentation/keep';
-import type { GateResult } from '../segmentation/gate';
+import { qualityGate, type GateResult } from '../segmentation/gate';
 import type { SegmentationModel } from '../segmentation/model';
 import { mapLimit } from '../util/concurrency';
 import { createRng } from '../util/rng';
@@ -116,10 +116,10 @@ export async function fitModel(input: FitInput, deps: ReclusterDeps): Promise<Fi
     asOf: input.asOf,
   });
   const tonight = { version, runId, createdAt: nowIso };
+  // A kept model must still pass tonight's gate (floors are per stage and may have changed); if not, the night fits.
+  const kept = keep.keep && previous ? keptResult(previous, keep, tonight, settings.recluster.quality) : null;
   const { result, model: unplacedModel } =
-    keep.keep && previous
-      ? keptResult(previous, keep, tonight)
-      : await fittedResult(files, rows, previous, tonight, input.asOf, deps);
+    kept?.result.gate.passed === true ? kept : await fittedResult(files, rows, previous, tonight, input.asOf, deps);
   const { gate } = result;
   const placement = placementOf(previous, unplacedModel, rows.map(valueRowOf), {
     horizonWeeks: settings.value.horizonWeeks,
@@ -199,7 +199,7 @@ export async function fitModel(input: FitInput, deps: ReclusterDeps): Promise<Fi
     valueModel: value.bgnbd.source,
     continuity: continuity?.chosen ?? null,
     continuityReason: continuity?.reason ?? null,
-    refitBecause: keep.keep ? null : keep.why,
+    refitBecause: keep.keep ? (kept?.result.gate.passed === true ? null : 'kept model fails the gate') : keep.why,
     drift: drift?.detected ?? null,
     placement: placement.full ?? 'incremental',
     modelClock: placement.clock,
@@ -214,12 +214,13 @@ function keptResult(
   previous: SegmentationModel,
   keep: Extract<KeepAssessment, { keep: true }>,
   tonight: { version: number; runId: string; createdAt: string },
+  floors: ReclusterDeps['settings']['recluster']['quality'],
 ): { result: Pick<FitResult, 'gate' | 'diagnostics'>; model: SegmentationModel } {
+  const model = keptModel(previous, tonight);
   return {
-    model: keptModel(previous, tonight),
+    model,
     result: {
-      // The active model passed its gate when it was fitted, and tonight's checks say it still holds.
-      gate: { passed: true, reasons: [] },
+      gate: qualityGate(model.quality, floors, true, previous.quality, model.k),
       diagnostics: {
         kScores: [],
         merged: 0,

@@ -111,7 +111,8 @@ export function assessKeep(input: KeepInput): KeepAssessment {
 
 /**
  * The kept model as tonight's version: the active model with tonight's version, run and creation time, nothing
- * retired or renamed, its catalogue reused (`provenance.cached`). Its placement (clocks) is set by the caller with placementOf, which finds nothing moved.
+ * retired or renamed, its fitted quality (stability 1: it assigns exactly as the active model), its catalogue reused
+ * (`provenance.cached`). Its placement (clocks) is set by the caller with placementOf, which finds nothing moved.
  */
 export function keptModel(
   previous: SegmentationModel,
@@ -123,6 +124,8 @@ export function keptModel(
     ...tonight,
     retiredSegmentIds: [],
     renamedSegments: [],
+    // The quality it was fitted with; its stability against the active model is 1 (the same assignment).
+    quality: { ...previous.quality, stability: 1 },
     // Every narration is the previous model's, reused as it is.
     ...(previous.catalogue && {
       catalogue: previous.catalogue.map((e) => ({ ...e, provenance: { ...e.provenance, cached: true } })),
