@@ -4,7 +4,9 @@
  * each active segment must still hold together on tonight's sample: at least `minSegmentShare` of it, more than one
  * member, and a mean silhouette (on the same subsample fitSegmentation would draw) of at least
  * `continuity.minSegmentSilhouette`; the mean silhouette must not have fallen by more than
- * `continuity.minSilhouetteGain` below the model's own. When all of that holds and the model was fitted fewer than
+ * `continuity.minSilhouetteGain` below the model's own; the sample must be within `MAX_SAMPLE_CHANGE` of the size the
+ * model was fitted on, and tonight's Lloyd step would move no centroid by more than `MAX_CENTROID_SHIFT` of the
+ * median centroid spacing. When all of that holds and the model was fitted fewer than
  * `refitEveryNights` nights ago, the night keeps it: a new version identical in everything a customer's placement
  * depends on (centroids, ids, names, scaler, τ, value parameters, RFM breakpoints), so the model clocks do not move
  * and only customers due by time are re-evaluated. Otherwise fitSegmentation runs as before. Pure.
@@ -20,6 +22,21 @@ import type { SegmentationModel } from './model';
 import { sampleIndices } from './sample';
 
 const DAY_MS = 86_400_000;
+/**
+ * The largest relative change of the placeable sample since the fit that a kept night allows (10 %). In the default
+ * simulated store (300 × 21) the placeable customers grow from 0 to ~260 in the week after the placement gate opens;
+ * keeping the first model, fitted on the first few of them, for a week took planted-persona ARI from 0.915 to 0.62.
+ */
+export const MAX_SAMPLE_CHANGE = 0.1;
+/**
+ * The largest move of a centroid that tonight's Lloyd step would make (the mean of the customers the active model
+ * places in it, against the centroid), in units of the median distance between the active centroids, that a kept
+ * night allows (5 %). In the default simulated store (300 × 21, a young store whose customers are still forming) it
+ * was 0.12–0.23 every night, and keeping the model there for a week took planted-persona ARI from 0.915 to 0.62 and
+ * the non-switcher moves from 0.008 to 0.049 per customer-night: the refit then moved in one night what the nightly
+ * steps move a step at a time, and retired segments. A store whose segments have settled moves them far less.
+ */
+export const MAX_CENTROID_SHIFT = 0.05;
 
 export type KeepAssessment =
   | {
@@ -60,6 +77,11 @@ export function assessKeep(input: KeepInput): KeepAssessment {
   const n = sample.length;
   if (n < 2 * settings.kMin || sample.some((r) => r.behaviour.length !== BEHAVIOUR_FEATURES.length))
     return { keep: false, why: 'sample too small or malformed' };
+  // A model fitted on a much smaller (or larger) sample than tonight's was fitted on another population, even when
+  // the feature distributions agree: a young store's first model is fitted on the first few placeable customers.
+  const fittedOn = reference.sampleSize;
+  if (fittedOn === undefined || Math.abs(n / fittedOn - 1) > MAX_SAMPLE_CHANGE)
+    return { keep: false, why: `sample ${n} against ${fittedOn ?? 'unknown'} at the fit` };
 
   const nearest = previousNearest(sample, previous);
   const drift = measureDrift({
@@ -80,10 +102,39 @@ export function assessKeep(input: KeepInput): KeepAssessment {
   const small = sizes.findIndex((size) => size / n < settings.minSegmentShare || size <= 1);
   if (small >= 0) return { keep: false, why: `segment ${previous.segmentIds[small]} under the minimum share` };
 
+  // How far tonight's Lloyd step would move the centroids, in units of the median distance between centroids.
+  const dim = previous.dim;
+  const sums = new Float64Array(k * dim);
+  sample.forEach((row, i) => {
+    const v = vectorOf(row, previous);
+    const c = nearest.labels[i]!;
+    for (let j = 0; j < dim; j++) sums[c * dim + j]! += v[j]!;
+  });
+  let shift = 0;
+  for (let c = 0; c < k; c++) {
+    let d = 0;
+    for (let j = 0; j < dim; j++) d += (sums[c * dim + j]! / sizes[c]! - (previous.centroids[c * dim + j] ?? 0)) ** 2;
+    shift = Math.max(shift, Math.sqrt(d));
+  }
+  const spacing: number[] = [];
+  for (let a = 0; a < k; a++)
+    for (let b = a + 1; b < k; b++) {
+      let d = 0;
+      for (let j = 0; j < dim; j++)
+        d += ((previous.centroids[a * dim + j] ?? 0) - (previous.centroids[b * dim + j] ?? 0)) ** 2;
+      spacing.push(Math.sqrt(d));
+    }
+  spacing.sort((x, y) => x - y);
+  const relativeShift = shift / (spacing[Math.floor(spacing.length / 2)] || 1);
+  if (relativeShift > MAX_CENTROID_SHIFT)
+    return {
+      keep: false,
+      why: `tonight's Lloyd step would move a centroid ${relativeShift.toFixed(3)} of the spacing`,
+    };
+
   // The same subsample fitSegmentation draws (its rng's first use), in the active model's space.
   const s = Math.min(n, settings.silhouetteSubsample);
   const subRows = sampleIndices(n, s, createRng(settings.seed)).sort((x, y) => x - y);
-  const dim = previous.dim;
   const subData = new Float64Array(s * dim);
   subRows.forEach((row, i) => subData.set(vectorOf(sample[row]!, previous), i * dim));
   const dist = pairwiseDistances(
