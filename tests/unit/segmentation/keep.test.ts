@@ -129,6 +129,27 @@ describe('a night that keeps the model (assessKeep)', () => {
     expect(keep.keep).toBe(false);
   });
 
+  test('a sample that grew by more than 10 % since the fit refits (a young store)', () => {
+    const keep = assessKeep({
+      sample: sample(900, 12),
+      previous,
+      settings,
+      embeddingDim: EMBEDDING_DIM,
+      asOf: nightsLater(1),
+    });
+    expect(keep).toEqual({ keep: false, why: 'sample 900 against 800 at the fit' });
+  });
+
+  test("segments whose members moved refit: tonight's Lloyd step would move a centroid too far", () => {
+    // One persona's customers moved a little (no drift by PSI, every segment holds), its centroid would follow.
+    const moved = sample(800, 12).map((r, i) =>
+      i % 4 === 0 ? { ...r, behaviour: r.behaviour.map((x, j) => (j < 3 ? x + 0.6 : x)) } : r,
+    );
+    const keep = assessKeep({ sample: moved, previous, settings, embeddingDim: EMBEDDING_DIM, asOf: nightsLater(1) });
+    expect(keep.keep).toBe(false);
+    expect(keep.keep ? '' : keep.why).toMatch(/Lloyd step would move a centroid|drift/);
+  });
+
   test('no active model, or one in another space: the night fits', () => {
     const input = { sample: sample(800, 12), settings, asOf: nightsLater(1) };
     expect(assessKeep({ ...input, previous: null, embeddingDim: EMBEDDING_DIM })).toEqual({
