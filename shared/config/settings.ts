@@ -196,6 +196,12 @@ export const settingsSchema = z.object({
      */
     refitEveryNights: z.number().int().min(1).max(365).default(7),
     /**
+     * A night keeps the active model only while tonight's Lloyd step would move no centroid by more than this share
+     * of the median distance between the active centroids (default 0.05; shared/segmentation/keep.ts says why). A
+     * store whose segments have settled can allow more; 0 keeps only a population that has not moved at all.
+     */
+    keepMaxCentroidShift: z.number().min(0).max(10).default(0.05),
+    /**
      * Read and re-place every customer every night instead of only those the nightly change index says changed (the
      * reference the index is tested against; a cost, not a correctness, switch).
      */

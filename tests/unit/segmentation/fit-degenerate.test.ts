@@ -17,6 +17,7 @@ const settings: Settings['recluster'] = {
   seed: 7,
   fullNights: false,
   refitEveryNights: 7,
+  keepMaxCentroidShift: 0.05,
 };
 const value: StoredValueModel = {
   bgnbd: { r: 0.24, alpha: 4.41, a: 0.79, b: 2.43, source: 'prior' },

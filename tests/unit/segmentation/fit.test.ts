@@ -28,6 +28,7 @@ const settings: Settings['recluster'] = {
   seed: 7,
   fullNights: false,
   refitEveryNights: 7,
+  keepMaxCentroidShift: 0.05,
 };
 const weights = { behaviour: 1, interest: 1.5 };
 const value: StoredValueModel = {
