@@ -222,18 +222,23 @@ function movesChart(data: ReportData): Chart {
           ],
         },
       },
-      {
-        data: { name: 'kept' },
-        mark: { type: 'tick', color: '#9d9d9d', orient: 'vertical', thickness: 2, yOffset: 6 },
-        encoding: {
-          x: { field: 'day', type: 'temporal', scale: { type: 'utc' } },
-          y: { value: 220 },
-          tooltip: [
-            { field: 'day', type: 'temporal', title: 'Model kept', format: '%Y-%m-%d', scale: { type: 'utc' } },
-            { field: 'reason', type: 'nominal', title: 'Why' },
-          ],
-        },
-      },
+      // Only with kept nights: a layer over an empty dataset has an infinite extent (a Vega warning).
+      ...(kept.length === 0
+        ? []
+        : [
+            {
+              data: { name: 'kept' },
+              mark: { type: 'tick', color: '#9d9d9d', orient: 'vertical', thickness: 2, yOffset: 6 },
+              encoding: {
+                x: { field: 'day', type: 'temporal', scale: { type: 'utc' } },
+                y: { value: 220 },
+                tooltip: [
+                  { field: 'day', type: 'temporal', title: 'Model kept', format: '%Y-%m-%d', scale: { type: 'utc' } },
+                  { field: 'reason', type: 'nominal', title: 'Why' },
+                ],
+              },
+            },
+          ]),
     ],
   } as unknown as TopLevelSpec;
   const total = moves.reduce((s, m) => s + finite(m.count), 0);
