@@ -184,6 +184,11 @@ const program = new Command('npm start')
     intFlag(0, 1_000),
   )
   .option(
+    '--refit-every <nights>',
+    "refit the model at least every N nights; a quiet night in between keeps it (1 to 365; 1 refits every night; default: the dev stage's, 7)",
+    intFlag(1, 365),
+  )
+  .option(
     '--time-zone <zone>',
     "IANA time zone whose calendar days are purchase days (default: the dev stage's)",
     timeZoneFlag,
@@ -202,6 +207,7 @@ const program = new Command('npm start')
       timeZone: string;
       halfLifeDays?: number;
       minEvents?: number;
+      refitEvery?: number;
       serve?: boolean;
       port: number;
     }) => {
@@ -216,6 +222,10 @@ const program = new Command('npm start')
         ...defaults,
         features: { ...defaults.features, timeZone: o.timeZone, ...halfLives },
         placement: { ...defaults.placement, ...(o.minEvents === undefined ? {} : { minEvents: o.minEvents }) },
+        recluster: {
+          ...defaults.recluster,
+          ...(o.refitEvery === undefined ? {} : { refitEveryNights: o.refitEvery }),
+        },
       });
       const summary = await runLocal({
         source: o.replay

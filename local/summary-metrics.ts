@@ -116,6 +116,8 @@ export interface ConsumerMetrics {
   distinctSegmentIds: number;
   finalK: number | null;
   refusedRuns: { runId: string; day: string | null; reasons: string[] }[];
+  /** Runs that kept the active model (nothing fitted; a new version with the same centroids), with the reason. */
+  keptRuns: { runId: string; day: string | null; reason: string }[];
   drift: ({ runId: string; day: string | null } & NonNullable<RunDiagnostics['drift']>)[];
   driftEvents: number;
   targets: Target[];
@@ -236,6 +238,9 @@ export function consumerMetrics(input: ConsumerMetricsInput): ConsumerMetrics {
   const refusedRuns = input.runs
     .filter((r) => r.gateReasons.length > 0)
     .map((r) => ({ runId: r.runId, day: r.asOf ? dayOf(r.asOf) : null, reasons: r.gateReasons }));
+  const keptRuns = input.runs
+    .filter((r) => r.continuity?.chosen === 'kept')
+    .map((r) => ({ runId: r.runId, day: r.asOf ? dayOf(r.asOf) : null, reason: r.continuity!.reason }));
   const drift = input.runs
     .filter((r) => r.drift !== null)
     .map((r) => ({ runId: r.runId, day: r.asOf ? dayOf(r.asOf) : null, ...r.drift! }));
@@ -281,6 +286,7 @@ export function consumerMetrics(input: ConsumerMetricsInput): ConsumerMetrics {
     distinctSegmentIds: ids.size,
     finalK,
     refusedRuns,
+    keptRuns,
     drift,
     driftEvents: input.driftDetected.length,
     targets,
@@ -323,17 +329,23 @@ export function plantedAri(
   return adjustedRandIndex(index(planted), index(found));
 }
 
-/** The report's moves, refused-run and silhouette-against-k data (ReportData.movesByNight, refusedRuns, kScores). */
+/**
+ * The report's moves, refused-run, kept-run and silhouette-against-k data (ReportData.movesByNight, refusedRuns,
+ * keptRuns, kScores).
+ */
 export function reportExtras(
   metrics: ConsumerMetrics,
   runs: readonly RunDiagnostics[],
-): Required<Pick<ReportData, 'movesByNight' | 'refusedRuns' | 'kScores'>> {
+): Required<Pick<ReportData, 'movesByNight' | 'refusedRuns' | 'keptRuns' | 'kScores'>> {
   const movesByNight = metrics.nights.flatMap((n) =>
     MOVE_REASONS.filter((r) => n.byReason[r] > 0).map((reason) => ({ day: n.day, reason, count: n.byReason[reason] })),
   );
   const refusedRuns = metrics.refusedRuns
     .filter((r): r is typeof r & { day: string } => r.day !== null)
     .map((r) => ({ day: r.day, reasons: r.reasons.join('; ') }));
+  const keptRuns = metrics.keptRuns
+    .filter((r): r is typeof r & { day: string } => r.day !== null)
+    .map((r) => ({ day: r.day, reason: r.reason }));
   const kScores = runs.flatMap((r, run) => {
     if (r.kScores.length === 0) return [];
     const best = r.kScores.reduce((a, b) => (b.silhouette > a.silhouette ? b : a));
@@ -345,7 +357,7 @@ export function reportExtras(
       chosen: s.k === best.k,
     }));
   });
-  return { movesByNight, refusedRuns, kScores };
+  return { movesByNight, refusedRuns, keptRuns, kScores };
 }
 
 /**
@@ -481,7 +493,7 @@ export async function consumerMetricsForStack(
   });
   const lines = [
     `moves per customer-night (all reasons): ${metrics.movesPerCustomerNight.toFixed(4)}`,
-    `distinct segment ids ${metrics.distinctSegmentIds}, final k ${metrics.finalK ?? '-'}, drift events ${metrics.driftEvents}, refused runs ${metrics.refusedRuns.length}`,
+    `distinct segment ids ${metrics.distinctSegmentIds}, final k ${metrics.finalK ?? '-'}, drift events ${metrics.driftEvents}, refused runs ${metrics.refusedRuns.length}, kept runs ${metrics.keptRuns.length} of ${runs.length} (the active model kept: no drift, segments hold, refit not due)`,
     ...(bound
       ? [
           `supervised ARI bound (${labels.length} customers with ≥ 10 events): k-NN ${bound.knn.toFixed(4)}, nearest class mean ${bound.nearestMean.toFixed(4)}`,

@@ -171,12 +171,17 @@ const REASON_COLOURS: Record<string, string> = {
   erasure: '#9d755d',
 };
 
-/** Moves per night by reason (stacked), with the nights whose model the gate refused marked and explained. */
+/**
+ * Moves per night by reason (stacked), with the nights whose model the gate refused marked and explained (dashed red
+ * rules), and the nights that kept the active model marked apart (grey ticks under the axis): a kept night fitted
+ * nothing and is no failure.
+ */
 function movesChart(data: ReportData): Chart {
   const base = { id: 'chart-moves', title: 'Segment moves per night, by reason', wide: true } as const;
   const moves = data.movesByNight ?? [];
   const refused = data.refusedRuns ?? [];
-  if (moves.length === 0 && refused.length === 0) {
+  const kept = data.keptRuns ?? [];
+  if (moves.length === 0 && refused.length === 0 && kept.length === 0) {
     return { ...base, subtitle: '', spec: null, note: 'No moves recorded.', datasets: {} };
   }
   const reasons = Object.keys(REASON_COLOURS);
@@ -217,17 +222,35 @@ function movesChart(data: ReportData): Chart {
           ],
         },
       },
+      // Only with kept nights: a layer over an empty dataset has an infinite extent (a Vega warning).
+      ...(kept.length === 0
+        ? []
+        : [
+            {
+              data: { name: 'kept' },
+              mark: { type: 'tick', color: '#9d9d9d', orient: 'vertical', thickness: 2, yOffset: 6 },
+              encoding: {
+                x: { field: 'day', type: 'temporal', scale: { type: 'utc' } },
+                y: { value: 220 },
+                tooltip: [
+                  { field: 'day', type: 'temporal', title: 'Model kept', format: '%Y-%m-%d', scale: { type: 'utc' } },
+                  { field: 'reason', type: 'nominal', title: 'Why' },
+                ],
+              },
+            },
+          ]),
     ],
   } as unknown as TopLevelSpec;
   const total = moves.reduce((s, m) => s + finite(m.count), 0);
   return {
     ...base,
-    subtitle: `${fmtInt(total)} moves; ${refused.length} refused run${refused.length === 1 ? '' : 's'} (dashed, with the gate's reason)`,
+    subtitle: `${fmtInt(total)} moves; ${refused.length} refused run${refused.length === 1 ? '' : 's'} (dashed, with the gate's reason); ${kept.length} night${kept.length === 1 ? '' : 's'} kept the active model (grey ticks)`,
     spec,
     note: '',
     datasets: {
       moves: moves.map((m) => ({ day: m.day, reason: m.reason, count: finite(m.count) })),
       refused: refused.map((r) => ({ day: r.day, reasons: r.reasons })),
+      kept: kept.map((r) => ({ day: r.day, reason: r.reason })),
     },
   };
 }

@@ -47,6 +47,8 @@ export interface ReportData {
   movesByNight?: { day: string; reason: string; count: number }[];
   /** Nights whose model the quality gate refused, with its reasons joined. */
   refusedRuns?: { day: string; reasons: string }[];
+  /** Nights that kept the active model (nothing fitted), with the reason ("no drift, refit in 3 nights"). */
+  keptRuns?: { day: string; reason: string }[];
   /** Silhouette of each candidate k on the runs that searched k; `chosen` marks the k the run picked. */
   kScores?: { run: number; day: string; k: number; silhouette: number; chosen: boolean }[];
   /** The published model's value backtest (predicted vs actual holdout purchase days per calibration frequency). */

@@ -209,6 +209,20 @@ export const settingsSchema = z.object({
     /** Nightly drift monitoring against the active model's training sample; absent → DEFAULT_DRIFT. */
     drift: driftSettingsSchema.optional(),
     /**
+     * A night keeps the active model (no value-model refit, no k search, no Lloyd step, no narration: a new version
+     * with the same centroids, ids, names, scaler and value parameters, so the change index re-places only customers
+     * due by time) when there is no drift, every active segment still holds together on tonight's sample, and the
+     * active model was fitted fewer than `refitEveryNights` nights ago (counted from the asOf of the fit, the drift
+     * reference's). 1 refits every night, as before. Default 7: a weekly refit even when nothing calls for one.
+     */
+    refitEveryNights: z.number().int().min(1).max(365).default(7),
+    /**
+     * A night keeps the active model only while tonight's Lloyd step would move no centroid by more than this share
+     * of the median distance between the active centroids (default 0.05; shared/segmentation/keep.ts says why). A
+     * store whose segments have settled can allow more; 0 keeps only a population that has not moved at all.
+     */
+    keepMaxCentroidShift: z.number().min(0).max(10).default(0.05),
+    /**
      * Read and re-place every customer every night instead of only those the nightly change index says changed (the
      * reference the index is tested against; a cost, not a correctness, switch).
      */

@@ -71,9 +71,12 @@ export interface RunFit {
   sampleSize: number;
   population: number;
   fittedAt: string;
-  /** Which candidate won (warm start or fresh fit), why, and the silhouette gain of the fresh fit over the warm one. */
+  /**
+   * Which candidate won (warm start or fresh fit), why, and the silhouette gain of the fresh fit over the warm one;
+   * `kept` when the night kept the active model (reason e.g. "no drift, refit in 3 nights"; nothing was fitted).
+   */
   continuity?: {
-    chosen: 'warm' | 'fresh';
+    chosen: 'warm' | 'fresh' | 'kept';
     reason: string;
     gain: number | null;
     searched: boolean;

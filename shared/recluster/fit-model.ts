@@ -4,8 +4,9 @@ import type { FitInput, FitOutput } from '../contracts/recluster';
 import { dedupeKey } from '../customer/evaluate';
 import type { DriftReport } from '../segmentation/drift';
 import { mergeReservoirs } from '../segmentation/sample';
-import { fitSegmentation, type FitDiagnostics } from '../segmentation/fit';
-import type { GateResult } from '../segmentation/gate';
+import { fitSegmentation, type FitDiagnostics, type FitResult } from '../segmentation/fit';
+import { assessKeep, keptModel, type KeepAssessment } from '../segmentation/keep';
+import { qualityGate, type GateResult } from '../segmentation/gate';
 import type { SegmentationModel } from '../segmentation/model';
 import { mapLimit } from '../util/concurrency';
 import { createRng } from '../util/rng';
@@ -103,39 +104,29 @@ export async function fitModel(input: FitInput, deps: ReclusterDeps): Promise<Fi
       : { ...(current ?? newRun(runId, nowIso)), modelVersion: reserved, updatedAt: nowIso },
   );
 
-  const fitted = fitValueModel(rows.map(valueRowOf), {
-    minCustomers: settings.value.minCustomers,
-    minRepeatCustomers: settings.value.minRepeatCustomers,
-  });
-  const value = withBacktest(fitted, files, rows, input.asOf, settings);
-  const sample = withTraits(segmentationRows(rows), value, settings.value);
-  const result = fitSegmentation({
-    sample,
+  // A quiet night keeps the active model (shared/segmentation/keep.ts): no value-model refit, no k search, no
+  // Lloyd step, no narration. The value model is refitted only on the nights the segmentation is, so a kept
+  // night's version has the active value parameters too and neither model clock moves.
+  const placeable = segmentationRows(rows);
+  const keep = assessKeep({
+    sample: placeable,
     previous,
     settings: settings.recluster,
-    weights: { behaviour: settings.vector.behaviourWeight, interest: settings.vector.interestWeight },
     embeddingDim: settings.embedding.dimension,
-    version,
-    runId,
-    createdAt: nowIso,
     asOf: input.asOf,
-    value,
   });
+  const tonight = { version, runId, createdAt: nowIso };
+  // A kept model must still pass tonight's gate (floors are per stage and may have changed); if not, the night fits.
+  const kept = keep.keep && previous ? keptResult(previous, keep, tonight, settings.recluster.quality) : null;
+  const { result, model: unplacedModel } =
+    kept?.result.gate.passed === true ? kept : await fittedResult(files, rows, previous, tonight, input.asOf, deps);
   const { gate } = result;
-  const fittedModel = { ...result.model, rfm: fitRfmBreakpoints(rows.map((r) => r.natural)) };
-  const placement = placementOf(previous, fittedModel, rows.map(valueRowOf), {
+  const placement = placementOf(previous, unplacedModel, rows.map(valueRowOf), {
     horizonWeeks: settings.value.horizonWeeks,
     discountRatePerWeek: settings.value.discountRatePerWeek,
   });
-  const model = await withCatalogue({
-    model: { ...fittedModel, placement },
-    rows: sample,
-    labels: result.labels,
-    campaigns: mergeCampaignAggregates(files.map((f) => f.campaigns)),
-    previous,
-    gatePassed: gate.passed,
-    deps,
-  });
+  const model = { ...unplacedModel, placement };
+  const value = model.value;
   const artifact: ModelArtifact = {
     runId,
     asOf: input.asOf,
@@ -208,6 +199,7 @@ export async function fitModel(input: FitInput, deps: ReclusterDeps): Promise<Fi
     valueModel: value.bgnbd.source,
     continuity: continuity?.chosen ?? null,
     continuityReason: continuity?.reason ?? null,
+    refitBecause: keep.keep ? (kept?.result.gate.passed === true ? null : 'kept model fails the gate') : keep.why,
     drift: drift?.detected ?? null,
     placement: placement.full ?? 'incremental',
     modelClock: placement.clock,
@@ -215,6 +207,78 @@ export async function fitModel(input: FitInput, deps: ReclusterDeps): Promise<Fi
   });
   // The contract wants k ≥ 1; a refused fit (k = 0) fails the gate, whose reasons say why.
   return { runId, modelVersion: version, k: Math.max(1, model.k), gate, activeVersion: previous?.version ?? null };
+}
+
+/** Tonight keeps the active model: the kept version and the diagnostics of the checks that let it. */
+function keptResult(
+  previous: SegmentationModel,
+  keep: Extract<KeepAssessment, { keep: true }>,
+  tonight: { version: number; runId: string; createdAt: string },
+  floors: ReclusterDeps['settings']['recluster']['quality'],
+): { result: Pick<FitResult, 'gate' | 'diagnostics'>; model: SegmentationModel } {
+  const model = keptModel(previous, tonight);
+  return {
+    model,
+    result: {
+      gate: qualityGate(model.quality, floors, true, previous.quality, model.k),
+      diagnostics: {
+        kScores: [],
+        merged: 0,
+        ambiguousMerges: [],
+        continuity: {
+          chosen: 'kept',
+          reason: keep.reason,
+          droppedSegments: [],
+          gain: null,
+          searched: false,
+          warmSilhouette: keep.silhouette,
+          freshSilhouette: null,
+          freshK: null,
+          brokenSegments: [],
+        },
+        drift: keep.drift,
+      },
+    },
+  };
+}
+
+/** The nightly fit: value model (with its backtest), segmentation, RFM breakpoints, catalogue. */
+async function fittedResult(
+  files: readonly ShardSampleFile[],
+  rows: readonly ScanRow[],
+  previous: SegmentationModel | null,
+  tonight: { version: number; runId: string; createdAt: string },
+  asOf: string,
+  deps: ReclusterDeps,
+): Promise<{ result: Pick<FitResult, 'gate' | 'diagnostics'>; model: SegmentationModel }> {
+  const { settings } = deps;
+  const fitted = fitValueModel(rows.map(valueRowOf), {
+    minCustomers: settings.value.minCustomers,
+    minRepeatCustomers: settings.value.minRepeatCustomers,
+  });
+  const value = withBacktest(fitted, files, rows, asOf, settings);
+  const sample = withTraits(segmentationRows(rows), value, settings.value);
+  const result = fitSegmentation({
+    sample,
+    previous,
+    settings: settings.recluster,
+    weights: { behaviour: settings.vector.behaviourWeight, interest: settings.vector.interestWeight },
+    embeddingDim: settings.embedding.dimension,
+    ...tonight,
+    asOf,
+    value,
+  });
+  const fittedModel = { ...result.model, rfm: fitRfmBreakpoints(rows.map((r) => r.natural)) };
+  const model = await withCatalogue({
+    model: fittedModel,
+    rows: sample,
+    labels: result.labels,
+    campaigns: mergeCampaignAggregates(files.map((f) => f.campaigns)),
+    previous,
+    gatePassed: result.gate.passed,
+    deps,
+  });
+  return { result, model };
 }
 
 /**

@@ -101,9 +101,10 @@ ${renderCatalogueSection(report.catalogue)}
 `;
 }
 
-/** "Warm start kept (fresh fit silhouette gain −0.012)." and the like. */
+/** "Warm start kept (fresh fit silhouette gain −0.012).", "active model kept, nothing fitted (…)" and the like. */
 export function describeContinuity(c: RunReport['continuity']): string {
   if (!c) return 'Continuity: not recorded.';
+  if (c.chosen === 'kept') return `Continuity: active model kept, nothing fitted (${c.reason}).`;
   const gain = c.gain === null ? '' : ` (fresh fit silhouette gain ${c.gain >= 0 ? '+' : ''}${c.gain.toFixed(3)})`;
   const why: Record<string, string> = {
     no_previous: 'fresh fit: no active model',

@@ -50,6 +50,8 @@ export interface DriftReference {
   farQuantile: number;
   /** Instant the training sample's features were evaluated at (ISO); CLOCK_FEATURES are aged from it. */
   asOf?: string;
+  /** Rows of the training sample (absent on older models): a night whose sample grew or shrank materially refits. */
+  sampleSize?: number;
 }
 
 export interface DriftThresholds {
@@ -166,6 +168,7 @@ export function buildDriftReference(input: {
     farDistance2: n > 0 ? quantileSorted(sorted, input.farQuantile) : Number.POSITIVE_INFINITY,
     farQuantile: input.farQuantile,
     ...(input.asOf === undefined ? {} : { asOf: input.asOf }),
+    sampleSize: n,
   };
 }
 

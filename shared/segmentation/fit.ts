@@ -78,8 +78,17 @@ export interface FitDiagnostics {
  * k-means++), why, and the silhouettes (on the same subsample) that decided it. `gain` = fresh − warm.
  */
 export interface ContinuityDecision {
-  chosen: 'warm' | 'fresh';
-  reason: 'no_previous' | 'incomparable' | 'warm_kept' | 'silhouette_gain' | 'segment_broke' | 'drift';
+  /** `kept`: the night kept the active model as it is (shared/segmentation/keep.ts); nothing was fitted. */
+  chosen: 'warm' | 'fresh' | 'kept';
+  reason:
+    | 'no_previous'
+    | 'incomparable'
+    | 'warm_kept'
+    | 'silhouette_gain'
+    | 'segment_broke'
+    | 'drift'
+    /** A kept night: "no drift, refit in 3 nights". */
+    | `no drift, ${string}`;
   /** Warm-started segments dropped because they no longer held together (their ids retire; the warm start goes on). */
   droppedSegments: string[];
   gain: number | null;
@@ -480,10 +489,14 @@ function refused(input: FitInput, reason: string): FitResult {
   };
 }
 
-type VectorSpace = { scaler: RobustScaler; weights: { behaviour: number; interest: number }; embeddingDim: number };
+export type VectorSpace = {
+  scaler: RobustScaler;
+  weights: { behaviour: number; interest: number };
+  embeddingDim: number;
+};
 
 /** buildVector, robust to a non-finite behaviour value (taken as the median) or a malformed interest (ignored). */
-function vectorOf(row: SampleRow, space: VectorSpace): Float64Array {
+export function vectorOf(row: Pick<SampleRow, 'behaviour' | 'interest'>, space: VectorSpace): Float64Array {
   const behaviour = row.behaviour.map((v, j) => (Number.isFinite(v) ? v : (space.scaler.center[j] ?? 0)));
   const interest = row.interest && row.interest.every(Number.isFinite) ? row.interest : null;
   return buildVector(behaviour, interest, space);
@@ -696,8 +709,8 @@ function positive(x: number | undefined): number {
 }
 
 /** The previous model's nearest-centroid labels and squared distances for the sample, in its own space. */
-function previousNearest(
-  sample: readonly SampleRow[],
+export function previousNearest(
+  sample: readonly Pick<SampleRow, 'behaviour' | 'interest'>[],
   previous: SegmentationModel,
 ): { labels: Int32Array; d2: Float64Array } {
   const centroids = {
@@ -717,7 +730,7 @@ function previousNearest(
   return { labels, d2 };
 }
 
-function sameFeatureSpace(previous: SegmentationModel, embeddingDim: number): boolean {
+export function sameFeatureSpace(previous: SegmentationModel, embeddingDim: number): boolean {
   const b = BEHAVIOUR_FEATURES.length;
   return (
     previous.featureNames.length === b &&

@@ -200,6 +200,7 @@ function fixture(seed = 7): ReportData {
       { day: '2026-03-09', reason: 'retired', count: 9 },
     ],
     refusedRuns: [{ day: '2026-03-07', reasons: 'silhouette 0.01 < 0.05' }],
+    keptRuns: [{ day: '2026-03-05', reason: 'no drift, refit in 3 nights' }],
     kScores: [
       { run: 1, day: '2026-03-08', k: 4, silhouette: 0.31, chosen: false },
       { run: 1, day: '2026-03-08', k: 5, silhouette: 0.43, chosen: true },

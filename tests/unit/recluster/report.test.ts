@@ -17,6 +17,11 @@ describe('run report wording', () => {
       input: { chosen: 'warm' as const, reason: 'warm_kept', gain: null, searched: true, droppedSegments: ['seg-004'] },
       expected: 'Continuity: warm start from the active model kept; dropped seg-004 (no longer held together).',
     },
+    {
+      name: 'a kept night says nothing was fitted, and why',
+      input: { chosen: 'kept' as const, reason: 'no drift, refit in 3 nights', gain: null, searched: false },
+      expected: 'Continuity: active model kept, nothing fitted (no drift, refit in 3 nights).',
+    },
   ])('$name', ({ input, expected }) => {
     expect(describeContinuity(input)).toBe(expected);
   });

@@ -16,6 +16,8 @@ const settings: Settings['recluster'] = {
   quality: { minSilhouette: 0.05, maxDaviesBouldin: 3, minStability: 0.5 },
   seed: 7,
   fullNights: false,
+  refitEveryNights: 7,
+  keepMaxCentroidShift: 0.05,
 };
 const value: StoredValueModel = {
   bgnbd: { r: 0.24, alpha: 4.41, a: 0.79, b: 2.43, source: 'prior' },

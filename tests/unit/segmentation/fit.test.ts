@@ -27,6 +27,8 @@ const settings: Settings['recluster'] = {
   quality: { minSilhouette: 0.05, maxDaviesBouldin: 3, minStability: 0.5 },
   seed: 7,
   fullNights: false,
+  refitEveryNights: 7,
+  keepMaxCentroidShift: 0.05,
 };
 const weights = { behaviour: 1, interest: 1.5 };
 const value: StoredValueModel = {
