@@ -89,6 +89,47 @@ export function populationStabilityIndex(expected: readonly number[], actual: re
   return psi;
 }
 
+/** z of the standard normal at 0.999: one night in a thousand per feature, about one in a hundred over ~15 features. */
+const Z_999 = 3.090_232_306;
+
+/**
+ * The 0.999 quantile of χ² with ν degrees of freedom, by the Wilson–Hilferty approximation
+ * ν·(1 − 2/(9ν) + z·√(2/(9ν)))³ (Wilson & Hilferty 1931; within 2 % of the exact value for ν ≥ 3).
+ */
+export function chiSquare999(nu: number): number {
+  if (!(nu > 0)) return 0;
+  const c = 2 / (9 * nu);
+  return nu * (1 - c + Z_999 * Math.sqrt(c)) ** 3;
+}
+
+/**
+ * The PSI that sampling alone exceeds once in a thousand nights: with no drift at all, the PSI of a sample of n
+ * against a reference of m over B bins is about χ²(B − 1)·(1/n + 1/m) (PSI ≈ Σ (a − e)²/e for small differences,
+ * Pearson's statistic over the effective sample size). On a store's first nights, with a few dozen placeable
+ * customers, that alone is above the 0.25 of Siddiqi's table: a feature drifts only when its PSI exceeds both. `m`
+ * absent (a reference from before sample sizes were kept): the reference counts as exact.
+ */
+export function psiNoiseFloor(bins: number, n: number, m: number | undefined): number {
+  if (!(n > 0) || bins < 2) return Number.POSITIVE_INFINITY;
+  return chiSquare999(bins - 1) * (1 / n + (m && m > 0 ? 1 / m : 0));
+}
+
+/**
+ * Shares with add-½ smoothing of the counts ((c + ½)/(n + ½B), Jeffreys' prior): an empty bin of a small sample
+ * then weighs what its count can tell, instead of the 1e-4 floor's ln(1e-4/e), which alone exceeds 0.25. A sample of
+ * thousands is unchanged to within 1e-3.
+ */
+function smoothedShares(shares: readonly number[], n: number): number[] {
+  const b = shares.length;
+  return shares.map((s) => (s * n + 0.5) / (n + 0.5 * b));
+}
+
+/** PSI of tonight's shares (a sample of n) against the reference's (a sample of m, or exact), both smoothed. */
+function samplePsi(expected: readonly number[], m: number | undefined, actual: readonly number[], n: number): number {
+  const e = m && m > 0 ? smoothedShares(expected, m) : expected;
+  return populationStabilityIndex(e, n > 0 ? smoothedShares(actual, n) : actual);
+}
+
 /** Bin index of x under upper-bound edges (x ≤ edges[b] → bin b; beyond the last edge → edges.length). */
 export function binOf(x: number, edges: readonly number[]): number {
   let lo = 0;
@@ -175,8 +216,9 @@ export function buildDriftReference(input: {
 /**
  * Measures tonight's sample against a reference. `behaviour` are tonight's raw behaviour rows (reference feature
  * order), `labels`/`d2` tonight's nearest-centroid assignment under the reference model (its own space).
- * Drift is detected when any feature's PSI exceeds `featurePsi`, the share PSI exceeds `sharePsi`, or the
- * distance inflation exceeds `distanceInflation`.
+ * Drift is detected when any feature's PSI exceeds `featurePsi`, the share PSI exceeds `sharePsi` (each PSI also
+ * above what sampling alone gives at these sample sizes, `psiNoiseFloor`), or the distance inflation exceeds
+ * `distanceInflation`.
  */
 export function measureDrift(input: {
   reference: DriftReference;
@@ -193,19 +235,14 @@ export function measureDrift(input: {
     input.asOf !== undefined && reference.asOf !== undefined
       ? Math.max(0, (Date.parse(input.asOf) - Date.parse(reference.asOf)) / 86_400_000)
       : 0;
+  const bars: number[] = [];
   const features = reference.features.map((f, j) => {
     const age = CLOCK_FEATURES[f.feature];
     const edges = age && elapsedDays > 0 ? f.edges.map((e) => age(e, elapsedDays)) : f.edges;
-    return {
-      feature: f.feature,
-      psi: populationStabilityIndex(
-        f.expected,
-        binShares(
-          behaviour.map((row) => row[j] ?? Number.NaN),
-          edges,
-        ),
-      ),
-    };
+    const values = behaviour.map((row) => row[j] ?? Number.NaN);
+    const finite = values.filter(Number.isFinite).length;
+    bars.push(Math.max(thresholds.featurePsi, psiNoiseFloor(edges.length + 1, finite, reference.sampleSize)));
+    return { feature: f.feature, psi: samplePsi(f.expected, reference.sampleSize, binShares(values, edges), finite) };
   });
   const k = reference.shares.length;
   const counts = new Array<number>(k).fill(0);
@@ -216,9 +253,11 @@ export function measureDrift(input: {
   }
   const sharePsi =
     n > 0 && k > 0
-      ? populationStabilityIndex(
+      ? samplePsi(
           reference.shares,
+          reference.sampleSize,
           counts.map((c) => c / n),
+          n,
         )
       : 0;
   let sum = 0;
@@ -228,10 +267,10 @@ export function measureDrift(input: {
     if (d2[i]! > reference.farDistance2) far += 1;
   }
   const distanceInflation = reference.meanDistance2 > 0 && n > 0 ? sum / n / reference.meanDistance2 : 1;
-  const drifting = features.filter((f) => f.psi > thresholds.featurePsi).sort((a, b) => b.psi - a.psi);
+  const drifting = features.filter((f, j) => f.psi > bars[j]!).sort((a, b) => b.psi - a.psi);
   const reasons: DriftReport['reasons'] = [];
   if (drifting.length) reasons.push('features');
-  if (sharePsi > thresholds.sharePsi) reasons.push('shares');
+  if (sharePsi > Math.max(thresholds.sharePsi, psiNoiseFloor(k, n, reference.sampleSize))) reasons.push('shares');
   if (distanceInflation > thresholds.distanceInflation) reasons.push('distance');
   return {
     referenceVersion: input.referenceVersion,

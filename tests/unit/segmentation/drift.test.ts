@@ -3,11 +3,14 @@ import {
   binOf,
   binShares,
   buildDriftReference,
+  chiSquare999,
   featureReference,
   measureDrift,
   populationStabilityIndex,
+  psiNoiseFloor,
   quantileSorted,
 } from '../../../shared/segmentation/drift';
+import { createRng } from '../../../shared/util/rng';
 
 describe('populationStabilityIndex', () => {
   test.each([
@@ -161,5 +164,75 @@ describe('clock features age with the reference', () => {
     });
     expect(r.detected).toBe(detected);
     if (!detected) expect(Math.max(...r.features.map((f) => f.psi))).toBeLessThan(0.01);
+  });
+});
+
+describe('PSI on small samples: sampling noise is not drift', () => {
+  test.each([
+    // Exact χ²(ν) 0.999 quantiles (scipy.stats.chi2.ppf(0.999, ν)).
+    { nu: 3, exact: 16.266 },
+    { nu: 9, exact: 27.877 },
+    { nu: 30, exact: 59.703 },
+  ])('chiSquare999($nu) is within 2 % of $exact', ({ nu, exact }) => {
+    expect(Math.abs(chiSquare999(nu) / exact - 1)).toBeLessThan(0.02);
+  });
+
+  test('the noise floor falls with the sample sizes: 0.56 at 100 against 100 over 10 bins, 0.056 at 1,000 each', () => {
+    expect(psiNoiseFloor(10, 100, 100)).toBeCloseTo(0.557, 2);
+    expect(psiNoiseFloor(10, 1_000, 1_000)).toBeCloseTo(0.0557, 3);
+    expect(psiNoiseFloor(10, 100, undefined)).toBeCloseTo(0.279, 2);
+  });
+
+  // Two samples of 60 customers from one and the same population (a store's first nights): the PSI of some feature
+  // is above Siddiqi's 0.25 on most such nights, by chance alone.
+  const draw = (seed: number, n: number) => {
+    const rng = createRng(seed);
+    return Array.from({ length: n }, () => [Math.exp(rng.normal()), rng.normal(), rng.next()]);
+  };
+  const thresholds = { featurePsi: 0.25, sharePsi: 0.25, distanceInflation: 1.5 };
+  const referenceOf = (behaviour: number[][]) =>
+    buildDriftReference({
+      featureNames: ['spend', 'views', 'share'],
+      behaviour,
+      labels: new Int32Array(behaviour.length),
+      d2: new Float64Array(behaviour.length).fill(1),
+      k: 1,
+      bins: 10,
+      farQuantile: 0.99,
+    });
+
+  test('same population, 60 against 60, over 40 nights: PSI above 0.25 most nights, drift on at most 2', () => {
+    let above = 0;
+    let detected = 0;
+    for (let night = 0; night < 40; night++) {
+      const reference = referenceOf(draw(1_000 + night, 60));
+      const tonight = draw(2_000 + night, 60);
+      const r = measureDrift({
+        reference,
+        referenceVersion: 1,
+        behaviour: tonight,
+        labels: new Int32Array(60),
+        d2: new Float64Array(60).fill(1),
+        thresholds,
+      });
+      if (r.features.some((f) => f.psi > 0.25)) above += 1;
+      if (r.detected) detected += 1;
+    }
+    expect(above).toBeGreaterThan(20);
+    expect(detected).toBeLessThanOrEqual(2);
+  });
+
+  test('a real shift on the same small samples is still drift', () => {
+    const reference = referenceOf(draw(7, 60));
+    const shifted = draw(8, 60).map(([spend, views, share]) => [spend! * 3, views!, share!]);
+    const r = measureDrift({
+      reference,
+      referenceVersion: 1,
+      behaviour: shifted,
+      labels: new Int32Array(60),
+      d2: new Float64Array(60).fill(1),
+      thresholds,
+    });
+    expect(r.drifting.map((f) => f.feature)).toEqual(['spend']);
   });
 });
