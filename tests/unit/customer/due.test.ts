@@ -99,69 +99,88 @@ function placedAt(segmentId: string, version: number): Assignment {
   };
 }
 
+/**
+ * One case of the skip rule: the customer's events, placed and marked at `markedAt` (the night T0, or a real-time
+ * write between T0 and the next night), then a model moved along `directions` by ≤ `shift`, `nightsLater` nights
+ * after T0. A customer the marks skip must keep its segment and stage under the full re-evaluation.
+ */
+function skipRuleCase(
+  specs: { kind: 'order' | 'view'; days: number; total: number; cat: (typeof CATEGORIES)[number] }[],
+  directions: number[][],
+  shift: number,
+  nightsLater: number,
+  markedAt: Date,
+  betweenNights: boolean,
+): 'skipped' | 'evaluated' {
+  const events = specs.map((e) => (e.kind === 'order' ? order(e.days, e.total, e.cat) : view(e.days, e.cat)));
+  const logged = withLocalEmbeddings(events, settings.embedding.dimension);
+  const featuresAt = (t: Date) => foldEvents(logged, t, settings.features);
+  // The stage the probes use is the one computeTraits stores.
+  const traits = computeTraits(featuresAt(markedAt), baseModel.value, null, settings.value);
+  expect(stageOf(featuresAt(markedAt), baseModel.value, null)).toEqual({
+    pAlive: traits.pAlive,
+    stage: traits.lifecycleStage,
+  });
+  // The placement of a new customer at markedAt: nearest centroid, stage from its traits.
+  const placed = nightDecision({
+    features: featuresAt(markedAt),
+    assignment: null,
+    stage: null,
+    model: baseModel,
+    at: markedAt,
+    settings,
+  });
+  const assignment = placedAt(placed.segmentId!, baseModel.version);
+  const marks = nightlyMarks({
+    featuresAt,
+    assignment,
+    stage: placed.stage,
+    model: baseModel,
+    at: markedAt,
+    clock: baseModel.placement!.clock,
+    valueClock: 0,
+    settings,
+    betweenNights,
+  });
+  expect(marks.dueAt).toBeLessThanOrEqual(markedAt.getTime() + DUE_CAP_DAYS * DAY_MS);
+  const later = movedModel(baseModel, directions, shift);
+  const night = new Date(T0.getTime() + nightsLater * DAY_MS);
+  const skipped =
+    marks.dueAt > night.getTime() &&
+    (marks.breakAt === null || marks.breakAt > later.placement!.clock) &&
+    (marks.valueBreakAt === null || marks.valueBreakAt > later.placement!.valueClock);
+  if (!skipped) return 'evaluated';
+  const full = nightDecision({
+    features: featuresAt(night),
+    assignment,
+    stage: placed.stage,
+    model: later,
+    at: night,
+    settings,
+  });
+  expect({ segmentId: full.segmentId, stage: full.stage }).toEqual({
+    segmentId: assignment.segmentId,
+    stage: placed.stage,
+  });
+  return 'skipped';
+}
+
+const directionsArb = fc.array(fc.array(fc.double({ min: -1, max: 1, noNaN: true }), { minLength: 4, maxLength: 4 }), {
+  minLength: 3,
+  maxLength: 3,
+});
+
 describe('nightlyMarks: the change index skips only customers a full re-evaluation would not move', () => {
-  const cases = { skipped: 0, evaluated: 0 };
   test('property: skipped by time and by the model clock ⇒ same segment and stage as a full re-evaluation', () => {
+    const cases = { skipped: 0, evaluated: 0 };
     fc.assert(
       fc.property(
         fc.array(eventArb, { minLength: 1, maxLength: 8 }),
-        fc.array(fc.array(fc.double({ min: -1, max: 1, noNaN: true }), { minLength: 4, maxLength: 4 }), {
-          minLength: 3,
-          maxLength: 3,
-        }),
+        directionsArb,
         fc.double({ min: 0, max: 0.6, noNaN: true }),
         fc.integer({ min: 1, max: 40 }),
         (specs, directions, shift, nightsLater) => {
-          const events = specs.map((e) => (e.kind === 'order' ? order(e.days, e.total, e.cat) : view(e.days, e.cat)));
-          const logged = withLocalEmbeddings(events, settings.embedding.dimension);
-          const featuresAt = (t: Date) => foldEvents(logged, t, settings.features);
-          // The stage the probes use is the one computeTraits stores.
-          const traits = computeTraits(featuresAt(T0), baseModel.value, null, settings.value);
-          expect(stageOf(featuresAt(T0), baseModel.value, null)).toEqual({
-            pAlive: traits.pAlive,
-            stage: traits.lifecycleStage,
-          });
-          // Tonight's placement of a new customer: nearest centroid, stage from its traits.
-          const tonight = nightDecision({
-            features: featuresAt(T0),
-            assignment: null,
-            stage: null,
-            model: baseModel,
-            at: T0,
-            settings,
-          });
-          const assignment = placedAt(tonight.segmentId!, baseModel.version);
-          const marks = nightlyMarks({
-            featuresAt,
-            assignment,
-            stage: tonight.stage,
-            model: baseModel,
-            at: T0,
-            clock: baseModel.placement!.clock,
-            valueClock: 0,
-            settings,
-          });
-          expect(marks.dueAt).toBeLessThanOrEqual(T0.getTime() + DUE_CAP_DAYS * DAY_MS);
-          const later = movedModel(baseModel, directions, shift);
-          const night = new Date(T0.getTime() + nightsLater * DAY_MS);
-          const skipped =
-            marks.dueAt > night.getTime() &&
-            (marks.breakAt === null || marks.breakAt > later.placement!.clock) &&
-            (marks.valueBreakAt === null || marks.valueBreakAt > later.placement!.valueClock);
-          cases[skipped ? 'skipped' : 'evaluated'] += 1;
-          if (!skipped) return;
-          const full = nightDecision({
-            features: featuresAt(night),
-            assignment,
-            stage: tonight.stage,
-            model: later,
-            at: night,
-            settings,
-          });
-          expect({ segmentId: full.segmentId, stage: full.stage }).toEqual({
-            segmentId: assignment.segmentId,
-            stage: tonight.stage,
-          });
+          cases[skipRuleCase(specs, directions, shift, nightsLater, T0, false)] += 1;
         },
       ),
       { numRuns: 300, seed: 10 },
@@ -172,69 +191,23 @@ describe('nightlyMarks: the change index skips only customers a full re-evaluati
   });
 
   test('property: marks a real-time write made between two nights skip only what a full re-evaluation keeps', () => {
-    const seen = { skipped: 0, evaluated: 0 };
+    const cases = { skipped: 0, evaluated: 0 };
     fc.assert(
       fc.property(
         fc.array(eventArb, { minLength: 1, maxLength: 8 }),
-        fc.array(fc.array(fc.double({ min: -1, max: 1, noNaN: true }), { minLength: 4, maxLength: 4 }), {
-          minLength: 3,
-          maxLength: 3,
-        }),
+        directionsArb,
         fc.double({ min: 0, max: 0.6, noNaN: true }),
         fc.integer({ min: 1, max: 23 }),
         fc.integer({ min: 1, max: 40 }),
         (specs, directions, shift, hour, nightsLater) => {
-          const events = specs.map((e) => (e.kind === 'order' ? order(e.days, e.total, e.cat) : view(e.days, e.cat)));
-          const logged = withLocalEmbeddings(events, settings.embedding.dimension);
-          const featuresAt = (t: Date) => foldEvents(logged, t, settings.features);
-          // The real-time write at `written`, between the night T0 and the next one, placed the customer then.
           const written = new Date(T0.getTime() + hour * 3_600_000);
-          const placed = nightDecision({
-            features: featuresAt(written),
-            assignment: null,
-            stage: null,
-            model: baseModel,
-            at: written,
-            settings,
-          });
-          const assignment = placedAt(placed.segmentId!, baseModel.version);
-          const marks = nightlyMarks({
-            featuresAt,
-            assignment,
-            stage: placed.stage,
-            model: baseModel,
-            at: written,
-            clock: baseModel.placement!.clock,
-            valueClock: 0,
-            settings,
-            betweenNights: true,
-          });
-          const later = movedModel(baseModel, directions, shift);
-          const night = new Date(T0.getTime() + nightsLater * DAY_MS);
-          const skipped =
-            marks.dueAt > night.getTime() &&
-            (marks.breakAt === null || marks.breakAt > later.placement!.clock) &&
-            (marks.valueBreakAt === null || marks.valueBreakAt > later.placement!.valueClock);
-          seen[skipped ? 'skipped' : 'evaluated'] += 1;
-          if (!skipped) return;
-          const full = nightDecision({
-            features: featuresAt(night),
-            assignment,
-            stage: placed.stage,
-            model: later,
-            at: night,
-            settings,
-          });
-          expect({ segmentId: full.segmentId, stage: full.stage }).toEqual({
-            segmentId: assignment.segmentId,
-            stage: placed.stage,
-          });
+          cases[skipRuleCase(specs, directions, shift, nightsLater, written, true)] += 1;
         },
       ),
       { numRuns: 300, seed: 11 },
     );
-    expect(seen.skipped).toBeGreaterThan(30);
-    expect(seen.evaluated).toBeGreaterThan(30);
+    expect(cases.skipped).toBeGreaterThan(30);
+    expect(cases.evaluated).toBeGreaterThan(30);
   });
 
   test('a real-time write whose decision changes before the next probe is due at the very next night', () => {

@@ -2,28 +2,11 @@ import type { Settings } from '../../../shared/config/settings';
 import { BEHAVIOUR_FEATURES } from '../../../shared/domain/vector';
 import { fitSegmentation, type SampleRow } from '../../../shared/segmentation/fit';
 import type { StoredValueModel } from '../../../shared/segmentation/model';
+import { PRIOR_VALUE, reclusterSettings } from '../../support/segmentation';
 
 const B = BEHAVIOUR_FEATURES.length;
-const settings: Settings['recluster'] = {
-  shardCount: 1,
-  sampleSize: 2_000,
-  kMin: 3,
-  kMax: 8,
-  nInit: 2,
-  silhouetteSubsample: 500,
-  minSegmentShare: 0,
-  alignmentDistanceCap: 1,
-  quality: { minSilhouette: 0.05, maxDaviesBouldin: 3, minStability: 0.5 },
-  seed: 7,
-  fullNights: false,
-  refitEveryNights: 7,
-  keepMaxCentroidShift: 0.05,
-};
-const value: StoredValueModel = {
-  bgnbd: { r: 0.24, alpha: 4.41, a: 0.79, b: 2.43, source: 'prior' },
-  gammaGamma: { p: 6.25, q: 3.74, v: 15.44, source: 'prior' },
-  timeUnit: 'weeks',
-};
+const settings: Settings['recluster'] = reclusterSettings({ minSegmentShare: 0 });
+const value: StoredValueModel = PRIOR_VALUE;
 
 /** `n` customers cycling through `points` distinct behaviour rows, with no interest vector. */
 function customers(n: number, points: number[][]): SampleRow[] {

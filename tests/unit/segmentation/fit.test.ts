@@ -11,31 +11,14 @@ import {
 import { adjustedRandIndex } from '../../../shared/segmentation/metrics';
 import type { SegmentationModel, StoredValueModel } from '../../../shared/segmentation/model';
 import { createRng, type Rng } from '../../../shared/util/rng';
+import { PRIOR_VALUE, reclusterSettings } from '../../support/segmentation';
 
 const B = BEHAVIOUR_FEATURES.length;
 const EMBEDDING_DIM = 8;
 
-const settings: Settings['recluster'] = {
-  shardCount: 1,
-  sampleSize: 2_000,
-  kMin: 3,
-  kMax: 8,
-  nInit: 3,
-  silhouetteSubsample: 500,
-  minSegmentShare: 0.02,
-  alignmentDistanceCap: 1,
-  quality: { minSilhouette: 0.05, maxDaviesBouldin: 3, minStability: 0.5 },
-  seed: 7,
-  fullNights: false,
-  refitEveryNights: 7,
-  keepMaxCentroidShift: 0.05,
-};
+const settings: Settings['recluster'] = reclusterSettings({ nInit: 3 });
 const weights = { behaviour: 1, interest: 1.5 };
-const value: StoredValueModel = {
-  bgnbd: { r: 0.24, alpha: 4.41, a: 0.79, b: 2.43, source: 'prior' },
-  gammaGamma: { p: 6.25, q: 3.74, v: 15.44, source: 'prior' },
-  timeUnit: 'weeks',
-};
+const value: StoredValueModel = PRIOR_VALUE;
 
 interface Persona {
   behaviour: number[];

@@ -5,32 +5,15 @@ import { fitSegmentation, type SampleRow } from '../../../shared/segmentation/fi
 import { assessKeep, keptModel } from '../../../shared/segmentation/keep';
 import type { SegmentationModel, StoredValueModel } from '../../../shared/segmentation/model';
 import { createRng } from '../../../shared/util/rng';
+import { PRIOR_VALUE, reclusterSettings } from '../../support/segmentation';
 
 const B = BEHAVIOUR_FEATURES.length;
 const EMBEDDING_DIM = 8;
 const DAY_MS = 86_400_000;
 const FITTED_AT = '2026-11-10T03:00:00.000Z';
 
-const settings: Settings['recluster'] = {
-  shardCount: 1,
-  sampleSize: 2_000,
-  kMin: 3,
-  kMax: 6,
-  nInit: 2,
-  silhouetteSubsample: 400,
-  minSegmentShare: 0.02,
-  alignmentDistanceCap: 1,
-  quality: { minSilhouette: 0.05, maxDaviesBouldin: 3, minStability: 0.5 },
-  seed: 7,
-  fullNights: false,
-  refitEveryNights: 7,
-  keepMaxCentroidShift: 0.05,
-};
-const value: StoredValueModel = {
-  bgnbd: { r: 0.24, alpha: 4.41, a: 0.79, b: 2.43, source: 'prior' },
-  gammaGamma: { p: 6.25, q: 3.74, v: 15.44, source: 'prior' },
-  timeUnit: 'weeks',
-};
+const settings: Settings['recluster'] = reclusterSettings({ kMax: 6, silhouetteSubsample: 400 });
+const value: StoredValueModel = PRIOR_VALUE;
 
 /** Four planted personas, well separated in behaviour and interest; `shift` moves every behaviour value. */
 function sample(n: number, seed: number, shift = 0): SampleRow[] {
