@@ -252,12 +252,9 @@ async function fittedResult(
   deps: ReclusterDeps,
 ): Promise<{ result: Pick<FitResult, 'gate' | 'diagnostics'>; model: SegmentationModel }> {
   const { settings } = deps;
-  // Last night's BG/NBD optimum starts tonight's search: the sample changed by a few customers (see fitBgNbd).
-  const warm = previous?.value?.bgnbd;
   const fitted = fitValueModel(rows.map(valueRowOf), {
     minCustomers: settings.value.minCustomers,
     minRepeatCustomers: settings.value.minRepeatCustomers,
-    ...(warm && warm.source === 'fit' ? { warmStart: { r: warm.r, alpha: warm.alpha, a: warm.a, b: warm.b } } : {}),
   });
   const value = withBacktest(fitted, files, rows, asOf, settings);
   const sample = withTraits(segmentationRows(rows), value, settings.value);

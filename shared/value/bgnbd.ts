@@ -244,13 +244,6 @@ export interface BgNbdFitOptions {
   maxEvals?: number;
   /** Largest gradient component (of the mean log-likelihood, log-parameters) accepted as converged (default 1e-7). */
   gradientTolerance?: number;
-  /**
-   * A previous optimum on nearly the same data (last night's fit): BFGS starts from it on all the data, and its
-   * result is taken when it converges to the gradient tolerance inside the search box. Otherwise the multi-start
-   * search runs as without it. The nightly refit sees a sample that changed by a few customers, so the exploration
-   * would only find the same basin again.
-   */
-  warmStart?: BgNbdParams;
 }
 
 export interface BgNbdFit {
@@ -344,33 +337,6 @@ export function fitBgNbd(rows: readonly RfmRow[] | CompressedRfm, opts: BgNbdFit
     ...(opts.starts ?? []),
   ];
   const starts = natural.map((p) => [log(p.r), log(p.alpha), log(p.a), log(p.b)]);
-  const n = d.customers;
-  const gradientObjective = (theta: number[]): [number, number[]] => {
-    for (const t of theta) if (!(abs(t) < LOG_BOUND)) return [Infinity, theta.map(() => 0)];
-    const [ll, grad] = bgnbdLogLikelihoodGradient(toParams(theta), d);
-    return [-ll / n, grad.map((gi) => -gi / n)];
-  };
-  const result = (theta: number[], converged: boolean, evaluations: number): BgNbdFit => {
-    const params = toParams(theta);
-    return {
-      params,
-      logLikelihood: bgnbdLogLikelihoodCompressed(params, d),
-      converged,
-      atBoundary: theta.some((t) => abs(t) > LOG_BOUND - 0.5),
-      evaluations,
-      customers: d.customers,
-      repeatCustomers: d.repeatCustomers,
-    };
-  };
-  // 0. From last night's optimum, when it is given and BFGS converges from it inside the box.
-  if (opts.warmStart) {
-    const w = opts.warmStart;
-    const warm = bfgs(gradientObjective, [log(w.r), log(w.alpha), log(w.a), log(w.b)], {
-      gTol: opts.gradientTolerance ?? 1e-7,
-    });
-    const fromWarm = result(warm.x, warm.converged, warm.evaluations);
-    if (warm.converged && Number.isFinite(warm.fx) && !fromWarm.atBoundary) return fromWarm;
-  }
   // 1. Multi-start Nelder–Mead with restarts (on a seeded subsample when the data are large).
   const exploreSize = opts.exploreSampleSize ?? 3000;
   const exploreData = d.w.length > exploreSize ? subsample(d, exploreSize, 0x5eed) : d;
@@ -386,9 +352,27 @@ export function fitBgNbd(rows: readonly RfmRow[] | CompressedRfm, opts: BgNbdFit
   });
   // 2. BFGS with the analytic gradient on all the data, to a gradient tolerance: this is the
   //    convergence that is reported.
-  const polish = bfgs(gradientObjective, nm.x, { gTol: opts.gradientTolerance ?? 1e-7 });
+  const n = d.customers;
+  const polish = bfgs(
+    (theta) => {
+      for (const t of theta) if (!(abs(t) < LOG_BOUND)) return [Infinity, theta.map(() => 0)];
+      const [ll, grad] = bgnbdLogLikelihoodGradient(toParams(theta), d);
+      return [-ll / n, grad.map((gi) => -gi / n)];
+    },
+    nm.x,
+    { gTol: opts.gradientTolerance ?? 1e-7 },
+  );
   const theta = Number.isFinite(polish.fx) ? polish.x : nm.x;
-  return result(theta, polish.converged, nm.evaluations + polish.evaluations);
+  const params = toParams(theta);
+  return {
+    params,
+    logLikelihood: bgnbdLogLikelihoodCompressed(params, d),
+    converged: polish.converged,
+    atBoundary: theta.some((t) => abs(t) > LOG_BOUND - 0.5),
+    evaluations: nm.evaluations + polish.evaluations,
+    customers: d.customers,
+    repeatCustomers: d.repeatCustomers,
+  };
 }
 
 // ---------------------------------------------------------------------------------------------

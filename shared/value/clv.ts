@@ -77,8 +77,6 @@ export interface FitValueModelOptions {
   priors?: { bgnbd?: BgNbdParams; gammaGamma?: GammaGammaParams };
   /** Rescale the Gamma-Gamma prior's v to the store's mean spend when it is known (default true). */
   rescaleSpendPrior?: boolean;
-  /** The previous fit's BG/NBD parameters (last night's model), to start the search from (see fitBgNbd). */
-  warmStart?: BgNbdParams;
 }
 
 /**
@@ -130,7 +128,7 @@ export function fitValueModel(rows: readonly ValueRow[], opts: FitValueModelOpti
   } else if (rfm.repeatCustomers < minRepeat) {
     bgnbd = bgPriorModel(`${rfm.repeatCustomers} repeat customers < minRepeatCustomers ${minRepeat}`);
   } else {
-    const fit = fitBgNbd(rfm, opts.warmStart ? { warmStart: opts.warmStart } : {});
+    const fit = fitBgNbd(rfm);
     if (!fit.converged || fit.atBoundary || !Number.isFinite(fit.logLikelihood)) {
       bgnbd = bgPriorModel(
         fit.atBoundary

@@ -234,27 +234,3 @@ describe('BG/NBD properties', () => {
     );
   });
 });
-
-describe('BG/NBD nightly refit from last night’s optimum (warmStart)', () => {
-  // Last night's sample, and tonight's: the same store with 3 % more customers.
-  const lastNight = simulateBgNbd(CDNOW, 3_000, createRng(41));
-  const tonight = [...lastNight, ...simulateBgNbd(CDNOW, 90, createRng(42))];
-  const yesterday = fitBgNbd(lastNight);
-  const cold = fitBgNbd(tonight);
-
-  test('reaches the multi-start maximum with a fraction of the likelihood evaluations', () => {
-    const warm = fitBgNbd(tonight, { warmStart: yesterday.params });
-    expect(warm.converged).toBe(true);
-    expect(Math.abs(warm.logLikelihood - cold.logLikelihood)).toBeLessThan(1e-6 * Math.abs(cold.logLikelihood));
-    for (const k of ['r', 'alpha', 'a', 'b'] as const) {
-      expect(Math.abs(warm.params[k] / cold.params[k] - 1)).toBeLessThan(1e-3);
-    }
-    expect(warm.evaluations * 5).toBeLessThan(cold.evaluations);
-  });
-
-  test('a start on the search box edge falls back to the multi-start search and finds the same maximum', () => {
-    const warm = fitBgNbd(tonight, { warmStart: { r: 1e-9, alpha: 1e9, a: 1e-9, b: 1e9 } });
-    expect(warm.atBoundary).toBe(false);
-    expect(Math.abs(warm.logLikelihood - cold.logLikelihood)).toBeLessThan(1e-6 * Math.abs(cold.logLikelihood));
-  });
-});
