@@ -170,19 +170,18 @@ const directionsArb = fc.array(fc.array(fc.double({ min: -1, max: 1, noNaN: true
   maxLength: 3,
 });
 
+/** Customers (1–8 orders and views), centroid moves and how far they go: what both skip-rule properties draw. */
+const eventsArb = fc.array(eventArb, { minLength: 1, maxLength: 8 });
+const shiftArb = fc.double({ min: 0, max: 0.6, noNaN: true });
+const nightsLaterArb = fc.integer({ min: 1, max: 40 });
+
 describe('nightlyMarks: the change index skips only customers a full re-evaluation would not move', () => {
   test('property: skipped by time and by the model clock ⇒ same segment and stage as a full re-evaluation', () => {
     const cases = { skipped: 0, evaluated: 0 };
     fc.assert(
-      fc.property(
-        fc.array(eventArb, { minLength: 1, maxLength: 8 }),
-        directionsArb,
-        fc.double({ min: 0, max: 0.6, noNaN: true }),
-        fc.integer({ min: 1, max: 40 }),
-        (specs, directions, shift, nightsLater) => {
-          cases[skipRuleCase(specs, directions, shift, nightsLater, T0, false)] += 1;
-        },
-      ),
+      fc.property(eventsArb, directionsArb, shiftArb, nightsLaterArb, (specs, directions, shift, nightsLater) => {
+        cases[skipRuleCase(specs, directions, shift, nightsLater, T0, false)] += 1;
+      }),
       { numRuns: 300, seed: 10 },
     );
     // Both sides of the rule were exercised.
@@ -194,11 +193,11 @@ describe('nightlyMarks: the change index skips only customers a full re-evaluati
     const cases = { skipped: 0, evaluated: 0 };
     fc.assert(
       fc.property(
-        fc.array(eventArb, { minLength: 1, maxLength: 8 }),
+        eventsArb,
         directionsArb,
-        fc.double({ min: 0, max: 0.6, noNaN: true }),
+        shiftArb,
         fc.integer({ min: 1, max: 23 }),
-        fc.integer({ min: 1, max: 40 }),
+        nightsLaterArb,
         (specs, directions, shift, hour, nightsLater) => {
           const written = new Date(T0.getTime() + hour * 3_600_000);
           cases[skipRuleCase(specs, directions, shift, nightsLater, written, true)] += 1;

@@ -201,20 +201,24 @@ describe('PSI on small samples: sampling noise is not drift', () => {
       farQuantile: 0.99,
     });
 
+  /** Tonight's sample against a reference, every customer in the one segment at d² 1 (only the features vary). */
+  const driftOf = (reference: ReturnType<typeof referenceOf>, behaviour: number[][]) =>
+    measureDrift({
+      reference,
+      referenceVersion: 1,
+      behaviour,
+      labels: new Int32Array(behaviour.length),
+      d2: new Float64Array(behaviour.length).fill(1),
+      thresholds,
+    });
+
   test('same population, 60 against 60, over 40 nights: PSI above 0.25 most nights, drift on at most 2', () => {
     let above = 0;
     let detected = 0;
     for (let night = 0; night < 40; night++) {
       const reference = referenceOf(draw(1_000 + night, 60));
       const tonight = draw(2_000 + night, 60);
-      const r = measureDrift({
-        reference,
-        referenceVersion: 1,
-        behaviour: tonight,
-        labels: new Int32Array(60),
-        d2: new Float64Array(60).fill(1),
-        thresholds,
-      });
+      const r = driftOf(reference, tonight);
       if (r.features.some((f) => f.psi > 0.25)) above += 1;
       if (r.detected) detected += 1;
     }
@@ -225,14 +229,7 @@ describe('PSI on small samples: sampling noise is not drift', () => {
   test('a real shift on the same small samples is still drift', () => {
     const reference = referenceOf(draw(7, 60));
     const shifted = draw(8, 60).map(([spend, views, share]) => [spend! * 3, views!, share!]);
-    const r = measureDrift({
-      reference,
-      referenceVersion: 1,
-      behaviour: shifted,
-      labels: new Int32Array(60),
-      d2: new Float64Array(60).fill(1),
-      thresholds,
-    });
+    const r = driftOf(reference, shifted);
     expect(r.drifting.map((f) => f.feature)).toEqual(['spend']);
   });
 });
