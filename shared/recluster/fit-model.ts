@@ -1,4 +1,4 @@
-import { DEFAULT_DRIFT } from '../config/settings';
+import { DEFAULT_DRIFT, DEFAULT_VALUE_REFIT_EVERY_NIGHTS } from '../config/settings';
 import { driftDetectedSchema } from '../contracts/outbound';
 import type { FitInput, FitOutput } from '../contracts/recluster';
 import { dedupeKey } from '../customer/evaluate';
@@ -197,6 +197,7 @@ export async function fitModel(input: FitInput, deps: ReclusterDeps): Promise<Fi
     daviesBouldin: model.quality.daviesBouldin,
     stability: model.quality.stability,
     valueModel: value.bgnbd.source,
+    valueFittedAsOf: value.fittedAsOf ?? null,
     continuity: continuity?.chosen ?? null,
     continuityReason: continuity?.reason ?? null,
     refitBecause: keep.keep ? (kept?.result.gate.passed === true ? null : 'kept model fails the gate') : keep.why,
@@ -252,11 +253,27 @@ async function fittedResult(
   deps: ReclusterDeps,
 ): Promise<{ result: Pick<FitResult, 'gate' | 'diagnostics'>; model: SegmentationModel }> {
   const { settings } = deps;
-  const fitted = fitValueModel(rows.map(valueRowOf), {
-    minCustomers: settings.value.minCustomers,
-    minRepeatCustomers: settings.value.minRepeatCustomers,
-  });
-  const value = withBacktest(fitted, files, rows, asOf, settings);
+  const valueRows = rows.map(valueRowOf);
+  const value =
+    carriedValue(
+      previous?.value,
+      valueRows.length,
+      asOf,
+      settings.value.refitEveryNights ?? DEFAULT_VALUE_REFIT_EVERY_NIGHTS,
+    ) ??
+    withBacktest(
+      {
+        ...fitValueModel(valueRows, {
+          minCustomers: settings.value.minCustomers,
+          minRepeatCustomers: settings.value.minRepeatCustomers,
+        }),
+        fittedAsOf: asOf,
+      },
+      files,
+      rows,
+      asOf,
+      settings,
+    );
   const sample = withTraits(segmentationRows(rows), value, settings.value);
   const result = fitSegmentation({
     sample,
@@ -279,6 +296,28 @@ async function fittedResult(
     deps,
   });
   return { result, model };
+}
+
+/** The largest relative change of the store's customers since the value fit that lets a night carry it (10 %). */
+export const VALUE_MAX_SAMPLE_CHANGE = 0.1;
+
+/**
+ * The active value model, when tonight's segmentation refit can carry it instead of refitting it (settings
+ * `value.refitEveryNights`): it was fitted (or fell back to its prior) fewer than `refitEveryNights` nights before
+ * `asOf`, on a sample within VALUE_MAX_SAMPLE_CHANGE of tonight's `customers` (value rows). Null: refit tonight.
+ * Pure.
+ */
+export function carriedValue(
+  active: StoredValueModel | undefined,
+  customers: number,
+  asOf: string,
+  refitEveryNights: number,
+): StoredValueModel | null {
+  if (!active?.fittedAsOf || !active.counts) return null;
+  const nights = Math.round((Date.parse(asOf) - Date.parse(active.fittedAsOf)) / 86_400_000);
+  if (!(nights >= 0 && nights < refitEveryNights)) return null;
+  const fittedOn = active.counts.customers;
+  return Math.abs(customers - fittedOn) <= VALUE_MAX_SAMPLE_CHANGE * fittedOn ? active : null;
 }
 
 /**

@@ -252,12 +252,22 @@ export interface BgNbdFit {
   converged: boolean;
   /** True when a parameter ran into the search box (|ln θ| ≥ 20): the MLE is on the boundary. */
   atBoundary: boolean;
+  /**
+   * False when the data cannot tell the fit from a store where nobody drops out: moving a (the dropout Beta's first
+   * shape) toward 0, every other parameter held, costs less than χ²₁ at 95 % (3.84) in twice the log-likelihood.
+   * A store younger than its customers' purchase cycles shows no dropout yet, and its MLE then lies anywhere on a
+   * flat ridge toward a = 0 (on a 3-week simulated store it landed at a ≈ 0.004 one night and on the boundary the
+   * next, so the CLV of the same customers went 10× up and down night after night).
+   */
+  dropoutIdentified: boolean;
   evaluations: number;
   customers: number;
   repeatCustomers: number;
 }
 
 const LOG_BOUND = 20;
+/** The 95 % quantile of χ² with one degree of freedom (the likelihood-ratio test of `dropoutIdentified`). */
+const CHI2_1_95 = 3.841458820694124;
 
 function toParams(theta: readonly number[]): BgNbdParams {
   return {
@@ -364,11 +374,14 @@ export function fitBgNbd(rows: readonly RfmRow[] | CompressedRfm, opts: BgNbdFit
   );
   const theta = Number.isFinite(polish.fx) ? polish.x : nm.x;
   const params = toParams(theta);
+  const logLikelihood = bgnbdLogLikelihoodCompressed(params, d);
+  const noDropout = { ...params, a: max(exp(-(LOG_BOUND - 1)), params.a * 1e-6) };
   return {
     params,
-    logLikelihood: bgnbdLogLikelihoodCompressed(params, d),
+    logLikelihood,
     converged: polish.converged,
     atBoundary: theta.some((t) => abs(t) > LOG_BOUND - 0.5),
+    dropoutIdentified: 2 * (logLikelihood - bgnbdLogLikelihoodCompressed(noDropout, d)) >= CHI2_1_95,
     evaluations: nm.evaluations + polish.evaluations,
     customers: d.customers,
     repeatCustomers: d.repeatCustomers,

@@ -56,6 +56,8 @@ export interface ValueModel {
    * had enough history to check it: predicted vs actual purchase days, MAE per customer, correlation.
    */
   backtest?: ValueBacktestSummary;
+  /** The asOf (ISO) of the nightly run that fitted it; a later night may carry it (settings `value.refitEveryNights`). */
+  fittedAsOf?: string;
 }
 
 export interface ValueRow {
@@ -129,11 +131,13 @@ export function fitValueModel(rows: readonly ValueRow[], opts: FitValueModelOpti
     bgnbd = bgPriorModel(`${rfm.repeatCustomers} repeat customers < minRepeatCustomers ${minRepeat}`);
   } else {
     const fit = fitBgNbd(rfm);
-    if (!fit.converged || fit.atBoundary || !Number.isFinite(fit.logLikelihood)) {
+    if (!fit.converged || fit.atBoundary || !fit.dropoutIdentified || !Number.isFinite(fit.logLikelihood)) {
       bgnbd = bgPriorModel(
         fit.atBoundary
           ? 'the BG/NBD maximum likelihood is on the boundary (unidentified)'
-          : 'the BG/NBD fit did not converge',
+          : !fit.dropoutIdentified
+            ? 'the data do not identify dropout (a store where nobody drops out fits them as well, χ²₁ 95 %)'
+            : 'the BG/NBD fit did not converge',
       );
     } else {
       bgnbd = { ...fit.params, source: 'fit', logLikelihood: fit.logLikelihood, converged: true };

@@ -40,6 +40,7 @@ const params = fc.record({
     expect(rows).toHaveLength(2357);
     const fit = fitBgNbd(rows);
     expect(fit.converged).toBe(true);
+    expect(fit.dropoutIdentified).toBe(true);
     const published: BgNbdParams = { r: 0.2426, alpha: 4.4135, a: 0.7929, b: 2.4258 };
     for (const k of ['r', 'alpha', 'a', 'b'] as const) {
       expect(Math.abs(fit.params[k] / published[k] - 1)).toBeLessThan(0.005);

@@ -6,6 +6,7 @@ import {
   bgnbdPAlive,
   createValuePredictor,
   customerValue,
+  fitBgNbd,
   fitValueModel,
   gammaGammaExpectedSpend,
   NINETY_DAYS_IN_WEEKS,
@@ -150,6 +151,31 @@ describe('fitValueModel', () => {
     // Predictions still work on a prior model.
     const v = customerValue(noRepeat, { x: 0, tx: 0, T: 12 }, { horizonWeeks: 52, discountRatePerWeek: 0 });
     expect(v.clv).toBeGreaterThan(0);
+  });
+
+  test('a store too young to show dropout gets the prior, not a fit on the flat ridge toward a = 0', () => {
+    // Frequent buyers seen for 3 weeks: these samples converge to an interior point of a ridge on which a store where
+    // nobody drops out fits as well. On the default simulated store such a fit (a ≈ 0.004) alternated with the
+    // prior from night to night, so the same customers' CLV went 10× up and down.
+    const young = [
+      { params: { r: 2, alpha: 4, a: 0.1, b: 10 }, seed: 2 },
+      { params: { r: 3, alpha: 3, a: 0.5, b: 20 }, seed: 6 },
+      { params: { r: 3, alpha: 3, a: 0.5, b: 20 }, seed: 12 },
+    ].map(({ params, seed }) => simulateBgNbd(params, 300, createRng(seed), { cohortDays: 14, calibrationDays: 21 }));
+    for (const sample of young) {
+      const fit = fitBgNbd(sample);
+      expect(fit).toMatchObject({ converged: true, atBoundary: false, dropoutIdentified: false });
+      const m = fitValueModel(sample);
+      expect(m.bgnbd).toMatchObject({ ...CDNOW_BGNBD_PARAMS, source: 'prior' });
+      expect(m.bgnbd.reason).toMatch(/do not identify dropout/);
+    }
+    // A year of such customers identifies it, and so does the CDNOW-like sample above.
+    const established = simulateBgNbd({ r: 2, alpha: 4, a: 0.1, b: 10 }, 300, createRng(2), {
+      cohortDays: 84,
+      calibrationDays: 365,
+    });
+    expect(fitBgNbd(established).dropoutIdentified).toBe(true);
+    expect(fitBgNbd(rows).dropoutIdentified).toBe(true);
   });
 
   test('thresholds and priors are parameters', () => {
