@@ -121,10 +121,7 @@ export async function fitModel(input: FitInput, deps: ReclusterDeps): Promise<Fi
   const { result, model: unplacedModel } =
     kept?.result.gate.passed === true ? kept : await fittedResult(files, rows, previous, tonight, input.asOf, deps);
   const { gate } = result;
-  const placement = placementOf(previous, unplacedModel, rows.map(valueRowOf), {
-    horizonWeeks: settings.value.horizonWeeks,
-    discountRatePerWeek: settings.value.discountRatePerWeek,
-  });
+  const placement = placementOf(previous, unplacedModel, rows.map(valueRowOf));
   const model = { ...unplacedModel, placement };
   const value = model.value;
   const artifact: ModelArtifact = {

@@ -1,5 +1,5 @@
 import type { ModelPlacement, SegmentationModel } from '../segmentation/model';
-import { createValuePredictor, type ValueRow } from '../value';
+import { bgnbdPAlive, clampValueRow, type ValueRow } from '../value';
 
 const sameNumbers = (a: readonly number[], b: readonly number[]) =>
   a.length === b.length && a.every((x, i) => x === b[i]);
@@ -19,7 +19,6 @@ export function placementOf(
   previous: SegmentationModel | null,
   model: SegmentationModel,
   valueRows: readonly ValueRow[],
-  valueOptions: { horizonWeeks: number; discountRatePerWeek: number },
 ): ModelPlacement {
   const clock = previous?.placement?.clock ?? 0;
   const valueClock = previous?.placement?.valueClock ?? 0;
@@ -54,12 +53,12 @@ export function placementOf(
     centroidShift = Math.max(centroidShift, Math.sqrt(s));
   });
   let pAliveShift = 0;
-  if (JSON.stringify(previous.value) !== JSON.stringify(model.value)) {
-    const before = createValuePredictor(previous.value, valueOptions);
-    const after = createValuePredictor(model.value, valueOptions);
+  if (JSON.stringify(previous.value.bgnbd) !== JSON.stringify(model.value.bgnbd)) {
     for (const row of valueRows) {
       if (row.x === 0 && row.T === 0) continue;
-      pAliveShift = Math.max(pAliveShift, Math.abs(after(row).pAlive - before(row).pAlive));
+      const r = clampValueRow(row);
+      const shift = bgnbdPAlive(model.value.bgnbd, r.x, r.tx, r.T) - bgnbdPAlive(previous.value.bgnbd, r.x, r.tx, r.T);
+      pAliveShift = Math.max(pAliveShift, Math.abs(shift));
     }
   }
   return {

@@ -148,10 +148,7 @@ describe('a night that keeps the model (assessKeep)', () => {
     expect(kept).toMatchObject({ version: 2, runId: 'run-2', retiredSegmentIds: [], renamedSegments: [] });
     for (const field of ['centroids', 'segmentIds', 'names', 'scaler', 'weights', 'tau', 'value', 'driftReference'])
       expect(kept[field as keyof SegmentationModel]).toEqual(previous[field as keyof SegmentationModel]);
-    const placement = placementOf(previous, kept, [{ x: 2, tx: 10, T: 20, meanSpend: 30 }], {
-      horizonWeeks: 52,
-      discountRatePerWeek: 0.002,
-    });
+    const placement = placementOf(previous, kept, [{ x: 2, tx: 10, T: 20, meanSpend: 30 }]);
     expect(placement).toEqual({ clock: 0, valueClock: 0, full: null, centroidShift: 0, pAliveShift: 0 });
   });
 });
