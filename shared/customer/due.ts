@@ -136,6 +136,16 @@ export function nightlyMarks(input: {
       const t = at + days * DAY_MS;
       const d = decide(t);
       if (d.segmentId !== segmentId || d.stage !== input.stage) {
+        // Narrowed down day by day from the last probe that did not differ: the night after the last same day is
+        // then the first that can see the change. Without it the customer was re-evaluated at each probe of a
+        // shrinking bracket: three or four evaluations, each a read and a write, for one lifecycle change.
+        for (let u = lastSame + DAY_MS; u < t; u += DAY_MS) {
+          const du = decide(u);
+          if (du.segmentId !== segmentId || du.stage !== input.stage) break;
+          segmentSlack = Math.min(segmentSlack, du.segmentSlack);
+          valueSlack = Math.min(valueSlack, du.valueSlack);
+          lastSame = u;
+        }
         due = lastSame === at ? soon : lastSame;
         break;
       }

@@ -14,19 +14,23 @@ export function toBase(amount: number, currency: string, settings: Pick<FeatureS
 }
 
 const formatters = new Map<string, Intl.DateTimeFormat>();
-/** Offsets by (zone, quarter hour): zone offsets only change on quarter-hour boundaries. */
-const offsets = new Map<string, number>();
+/** Offsets by zone, then by quarter hour: zone offsets only change on quarter-hour boundaries. */
+const offsets = new Map<string, Map<number, number>>();
 const QUARTER_HOUR_MS = 900_000;
+/** Quarter hours kept per zone (about 3 years); past that the zone's memo starts again. */
+const MAX_QUARTERS = 100_000;
 
 /** Offset of `timeZone` from UTC at instant `t` (ms), e.g. −5 h for America/New_York in winter. */
 export function zoneOffsetMs(t: number, timeZone: string): number {
   if (timeZone === 'UTC') return 0;
-  const key = `${timeZone}@${Math.floor(t / QUARTER_HOUR_MS)}`;
-  const cached = offsets.get(key);
+  let zone = offsets.get(timeZone);
+  if (!zone) offsets.set(timeZone, (zone = new Map()));
+  const quarter = Math.floor(t / QUARTER_HOUR_MS);
+  const cached = zone.get(quarter);
   if (cached !== undefined) return cached;
-  if (offsets.size > 100_000) offsets.clear();
+  if (zone.size >= MAX_QUARTERS) zone.clear();
   const offset = computeOffset(t, timeZone);
-  offsets.set(key, offset);
+  zone.set(quarter, offset);
   return offset;
 }
 

@@ -243,6 +243,44 @@ describe('nightlyMarks: the change index skips only customers a full re-evaluati
     expect(nightlyMarks({ ...args, betweenNights: true }).dueAt).toBe(written!.getTime() - 3_600_000);
   });
 
+  test('a change between two probes is due the day before it, not at the earlier probe (one evaluation, not three)', () => {
+    // The same lapsing buyer, marked by a night some days before its stage changes: whichever probe first sees the
+    // change, dueAt is the last day on which the decision was still tonight's.
+    const logged = withLocalEmbeddings([order(40, 60, 'toys'), order(80, 60, 'toys')], settings.embedding.dimension);
+    const featuresAt = (t: Date) => foldEvents(logged, t, settings.features);
+    const stageAt = (t: number, stage: ReturnType<typeof nightDecision>['stage'] | null) =>
+      nightDecision({
+        features: featuresAt(new Date(t)),
+        assignment: null,
+        stage,
+        model: null,
+        at: new Date(t),
+        settings,
+      }).stage;
+    let changeDay = -1;
+    const first = stageAt(T0.getTime(), null);
+    for (let d = 1; d < 200 && changeDay < 0; d++)
+      if (stageAt(T0.getTime() + d * DAY_MS, first) !== first) changeDay = d;
+    expect(changeDay).toBeGreaterThan(12);
+    // Nights 4 to 12 days before the change: the change falls between two probes (8 and 13, 5 and 8, …) for most.
+    for (const before of [4, 6, 7, 9, 10, 11, 12]) {
+      const at = T0.getTime() + (changeDay - before) * DAY_MS;
+      const stage = stageAt(at, null);
+      expect(stage).toBe(first);
+      const marks = nightlyMarks({
+        featuresAt,
+        assignment: null,
+        stage,
+        model: null,
+        at: new Date(at),
+        clock: 0,
+        valueClock: 0,
+        settings,
+      });
+      expect((marks.dueAt + 3_600_000 - at) / DAY_MS).toBe(before - 1);
+    }
+  });
+
   test('a steady buyer far inside its segment is not due for days, and breaks only past a model shift', () => {
     const logged = withLocalEmbeddings([order(5, 40, 'garden'), order(20, 60, 'garden')], settings.embedding.dimension);
     const featuresAt = (t: Date) => foldEvents(logged, t, settings.features);
