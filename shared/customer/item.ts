@@ -130,11 +130,13 @@ export const profileItemSchema = z.object({
 });
 export type ProfileItem = z.infer<typeof profileItemSchema>;
 
-function encodeVector(v: readonly number[] | null): string | null {
+/** A vector as the base64 of its little-endian float64s (exact; a third of the JSON text, and no number formatting). */
+export function encodeVector(v: readonly number[] | null): string | null {
   return v ? Buffer.from(Float64Array.from(v).buffer).toString('base64') : null;
 }
 
-function decodeVector(s: string | null): number[] | null {
+/** The inverse of `encodeVector`. */
+export function decodeVector(s: string | null): number[] | null {
   if (s === null) return null;
   const bytes = Buffer.from(s, 'base64');
   const copy = new Uint8Array(bytes); // aligned

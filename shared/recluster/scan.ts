@@ -3,7 +3,7 @@ import type { ScanOutput, ShardTask } from '../contracts/recluster';
 import type { CustomerProfile } from '../customer/profile';
 import { Reservoir } from '../segmentation/sample';
 import { createRng } from '../util/rng';
-import { putJson, runObjectKeys, SAMPLE_FORMAT, VectorsBuilder, type ShardSampleFile } from './artifacts';
+import { runObjectKeys, SAMPLE_FORMAT, VectorsBuilder, writeShardSample, type ShardSampleFile } from './artifacts';
 import { backtestRowOf, firstPurchaseDayOf } from '../customer/state';
 import { localDayNumber } from '../customer/money-time';
 import { featureSettingsOf } from '../customer/update';
@@ -138,7 +138,7 @@ export async function scanShard(task: ShardTask, deps: ReclusterDeps): Promise<S
     firstPurchaseDay,
   };
   await Promise.all([
-    putJson(deps.objects, sampleKey, sample),
+    writeShardSample(deps.objects, sampleKey, sample),
     deps.objects.put(runObjectKeys.vectors(task.runId, task.shard), vectors.build(), 'application/octet-stream'),
     writePopulation(deps.objects, population),
   ]);
