@@ -19,6 +19,12 @@ export interface BuildAppOptions {
    * machine, so `synthTemplate` turns it off; `cdk synth` and `npm run synth` keep it. cdk-nag runs either way.
    */
   builtinCloudFormationValidation?: boolean;
+  /**
+   * cdk-nag's AwsSolutions checks (default on). The local runner turns them off: it only reads the state machine
+   * from the template, loading the rules cost half a second of every `npm start`, and tests, `cdk synth` and CI
+   * run them on the same app.
+   */
+  nag?: boolean;
 }
 
 const CDK_JSON = path.resolve(__dirname, '..', 'cdk.json');
@@ -59,20 +65,24 @@ export function buildApp(
     description: `Shoal (${config.stage}): behavioural customer segmentation`,
     tags: { project: 'shoal', stage: config.stage },
   });
-  Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  if (options.nag !== false) Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   return { app, stack, config };
 }
 
 /**
  * Synthesizes one stage without bundling the functions (nor CDK's built-in template validation; cdk-nag still
- * runs and throws on an unacknowledged finding) and returns its CloudFormation template: what tests and the
+ * runs and throws on an unacknowledged finding, unless `options.nag` is false) and returns its CloudFormation template: what tests and the
  * local runner need (pass the result to `findStateMachineDefinition` in infra/state-machine-definition.ts).
  */
-export function synthTemplate(stage: string, context: Record<string, unknown> = {}): Record<string, unknown> {
+export function synthTemplate(
+  stage: string,
+  context: Record<string, unknown> = {},
+  options: Pick<BuildAppOptions, 'nag'> = {},
+): Record<string, unknown> {
   const { app, stack } = buildApp(
     stage,
     { 'aws:cdk:bundling-stacks': [], ...context },
-    { builtinCloudFormationValidation: false },
+    { builtinCloudFormationValidation: false, ...options },
   );
   return app.synth().getStackArtifact(stack.artifactId).template as Record<string, unknown>;
 }

@@ -166,7 +166,8 @@ export async function runLocal(opts: RunOptions): Promise<RunSummary> {
   const stack = await startEmbeddedStack({ settings, clock: () => clock, dynamoChildProcess: true });
   const narration = await startLocalNarration(settings);
   try {
-    const template = synthTemplate('dev');
+    // The state machine as the dev stack defines it (cdk-nag checks the same app in tests and CI).
+    const template = synthTemplate('dev', {}, { nag: false });
     const objects = new LocalObjectStore({ clock: () => clock.getTime() });
     const reclusterDeps = reclusterDepsForStack(stack, { objects, clock: () => clock, narrator: narration.narrator });
     const handlers = buildReclusterHandlers(reclusterDeps);
