@@ -148,16 +148,6 @@ export function encodeState(s: CustomerState): string {
 }
 
 /**
- * decodeState without the schema check, for a state this code encoded itself moments or a night ago (the nightly
- * population file, shared/recluster/population.ts): parsing every customer's state with zod every night was a third
- * of ScanShard's time.
- */
-export function decodeOwnState(json: string): CustomerState {
-  const parsed = JSON.parse(json) as Omit<CustomerState, 'interest'> & { interest: string | null };
-  return { ...parsed, compacted: parsed.compacted ?? null, interest: decodeVector(parsed.interest) } as CustomerState;
-}
-
-/**
  * Parses a stored state. A state of the current FEATURE_VERSION, which only this code writes, is checked for its
  * shape (every field present with its JSON type) rather than parsed field by field with zod: the full parse cost
  * three times the JSON.parse on every profile read (66 µs against 20 µs for a 3.7 kB state). Any other version, or a

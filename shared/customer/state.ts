@@ -733,6 +733,24 @@ export function featuresOf(s: CustomerState, asOf: Date, settings: FeatureSettin
 }
 
 /**
+ * A customer's purchase days (local day numbers) as the value model's backtest and the store's history need them:
+ * the summary's count and first and last day for orders compacted behind the watermark, and each live purchase day
+ * in order. About 10 bytes a day; a nightly population entry carries it instead of the state (shared/recluster).
+ */
+export interface PurchaseDays {
+  compacted: { days: number; firstDay: number | null; lastDay: number | null } | null;
+  live: number[];
+}
+
+export function purchaseDaysOf(s: CustomerState, settings: FeatureSettings): PurchaseDays {
+  const c = s.compacted;
+  return {
+    compacted: c ? { days: c.days, firstDay: c.firstDay, lastDay: c.lastDay } : null,
+    live: orderBook(s, settings).days.map((d) => d.day),
+  };
+}
+
+/**
  * The customer's backtest input for a holdout ending on local day `holdoutEndDay` (value model, shared/value/backtest.ts):
  * calibration purchase days up to `calibrationEndDay` (x, t_x, T in weeks) and the purchase days in the holdout.
  * Null when the customer had not bought by the calibration end, or when orders summarised behind the compaction
@@ -744,14 +762,22 @@ export function backtestRowOf(
   holdoutEndDay: number,
   settings: FeatureSettings,
 ): { x: number; tx: number; T: number; actual: number } | null {
-  const c = s.compacted;
+  return backtestRowOfDays(purchaseDaysOf(s, settings), calibrationEndDay, holdoutEndDay);
+}
+
+/** `backtestRowOf` from the purchase days alone. */
+export function backtestRowOfDays(
+  days: PurchaseDays,
+  calibrationEndDay: number,
+  holdoutEndDay: number,
+): { x: number; tx: number; T: number; actual: number } | null {
+  const c = days.compacted;
   if (c && c.lastDay !== null && c.lastDay > calibrationEndDay) return null;
-  const live = orderBook(s, settings).days.map((d) => d.day);
   let calibrationDays = c?.days ?? 0;
   let first = c?.firstDay ?? Infinity;
   let last = c?.lastDay ?? -Infinity;
   let actual = 0;
-  for (const day of live) {
+  for (const day of days.live) {
     if (day <= calibrationEndDay) {
       calibrationDays += 1;
       first = Math.min(first, day);
@@ -766,6 +792,11 @@ export function backtestRowOf(
 export function firstPurchaseDayOf(s: CustomerState, settings: FeatureSettings): number | null {
   if (s.compacted?.firstDay !== null && s.compacted?.firstDay !== undefined) return s.compacted.firstDay;
   return orderBook(s, settings).days[0]?.day ?? null;
+}
+
+/** `firstPurchaseDayOf` from the purchase days alone. */
+export function firstPurchaseDayOfDays(days: PurchaseDays): number | null {
+  return days.compacted?.firstDay ?? days.live[0] ?? null;
 }
 
 /**

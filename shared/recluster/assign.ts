@@ -2,7 +2,6 @@ import type { Traits } from '../contracts/outbound';
 import type { AssignOutput, AssignTask } from '../contracts/recluster';
 import { nightlyMarks } from '../customer/due';
 import { evaluateCustomer } from '../customer/evaluate';
-import { encodeState } from '../customer/item';
 import { claimAndPublish } from '../customer/outbox';
 import type { CustomerProfile, NightlyMarks } from '../customer/profile';
 import { writeOptimistically } from '../customer/update';
@@ -11,7 +10,7 @@ import { mapLimit } from '../util/concurrency';
 import { refreshFeatures } from '../domain/features';
 import { evaluationTime, featuresAsOf } from './as-of';
 import type { ReclusterDeps } from './deps';
-import { isLive, readPopulation, type PopulationEntry } from './population';
+import { isLive, readPopulation, stateHashOf, type PopulationEntry } from './population';
 import { readProfiles } from './scan';
 
 const CHUNK = 128;
@@ -247,7 +246,7 @@ export async function placeShard(
     valueClock,
     agreed: (p) => {
       const e = entries.get(p.customerId);
-      return e !== undefined && (e.rev === p.rev || e.state === encodeState(p.state));
+      return e !== undefined && (e.rev === p.rev || e.stateHash === stateHashOf(p.state));
     },
   };
   const ids = await deps.profiles.nightlyIds(

@@ -1,30 +1,44 @@
+import { createHash } from 'node:crypto';
+import type { Settings } from '../config/settings';
 import type { LifecycleStage } from '../contracts/outbound';
-import { decodeOwnState, encodeState } from '../customer/item';
+import { decodeVector, encodeState, encodeVector } from '../customer/item';
+import { localDayNumber } from '../customer/money-time';
 import { isAlias, isTombstone, type CustomerProfile } from '../customer/profile';
-import type { CustomerState } from '../customer/state';
-import type { CustomerFeatures } from '../domain/features';
+import { firstPurchaseDayOfDays, purchaseDaysOf, type CustomerState, type PurchaseDays } from '../customer/state';
+import { featureSettingsOf } from '../customer/update';
+import { refreshFeatures, type CustomerFeatures } from '../domain/features';
 import type { ObjectStore } from '../ports/stores';
 import { getJson, putJson } from './artifacts';
+import { evaluationTime, featuresAsOf } from './as-of';
 
-export const POPULATION_FORMAT = 'shoal-population/1';
+/**
+ * Version 2 carries each customer's features as of the night it was read instead of its state: a carried customer's
+ * features are brought to tonight by `carriedFeatures` (the time-dependent fields only), where version 1 parsed every
+ * state and re-derived every feature every night. A version 1 file is not read (the night reads everyone once).
+ */
+export const POPULATION_FORMAT = 'shoal-population/2';
 
 /** Object key of a shard's population file (under runs/: the run artifacts' retention applies). */
 export const populationKey = (runId: string, shard: number) => `runs/${runId}/shards/${shard}.population.json`;
 
 /**
- * What the night keeps of one live customer between nights: the mergeable state and what ScanShard reads besides it
- * (the stored stage, `updatedAt`), and the revision it was read at. Every row of the fit sample is derived from it
- * with the pure as-of functions, so a carried entry gives the same row as a fresh read of the same revision.
+ * What the night keeps of one live customer between nights: what ScanShard derives a sample row from, as of the
+ * instant `at` the customer was last read (the stored stage, `updatedAt`), and the revision it was read at. A carried
+ * entry gives the row a fresh read of the same revision gives (to floating-point rounding: see `carriedFeatures`).
  */
 export interface PopulationEntry {
   id: string;
   rev: number;
   updatedAt: string;
   stage: LifecycleStage | null;
-  /** encodeState of the mergeable state. */
-  state: string;
-  /** Only for a profile stored before the mergeable state (state version 0): its stored features. */
-  features?: CustomerFeatures;
+  /** SHA-1 (base64) of encodeState of the state read: AssignShard's agreement check when the revisions differ. */
+  stateHash: string;
+  /** The instant `features` are as of: the evaluation time of the night that read the customer (ISO). */
+  at: string;
+  /** featuresAsOf at `at`, its interest vector as `encodeVector`. */
+  features: Omit<CustomerFeatures, 'interest'> & { interest: string | null };
+  /** The purchase days (local day numbers) for the value backtest and the store's first purchase day. */
+  purchaseDays: PurchaseDays;
 }
 
 /**
@@ -46,34 +60,50 @@ export interface PopulationFile {
   customers: PopulationEntry[];
 }
 
-export function entryOf(p: CustomerProfile): PopulationEntry {
+/** The agreement hash of a state (see PopulationEntry.stateHash). */
+export function stateHashOf(state: CustomerState): string {
+  return createHash('sha1').update(encodeState(state)).digest('base64');
+}
+
+/** The entry of a profile read tonight, with its features as of the run's `asOf` (`featuresAsOf`). */
+export function entryOf(p: CustomerProfile, asOf: Date, settings: Settings): PopulationEntry {
+  const features = featuresAsOf(p, asOf, settings);
   return {
     id: p.customerId,
     rev: p.rev,
     updatedAt: p.updatedAt,
     stage: p.lifecycleStage,
-    state: encodeState(p.state),
-    ...(p.state.v === 0 ? { features: p.features } : {}),
+    stateHash: stateHashOf(p.state),
+    at: evaluationTime(asOf, p.updatedAt).toISOString(),
+    features: { ...features, interest: encodeVector(features.interest) },
+    purchaseDays: purchaseDaysOf(p.state, featureSettingsOf(settings)),
   };
 }
 
-/** The part of a profile the sample row is derived from (see `featuresAsOf`, `scanRowOf`). */
-export interface PopulationProfile {
-  customerId: string;
-  updatedAt: string;
-  state: CustomerState;
-  features: CustomerFeatures;
-  lifecycleStage: LifecycleStage | null;
-}
-
-export function profileOfEntry(e: PopulationEntry): PopulationProfile {
-  const state = decodeOwnState(e.state);
+/**
+ * An entry's features as of the run's `asOf` (never before its own `updatedAt`, as `featuresAsOf`). From the stored
+ * features at `entry.at`, `refreshFeatures` moves recency, tenure and the decayed tallies (every term of a decayed sum
+ * shrinks by the same factor, so the sum does: equal to a fresh fold to floating-point rounding), and T is recounted
+ * as `featuresOf` counts it, in local calendar days since the first purchase day. Everything else depends on the
+ * event set alone, which a carried entry has not changed (a new event makes the customer touched, so it is re-read).
+ */
+export function carriedFeatures(entry: PopulationEntry, asOf: Date, settings: Settings): CustomerFeatures {
+  const stored = { ...entry.features, interest: decodeVector(entry.features.interest) } as CustomerFeatures;
+  const at = evaluationTime(asOf, entry.updatedAt);
+  const from = new Date(entry.at);
+  if (!(at.getTime() > from.getTime())) return stored;
+  const fs = featureSettingsOf(settings);
+  const refreshed = refreshFeatures(stored, from, at, fs);
+  const firstDay = firstPurchaseDayOfDays(entry.purchaseDays);
   return {
-    customerId: e.id,
-    updatedAt: e.updatedAt,
-    state,
-    features: e.features ?? (undefined as unknown as CustomerFeatures),
-    lifecycleStage: e.stage,
+    ...refreshed,
+    purchase:
+      firstDay === null
+        ? stored.purchase
+        : {
+            ...stored.purchase,
+            T: Math.max(stored.purchase.tx, Math.max(0, localDayNumber(at.getTime(), fs, true) - firstDay) / 7),
+          },
   };
 }
 

@@ -4,17 +4,16 @@ import type { CustomerProfile } from '../customer/profile';
 import { Reservoir } from '../segmentation/sample';
 import { createRng } from '../util/rng';
 import { runObjectKeys, SAMPLE_FORMAT, VectorsBuilder, writeShardSample, type ShardSampleFile } from './artifacts';
-import { backtestRowOf, firstPurchaseDayOf } from '../customer/state';
+import { backtestRowOfDays, firstPurchaseDayOfDays } from '../customer/state';
 import { localDayNumber } from '../customer/money-time';
 import { featureSettingsOf } from '../customer/update';
 import { BACKTEST_HOLDOUT_WEEKS } from '../value/backtest';
-import { featuresAsOf } from './as-of';
 import type { ReclusterDeps } from './deps';
 import {
+  carriedFeatures,
   entryOf,
   isLive,
   POPULATION_FORMAT,
-  profileOfEntry,
   readPopulation,
   writePopulation,
   type PopulationEntry,
@@ -37,6 +36,7 @@ export const TOUCHED_EARLY_MS = 3_600_000;
  */
 export async function shardPopulation(task: ShardTask, deps: ReclusterDeps): Promise<PopulationFile> {
   const asOfMs = Date.parse(task.asOf);
+  const asOf = new Date(asOfMs);
   const base = task.baseRunId ? await readPopulation(deps.objects, task.baseRunId, task.shard) : null;
   const fullReason = deps.settings.recluster.fullNights
     ? 'full nights configured'
@@ -58,7 +58,7 @@ export async function shardPopulation(task: ShardTask, deps: ReclusterDeps): Pro
   const read = await readProfiles(ids, deps);
   for (const id of ids) {
     const p = read.get(id);
-    if (p && isLive(p)) entries.set(id, entryOf(p));
+    if (p && isLive(p)) entries.set(id, entryOf(p, asOf, deps.settings));
     else entries.delete(id);
   }
   const customers = [...entries.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
@@ -114,14 +114,13 @@ export async function scanShard(task: ShardTask, deps: ReclusterDeps): Promise<S
   const calibrationEndDay = holdoutEndDay - BACKTEST_HOLDOUT_WEEKS * 7;
   let firstPurchaseDay: number | null = null;
   for (const entry of population.customers) {
-    const profile = profileOfEntry(entry);
-    const features = featuresAsOf(profile as CustomerProfile, asOf, settings);
-    const row = scanRowOf(profile.customerId, features, profile.lifecycleStage, settings.placement);
-    const first = firstPurchaseDayOf(profile.state, fs);
+    const features = carriedFeatures(entry, asOf, settings);
+    const row = scanRowOf(entry.id, features, entry.stage, settings.placement);
+    const first = firstPurchaseDayOfDays(entry.purchaseDays);
     if (first !== null) firstPurchaseDay = firstPurchaseDay === null ? first : Math.min(firstPurchaseDay, first);
-    const backtest = backtestRowOf(profile.state, calibrationEndDay, holdoutEndDay, fs);
+    const backtest = backtestRowOfDays(entry.purchaseDays, calibrationEndDay, holdoutEndDay);
     if (backtest) row.backtest = backtest;
-    addCampaigns(campaigns, features.campaigns, { customerId: profile.customerId, settings: settings.holdout });
+    addCampaigns(campaigns, features.campaigns, { customerId: entry.id, settings: settings.holdout });
     reservoir.add(row);
     vectors.add(row.customerId, row.behaviour, row.interest);
   }

@@ -1,7 +1,18 @@
 import { foldEvents } from '../../../shared/customer/fold';
 import { type CustomerFeatures } from '../../../shared/domain/features';
 import { refreshFeatures } from '../../../shared/domain/features';
-import { evaluationTime } from '../../../shared/recluster/as-of';
+import { evaluationTime, featuresAsOf } from '../../../shared/recluster/as-of';
+import { foldState } from '../../../shared/customer/fold';
+import { featureSettingsOf } from '../../../shared/customer/update';
+import type { CustomerProfile } from '../../../shared/customer/profile';
+import {
+  backtestRowOf,
+  backtestRowOfDays,
+  firstPurchaseDayOf,
+  firstPurchaseDayOfDays,
+} from '../../../shared/customer/state';
+import { carriedFeatures, entryOf } from '../../../shared/recluster/population';
+import { testSettings } from '../../support/settings';
 import { makeEvent } from '../../support/factories';
 import { withLocalEmbeddings } from '../../support/model';
 
@@ -116,5 +127,73 @@ describe('evaluationTime', () => {
   });
   test("is the profile's own time when the real-time path wrote it after asOf", () => {
     expect(evaluationTime(asOf, '2026-11-11T03:04:00.000Z').toISOString()).toBe('2026-11-11T03:04:00.000Z');
+  });
+});
+
+describe("a carried population entry: tonight's features without the state", () => {
+  // A store in New York: purchase days and T are local calendar days, and the nights cross the DST change of
+  // 2026-11-01. One order is refunded in full (an order, but no purchase day).
+  const base = testSettings();
+  const store = { ...base, features: { ...base.features, timeZone: 'America/New_York' } };
+  const fs = featureSettingsOf(store);
+  const refunded = [
+    ...events,
+    ...withLocalEmbeddings(
+      [
+        makeEvent('order.placed', {
+          customerId: c,
+          eventId: 'o4',
+          orderId: 'ord-4',
+          total: 30,
+          occurredAt: '2026-10-20T03:30:00Z',
+        }),
+        makeEvent('order.refunded', {
+          customerId: c,
+          eventId: 'r4',
+          orderId: 'ord-4',
+          amount: 30,
+          occurredAt: '2026-10-21T12:00:00Z',
+        }),
+      ],
+      32,
+    ),
+  ];
+  const profile = {
+    customerId: c,
+    rev: 7,
+    updatedAt: '2026-10-21T12:00:00.000Z',
+    lifecycleStage: 'active',
+    state: foldState(refunded, fs),
+  } as unknown as CustomerProfile;
+  const readAt = new Date('2026-10-22T07:00:00Z');
+  const entry = entryOf(profile, readAt, store);
+
+  test.each([
+    ['the next night', '2026-10-23T07:00:00Z'],
+    ['a week later, across the DST change', '2026-10-29T07:00:00Z'],
+    ['across the DST change, at a local midnight', '2026-11-02T05:00:00Z'],
+    ['three months later', '2027-01-22T08:00:00Z'],
+  ])('equals a fresh read %s', (_label, night) => {
+    const asOf = new Date(night);
+    const fresh = featuresAsOf(profile, asOf, store);
+    const carried = carriedFeatures(JSON.parse(JSON.stringify(entry)), asOf, store);
+    expectClose(carried, fresh);
+    expect(carried.purchase.T).toBeCloseTo(fresh.purchase.T, 12);
+  });
+
+  test("its purchase days give the state's backtest rows and first purchase day", () => {
+    expect(firstPurchaseDayOfDays(entry.purchaseDays)).toBe(firstPurchaseDayOf(profile.state, fs));
+    for (const [cal, hold] of [
+      [20_600, 20_700],
+      [20_720, 20_811],
+      [20_740, 20_831],
+    ] as const)
+      expect(backtestRowOfDays(entry.purchaseDays, cal, hold)).toEqual(backtestRowOf(profile.state, cal, hold, fs));
+  });
+
+  test("a profile written after the run's asOf is evaluated at its own time, as a fresh read", () => {
+    const late = entryOf({ ...profile, updatedAt: '2026-10-22T09:00:00.000Z' }, readAt, store);
+    expect(late.at).toBe('2026-10-22T09:00:00.000Z');
+    expectClose(carriedFeatures(late, readAt, store), featuresAsOf(profile, new Date(late.at), store));
   });
 });
