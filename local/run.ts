@@ -3,7 +3,6 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { makeHandler } from '../functions/ingest/app';
 import { stageConfig } from '../infra/config/stages';
-import { synthTemplate } from '../infra/app';
 import { settingsSchema, type Settings } from '../shared/config/settings';
 import { OUTBOUND_SOURCE, type LifecycleChanged, type SegmentChanged } from '../shared/contracts/outbound';
 import { behaviourRow, buildVector } from '../shared/domain/vector';
@@ -18,6 +17,7 @@ import { rejectOfQuarantined, writeRejects, type RejectLine } from './rejects';
 import { readReplay, type ReplayFormat } from './replay';
 import { createNdjsonRecorder, simulateStore, type Delivery } from './simulator';
 import { startEmbeddedStack, type EmbeddedStack } from './stack';
+import { cachedTemplate } from './template-cache';
 import { startLocalNarration, writeSegmentsJson } from './catalogue';
 import { consumerMetricsForStack, type ConsumerMetrics } from './summary-metrics';
 import { buildReclusterHandlers, reclusterDepsForStack, runReclusterLocally } from './stepfunctions';
@@ -166,8 +166,9 @@ export async function runLocal(opts: RunOptions): Promise<RunSummary> {
   const stack = await startEmbeddedStack({ settings, clock: () => clock, dynamoChildProcess: true });
   const narration = await startLocalNarration(settings);
   try {
-    // The state machine as the dev stack defines it (cdk-nag checks the same app in tests and CI).
-    const template = synthTemplate('dev', {}, { nag: false });
+    // The state machine as the dev stack defines it (cdk-nag checks the same app in tests and CI), synthesized once
+    // per change of its inputs.
+    const template = await cachedTemplate('dev');
     const objects = new LocalObjectStore({ clock: () => clock.getTime() });
     const reclusterDeps = reclusterDepsForStack(stack, { objects, clock: () => clock, narrator: narration.narrator });
     const handlers = buildReclusterHandlers(reclusterDeps);
