@@ -13,7 +13,7 @@ import { createRng } from '../util/rng';
 import { localDayNumber } from '../customer/money-time';
 import { featureSettingsOf } from '../customer/update';
 import type { StoredValueModel } from '../segmentation/model';
-import { fitValueModel } from '../value';
+import { fitValueModel, valueSampleCounts } from '../value';
 import { BACKTEST_HOLDOUT_WEEKS, backtestRows, nightlyBacktestWindow, summarizeBacktest } from '../value/backtest';
 import { fitRfmBreakpoints } from '../value/rfm';
 import { mergeCampaignAggregates } from '../catalogue/tallies';
@@ -254,7 +254,7 @@ async function fittedResult(
   const value =
     carriedValue(
       previous?.value,
-      valueRows.length,
+      valueSampleCounts(valueRows),
       asOf,
       settings.value.refitEveryNights ?? DEFAULT_VALUE_REFIT_EVERY_NIGHTS,
     ) ??
@@ -301,20 +301,27 @@ export const VALUE_MAX_SAMPLE_CHANGE = 0.1;
 /**
  * The active value model, when tonight's segmentation refit can carry it instead of refitting it (settings
  * `value.refitEveryNights`): it was fitted (or fell back to its prior) fewer than `refitEveryNights` nights before
- * `asOf`, on a sample within VALUE_MAX_SAMPLE_CHANGE of tonight's `customers` (value rows). Null: refit tonight.
- * Pure.
+ * `asOf`, and each of its counts (customers, repeat buyers, repeat buyers with a spend: what the BG/NBD and the
+ * Gamma-Gamma learn from, and what a prior's spend scale is set from) is within VALUE_MAX_SAMPLE_CHANGE of tonight's.
+ * A young store's repeat buyers grow by more than that every night, so its parameters follow them. Null: refit
+ * tonight. Pure.
  */
 export function carriedValue(
   active: StoredValueModel | undefined,
-  customers: number,
+  tonight: NonNullable<StoredValueModel['counts']>,
   asOf: string,
   refitEveryNights: number,
 ): StoredValueModel | null {
   if (!active?.fittedAsOf || !active.counts) return null;
   const nights = Math.round((Date.parse(asOf) - Date.parse(active.fittedAsOf)) / 86_400_000);
   if (!(nights >= 0 && nights < refitEveryNights)) return null;
-  const fittedOn = active.counts.customers;
-  return Math.abs(customers - fittedOn) <= VALUE_MAX_SAMPLE_CHANGE * fittedOn ? active : null;
+  const fittedOn = active.counts;
+  const near = (now: number, then: number) => Math.abs(now - then) <= VALUE_MAX_SAMPLE_CHANGE * then;
+  return near(tonight.customers, fittedOn.customers) &&
+    near(tonight.repeatCustomers, fittedOn.repeatCustomers) &&
+    near(tonight.spendCustomers, fittedOn.spendCustomers)
+    ? active
+    : null;
 }
 
 /**

@@ -104,6 +104,17 @@ export const DEFAULT_FIT_THRESHOLDS = Object.freeze({
   minSpendCustomers: 20,
 });
 
+/** What a value model is fitted on (ValueModel.counts) for these rows: customers, repeat buyers, repeat buyers with a spend. */
+export function valueSampleCounts(rows: readonly ValueRow[]): NonNullable<ValueModel['counts']> {
+  let repeatCustomers = 0;
+  let spendCustomers = 0;
+  for (const r of rows) {
+    if (r.x > 0) repeatCustomers += 1;
+    if (isSpendRow(r)) spendCustomers += 1;
+  }
+  return { customers: rows.length, repeatCustomers, spendCustomers };
+}
+
 export function fitValueModel(rows: readonly ValueRow[], opts: FitValueModelOptions = {}): ValueModel {
   const minCustomers = opts.minCustomers ?? DEFAULT_FIT_THRESHOLDS.minCustomers;
   const minRepeat = opts.minRepeatCustomers ?? DEFAULT_FIT_THRESHOLDS.minRepeatCustomers;

@@ -42,6 +42,7 @@ export {
   DEFAULT_FIT_THRESHOLDS,
   NINETY_DAYS_IN_WEEKS,
   fitValueModel,
+  valueSampleCounts,
   clampValueRow,
   customerValue,
   createValuePredictor,
