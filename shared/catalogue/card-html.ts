@@ -56,7 +56,7 @@ export function renderCatalogueCard(e: CatalogueEntry): string {
   const f = e.feedback;
   const source =
     e.provenance.source === 'llm'
-      ? 'written by the hosted LLM'
+      ? 'written by the narration endpoint'
       : e.provenance.fallbackReason
         ? `written by rules (LLM unavailable: ${esc(e.provenance.fallbackReason)})`
         : 'written by rules';

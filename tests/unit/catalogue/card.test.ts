@@ -45,6 +45,15 @@ describe('catalogue card', () => {
     expect(html).toContain('<span class="tag">sturdy</span>');
   });
 
+  it('says where the narration came from without claiming more than it knows', async () => {
+    const rules = await entry('kitchen');
+    expect(renderCatalogueCard(rules)).toContain('narration written by rules');
+    // An endpoint's narration: a deployed stage's LLM, or the local template stand-in (whose text says so).
+    const endpoint = { ...rules, provenance: { ...rules.provenance, source: 'llm' as const } };
+    expect(renderCatalogueCard(endpoint)).toContain('narration written by the narration endpoint');
+    expect(renderCatalogueCard(endpoint)).not.toContain('hosted LLM');
+  });
+
   it('escapes storefront strings', async () => {
     const html = renderCatalogueCard(await entry('<script>alert(1)</script>'));
     expect(html).not.toContain('<script>');
