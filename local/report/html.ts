@@ -219,7 +219,7 @@ header.top h1{margin:0 0 4px;font-size:22px;font-weight:600;letter-spacing:-.01e
 header.top .meta{margin:0 0 14px;color:#b9c4d3;font-size:13px}
 .figures{display:grid;grid-template-columns:repeat(auto-fill,minmax(150px,1fr));gap:8px;margin:0}
 .figure{background:rgba(255,255,255,.07);border:1px solid rgba(255,255,255,.12);border-radius:8px;padding:8px 10px;min-width:0}
-.figure dt{font-size:11px;color:#b9c4d3;white-space:nowrap;overflow:hidden;text-overflow:ellipsis}
+.figure dt{font-size:11px;color:#b9c4d3;overflow-wrap:anywhere}
 .figure dd{margin:2px 0 0;font-size:17px;font-weight:600;font-variant-numeric:tabular-nums;overflow-wrap:anywhere}
 .figure dd.long{font-size:13px;line-height:1.3;padding-top:3px}
 .grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(min(100%,520px),1fr));gap:16px;margin-top:16px}
