@@ -105,8 +105,9 @@ export async function fitModel(input: FitInput, deps: ReclusterDeps): Promise<Fi
   );
 
   // A quiet night keeps the active model (shared/segmentation/keep.ts): no value-model refit, no k search, no
-  // Lloyd step, no narration. The value model is refitted only on the nights the segmentation is, so a kept
-  // night's version has the active value parameters too and neither model clock moves.
+  // Lloyd step, no narration. The value model is refitted only on nights the segmentation is, and then only when
+  // its own cadence calls for it (`carriedValue`), so a kept night's version has the active value parameters too and
+  // neither model clock moves.
   const placeable = segmentationRows(rows);
   const keep = assessKeep({
     sample: placeable,
