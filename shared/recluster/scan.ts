@@ -86,7 +86,8 @@ export async function readProfiles(ids: readonly string[], deps: ReclusterDeps):
 
 /**
  * ScanShard: one nightly shard's population (see `shardPopulation`: only the customers due tonight are read from the
- * table). Each customer's state is brought to the run's asOf (no event-log reads), turned into a sample row, offered
+ * table). Each customer's features are brought to the run's asOf (a customer read tonight: from its state; a carried
+ * one: `carriedFeatures`; no event-log reads), turned into a sample row, offered
  * to a reservoir seeded by (seed, runId, shard) in customer-id order, and appended to the shard's vector file. Writes
  * the sample, the vectors and the population file under the run's prefix (a rerun overwrites them with the same
  * content) and returns the counts.
