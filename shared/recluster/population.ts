@@ -39,6 +39,8 @@ export interface PopulationEntry {
   features: Omit<CustomerFeatures, 'interest'> & { interest: string | null };
   /** The purchase days (local day numbers) for the value backtest and the store's first purchase day. */
   purchaseDays: PurchaseDays;
+  /** A profile stored before the mergeable state (state version 0): its features are all there is of it. */
+  legacy?: true;
 }
 
 /**
@@ -77,6 +79,7 @@ export function entryOf(p: CustomerProfile, asOf: Date, settings: Settings): Pop
     at: evaluationTime(asOf, p.updatedAt).toISOString(),
     features: { ...features, interest: encodeVector(features.interest) },
     purchaseDays: purchaseDaysOf(p.state, featureSettingsOf(settings)),
+    ...(p.state.v === 0 ? { legacy: true as const } : {}),
   };
 }
 
@@ -94,6 +97,8 @@ export function carriedFeatures(entry: PopulationEntry, asOf: Date, settings: Se
   if (!(at.getTime() > from.getTime())) return stored;
   const fs = featureSettingsOf(settings);
   const refreshed = refreshFeatures(stored, from, at, fs);
+  // A legacy profile has no purchase days: T moves as `featuresAsOf` moves it for such a profile (refreshFeatures).
+  if (entry.legacy) return refreshed;
   const firstDay = firstPurchaseDayOfDays(entry.purchaseDays);
   return {
     ...refreshed,

@@ -8,6 +8,7 @@ import type { CustomerProfile } from '../../../shared/customer/profile';
 import {
   backtestRowOf,
   backtestRowOfDays,
+  emptyState,
   firstPurchaseDayOf,
   firstPurchaseDayOfDays,
 } from '../../../shared/customer/state';
@@ -189,6 +190,20 @@ describe("a carried population entry: tonight's features without the state", () 
       [20_740, 20_831],
     ] as const)
       expect(backtestRowOfDays(entry.purchaseDays, cal, hold)).toEqual(backtestRowOf(profile.state, cal, hold, fs));
+  });
+
+  test('a profile stored before the mergeable state (version 0) is carried as featuresAsOf moves it', () => {
+    const legacy = {
+      ...profile,
+      state: { ...emptyState(), v: 0 },
+      features: foldEvents(events, readAt, fs),
+    } as unknown as CustomerProfile;
+    const carried = entryOf(legacy, readAt, store);
+    expect(carried.legacy).toBe(true);
+    for (const night of ['2026-10-23T07:00:00Z', '2027-01-22T08:00:00Z']) {
+      const asOf = new Date(night);
+      expectClose(carriedFeatures(carried, asOf, store), featuresAsOf(legacy, asOf, store));
+    }
   });
 
   test("a profile written after the run's asOf is evaluated at its own time, as a fresh read", () => {
