@@ -756,16 +756,6 @@ export function purchaseDaysOf(s: CustomerState, settings: FeatureSettings): Pur
  * Null when the customer had not bought by the calibration end, or when orders summarised behind the compaction
  * watermark reach past it (their days can no longer be placed on either side). Day numbers are local calendar days.
  */
-export function backtestRowOf(
-  s: CustomerState,
-  calibrationEndDay: number,
-  holdoutEndDay: number,
-  settings: FeatureSettings,
-): { x: number; tx: number; T: number; actual: number } | null {
-  return backtestRowOfDays(purchaseDaysOf(s, settings), calibrationEndDay, holdoutEndDay);
-}
-
-/** `backtestRowOf` from the purchase days alone. */
 export function backtestRowOfDays(
   days: PurchaseDays,
   calibrationEndDay: number,
@@ -789,12 +779,6 @@ export function backtestRowOfDays(
 }
 
 /** The first purchase day (local day number) of the customer, or null before any. */
-export function firstPurchaseDayOf(s: CustomerState, settings: FeatureSettings): number | null {
-  if (s.compacted?.firstDay !== null && s.compacted?.firstDay !== undefined) return s.compacted.firstDay;
-  return orderBook(s, settings).days[0]?.day ?? null;
-}
-
-/** `firstPurchaseDayOf` from the purchase days alone. */
 export function firstPurchaseDayOfDays(days: PurchaseDays): number | null {
   return days.compacted?.firstDay ?? days.live[0] ?? null;
 }

@@ -126,7 +126,7 @@ export function fitValueModel(rows: readonly ValueRow[], opts: FitValueModelOpti
 
   const rfm = compressRfm(rows);
   const spendRows = rows.filter(isSpendRow);
-  const counts = { customers: rfm.customers, repeatCustomers: rfm.repeatCustomers, spendCustomers: spendRows.length };
+  const counts = valueSampleCounts(rows);
   const priorLabel = opts.priors?.bgnbd ? 'the given prior' : 'the CDNOW prior (Fader, Hardie & Lee 2005)';
 
   let bgnbd: ValueModel['bgnbd'];

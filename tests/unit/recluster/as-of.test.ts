@@ -5,13 +5,7 @@ import { evaluationTime, featuresAsOf } from '../../../shared/recluster/as-of';
 import { foldState } from '../../../shared/customer/fold';
 import { featureSettingsOf } from '../../../shared/customer/update';
 import type { CustomerProfile } from '../../../shared/customer/profile';
-import {
-  backtestRowOf,
-  backtestRowOfDays,
-  emptyState,
-  firstPurchaseDayOf,
-  firstPurchaseDayOfDays,
-} from '../../../shared/customer/state';
+import { backtestRowOfDays, emptyState, firstPurchaseDayOfDays } from '../../../shared/customer/state';
 import { carriedFeatures, entryOf } from '../../../shared/recluster/population';
 import { testSettings } from '../../support/settings';
 import { makeEvent } from '../../support/factories';
@@ -182,14 +176,23 @@ describe("a carried population entry: tonight's features without the state", () 
     expect(carried.purchase.T).toBeCloseTo(fresh.purchase.T, 12);
   });
 
-  test("its purchase days give the state's backtest rows and first purchase day", () => {
-    expect(firstPurchaseDayOfDays(entry.purchaseDays)).toBe(firstPurchaseDayOf(profile.state, fs));
-    for (const [cal, hold] of [
-      [20_600, 20_700],
-      [20_720, 20_811],
-      [20_740, 20_831],
-    ] as const)
-      expect(backtestRowOfDays(entry.purchaseDays, cal, hold)).toEqual(backtestRowOf(profile.state, cal, hold, fs));
+  test('its purchase days are the local days of its orders, fully refunded ones left out; they give the backtest rows', () => {
+    // Orders at 09:30 UTC on 2 June, 23:59 UTC on 3 September and 00:01 UTC on 10 September are local (New York)
+    // days 2 June, 3 September and 9 September; the order of 20 October was refunded in full.
+    const day = (m: number, d: number) => Date.UTC(2026, m - 1, d) / 86_400_000;
+    expect(entry.purchaseDays).toEqual({ compacted: null, live: [day(6, 2), day(9, 3), day(9, 9)] });
+    expect(firstPurchaseDayOfDays(entry.purchaseDays)).toBe(day(6, 2));
+    // Calibration to 5 September: 2 purchase days (x = 1); the holdout to 30 September holds the third.
+    expect(backtestRowOfDays(entry.purchaseDays, day(9, 5), day(9, 30))).toEqual({
+      x: 1,
+      tx: (day(9, 3) - day(6, 2)) / 7,
+      T: (day(9, 5) - day(6, 2)) / 7,
+      actual: 1,
+    });
+    expect(backtestRowOfDays(entry.purchaseDays, day(6, 1), day(8, 30))).toBeNull();
+    // Orders compacted past the calibration end cannot be placed on either side.
+    const compacted = { compacted: { days: 4, firstDay: day(5, 1), lastDay: day(9, 20) }, live: [] };
+    expect(backtestRowOfDays(compacted, day(9, 5), day(9, 30))).toBeNull();
   });
 
   test('a profile stored before the mergeable state (version 0) is carried as featuresAsOf moves it', () => {
