@@ -7,6 +7,6 @@ export { assignShard, assignCustomer, needsWrite } from './assign';
 export { publishModel, ActiveModelChangedError, type PublishOutput } from './publish';
 export { markFailed, describeCause, safeRunId, type MarkFailedOutput } from './mark-failed';
 export { evaluationTime } from './as-of';
-export { runObjectKeys, decodeVectors, readShardSample, type ShardSampleFile, type VectorRows } from './artifacts';
+export { runObjectKeys, readShardSample, type ShardSampleFile } from './artifacts';
 export { updateRun, newRun, MemoryRunStore } from './runs';
 export { buildRunReport, renderRunReportHtml, type RunReport } from './report';

@@ -3,7 +3,7 @@ import type { ScanOutput, ShardTask } from '../contracts/recluster';
 import type { CustomerProfile } from '../customer/profile';
 import { Reservoir } from '../segmentation/sample';
 import { createRng } from '../util/rng';
-import { runObjectKeys, SAMPLE_FORMAT, VectorsBuilder, writeShardSample, type ShardSampleFile } from './artifacts';
+import { runObjectKeys, SAMPLE_FORMAT, writeShardSample, type ShardSampleFile } from './artifacts';
 import { backtestRowOfDays, firstPurchaseDayOfDays } from '../customer/state';
 import { localDayNumber } from '../customer/money-time';
 import { featureSettingsOf } from '../customer/update';
@@ -87,10 +87,9 @@ export async function readProfiles(ids: readonly string[], deps: ReclusterDeps):
 /**
  * ScanShard: one nightly shard's population (see `shardPopulation`: only the customers due tonight are read from the
  * table). Each customer's features are brought to the run's asOf (a customer read tonight: from its state; a carried
- * one: `carriedFeatures`; no event-log reads), turned into a sample row, offered
- * to a reservoir seeded by (seed, runId, shard) in customer-id order, and appended to the shard's vector file. Writes
- * the sample, the vectors and the population file under the run's prefix (a rerun overwrites them with the same
- * content) and returns the counts.
+ * one: `carriedFeatures`; no event-log reads), turned into a sample row and offered
+ * to a reservoir seeded by (seed, runId, shard) in customer-id order. Writes the sample and the population file under
+ * the run's prefix (a rerun overwrites them with the same content) and returns the counts.
  */
 export async function scanShard(task: ShardTask, deps: ReclusterDeps): Promise<ScanOutput> {
   const { settings } = deps;
@@ -101,12 +100,6 @@ export async function scanShard(task: ShardTask, deps: ReclusterDeps): Promise<S
     shardReservoirCapacity(settings.recluster.sampleSize, task.totalShards),
     createRng(seedFor(settings.recluster.seed, task.runId, task.shard)),
   );
-  const vectors = new VectorsBuilder({
-    runId: task.runId,
-    shard: task.shard,
-    asOf: task.asOf,
-    interestDim: settings.embedding.dimension,
-  });
   const campaigns: CampaignAggregate = {};
   // The value model's backtest: the last BACKTEST_HOLDOUT_WEEKS are the holdout (FitModel decides whether the store
   // has history enough to use it).
@@ -123,7 +116,6 @@ export async function scanShard(task: ShardTask, deps: ReclusterDeps): Promise<S
     if (backtest) row.backtest = backtest;
     addCampaigns(campaigns, features.campaigns, { customerId: entry.id, settings: settings.holdout });
     reservoir.add(row);
-    vectors.add(row.customerId, row.behaviour, row.interest);
   }
   const sampleKey = runObjectKeys.sample(task.runId, task.shard);
   const sample: ShardSampleFile = {
@@ -137,11 +129,7 @@ export async function scanShard(task: ShardTask, deps: ReclusterDeps): Promise<S
     campaigns,
     firstPurchaseDay,
   };
-  await Promise.all([
-    writeShardSample(deps.objects, sampleKey, sample),
-    deps.objects.put(runObjectKeys.vectors(task.runId, task.shard), vectors.build(), 'application/octet-stream'),
-    writePopulation(deps.objects, population),
-  ]);
+  await Promise.all([writeShardSample(deps.objects, sampleKey, sample), writePopulation(deps.objects, population)]);
   deps.metrics.count('ReclusterCustomersScanned', reservoir.seen);
   deps.metrics.count('ReclusterProfilesRead', population.read);
   if (population.mode === 'full') deps.metrics.count('ReclusterFullShards');

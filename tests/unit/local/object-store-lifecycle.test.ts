@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { LocalObjectStore } from '../../../local/object-store';
 import { RUN_OBJECT_RETENTION } from '../../../shared/contracts/recluster';
 import { runObjectKeys } from '../../../shared/recluster/artifacts';
+import { populationKey } from '../../../shared/recluster/population';
 
 const T0 = Date.parse('2026-11-10T03:00:00Z');
 const HOUR = 3_600_000;
@@ -17,8 +18,12 @@ describe.each([
   { name: 'on disk', dir: () => mkdtempSync(join(tmpdir(), 'shoal-lifecycle-')) },
 ])('local bucket lifecycle ($name), as the recluster bucket rules', ({ dir }) => {
   const cases = [
-    { name: '23 h after the run: everything still there', after: 23 * HOUR, left: ['report', 'sample', 'vectors'] },
-    { name: '24 h after the run: shard samples and vectors expired, report kept', after: 24 * HOUR, left: ['report'] },
+    { name: '23 h after the run: everything still there', after: 23 * HOUR, left: ['population', 'report', 'sample'] },
+    {
+      name: '24 h after the run: shard samples and population files expired, report kept',
+      after: 24 * HOUR,
+      left: ['report'],
+    },
     { name: '30 days after the run: the report expired too', after: 30 * 24 * HOUR, left: [] },
   ];
   it.each(cases)('$name', async ({ after, left }) => {
@@ -26,7 +31,7 @@ describe.each([
     const store = new LocalObjectStore({ ...(dir ? { dir: dir() } : {}), clock: () => now });
     const keys = {
       sample: runObjectKeys.sample('r1', 0),
-      vectors: runObjectKeys.vectors('r1', 0),
+      population: populationKey('r1', 0),
       report: runObjectKeys.reportJson('r1'),
     };
     for (const key of Object.values(keys)) await store.put(key, '{"customerId":"c-1"}');
