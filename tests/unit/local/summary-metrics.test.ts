@@ -1,6 +1,7 @@
 import {
   consumerMetrics,
   formatTargets,
+  worstIdWindow,
   plantedAri,
   supervisedAriBound,
   type RunDiagnostics,
@@ -144,6 +145,55 @@ describe('consumerMetrics', () => {
     expect(formatTargets(metrics.targets)).toContain(
       '✓ planted-persona ARI (customers with ≥ 10 events): 0.93 (target ≥ 0.9)',
     );
+  });
+});
+
+describe('worstIdWindow: the ids target over 45 nights', () => {
+  // One model a night with k = 2; the pair of ids is renewed every `every` nights.
+  const nights = (days: number, every: number) =>
+    Array.from({ length: days }, (_, d) => {
+      const n = Math.floor(d / every);
+      return published(d + 1, [`seg-${2 * n + 1}`, `seg-${2 * n + 2}`]);
+    });
+
+  test('a run of at most 45 nights has one window, the whole run: 6 ids over 30 nights at k = 2 is 3, missed', () => {
+    const w = worstIdWindow(nights(30, 10))!;
+    expect(w).toMatchObject({ ids: 6, k: 2, windows: 1 });
+    const t = consumerMetrics({
+      segmentChanged: [],
+      modelPublished: nights(30, 10),
+      driftDetected: [],
+      runs: [],
+      customers: 1,
+      start: START,
+    }).targets.find((x) => x.name.startsWith('distinct'))!;
+    expect(t).toMatchObject({ name: 'distinct segment ids / final k', value: 3, met: false });
+  });
+
+  test('a year whose ids are renewed every 60 nights: 12 ids over the run, but at most 4 in any 45 nights (2 × k), met', () => {
+    const models = nights(360, 60);
+    const w = worstIdWindow(models)!;
+    expect(w.ids).toBe(4);
+    expect(w.k).toBe(2);
+    expect(w.windows).toBe(360 - 45 + 1);
+    const t = consumerMetrics({
+      segmentChanged: [],
+      modelPublished: models,
+      driftDetected: [],
+      runs: [],
+      customers: 1,
+      start: START,
+    }).targets.find((x) => x.name.startsWith('distinct'))!;
+    expect(t).toMatchObject({ name: 'distinct segment ids / k, worst 45 nights', value: 2, met: true });
+  });
+
+  test('a year whose ids are renewed every 20 nights: a 45-night window holds up to 4 pairs, 8 ids at k = 2, missed', () => {
+    const w = worstIdWindow(nights(360, 20))!;
+    expect(w.ids / w.k).toBe(4);
+  });
+
+  test('no model published: no window', () => {
+    expect(worstIdWindow([])).toBeNull();
   });
 });
 
