@@ -16,7 +16,7 @@
 import { cpus } from 'node:os';
 import { localSettings } from '../local/run';
 import { simulateStore } from '../local/simulator';
-import { plantedAri, supervisedAriBound } from '../local/summary-metrics';
+import { plantedAri, supervisedAriBound, switchOracleNight } from '../local/summary-metrics';
 import { validateInbound } from '../shared/contracts/validate';
 import { applyEvent, emptyState, featuresOf, type CustomerState } from '../shared/customer/state';
 import { assignWithHysteresis, reclusterMarginOf, softAssign, type CurrentAssignment } from '../shared/domain/assign';
@@ -62,7 +62,7 @@ const touched = new Set<string>();
 const moves: { id: string; at: number; reason: 'event' | 'recluster' }[] = [];
 let model: SegmentationModel | null = null;
 const placedAt = new Map<string, number>();
-const oracle = { hit: 0, total: 0 };
+const oracle = { hit: 0, total: 0, misses: new Map<string, number>() };
 const switchDiag: { pair: string; moved: boolean; nearestIsCurrent: boolean; ratio: number | null }[] = [];
 let start = 0;
 
@@ -150,40 +150,26 @@ for (const day of store.days()) {
       moves.length - before,
     );
   }
-  if (model) {
-    // Oracle bound: nearest planted-persona mean (non-switchers with ≥ 10 events, tonight) of each switcher whose
-    // week ends tonight. If even the persona means cannot tell, no segmentation of these vectors can.
-    const dueTonight = [...store.truth].filter(([, t]) => {
-      const due = (t.switchedAt?.getTime() ?? -Infinity) + 7 * DAY;
-      return due > night.getTime() - DAY && due <= night.getTime();
-    });
-    if (dueTonight.length) {
-      const sums = new Map<string, { v: Float64Array; n: number }>();
-      for (const [id, st] of states) {
-        const t = store.truth.get(id)!;
-        if (t.switchedAt || st.events < 10) continue;
-        const f = featuresOf(st, night, fs);
-        const v = buildVector(behaviourRow(f), f.interest, model);
-        const e = sums.get(t.persona) ?? { v: new Float64Array(v.length), n: 0 };
-        for (let j = 0; j < v.length; j++) e.v[j]! += v[j]!;
-        e.n += 1;
-        sums.set(t.persona, e);
-      }
-      for (const [id, t] of dueTonight) {
-        const st = states.get(id);
-        if (!st) continue;
-        const f = featuresOf(st, night, fs);
-        const v = buildVector(behaviourRow(f), f.interest, model);
-        let best = '';
-        let bestD = Infinity;
-        for (const [p, e] of sums) {
-          let d = 0;
-          for (let j = 0; j < v.length; j++) d += (v[j]! - e.v[j]! / e.n) ** 2;
-          if (d < bestD) [best, bestD] = [p, d];
-        }
-        oracle.total += 1;
-        if (best === t.switchedTo) oracle.hit += 1;
-      }
+  const dueTonight = [...store.truth.values()].some((t) => {
+    const end = (t.switchedAt?.getTime() ?? -Infinity) + 7 * DAY;
+    return end > night.getTime() - DAY && end <= night.getTime();
+  });
+  if (model && dueTonight) {
+    // Oracle bound (switchOracleNight, as the run computes it): the nearest planted-persona mean of each switcher
+    // whose week ends tonight. If even the persona means cannot tell, no segmentation of these vectors can.
+    const vectors = new Map<string, ArrayLike<number>>();
+    const events = new Map<string, number>();
+    for (const [id, st] of states) {
+      const f = featuresOf(st, night, fs);
+      vectors.set(id, buildVector(behaviourRow(f), f.interest, model));
+      events.set(id, st.events);
+    }
+    const tonight = switchOracleNight({ night, vectors, truth: store.truth, eventCounts: events });
+    oracle.hit += tonight.hit;
+    oracle.total += tonight.total;
+    for (const m of tonight.misses) {
+      const key = `${m.from}->${m.to}`;
+      oracle.misses.set(key, (oracle.misses.get(key) ?? 0) + 1);
     }
   }
   if (process.env.LAB_DETAIL && model) {
@@ -283,5 +269,6 @@ if (process.env.LAB_DETAIL) {
   console.log('by persona', Object.fromEntries([...byPersona].sort((a, b) => b[1] - a[1])));
   for (const d of switchDiag.filter((x) => !x.moved))
     console.log('unmoved switcher', d.pair, d.nearestIsCurrent ? 'nearest is current' : `ratio ${d.ratio?.toFixed(2)}`);
+  console.log('oracle misses by switch', Object.fromEntries([...oracle.misses].sort((a, b) => b[1] - a[1])));
   console.log('moves per moving customer', Object.fromEntries([...hist].sort((a, b) => a[0] - b[0])));
 }

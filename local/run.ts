@@ -19,7 +19,7 @@ import { createNdjsonRecorder, simulateStore, type Delivery } from './simulator'
 import { startEmbeddedStack, type EmbeddedStack } from './stack';
 import { cachedTemplate } from './template-cache';
 import { startLocalNarration, writeSegmentsJson } from './catalogue';
-import { consumerMetricsForStack, type ConsumerMetrics } from './summary-metrics';
+import { consumerMetricsForStack, populationVectors, switchOracleNight, type ConsumerMetrics } from './summary-metrics';
 import { buildReclusterHandlers, reclusterDepsForStack, runReclusterLocally } from './stepfunctions';
 
 const DAY_MS = 86_400_000;
@@ -236,6 +236,9 @@ export async function runLocal(opts: RunOptions): Promise<RunSummary> {
 
     let reclusterSeconds = 0;
     const work: NightWork[] = [];
+    let truth: ReturnType<typeof simulateStore>['truth'] | null = null;
+    // The switchers target's oracle bound, night by night (switchOracleNight), from the night's population files.
+    const switchOracle = { hit: 0, total: 0 };
     const nightly = async (night: Date) => {
       await drain();
       if (customersSeen.size < (opts.minCustomersToCluster ?? 100)) return;
@@ -261,7 +264,20 @@ export async function runLocal(opts: RunOptions): Promise<RunSummary> {
         written: delta('ReclusterProfilesWritten') + delta('ReclusterProfilesRefreshed'),
         full: record?.nightly?.fullReason ?? (delta('ReclusterFullShards') > 0 ? 'full shard(s)' : null),
       });
-      // The previous run's shard files (samples, vectors, population) have served tonight: S3 expires them after a
+      if (truth) {
+        const dueTonight = [...truth.values()].some((t) => {
+          const end = (t.switchedAt?.getTime() ?? Number.NEGATIVE_INFINITY) + 7 * DAY_MS;
+          return end > night.getTime() - DAY_MS && end <= night.getTime();
+        });
+        const active = dueTonight ? await stack.modelStore.getActive() : null;
+        const vectors = active ? await populationVectors(objects, runId, active, settings) : null;
+        if (vectors) {
+          const tonight = switchOracleNight({ night, vectors, truth, eventCounts });
+          switchOracle.hit += tonight.hit;
+          switchOracle.total += tonight.total;
+        }
+      }
+      // The previous run's shard files (samples, population) have served tonight: S3 expires them after a
       // day (RUN_OBJECT_RETENTION); a long local run drops them now. Its model artifact stays for the summary.
       const previousRunId = runIds[runIds.length - 2];
       if (previousRunId) await objects.expire([{ prefix: `runs/${previousRunId}/shards/`, days: 0 }], clock.getTime());
@@ -298,7 +314,6 @@ export async function runLocal(opts: RunOptions): Promise<RunSummary> {
     };
 
     const rateOf = (n: number) => Math.round(n / Math.max(1e-3, (performance.now() - started) / 1000));
-    let truth: ReturnType<typeof simulateStore>['truth'] | null = null;
     if (opts.source.kind === 'simulate') {
       const store = simulateStore({ customers: opts.source.customers, days: opts.source.days, seed: opts.source.seed });
       truth = store.truth;
@@ -398,7 +413,7 @@ export async function runLocal(opts: RunOptions): Promise<RunSummary> {
       objects,
       runIds,
       start: new Date(Math.floor((firstArrival ?? clock).getTime() / DAY_MS) * DAY_MS),
-      ...(truth ? { truth } : {}),
+      ...(truth ? { truth, switchOracle } : {}),
       eventCounts,
     });
     const switched = new Set([...(truth?.entries() ?? [])].filter(([, t]) => t.switchedAt).map(([id]) => id));

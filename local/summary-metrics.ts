@@ -12,6 +12,9 @@ import { adjustedRandIndex } from '../shared/segmentation/metrics';
 import { mapLimit } from '../shared/util/concurrency';
 import { DynamoRunStore, documentClient } from '../shared/adapters/dynamo';
 import { behaviourRow, buildVector } from '../shared/domain/vector';
+import type { Settings } from '../shared/config/settings';
+import { carriedFeatures, readPopulation } from '../shared/recluster/population';
+import type { SegmentationModel } from '../shared/segmentation/model';
 import type { ReportData } from './report';
 import type { EmbeddedStack } from './stack';
 
@@ -111,7 +114,13 @@ export interface ConsumerMetrics {
    * within 7 days of the switch. `censored` switched later: their week is not over, so they are left out of the share
    * (right-censoring; counting them as failures would charge the system for days the run never had).
    */
-  switchers: { count: number; movedWithin7DaysShare: number; censored: number } | null;
+  switchers: {
+    count: number;
+    movedWithin7DaysShare: number;
+    censored: number;
+    /** The oracle bound (see `switchOracleNight`): its share of hits and the switchers it judged; absent if not given. */
+    bound?: { share: number; judged: number };
+  } | null;
   /** Distinct segment ids any published model carried, and the final model's k. */
   distinctSegmentIds: number;
   finalK: number | null;
@@ -145,6 +154,8 @@ export interface ConsumerMetricsInput {
   ari?: number | null;
   /** Supervised upper bound on that ARI from the same features (see supervisedAriBound). */
   ariBound?: number | null;
+  /** The switchers target's oracle bound, summed over the nights (see switchOracleNight). */
+  switchOracle?: { hit: number; total: number } | null;
 }
 
 const dayOf = (iso: string) => iso.slice(0, 10);
@@ -265,6 +276,9 @@ export function consumerMetrics(input: ConsumerMetricsInput): ConsumerMetrics {
       count: observed,
       movedWithin7DaysShare: observed ? movedInTime / observed : 0,
       censored: switched.size - observed,
+      ...(input.switchOracle?.total
+        ? { bound: { share: input.switchOracle.hit / input.switchOracle.total, judged: input.switchOracle.total } }
+        : {}),
     };
   }
 
@@ -291,7 +305,9 @@ export function consumerMetrics(input: ConsumerMetricsInput): ConsumerMetrics {
     {
       name: 'switchers moved within 7 days',
       value: switchers?.movedWithin7DaysShare ?? null,
-      threshold: '≥ 0.95',
+      threshold: switchers?.bound
+        ? `≥ 0.95; oracle bound ${Number(switchers.bound.share.toPrecision(3))}, see above`
+        : '≥ 0.95',
       met: switchers && switchers.count > 0 ? switchers.movedWithin7DaysShare >= 0.95 : null,
     },
     {
@@ -331,6 +347,86 @@ export function consumerMetrics(input: ConsumerMetricsInput): ConsumerMetrics {
     driftEvents: input.driftDetected.length,
     targets,
   };
+}
+
+/** Simulator truth of one customer, as the local run keeps it. */
+export interface PlantedTruth {
+  persona: string;
+  switchedTo?: string;
+  switchedAt?: Date;
+  kind: string;
+}
+
+/**
+ * The switchers target's oracle bound for one night. Each switcher whose week ends tonight (`switchedAt` + 7 days in
+ * (night − 1 day, night]) is placed at the nearest planted-persona mean of tonight's vectors, the means taken over
+ * the non-switchers with at least 10 events; a hit is its new persona. The persona means are knowledge no
+ * segmentation has: over the nights, the share of hits bounds the share of switchers that any placement of the same
+ * vectors can move into their new persona within 7 days. Returns the hits, the switchers judged tonight (those
+ * without a vector tonight are not judged) and, for each miss, its switch and the persona whose mean was nearest.
+ */
+export function switchOracleNight(input: {
+  night: Date;
+  /** Tonight's vector (`buildVector` with the active model) of every customer of the population. */
+  vectors: ReadonlyMap<string, ArrayLike<number>>;
+  truth: ReadonlyMap<string, PlantedTruth>;
+  eventCounts: ReadonlyMap<string, number>;
+}): { hit: number; total: number; misses: { from: string; to: string; nearest: string }[] } {
+  const night = input.night.getTime();
+  const due = [...input.truth].filter(([id, t]) => {
+    const end = (t.switchedAt?.getTime() ?? Number.NEGATIVE_INFINITY) + 7 * DAY_MS;
+    return end > night - DAY_MS && end <= night && input.vectors.has(id);
+  });
+  const misses: { from: string; to: string; nearest: string }[] = [];
+  if (!due.length) return { hit: 0, total: 0, misses };
+  const sums = new Map<string, { v: Float64Array; n: number }>();
+  for (const [id, v] of input.vectors) {
+    const t = input.truth.get(id);
+    if (!t || t.kind !== 'customer' || t.switchedAt || (input.eventCounts.get(id) ?? 0) < 10) continue;
+    const e = sums.get(t.persona) ?? { v: new Float64Array(v.length), n: 0 };
+    for (let j = 0; j < v.length; j++) e.v[j]! += v[j]!;
+    e.n += 1;
+    sums.set(t.persona, e);
+  }
+  let hit = 0;
+  for (const [id, t] of due) {
+    const v = input.vectors.get(id)!;
+    let best = '';
+    let bestD = Number.POSITIVE_INFINITY;
+    for (const [persona, e] of sums) {
+      let d = 0;
+      for (let j = 0; j < v.length; j++) d += (v[j]! - e.v[j]! / e.n) ** 2;
+      if (d < bestD) [best, bestD] = [persona, d];
+    }
+    if (best === t.switchedTo) hit += 1;
+    else misses.push({ from: t.persona, to: t.switchedTo ?? t.persona, nearest: best });
+  }
+  return { hit, total: due.length, misses };
+}
+
+/**
+ * Tonight's vectors of every customer of a nightly run's population files (each entry brought to the run's asOf by
+ * `carriedFeatures`), in the active model's space. Null when a shard's file is missing (the run stopped before it).
+ */
+export async function populationVectors(
+  objects: ObjectStore,
+  runId: string,
+  model: SegmentationModel,
+  settings: Settings,
+): Promise<Map<string, ArrayLike<number>> | null> {
+  const first = await readPopulation(objects, runId, 0);
+  if (!first) return null;
+  const vectors = new Map<string, ArrayLike<number>>();
+  for (let shard = 0; shard < first.totalShards; shard++) {
+    const file = shard === 0 ? first : await readPopulation(objects, runId, shard);
+    if (!file) return null;
+    const asOf = new Date(file.asOf);
+    for (const e of file.customers) {
+      const f = carriedFeatures(e, asOf, settings);
+      vectors.set(e.id, buildVector(behaviourRow(f), f.interest, model));
+    }
+  }
+  return vectors;
 }
 
 /** One line per target, as a run prints them: "✓ name: value (threshold)". */
@@ -472,9 +568,11 @@ export interface LocalRunContext {
   /** Start of the simulated period (or of the replay). */
   start: Date;
   /** Simulator truth: planted persona (after any switch) and switch instant per customer. */
-  truth?: ReadonlyMap<string, { persona: string; switchedTo?: string; switchedAt?: Date; kind: string }>;
+  truth?: ReadonlyMap<string, PlantedTruth>;
   /** Events delivered per customer (for the ≥ 10-events ARI). */
   eventCounts?: ReadonlyMap<string, number>;
+  /** The switchers target's oracle bound, summed over the run's nights (see switchOracleNight). */
+  switchOracle?: { hit: number; total: number };
 }
 
 /**
@@ -528,6 +626,7 @@ export async function consumerMetricsForStack(
           switchedAt: new Map([...context.truth].map(([id, t]) => [id, t.switchedAt])),
           ari: context.eventCounts ? plantedAri(assigned, persona, context.eventCounts) : null,
           ariBound: bound?.bound ?? null,
+          switchOracle: context.switchOracle ?? null,
         }
       : {}),
   });
@@ -537,6 +636,11 @@ export async function consumerMetricsForStack(
     ...(bound
       ? [
           `supervised ARI bound (${labels.length} customers with ≥ 10 events): k-NN ${bound.knn.toFixed(4)}, nearest class mean ${bound.nearestMean.toFixed(4)}`,
+        ]
+      : []),
+    ...(metrics.switchers?.bound
+      ? [
+          `switchers' oracle bound: on the night each of ${metrics.switchers.bound.judged} switchers' week ended, the nearest planted-persona mean (non-switchers with ≥ 10 events) was its new persona for ${Number(metrics.switchers.bound.share.toPrecision(3))} of them; no segmentation of these features knows those means`,
         ]
       : []),
     ...formatTargets(metrics.targets),

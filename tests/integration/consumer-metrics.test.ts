@@ -50,6 +50,15 @@ test('at least 40 % of switchers whose week is over move within it (target 95 %:
   expect(metrics.switchers!.movedWithin7DaysShare).toBeGreaterThanOrEqual(0.4);
 });
 
+test('the run judges every switcher against the oracle bound, on the night its week ends; the bound stays below 0.95', () => {
+  // The bound is what the persona means place in the new persona (switchOracleNight): 0.833 of 30 at this size. A
+  // bound under the target is the evidence that the target is beyond these features (README, issue #10).
+  expect(metrics.switchers!.bound!.judged).toBe(metrics.switchers!.count);
+  expect(metrics.switchers!.bound!.share).toBeLessThan(0.95);
+  expect(metrics.switchers!.bound!.share).toBeGreaterThanOrEqual(metrics.switchers!.movedWithin7DaysShare);
+  expect(target('switchers moved within 7 days').threshold).toMatch(/^≥ 0\.95; oracle bound 0\.\d+/);
+});
+
 test('moves over all reasons stay under 0.02 per customer-night (0.32 before continuity)', () => {
   expect(metrics.movesPerCustomerNight).toBeLessThan(0.02);
   const total = metrics.nights.reduce((s, n) => s + n.moves, 0);

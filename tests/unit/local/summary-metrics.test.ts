@@ -1,6 +1,7 @@
 import {
   consumerMetrics,
   formatTargets,
+  switchOracleNight,
   worstIdWindow,
   plantedAri,
   supervisedAriBound,
@@ -194,6 +195,84 @@ describe('worstIdWindow: the ids target over 45 nights', () => {
 
   test('no model published: no window', () => {
     expect(worstIdWindow([])).toBeNull();
+  });
+});
+
+describe('switchOracleNight: the switchers target’s oracle bound', () => {
+  const night = new Date('2026-01-20T00:00:00Z');
+  const day = (n: number) => new Date(night.getTime() + n * 86_400_000);
+  // Two personas 10 apart on one axis; a third (books) whose customers all have fewer than 10 events.
+  const truth = new Map([
+    ['a1', { persona: 'garden', kind: 'customer' }],
+    ['a2', { persona: 'garden', kind: 'customer' }],
+    ['b1', { persona: 'toys', kind: 'customer' }],
+    ['b2', { persona: 'toys', kind: 'customer' }],
+    ['c1', { persona: 'books', kind: 'customer' }],
+    // Week ends tonight (switched 7 days ago, at 10:00), already at the toys mean: a hit.
+    [
+      's-hit',
+      {
+        persona: 'garden',
+        switchedTo: 'toys',
+        switchedAt: new Date(day(-7).getTime() - 14 * 3_600_000),
+        kind: 'customer',
+      },
+    ],
+    // Week ends tonight, still at the garden mean: a miss, nearest garden.
+    ['s-miss', { persona: 'toys', switchedTo: 'garden', switchedAt: day(-7), kind: 'customer' }],
+    // Week ends tonight, into a persona without a mean (too few events): cannot be a hit.
+    ['s-books', { persona: 'garden', switchedTo: 'books', switchedAt: day(-7), kind: 'customer' }],
+    // Week ended last night, and ends tomorrow: not judged tonight.
+    ['s-last', { persona: 'garden', switchedTo: 'toys', switchedAt: day(-8), kind: 'customer' }],
+    ['s-next', { persona: 'garden', switchedTo: 'toys', switchedAt: day(-6), kind: 'customer' }],
+  ]);
+  const vectors = new Map<string, number[]>([
+    ['a1', [0, 0]],
+    ['a2', [0, 2]],
+    ['b1', [10, 0]],
+    ['b2', [10, 2]],
+    ['c1', [5, 40]],
+    ['s-hit', [9, 1]],
+    ['s-miss', [10, 1]],
+    ['s-books', [5, 39]],
+    ['s-last', [10, 1]],
+    ['s-next', [10, 1]],
+  ]);
+  const eventCounts = new Map([...vectors.keys()].map((id) => [id, id === 'c1' ? 9 : 25]));
+
+  test('judges the switchers whose week ends tonight: one hit, two misses, each with the nearest persona', () => {
+    const r = switchOracleNight({ night, vectors, truth, eventCounts });
+    expect(r.hit).toBe(1);
+    expect(r.total).toBe(3);
+    expect(r.misses).toEqual(
+      expect.arrayContaining([
+        { from: 'toys', to: 'garden', nearest: 'toys' },
+        { from: 'garden', to: 'books', nearest: 'garden' },
+      ]),
+    );
+  });
+
+  test('a switcher without a vector tonight is not judged', () => {
+    const without = new Map(vectors);
+    without.delete('s-miss');
+    expect(switchOracleNight({ night, vectors: without, truth, eventCounts }).total).toBe(2);
+  });
+
+  test('the bound is printed beside the target, which keeps its threshold of 0.95', () => {
+    const metrics = consumerMetrics({
+      segmentChanged: [],
+      modelPublished: [],
+      driftDetected: [],
+      runs: [runOf(30)],
+      customers: 10,
+      start: START,
+      switchedAt: new Map([['s', new Date(START.getTime() + 10 * 86_400_000)]]),
+      switchOracle: { hit: 3, total: 4 },
+    });
+    expect(metrics.switchers!.bound).toEqual({ share: 0.75, judged: 4 });
+    expect(formatTargets(metrics.targets)).toContain(
+      '✗ switchers moved within 7 days: 0 (target ≥ 0.95; oracle bound 0.75, see above)',
+    );
   });
 });
 
