@@ -10,7 +10,7 @@ import { mapLimit } from '../util/concurrency';
 import { refreshFeatures } from '../domain/features';
 import { evaluationTime, featuresAsOf } from './as-of';
 import type { ReclusterDeps } from './deps';
-import { isLive, readPopulation, stateHashOf, type PopulationEntry } from './population';
+import { isLive, readRevisions, stateHashOf } from './population';
 import { readProfiles } from './scan';
 
 const CHUNK = 128;
@@ -227,8 +227,8 @@ export async function placeShard(
   deps: ReclusterDeps,
 ): Promise<ShardPlacement> {
   const asOf = new Date(task.asOf);
-  const population = await readPopulation(deps.objects, task.runId, task.shard);
-  const entries = new Map<string, PopulationEntry>((population?.customers ?? []).map((e) => [e.id, e]));
+  const population = await readRevisions(deps.objects, task.runId, task.shard);
+  const entries = population?.byId ?? new Map<string, { rev: number; stateHash: string }>();
   const full =
     opts.fullReason ??
     (deps.settings.recluster.fullNights

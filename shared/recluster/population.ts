@@ -22,6 +22,25 @@ export const POPULATION_FORMAT = 'shoal-population/2';
 export const populationKey = (runId: string, shard: number) => `runs/${runId}/shards/${shard}.population.json`;
 
 /**
+ * Object key of a shard's revisions file: of tonight's population, only what AssignShard checks (each customer's
+ * revision and state hash), so that it does not parse every customer's features a second time.
+ */
+export const revisionsKey = (runId: string, shard: number) => `runs/${runId}/shards/${shard}.revisions.json`;
+export const REVISIONS_FORMAT = 'shoal-population-revisions/1';
+
+/** A shard's revisions file: `ids[i]` was read at revision `revs[i]`, its state hashing to `hashes[i]`. */
+export interface PopulationRevisions {
+  format: typeof REVISIONS_FORMAT;
+  runId: string;
+  shard: number;
+  mode: PopulationFile['mode'];
+  reason: string | null;
+  ids: string[];
+  revs: number[];
+  hashes: string[];
+}
+
+/**
  * What the night keeps of one live customer between nights: what ScanShard derives a sample row from, as of the
  * instant `at` the customer was last read (the stored stage, `updatedAt`), and the revision it was read at. A carried
  * entry gives the row a fresh read of the same revision gives (to floating-point rounding: see `carriedFeatures`).
@@ -127,6 +146,55 @@ export async function readPopulation(
   return file;
 }
 
+/** Writes a shard's population file and its revisions file (see `revisionsKey`). */
 export async function writePopulation(objects: ObjectStore, file: PopulationFile): Promise<void> {
-  await putJson(objects, populationKey(file.runId, file.shard), file);
+  const revisions: PopulationRevisions = {
+    format: REVISIONS_FORMAT,
+    runId: file.runId,
+    shard: file.shard,
+    mode: file.mode,
+    reason: file.reason,
+    ids: file.customers.map((e) => e.id),
+    revs: file.customers.map((e) => e.rev),
+    hashes: file.customers.map((e) => e.stateHash),
+  };
+  await Promise.all([
+    putJson(objects, populationKey(file.runId, file.shard), file),
+    putJson(objects, revisionsKey(file.runId, file.shard), revisions),
+  ]);
+}
+
+/**
+ * The revisions of a shard's population tonight, by customer id, and how the population was built. Null when
+ * neither the revisions file nor the population file is there (a run scanned before revisions files existed is read
+ * from its population file).
+ */
+export async function readRevisions(
+  objects: ObjectStore,
+  runId: string,
+  shard: number,
+): Promise<{
+  mode: PopulationFile['mode'];
+  reason: string | null;
+  byId: Map<string, { rev: number; stateHash: string }>;
+} | null> {
+  const file = await getJson<PopulationRevisions>(objects, revisionsKey(runId, shard)).catch(() => null);
+  if (
+    file &&
+    file.format === REVISIONS_FORMAT &&
+    Array.isArray(file.ids) &&
+    file.ids.length === file.revs?.length &&
+    file.ids.length === file.hashes?.length
+  ) {
+    const byId = new Map<string, { rev: number; stateHash: string }>();
+    file.ids.forEach((id, i) => byId.set(id, { rev: file.revs[i]!, stateHash: file.hashes[i]! }));
+    return { mode: file.mode, reason: file.reason, byId };
+  }
+  const population = await readPopulation(objects, runId, shard);
+  if (!population) return null;
+  return {
+    mode: population.mode,
+    reason: population.reason,
+    byId: new Map(population.customers.map((e) => [e.id, { rev: e.rev, stateHash: e.stateHash }])),
+  };
 }
