@@ -3,7 +3,7 @@
  * full schema: older versions get their defaults, a damaged state is refused with a ZodError rather than trusted.
  */
 import { ZodError } from 'zod';
-import { decodeState, encodeState } from '../../../shared/customer/item';
+import { decodeState, decodeVector, encodeState, encodeVector } from '../../../shared/customer/item';
 import { applyEvent, emptyState, FEATURE_VERSION } from '../../../shared/customer/state';
 import { featureSettingsOf } from '../../../shared/customer/update';
 import { makeEvent } from '../../support/factories';
@@ -41,5 +41,25 @@ describe('decodeState', () => {
     const o = JSON.parse(encodeState(sampleState())) as Record<string, unknown>;
     damage(o);
     expect(() => decodeState(JSON.stringify(o))).toThrow(ZodError);
+  });
+});
+
+describe('encodeVector / decodeVector', () => {
+  const bits = (v: readonly number[]) => Array.from(new Uint32Array(Float64Array.from(v).buffer));
+
+  test('round-trip bit for bit, at every length from 1 to 40 floats', () => {
+    const values = [0.1 + 1e-17, -2 / 3, Math.PI, 1e300, -0, 5e-324, -1e-310, 1];
+    for (let n = 1; n <= 40; n++) {
+      const v = Array.from({ length: n }, (_, i) => values[i % values.length]! * (1 + i / 1e3));
+      const back = decodeVector(encodeVector(v));
+      expect(back).toHaveLength(n);
+      expect(bits(back!)).toEqual(bits(v));
+      expect(Object.is(back![4 % n], v[4 % n])).toBe(true);
+    }
+  });
+
+  test('null stays null; an empty vector stays empty', () => {
+    expect(decodeVector(encodeVector(null))).toBeNull();
+    expect(decodeVector(encodeVector([]))).toEqual([]);
   });
 });
