@@ -157,17 +157,20 @@ describe('worstIdWindow: the ids target over 45 nights', () => {
       return published(d + 1, [`seg-${2 * n + 1}`, `seg-${2 * n + 2}`]);
     });
 
-  test('a run of at most 45 nights has one window, the whole run: 6 ids over 30 nights at k = 2 is 3, missed', () => {
-    const w = worstIdWindow(nights(30, 10))!;
-    expect(w).toMatchObject({ ids: 6, k: 2, windows: 1 });
-    const t = consumerMetrics({
+  const idsTarget = (modelPublished: ModelPublished[]) =>
+    consumerMetrics({
       segmentChanged: [],
-      modelPublished: nights(30, 10),
+      modelPublished,
       driftDetected: [],
       runs: [],
       customers: 1,
       start: START,
     }).targets.find((x) => x.name.startsWith('distinct'))!;
+
+  test('a run of at most 45 nights has one window, the whole run: 6 ids over 30 nights at k = 2 is 3, missed', () => {
+    const w = worstIdWindow(nights(30, 10))!;
+    expect(w).toMatchObject({ ids: 6, k: 2, windows: 1 });
+    const t = idsTarget(nights(30, 10));
     expect(t).toMatchObject({ name: 'distinct segment ids / final k', value: 3, met: false });
   });
 
@@ -177,14 +180,7 @@ describe('worstIdWindow: the ids target over 45 nights', () => {
     expect(w.ids).toBe(4);
     expect(w.k).toBe(2);
     expect(w.windows).toBe(360 - 45 + 1);
-    const t = consumerMetrics({
-      segmentChanged: [],
-      modelPublished: models,
-      driftDetected: [],
-      runs: [],
-      customers: 1,
-      start: START,
-    }).targets.find((x) => x.name.startsWith('distinct'))!;
+    const t = idsTarget(models);
     expect(t).toMatchObject({ name: 'distinct segment ids / k, worst 45 nights', value: 2, met: true });
   });
 
