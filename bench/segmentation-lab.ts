@@ -16,7 +16,7 @@
 import { cpus } from 'node:os';
 import { localSettings } from '../local/run';
 import { simulateStore } from '../local/simulator';
-import { plantedAri, supervisedAriBound, switchOracleNight } from '../local/summary-metrics';
+import { plantedAri, supervisedAriBound, switchOracleNight, switchWeekEndsTonight } from '../local/summary-metrics';
 import { validateInbound } from '../shared/contracts/validate';
 import { applyEvent, emptyState, featuresOf, type CustomerState } from '../shared/customer/state';
 import { assignWithHysteresis, reclusterMarginOf, softAssign, type CurrentAssignment } from '../shared/domain/assign';
@@ -150,10 +150,7 @@ for (const day of store.days()) {
       moves.length - before,
     );
   }
-  const dueTonight = [...store.truth.values()].some((t) => {
-    const end = (t.switchedAt?.getTime() ?? -Infinity) + 7 * DAY;
-    return end > night.getTime() - DAY && end <= night.getTime();
-  });
+  const dueTonight = [...store.truth.values()].some((t) => switchWeekEndsTonight(t, night));
   if (model && dueTonight) {
     // Oracle bound (switchOracleNight, as the run computes it): the nearest planted-persona mean of each switcher
     // whose week ends tonight. If even the persona means cannot tell, no segmentation of these vectors can.
@@ -174,9 +171,7 @@ for (const day of store.days()) {
   }
   if (process.env.LAB_DETAIL && model) {
     for (const [id, t] of store.truth) {
-      if (!t.switchedAt) continue;
-      const due = t.switchedAt.getTime() + 7 * DAY;
-      if (due > night.getTime() - DAY && due <= night.getTime()) {
+      if (switchWeekEndsTonight(t, night)) {
         const cur = current.get(id);
         if (!states.has(id)) continue;
         const f = featuresOf(states.get(id)!, night, fs);

@@ -19,7 +19,13 @@ import { createNdjsonRecorder, simulateStore, type Delivery } from './simulator'
 import { startEmbeddedStack, type EmbeddedStack } from './stack';
 import { cachedTemplate } from './template-cache';
 import { startLocalNarration, writeSegmentsJson } from './catalogue';
-import { consumerMetricsForStack, populationVectors, switchOracleNight, type ConsumerMetrics } from './summary-metrics';
+import {
+  consumerMetricsForStack,
+  populationVectors,
+  switchOracleNight,
+  switchWeekEndsTonight,
+  type ConsumerMetrics,
+} from './summary-metrics';
 import { buildReclusterHandlers, reclusterDepsForStack, runReclusterLocally } from './stepfunctions';
 
 const DAY_MS = 86_400_000;
@@ -265,10 +271,7 @@ export async function runLocal(opts: RunOptions): Promise<RunSummary> {
         full: record?.nightly?.fullReason ?? (delta('ReclusterFullShards') > 0 ? 'full shard(s)' : null),
       });
       if (truth) {
-        const dueTonight = [...truth.values()].some((t) => {
-          const end = (t.switchedAt?.getTime() ?? Number.NEGATIVE_INFINITY) + 7 * DAY_MS;
-          return end > night.getTime() - DAY_MS && end <= night.getTime();
-        });
+        const dueTonight = [...truth.values()].some((t) => switchWeekEndsTonight(t, night));
         const active = dueTonight ? await stack.modelStore.getActive() : null;
         const vectors = active ? await populationVectors(objects, runId, active, settings) : null;
         if (vectors) {

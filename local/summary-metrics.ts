@@ -357,6 +357,12 @@ export interface PlantedTruth {
   kind: string;
 }
 
+/** Whether a switcher's week (`switchedAt` + 7 days) ends in (night − 1 day, night]: the night that judges it. */
+export function switchWeekEndsTonight(t: Pick<PlantedTruth, 'switchedAt'>, night: Date): boolean {
+  const end = (t.switchedAt?.getTime() ?? Number.NEGATIVE_INFINITY) + 7 * DAY_MS;
+  return end > night.getTime() - DAY_MS && end <= night.getTime();
+}
+
 /**
  * The switchers target's oracle bound for one night. Each switcher whose week ends tonight (`switchedAt` + 7 days in
  * (night − 1 day, night]) is placed at the nearest planted-persona mean of tonight's vectors, the means taken over
@@ -372,11 +378,7 @@ export function switchOracleNight(input: {
   truth: ReadonlyMap<string, PlantedTruth>;
   eventCounts: ReadonlyMap<string, number>;
 }): { hit: number; total: number; misses: { from: string; to: string; nearest: string }[] } {
-  const night = input.night.getTime();
-  const due = [...input.truth].filter(([id, t]) => {
-    const end = (t.switchedAt?.getTime() ?? Number.NEGATIVE_INFINITY) + 7 * DAY_MS;
-    return end > night - DAY_MS && end <= night && input.vectors.has(id);
-  });
+  const due = [...input.truth].filter(([id, t]) => switchWeekEndsTonight(t, input.night) && input.vectors.has(id));
   const misses: { from: string; to: string; nearest: string }[] = [];
   if (!due.length) return { hit: 0, total: 0, misses };
   const sums = new Map<string, { v: Float64Array; n: number }>();
