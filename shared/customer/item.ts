@@ -137,8 +137,8 @@ export function encodeVector(v: readonly number[] | null): string | null {
 
 /**
  * The inverse of `encodeVector`. Reads the float64s in place when the decoded bytes are 8-byte aligned (Node aligns
- * its Buffer pool; an unaligned Buffer is copied first), into a plain array by index: Array.from over a copied Float64Array was 3 µs a
- * 64-dimension vector, this 0.5 µs.
+ * its Buffer pool; an unaligned Buffer is copied first), into a plain array by index: Array.from over a copied
+ * Float64Array took 3 µs a 64-dimension vector, this 0.5 µs.
  */
 export function decodeVector(s: string | null): number[] | null {
   if (s === null) return null;
