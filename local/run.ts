@@ -270,10 +270,11 @@ export async function runLocal(opts: RunOptions): Promise<RunSummary> {
         written: delta('ReclusterProfilesWritten') + delta('ReclusterProfilesRefreshed'),
         full: record?.nightly?.fullReason ?? (delta('ReclusterFullShards') > 0 ? 'full shard(s)' : null),
       });
-      if (truth) {
-        const dueTonight = [...truth.values()].some((t) => switchWeekEndsTonight(t, night));
-        const active = dueTonight ? await stack.modelStore.getActive() : null;
-        const vectors = active ? await populationVectors(objects, runId, active, settings) : null;
+      // The model ACTIVE after tonight's run (a refused run leaves the previous one): the report's series and the
+      // switchers' oracle bound both read it.
+      const active = await stack.modelStore.getActive();
+      if (truth && active && [...truth.values()].some((t) => switchWeekEndsTonight(t, night))) {
+        const vectors = await populationVectors(objects, runId, active, settings);
         if (vectors) {
           const tonight = switchOracleNight({ night, vectors, truth, eventCounts });
           switchOracle.hit += tonight.hit;
@@ -286,7 +287,7 @@ export async function runLocal(opts: RunOptions): Promise<RunSummary> {
       if (previousRunId) await objects.expire([{ prefix: `runs/${previousRunId}/shards/`, days: 0 }], clock.getTime());
       if (result.status === 'SUCCEEDED') {
         runs.succeeded += 1;
-        const model = await stack.modelStore.getActive();
+        const model = active;
         if (model && models[models.length - 1]?.version !== model.version) {
           models.push(model);
           const day = night.toISOString().slice(0, 10);
